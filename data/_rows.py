@@ -1,0 +1,160 @@
+"""Pure helpers shared by the backends: observation ↔ row, timestamps, tagging."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from data.records import Composition, Observation, Revision, Survey, observation_to_dict
+from geo.coords import to_equal_area
+from geo.regions import flags_for_region
+
+# Column order of every observation row, in INSERT and SELECT alike.
+OBSERVATION_COLUMNS: tuple[str, ...] = (
+    "id", "observed_at", "local_date", "timezone", "lon", "lat", "ea_x", "ea_y",
+    "accuracy_m", "count", "adult_males", "adult_females", "yearlings", "calves",
+    "unclassified", "count_method", "survey_id", "population", "behaviour", "notes",
+    "device_id", "observer", "revision", "status", "review_state", "flags", "region",
+    "created_at", "updated_at", "content_hash", "upload_hash", "change_seq",
+)  # fmt: skip
+REVISION_COLUMNS: tuple[str, ...] = (
+    "seq", "observation_id", "revision", "action", "actor", "at", "before", "after", "reason",
+)  # fmt: skip
+SURVEY_COLUMNS: tuple[str, ...] = (
+    "id", "method", "started_at", "ended_at", "name", "team", "platform", "geometry",
+    "effort_km", "effort_km2", "notes", "created_by", "created_at", "content_hash",
+)  # fmt: skip
+
+
+def utc_text(moment: datetime) -> str:
+    """One fixed spelling of a UTC instant, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_date_text(obs: Observation) -> str:
+    """The observation's calendar date where it was made: periods are local."""
+    return obs.observed_at.astimezone(zone(obs.timezone)).strftime("%Y-%m-%d")
+
+
+def tag_observations(batch: Sequence[Observation]) -> list[Observation]:
+    """Set region and region flags on each observation (flags such as "synthetic" stay)."""
+    from data.reference import region_index
+
+    regions = region_index().region_of([o.lon for o in batch], [o.lat for o in batch])
+    return [_with_region(obs, region) for obs, region in zip(batch, regions, strict=True)]
+
+
+def _with_region(obs: Observation, region: str | None) -> Observation:
+    kept = tuple(f for f in obs.flags if not f.startswith("outside-"))
+    return replace(obs, region=region, flags=kept + flags_for_region(region))
+
+
+def observation_rows(
+    batch: Sequence[Observation], *, seqs: Sequence[int], upload_hashes: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Rows for OBSERVATION_COLUMNS; equal-area coordinates computed for the whole batch."""
+    xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
+    rows = []
+    for i, obs in enumerate(batch):
+        c = obs.composition
+        rows.append((
+            str(obs.id), utc_text(obs.observed_at), local_date_text(obs), obs.timezone,
+            obs.lon, obs.lat, float(xs[i]), float(ys[i]), obs.accuracy_m, obs.count,
+            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified,
+            obs.count_method, obs.survey_id, obs.population, obs.behaviour, obs.notes,
+            obs.device_id, obs.observer, obs.revision, obs.status, obs.review_state,
+            json.dumps(list(obs.flags)), obs.region,
+            utc_text(obs.created_at or now_utc()), utc_text(obs.updated_at or now_utc()),
+            obs.content_hash(), upload_hashes[i], seqs[i],
+        ))  # fmt: skip
+    return rows
+
+
+def row_to_observation(row: Sequence[Any]) -> Observation:
+    """An Observation from a row in OBSERVATION_COLUMNS order."""
+    (oid, observed_at, _local, tz, lon, lat, _x, _y, acc, count, males, females, yearlings,
+     calves, unclassified, method, survey, population, behaviour, notes, device, observer,
+     revision, status, review, flags, region, created, updated, *_rest) = row  # fmt: skip
+    return Observation(
+        id=oid if isinstance(oid, UUID) else UUID(oid),
+        observed_at=_as_datetime(observed_at).astimezone(zone(tz)),
+        timezone=tz, lon=lon, lat=lat, accuracy_m=acc, count=count,
+        composition=Composition(males, females, yearlings, calves, unclassified),
+        count_method=method, survey_id=survey, population=population, behaviour=behaviour,
+        notes=notes, device_id=device, observer=observer, revision=revision, status=status,
+        review_state=review, flags=tuple(flags if isinstance(flags, list) else json.loads(flags)),
+        region=region, created_at=_as_datetime(created), updated_at=_as_datetime(updated),
+    )  # fmt: skip
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def revision_row(
+    seq: int, obs: Observation, action: str, actor: str, before: Observation | None,
+    reason: str | None = None,
+) -> tuple[Any, ...]:  # fmt: skip
+    """A row for REVISION_COLUMNS: who did what, with snapshots before and after."""
+    return (
+        seq, str(obs.id), obs.revision, action, actor, utc_text(obs.updated_at or now_utc()),
+        json.dumps(observation_to_dict(before)) if before else None,
+        json.dumps(observation_to_dict(obs)), reason,
+    )  # fmt: skip
+
+
+def row_to_revision(row: Sequence[Any]) -> Revision:
+    seq, oid, revision, action, actor, at, before, after, reason = row
+    return Revision(
+        seq=seq, observation_id=UUID(str(oid)), revision=revision, action=action, actor=actor,
+        at=_as_datetime(at), before=_as_json(before), after=_as_json(after), reason=reason,
+    )  # fmt: skip
+
+
+def _as_json(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    loaded: dict[str, Any] = json.loads(value)
+    return loaded
+
+
+def survey_row(survey: Survey) -> tuple[Any, ...]:
+    return (
+        survey.id, survey.method, utc_text(survey.started_at),
+        utc_text(survey.ended_at) if survey.ended_at else None, survey.name,
+        json.dumps(list(survey.team)), survey.platform,
+        json.dumps(survey.geometry) if survey.geometry else None, survey.effort_km,
+        survey.effort_km2, survey.notes, survey.created_by,
+        utc_text(survey.created_at or now_utc()), survey.content_hash(),
+    )  # fmt: skip
+
+
+def row_to_survey(row: Sequence[Any]) -> Survey:
+    (sid, method, started, ended, name, team, platform, geometry, km, km2, notes, by,
+     created, _hash) = row  # fmt: skip
+    return Survey(
+        id=sid, method=method, started_at=_as_datetime(started),
+        ended_at=_as_datetime(ended) if ended else None, name=name,
+        team=tuple(team if isinstance(team, list) else json.loads(team)), platform=platform,
+        geometry=_as_json(geometry), effort_km=km, effort_km2=km2, notes=notes,
+        created_by=by, created_at=_as_datetime(created),
+    )  # fmt: skip

@@ -1,0 +1,127 @@
+"""SQL fragments for filters and aggregates (parameterised only; no values in SQL text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from data._rows import utc_text
+from data.records import HerdCount, ObservationQuery, Period
+from data.seasons import SeasonCalendar
+from geo.grid import cell_centre_lon_lat, cell_key
+
+# Grid indices are floored by shifting into positive numbers before CAST truncates;
+# SQLite's floor() needs an optional build flag, and EPSG:3576 stays within ±10,000 km.
+_GRID_SHIFT = 100_000
+
+
+def where_clause(parts: Sequence[str]) -> str:
+    return ("WHERE " + " AND ".join(parts)) if parts else ""
+
+
+def sqlite_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
+    """WHERE parts and their parameters for an ObservationQuery, in SQLite's dialect."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if not query.include_retracted:
+        parts.append("status = 'active'")
+    if query.bbox is not None:
+        part, bbox_params = _sqlite_bbox(query.bbox)
+        parts.append(part)
+        params += bbox_params
+    if query.start is not None:
+        parts.append("observed_at >= ?")
+        params.append(utc_text(query.start))
+    if query.end is not None:
+        parts.append("observed_at <= ?")
+        params.append(utc_text(query.end))
+    for column, values in (("population", query.populations), ("count_method", query.methods)):
+        if values:
+            parts.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params += list(values)
+    if query.survey_id is not None:
+        parts.append("survey_id = ?")
+        params.append(query.survey_id)
+    if query.observer is not None:
+        parts.append("observer = ?")
+        params.append(query.observer)
+    return parts, params
+
+
+def _sqlite_bbox(bbox: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
+    """R*Tree lookup; a box whose min_lon > max_lon crosses the antimeridian (Chukotka)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    box = "(max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)"
+    if min_lon <= max_lon:
+        boxes, params = box, [min_lon, max_lon, min_lat, max_lat]
+    else:
+        boxes = f"({box} OR {box})"
+        params = [min_lon, 180.0, min_lat, max_lat, -180.0, max_lon, min_lat, max_lat]
+    return f"rowid IN (SELECT rid FROM observations_rtree WHERE {boxes})", params
+
+
+def sqlite_period(every: Period, seasons: SeasonCalendar) -> tuple[str, list[Any]]:
+    """SQL for the period key of each row, from its local date."""
+    if every == "year":
+        return "substr(local_date, 1, 4)", []
+    if every == "month":
+        return "substr(local_date, 1, 7)", []
+    if every == "season":
+        return season_sql(seasons, md="substr(local_date, 6, 5)", year="substr(local_date, 1, 4)")
+    raise ValueError(f"every must be month, season or year, not {every!r}")
+
+
+def season_sql(seasons: SeasonCalendar, *, md: str, year: str) -> tuple[str, list[Any]]:
+    """'YYYY-name' per row; days before the first season start belong to last year's winter."""
+    whens = " ".join(f"WHEN {md} >= ? THEN ?" for _ in seasons.starts)
+    params: list[Any] = []
+    for name, start in reversed(seasons.starts):
+        params += [start, name]
+    first_start = seasons.starts[0][1]
+    last_name = seasons.starts[-1][0]
+    sql = (
+        f"(CAST(CAST({year} AS INTEGER) - ({md} < ?) AS TEXT) || '-' || "
+        f"CASE {whens} ELSE ? END)"
+    )
+    return sql, [first_start, *params, last_name]
+
+
+def key_expression(by: str, cell_size_m: float) -> tuple[str, list[Any]]:
+    """Grouping key beside period and population: everything, region, or grid cell."""
+    if by == "population":
+        return "'all'", []
+    if by == "region":
+        return "COALESCE(region, 'outside study area')", []
+    if by == "cell":
+        ix = f"(CAST(ea_x / ? + {_GRID_SHIFT} AS INTEGER) - {_GRID_SHIFT})"
+        iy = f"(CAST(ea_y / ? + {_GRID_SHIFT} AS INTEGER) - {_GRID_SHIFT})"
+        return f"{ix} || ':' || {iy}", [cell_size_m, cell_size_m]
+    raise ValueError(f"by must be population, region or cell, not {by!r}")
+
+
+def herd_count_sql(period_sql: str, key_sql: str, where: str) -> str:
+    return (
+        f"SELECT {period_sql} AS period, population, {key_sql} AS key, "
+        "AVG(lon), AVG(lat), COUNT(*), SUM(count), "
+        "COALESCE(SUM(adult_males), 0), COALESCE(SUM(adult_females), 0), "
+        "COALESCE(SUM(yearlings), 0), COALESCE(SUM(calves), 0), "
+        "COALESCE(SUM(unclassified), 0) "
+        f"FROM observations {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+
+
+def rows_to_herd_counts(
+    rows: Sequence[Sequence[Any]], *, by: str, cell_size_m: float
+) -> list[HerdCount]:
+    """HerdCounts from aggregate rows; cells get their centre as the representative point."""
+    counts = []
+    for period, population, key, lon, lat, sightings, animals, *classes in rows:
+        if by == "cell":
+            ix, _, iy = str(key).partition(":")
+            key = cell_key(int(ix), int(iy))
+            lon, lat = cell_centre_lon_lat(int(ix), int(iy), cell_size_m)
+        counts.append(
+            HerdCount(str(period), population, str(key), float(lon), float(lat), int(sightings),
+                      int(animals), *(int(c) for c in classes))  # fmt: skip
+        )
+    return counts

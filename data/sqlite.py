@@ -1,0 +1,405 @@
+"""SQLiteStore: the embedded default backend (stdlib sqlite3, WAL, one writer)."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from data import _rows, queries
+from data.errors import Conflict, Gone, NotFound
+from data.migrations import migrations_for
+from data.outcomes import StoredState, classify_resend
+from data.records import (
+    HerdCount,
+    Observation,
+    ObservationQuery,
+    Outcome,
+    Page,
+    Period,
+    Revision,
+    Survey,
+    User,
+)
+from data.seasons import SeasonCalendar
+from data.tokens import hash_token
+
+_OBS_SELECT = "SELECT " + ", ".join(_rows.OBSERVATION_COLUMNS) + " FROM observations"
+_OBS_INSERT = (
+    f"INSERT INTO observations ({', '.join(_rows.OBSERVATION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_rows.OBSERVATION_COLUMNS))})"
+)
+_REV_INSERT = (
+    f"INSERT INTO revisions ({', '.join(_rows.REVISION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_rows.REVISION_COLUMNS))})"
+)
+_SURVEY_SELECT = "SELECT " + ", ".join(_rows.SURVEY_COLUMNS) + " FROM surveys"
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
+
+class SQLiteStore:
+    """Embedded store: one write connection behind a lock, one read-only connection per thread."""
+
+    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        self._synchronous = synchronous
+        self._write_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._writer = self._connect(readonly=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """sqlite:///relative.db or sqlite:////absolute/path.db."""
+        path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+        if not path or path == ":memory:":
+            raise ValueError("SQLite store needs a file path (readers and writer share it)")
+        return cls(path)
+
+    def _connect(self, *, readonly: bool) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        con.execute("PRAGMA busy_timeout = 10000")
+        con.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit is on disk before we acknowledge it, so an ack is never lost.
+        con.execute(f"PRAGMA synchronous = {self._synchronous}")
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA cache_size = -65536")
+        if readonly:
+            con.execute("PRAGMA query_only = 1")
+        return con
+
+    def _reader(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = self._connect(readonly=True)
+            self._local.con = con
+            with self._write_lock:
+                self._readers.append(con)
+        return con
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction at a time; BEGIN IMMEDIATE also serialises other processes."""
+        with self._write_lock:
+            con = self._writer
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # schema ---------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        applied = []
+        with self._write() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in con.execute("SELECT version FROM schema_migrations")}
+            for migration in migrations_for("sqlite"):
+                if migration.version in done:
+                    continue
+                for statement in _split_sql(migration.sql):
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (migration.version, migration.name, _rows.utc_text(_rows.now_utc())),
+                )
+                applied.append(f"{migration.version:04d}_{migration.name}")
+        return applied
+
+    # observations -----------------------------------------------------------------------
+    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
+        tagged = _rows.tag_observations(batch) if batch else []
+        with self._write() as con:
+            stored = self._stored_states(con, [str(o.id) for o in tagged])
+            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
+            outcomes, fresh, seqs = [], [], []
+            for obs in tagged:
+                incoming_hash = obs.content_hash()
+                known = stored.get(str(obs.id))
+                if known is not None:
+                    outcomes.append(
+                        classify_resend(obs, incoming_hash, known, lambda o=obs: self._load(con, o.id))
+                    )
+                    continue
+                seq += 1
+                now = _rows.now_utc()
+                new = replace(obs, observer=obs.observer or actor, revision=1, status="active",
+                              created_at=now, updated_at=now)  # fmt: skip
+                fresh.append(new)
+                seqs.append(seq)
+                stored[str(obs.id)] = StoredState("active", 1, incoming_hash, incoming_hash)
+                outcomes.append(Outcome(obs.id, "created", 1))
+            self._insert(con, fresh, seqs, actor)
+        return outcomes
+
+    def _insert(
+        self, con: sqlite3.Connection, fresh: list[Observation], seqs: list[int], actor: str
+    ) -> None:
+        if not fresh:
+            return
+        hashes = [o.content_hash() for o in fresh]
+        con.executemany(_OBS_INSERT, _rows.observation_rows(fresh, seqs=seqs, upload_hashes=hashes))
+        con.executemany(
+            _REV_INSERT,
+            [_rows.revision_row(s, o, "create", actor, None) for s, o in zip(seqs, fresh, strict=True)],
+        )
+
+    def _stored_states(self, con: sqlite3.Connection, ids: list[str]) -> dict[str, StoredState]:
+        found: dict[str, StoredState] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            sql = (
+                "SELECT id, status, revision, content_hash, upload_hash FROM observations "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})"
+            )
+            for oid, status, revision, content, upload in con.execute(sql, chunk):
+                found[oid] = StoredState(status, revision, content, upload)
+        return found
+
+    def _load(self, con: sqlite3.Connection, observation_id: UUID) -> Observation:
+        row = con.execute(_OBS_SELECT + " WHERE id = ?", (str(observation_id),)).fetchone()
+        if row is None:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        return _rows.row_to_observation(row)
+
+    def get_observation(self, observation_id: UUID) -> Observation:
+        return self._load(self._reader(), observation_id)
+
+    def query_observations(self, query: ObservationQuery) -> Page:
+        where, params = queries.sqlite_where(query)
+        if query.after is not None:
+            where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
+            params += [query.after[0], query.after[0], query.after[1]]
+        sql = (
+            f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
+        )
+        rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
+        items = [_rows.row_to_observation(r) for r in rows[: query.limit]]
+        more = len(rows) > query.limit
+        last = items[-1] if items else None
+        next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
+        return Page(items, next_after)
+
+    def count_observations(self, query: ObservationQuery) -> int:
+        where, params = queries.sqlite_where(query)
+        sql = f"SELECT COUNT(*) FROM observations {queries.where_clause(where)}"
+        count: int = self._reader().execute(sql, params).fetchone()[0]
+        return count
+
+    def update_observation(
+        self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str
+    ) -> Observation:
+        with self._write() as con:
+            current = self._load(con, observation_id)
+            _check_editable(current, base_revision)
+            edited = replace(current, **changes, revision=current.revision + 1,
+                             updated_at=_rows.now_utc())  # fmt: skip
+            if "lon" in changes or "lat" in changes:
+                edited = _rows.tag_observations([edited])[0]
+            self._rewrite(con, current, edited, "edit", actor, None)
+        return edited
+
+    def retract_observation(
+        self, observation_id: UUID, *, actor: str, reason: str | None = None
+    ) -> Observation:
+        with self._write() as con:
+            current = self._load(con, observation_id)
+            if current.status == "retracted":
+                raise Gone(f"observation {observation_id} is already retracted", field="id")
+            retracted = replace(current, status="retracted", revision=current.revision + 1,
+                                updated_at=_rows.now_utc())  # fmt: skip
+            self._rewrite(con, current, retracted, "retract", actor, reason)
+        return retracted
+
+    def _rewrite(
+        self, con: sqlite3.Connection, before: Observation, after: Observation, action: str,
+        actor: str, reason: str | None,
+    ) -> None:  # fmt: skip
+        seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions").fetchone()[0]
+        upload_hash = con.execute(
+            "SELECT upload_hash FROM observations WHERE id = ?", (str(before.id),)
+        ).fetchone()[0]
+        [row] = _rows.observation_rows([after], seqs=[seq], upload_hashes=[upload_hash])
+        columns = _rows.OBSERVATION_COLUMNS[1:]
+        con.execute(
+            f"UPDATE observations SET {', '.join(c + ' = ?' for c in columns)} WHERE id = ?",
+            (*row[1:], row[0]),
+        )
+        con.execute(_REV_INSERT, _rows.revision_row(seq, after, action, actor, before, reason))
+
+    def history(self, observation_id: UUID) -> list[Revision]:
+        rows = self._reader().execute(
+            f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
+            "WHERE observation_id = ? ORDER BY revision",
+            (str(observation_id),),
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        return [_rows.row_to_revision(r) for r in rows]
+
+    def changes_since(self, cursor: int, *, limit: int) -> tuple[list[Observation], int]:
+        rows = self._reader().execute(
+            f"{_OBS_SELECT} WHERE change_seq > ? ORDER BY change_seq LIMIT ?", (cursor, limit)
+        ).fetchall()
+        next_cursor = rows[-1][-1] if rows else cursor
+        return [_rows.row_to_observation(r) for r in rows], next_cursor
+
+    def herd_counts(
+        self,
+        query: ObservationQuery,
+        *,
+        every: Period,
+        by: str = "population",
+        cell_size_m: float = 50_000.0,
+        seasons: SeasonCalendar | None = None,
+    ) -> list[HerdCount]:
+        where, params = queries.sqlite_where(query)
+        period_sql, period_params = queries.sqlite_period(every, seasons or SeasonCalendar())
+        key_sql, key_params = queries.key_expression(by, cell_size_m)
+        sql = queries.herd_count_sql(period_sql, key_sql, queries.where_clause(where))
+        rows = self._reader().execute(sql, [*period_params, *key_params, *params]).fetchall()
+        return queries.rows_to_herd_counts(rows, by=by, cell_size_m=cell_size_m)
+
+    # surveys ------------------------------------------------------------------------------
+    def add_survey(self, survey: Survey) -> Outcome:
+        with self._write() as con:
+            row = con.execute(_SURVEY_SELECT + " WHERE id = ?", (survey.id,)).fetchone()
+            if row is not None:
+                if row[-1] == survey.content_hash():
+                    return Outcome(UUID(int=0), "unchanged", message=survey.id)
+                raise Conflict(f"survey {survey.id} already exists with other content", field="id")
+            stamped = replace(survey, created_at=_rows.now_utc())
+            placeholders = ", ".join("?" * len(_rows.SURVEY_COLUMNS))
+            con.execute(f"INSERT INTO surveys VALUES ({placeholders})", _rows.survey_row(stamped))
+        return Outcome(UUID(int=0), "created", message=survey.id)
+
+    def get_survey(self, survey_id: str) -> Survey:
+        row = self._reader().execute(_SURVEY_SELECT + " WHERE id = ?", (survey_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no survey with id {survey_id!r}", field="id")
+        return _rows.row_to_survey(row)
+
+    def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]:
+        rows = self._reader().execute(
+            _SURVEY_SELECT + " WHERE id > ? ORDER BY id LIMIT ?", (after or "", limit)
+        ).fetchall()
+        return [_rows.row_to_survey(r) for r in rows]
+
+    # users and tokens ---------------------------------------------------------------------
+    def add_user(self, name: str, role: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = _rows.utc_text(_rows.now_utc())
+        with self._write() as con:
+            if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise Conflict(f"user {name!r} already exists", field="name")
+            con.execute("INSERT INTO users VALUES (?, ?, 1, ?)", (name, role, now))
+            con.execute("INSERT INTO tokens VALUES (?, ?, ?, NULL)", (hash_token(token), name, now))
+        return token
+
+    def add_token(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._write() as con:
+            if not con.execute("SELECT 1 FROM users WHERE name = ? AND active", (name,)).fetchone():
+                raise NotFound(f"no active user {name!r}", field="name")
+            con.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, NULL)",
+                (hash_token(token), name, _rows.utc_text(_rows.now_utc())),
+            )
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        row = self._reader().execute(
+            "SELECT u.name, u.role, u.active, u.created_at FROM tokens t "
+            "JOIN users u ON u.name = t.user_name "
+            "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active",
+            (hash_token(token),),
+        ).fetchone()
+        return User(row[0], row[1], bool(row[2]), _rows.parse_utc(row[3])) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self._reader().execute(
+            "SELECT name, role, active, created_at FROM users ORDER BY name"
+        ).fetchall()
+        return [User(r[0], r[1], bool(r[2]), _rows.parse_utc(r[3])) for r in rows]
+
+    def revoke_user(self, name: str) -> None:
+        now = _rows.utc_text(_rows.now_utc())
+        with self._write() as con:
+            if con.execute("UPDATE users SET active = 0 WHERE name = ?", (name,)).rowcount == 0:
+                raise NotFound(f"no user {name!r}", field="name")
+            con.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
+                (now, name),
+            )
+
+    # bulk -----------------------------------------------------------------------------
+    def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]:
+        after = ""
+        while True:
+            rows = self._reader().execute(
+                f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size)
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [_rows.row_to_observation(r) for r in rows]
+
+    def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]:
+        after = 0
+        while True:
+            rows = self._reader().execute(
+                f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [_rows.row_to_revision(r) for r in rows]
+
+    def close(self) -> None:
+        with self._write_lock:
+            for con in self._readers:
+                con.close()
+            self._readers.clear()
+            self._writer.close()
+
+
+def _check_editable(current: Observation, base_revision: int) -> None:
+    if current.status == "retracted":
+        raise Gone(f"observation {current.id} was retracted", field="id")
+    if current.revision != base_revision:
+        raise Conflict(
+            f"observation {current.id} is at revision {current.revision}, "
+            f"your edit was based on revision {base_revision}: reload it and edit again",
+            field="revision",
+        )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration; triggers keep their inner semicolons."""
+    statements, current = [], []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        current.append(line)
+        joined = "\n".join(current)
+        if stripped.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            current = []
+    return statements
+
+
+

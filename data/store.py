@@ -1,0 +1,115 @@
+"""The store interface every backend implements, and `open_store(url)` to pick one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from data.records import (
+    HerdCount,
+    Observation,
+    ObservationQuery,
+    Outcome,
+    Page,
+    Period,
+    Revision,
+    Survey,
+    User,
+)
+from data.seasons import SeasonCalendar
+
+
+class ObservationStore(Protocol):
+    """Narrow, typed contract shared by the SQLite and PostGIS backends."""
+
+    url: str
+
+    def migrate(self) -> list[str]:
+        """Apply pending schema migrations; returns the names applied."""
+        ...
+
+    # observations
+    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
+        """Store new observations in one transaction; re-sends are reported, not duplicated."""
+        ...
+
+    def get_observation(self, observation_id: UUID) -> Observation:
+        """The current version; raises NotFound."""
+        ...
+
+    def query_observations(self, query: ObservationQuery) -> Page:
+        """One page of observations ordered by (observed_at, id)."""
+        ...
+
+    def count_observations(self, query: ObservationQuery) -> int: ...
+
+    def update_observation(
+        self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str
+    ) -> Observation:
+        """Apply an edit made against `base_revision`; raises Conflict when it is stale."""
+        ...
+
+    def retract_observation(
+        self, observation_id: UUID, *, actor: str, reason: str | None = None
+    ) -> Observation:
+        """Tombstone an observation (never a hard delete)."""
+        ...
+
+    def history(self, observation_id: UUID) -> list[Revision]: ...
+
+    def changes_since(self, cursor: int, *, limit: int) -> tuple[list[Observation], int]:
+        """Observations changed after `cursor`, and the cursor to ask with next."""
+        ...
+
+    def herd_counts(
+        self,
+        query: ObservationQuery,
+        *,
+        every: Period,
+        by: str = "population",
+        cell_size_m: float = 50_000.0,
+        seasons: SeasonCalendar | None = None,
+    ) -> list[HerdCount]:
+        """Counts summed per period and population, by "population", "region" or "cell"."""
+        ...
+
+    # surveys
+    def add_survey(self, survey: Survey) -> Outcome: ...
+
+    def get_survey(self, survey_id: str) -> Survey: ...
+
+    def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]: ...
+
+    # users and tokens
+    def add_user(self, name: str, role: str) -> str:
+        """Create a user and return a new plain token (only its hash is kept)."""
+        ...
+
+    def add_token(self, name: str) -> str: ...
+
+    def user_for_token(self, token: str) -> User | None: ...
+
+    def list_users(self) -> list[User]: ...
+
+    def revoke_user(self, name: str) -> None: ...
+
+    # bulk, for transfer and export
+    def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]: ...
+
+    def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> ObservationStore:
+    """Open the store named by a URL: sqlite:///path.db or postgresql://..."""
+    if url.startswith("sqlite:"):
+        from data.sqlite import SQLiteStore
+
+        return SQLiteStore.from_url(url)
+    if url.startswith(("postgresql:", "postgres:")):
+        from data.postgis import PostGISStore  # type: ignore[import-not-found,unused-ignore]
+
+        return PostGISStore.from_url(url)  # type: ignore[no-any-return,unused-ignore]
+    raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…")

@@ -1,0 +1,90 @@
+"""Coordinate checks and CRS transforms (pyproj); lon/lat order everywhere."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+WGS84 = "EPSG:4326"
+# North Pole LAEA Russia: equal-area, so distances, areas and grid cells are honest here.
+EQUAL_AREA = "EPSG:3576"
+_EPSG = re.compile(r"^(?:EPSG:|urn:ogc:def:crs:EPSG::)(\d{4,6})$", re.IGNORECASE)
+_OGC_CRS84 = {"CRS84", "OGC:CRS84", "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84"}
+
+
+class CoordinateError(ValueError):
+    """A coordinate that cannot be on Earth, or a CRS that cannot be used."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def lon_lat_problems(lon: float, lat: float) -> list[tuple[str, str]]:
+    """(field, reason) pairs for a longitude/latitude that cannot be a place on Earth."""
+    problems = []
+    if not math.isfinite(lon) or not -180.0 <= lon <= 180.0:
+        problems.append(("lon", f"longitude {lon} is outside -180..180 degrees"))
+    if not math.isfinite(lat) or not -90.0 <= lat <= 90.0:
+        problems.append(("lat", f"latitude {lat} is outside -90..90 degrees"))
+    return problems
+
+
+def normalise_crs(name: str) -> str:
+    """"EPSG:32652", "epsg:32652" or the OGC URN → "EPSG:32652"; raises CoordinateError."""
+    text = name.strip()
+    if text.upper() in _OGC_CRS84:
+        return WGS84
+    match = _EPSG.match(text)
+    if not match:
+        raise CoordinateError("crs", f"crs {name!r} is not understood: give it as EPSG:<code>")
+    code = f"EPSG:{match.group(1)}"
+    _transformer(code, WGS84)  # fail early on unknown codes
+    return code
+
+
+@lru_cache(maxsize=64)
+def _transformer(source: str, target: str) -> Transformer:
+    try:
+        return Transformer.from_crs(CRS.from_user_input(source), target, always_xy=True)
+    except CRSError as exc:
+        raise CoordinateError("crs", f"crs {source!r} is not a known coordinate system") from exc
+
+
+def to_wgs84(
+    xs: Sequence[float], ys: Sequence[float], crs: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Transform projected coordinates (e.g. UTM 52N, EPSG:32652) to lon/lat degrees."""
+    source = normalise_crs(crs)
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if source == WGS84:
+        return x, y
+    lon, lat = _transformer(source, WGS84).transform(x, y)
+    return np.asarray(lon), np.asarray(lat)
+
+
+def to_equal_area(
+    lons: Sequence[float] | np.ndarray, lats: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat degrees → EPSG:3576 metres."""
+    x, y = _transformer(WGS84, EQUAL_AREA).transform(
+        np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+    )
+    return np.asarray(x), np.asarray(y)
+
+
+def from_equal_area(
+    xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:3576 metres → lon/lat degrees."""
+    lon, lat = _transformer(EQUAL_AREA, WGS84).transform(
+        np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    )
+    return np.asarray(lon), np.asarray(lat)
