@@ -39,6 +39,10 @@ def sqlite_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
         if values:
             parts.append(f"{column} IN ({', '.join('?' * len(values))})")
             params += list(values)
+    if query.survey_methods:
+        marks = ", ".join("?" * len(query.survey_methods))
+        parts.append(f"survey_id IN (SELECT id FROM surveys WHERE method IN ({marks}))")
+        params += list(query.survey_methods)
     if query.survey_id is not None:
         parts.append("survey_id = ?")
         params.append(query.survey_id)

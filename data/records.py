@@ -186,7 +186,8 @@ class ObservationQuery:
     start: datetime | None = None
     end: datetime | None = None
     populations: tuple[str, ...] = ()
-    methods: tuple[str, ...] = ()  # count methods
+    methods: tuple[str, ...] = ()  # count methods: visual, photo, estimate
+    survey_methods: tuple[str, ...] = ()  # survey methods: aerial, snowmobile, foot, ...
     survey_id: str | None = None
     observer: str | None = None
     include_retracted: bool = False

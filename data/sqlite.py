@@ -248,9 +248,13 @@ class SQLiteStore:
             raise NotFound(f"no observation with id {observation_id}", field="id")
         return [_rows.row_to_revision(r) for r in rows]
 
-    def changes_since(self, cursor: int, *, limit: int) -> tuple[list[Observation], int]:
+    def changes_since(
+        self, cursor: int, *, limit: int, observer: str | None = None
+    ) -> tuple[list[Observation], int]:
+        mine = "AND observer = ?" if observer is not None else ""
+        params = (cursor, observer, limit) if observer is not None else (cursor, limit)
         rows = self._reader().execute(
-            f"{_OBS_SELECT} WHERE change_seq > ? ORDER BY change_seq LIMIT ?", (cursor, limit)
+            f"{_OBS_SELECT} WHERE change_seq > ? {mine} ORDER BY change_seq LIMIT ?", params
         ).fetchall()
         next_cursor = rows[-1][-1] if rows else cursor
         return [_rows.row_to_observation(r) for r in rows], next_cursor
@@ -317,6 +321,13 @@ class SQLiteStore:
                 (hash_token(token), name, _rows.utc_text(_rows.now_utc())),
             )
         return token
+
+    def revoke_token(self, token: str) -> None:
+        with self._write() as con:
+            con.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                (_rows.utc_text(_rows.now_utc()), hash_token(token)),
+            )
 
     def user_for_token(self, token: str) -> User | None:
         row = self._reader().execute(

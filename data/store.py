@@ -58,7 +58,9 @@ class ObservationStore(Protocol):
 
     def history(self, observation_id: UUID) -> list[Revision]: ...
 
-    def changes_since(self, cursor: int, *, limit: int) -> tuple[list[Observation], int]:
+    def changes_since(
+        self, cursor: int, *, limit: int, observer: str | None = None
+    ) -> tuple[list[Observation], int]:
         """Observations changed after `cursor`, and the cursor to ask with next."""
         ...
 
@@ -89,6 +91,8 @@ class ObservationStore(Protocol):
     def add_token(self, name: str) -> str: ...
 
     def user_for_token(self, token: str) -> User | None: ...
+
+    def revoke_token(self, token: str) -> None: ...
 
     def list_users(self) -> list[User]: ...
 

@@ -1,0 +1,42 @@
+# One entry point: each target makes the virtual environment it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HERDWATCH_DATABASE_URL ?= sqlite:///herdwatch.db
+
+.PHONY: run test lint typecheck bench clean install
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/herdwatch migrate
+	$(BIN)/herdwatch demo --if-empty
+	@echo ""
+	@echo "Herdwatch is starting on http://$(HOST):$(PORT)"
+	@echo "  map viewer:  http://$(HOST):$(PORT)/viewer  (sign in with the researcher token above)"
+	@echo "  API docs:    http://$(HOST):$(PORT)/docs    (Authorization: Bearer <token>)"
+	@echo "  more users:  $(BIN)/herdwatch users add NAME --role observer|researcher|admin"
+	@echo ""
+	$(BIN)/herdwatch serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check field_api geo maps data reports tests bench
+	$(BIN)/mypy field_api geo maps data reports
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

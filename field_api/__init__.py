@@ -1,0 +1,1 @@
+"""HTTP only: the FastAPI app factory, routes, schemas, auth and the command line."""

@@ -1,0 +1,77 @@
+"""The app factory: `uvicorn --factory field_api.app:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from data.store import ObservationStore, open_store
+from field_api.errors import add_exception_handlers, problem
+from field_api.routes import changes, counts, health, observations, session, surveys
+from field_api.settings import Settings
+
+ROUTERS = (health.router, observations.router, surveys.router, changes.router, counts.router,
+           session.router)  # fmt: skip
+
+
+def create_app(settings: Settings | None = None, store: ObservationStore | None = None) -> FastAPI:
+    """Build the app; tests pass a ready store, production opens one from the settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.store = store or open_store(settings.database_url)
+        if store is None:
+            app.state.store.migrate()
+        yield
+        if store is None:  # close only what we opened
+            app.state.store.close()
+
+    app = FastAPI(title=settings.api_title, version="1", lifespan=lifespan,
+                  description="Field data for wild reindeer counts in Yakutia. "
+                  "Send `Authorization: Bearer <token>`; tokens come from `herdwatch users add`.")  # fmt: skip
+    app.state.settings = settings
+    for router in ROUTERS:
+        app.include_router(router)
+    for extra in _optional_routers():
+        app.include_router(extra)
+    add_exception_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _optional_routers() -> list[object]:
+    """Routers of features that live in their own modules (maps, reports, OGC)."""
+    import importlib
+
+    found = []
+    for name in ("maps_pages", "reports", "herds", "ogc"):
+        try:
+            module = importlib.import_module(f"field_api.routes.{name}")
+        except ModuleNotFoundError:
+            continue
+        found.append(module.router)
+    return found
+
+
+class BodyLimit:
+    """Refuse a declared body over the limit before reading it (413, problem+json)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > self.max_bytes:
+                response = problem(413, "payload_too_large",
+                                   f"the body is larger than {self.max_bytes:,} bytes: send smaller batches",
+                                   [{"field": "body", "code": "payload_too_large",
+                                     "message": "body too large"}])  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,78 @@
+"""Request dependencies: the store, the settings and the authenticated user by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from data.records import User
+from data.store import ObservationStore
+from field_api.errors import ApiError
+from field_api.settings import Settings
+
+
+def get_store(request: Request) -> ObservationStore:
+    store: ObservationStore = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[ObservationStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def token_from_request(request: Request, settings: Settings) -> str | None:
+    """A bearer token from the Authorization header, else the browser's session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header and scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(settings.session_cookie)
+
+
+def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> User:
+    """The user behind the request's token; 401 without a valid one."""
+    token = token_from_request(request, settings)
+    if not token:
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token> (from `herdwatch users add`)",
+                       headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    user = store.user_for_token(token)
+    if user is None:
+        raise ApiError(401, "unauthorized", "this token is not valid or was revoked",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+    request.state.user = user
+    return user
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets only the given roles through (403 for the others)."""
+
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise ApiError(403, "forbidden",
+                           f"the {user.role} role cannot do this; it needs {' or '.join(roles)}")  # fmt: skip
+        return user
+
+    return check
+
+
+AnyUser = Annotated[User, Depends(current_user)]
+Uploader = Annotated[User, Depends(require_role("observer", "admin"))]
+Reader = Annotated[User, Depends(require_role("observer", "researcher", "admin"))]
+Researcher = Annotated[User, Depends(require_role("researcher", "admin"))]
+Admin = Annotated[User, Depends(require_role("admin"))]
+
+
+def may_change(user: User, observer: str) -> bool:
+    """Observers change only their own records; admins change anything."""
+    return user.role == "admin" or (user.role == "observer" and user.name == observer)
+
+
+def may_read(user: User, observer: str) -> bool:
+    return user.role in ("researcher", "admin") or user.name == observer

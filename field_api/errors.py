@@ -1,0 +1,100 @@
+"""The one place that turns errors into HTTP responses (problem+json with a code and field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from data.errors import Conflict, Gone, InvalidQuery, NotFound, StoreError
+
+STATUS_CODES: dict[type[StoreError], int] = {NotFound: 404, Conflict: 409, Gone: 410, InvalidQuery: 422}
+PROBLEM = "application/problem+json"
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose, with its status, code and the field at fault."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, field: str | None = None,
+        errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.errors = errors or ([{"field": field, "code": code, "message": message}] if field else [])
+        self.headers = headers
+        self.extra = extra or {}
+
+
+def problem(
+    status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None, **extra: Any,
+) -> JSONResponse:  # fmt: skip
+    body: dict[str, Any] = {"status": status, "code": code, "title": code.replace("_", " "),
+                            "detail": message, "errors": errors or [], **extra}  # fmt: skip
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "properties", "count") → "properties.count"; list indexes in brackets."""
+    parts: list[str] = []
+    for item in loc:
+        if item in ("body", "query", "path", "header", "cookie") and not parts:
+            continue
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "body"
+
+
+def pydantic_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic's error list as [{field, code, message}] a field worker can act on."""
+    out = []
+    for err in errors:
+        field = field_path(err.get("loc", ()))
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        out.append({"field": field, "code": err.get("type", "invalid"), "message": f"{field}: {message}"})
+    return out
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Map domain and validation errors to problem+json responses; never a bare 500 text."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.message, exc.errors, exc.headers, **exc.extra)
+
+    @app.exception_handler(StoreError)
+    async def _store_error(_: Request, exc: StoreError) -> JSONResponse:
+        status = STATUS_CODES.get(type(exc), 500)
+        errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        extra = {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
+        return problem(status, exc.code, exc.message, errors, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = pydantic_errors(list(exc.errors()))
+        detail = "; ".join(e["message"] for e in errors[:5]) or "the request is not valid"
+        return problem(422, "validation_error", detail, errors)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
+        errors = pydantic_errors(list(exc.errors()))
+        return problem(422, "validation_error", "; ".join(e["message"] for e in errors[:5]), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail),
+                       headers=getattr(exc, "headers", None))  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Logged by the server; the client gets a stable shape and no traceback.
+        return problem(500, "internal_error", "the server failed; nothing was half-written")

@@ -1,0 +1,54 @@
+"""Settings, read once from HERDWATCH_* environment variables (or .env) and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data.records import POPULATIONS
+from data.seasons import DEFAULT_SEASONS, SeasonCalendar
+
+_DEFAULT_SEASONS = ",".join(f"{name}={start}" for name, start in DEFAULT_SEASONS)
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in .env.example."""
+
+    model_config = SettingsConfigDict(env_prefix="HERDWATCH_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///herdwatch.db"
+    api_title: str = "Herdwatch: wild reindeer counts in Yakutia"
+    max_batch_size: int = Field(5000, ge=1, le=100_000)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_future_minutes: float = Field(10.0, ge=0)
+    page_limit_default: int = Field(100, ge=1)
+    page_limit_max: int = Field(10_000, ge=1)
+    extra_populations: str = ""  # comma-separated ids an administrator adds to the list
+    seasons: str = _DEFAULT_SEASONS
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    sqlite_synchronous: str = "FULL"
+    session_cookie: str = "herdwatch_session"
+    secure_cookies: bool = False
+
+    @field_validator("seasons")
+    @classmethod
+    def _seasons_parse(cls, value: str) -> str:
+        SeasonCalendar.parse(value)
+        return value
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _sync_level(cls, value: str) -> str:
+        if value.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
+        return value.upper()
+
+    @property
+    def populations(self) -> tuple[str, ...]:
+        extra = tuple(p.strip() for p in self.extra_populations.split(",") if p.strip())
+        return POPULATIONS + tuple(p for p in extra if p not in POPULATIONS)
+
+    @property
+    def season_calendar(self) -> SeasonCalendar:
+        return SeasonCalendar.parse(self.seasons)
