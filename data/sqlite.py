@@ -124,19 +124,21 @@ class SQLiteStore:
             stored = self._stored_states(con, [str(o.id) for o in tagged])
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
             outcomes, fresh, seqs = [], [], []
+            pending: dict[str, Observation] = {}
             for obs in tagged:
                 incoming_hash = obs.content_hash()
                 known = stored.get(str(obs.id))
                 if known is not None:
-                    outcomes.append(
-                        classify_resend(obs, incoming_hash, known, lambda o=obs: self._load(con, o.id))
-                    )
+                    current = pending.get(str(obs.id))  # a duplicate id earlier in this batch
+                    load = (lambda c=current: c) if current else (lambda o=obs: self._load(con, o.id))
+                    outcomes.append(classify_resend(obs, incoming_hash, known, load))  # type: ignore[misc]
                     continue
                 seq += 1
                 now = _rows.now_utc()
                 new = replace(obs, observer=obs.observer or actor, revision=1, status="active",
                               created_at=now, updated_at=now)  # fmt: skip
                 fresh.append(new)
+                pending[str(obs.id)] = new
                 seqs.append(seq)
                 stored[str(obs.id)] = StoredState("active", 1, incoming_hash, incoming_hash)
                 outcomes.append(Outcome(obs.id, "created", 1))

@@ -12,8 +12,8 @@ from data.records import Composition, Observation
 
 YAKUTSK = ZoneInfo("Asia/Yakutsk")
 BASE_TIME = datetime(2024, 7, 10, 10, 0, tzinfo=YAKUTSK)
-# Near Tiksi, in the Lena-Olenek range, inside the Sakha Republic.
-BASE_LON, BASE_LAT = 128.87, 71.64
+# West of the Lena delta, in the Lena-Olenek range, well inside the Sakha Republic.
+BASE_LON, BASE_LAT = 126.0, 71.0
 
 
 def make_observation(n: int = 0, **overrides: Any) -> Observation:
