@@ -11,8 +11,9 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from data import _rows, queries
+from data import _rows, herd_sql, queries
 from data.errors import Conflict, Gone, NotFound
+from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
 from data.records import (
@@ -276,6 +277,28 @@ class SQLiteStore:
         sql = queries.herd_count_sql(period_sql, key_sql, queries.where_clause(where))
         rows = self._reader().execute(sql, [*period_params, *key_params, *params]).fetchall()
         return queries.rows_to_herd_counts(rows, by=by, cell_size_m=cell_size_m)
+
+    def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
+        where, params = queries.sqlite_where(query)
+        sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id"
+        return sighting_columns_from_rows(self._reader().execute(sql, params).fetchall())
+
+    # herd decisions -------------------------------------------------------------------------
+    def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
+        stamped = replace(decision, decided_at=_rows.now_utc())
+        columns = ', '.join(herd_sql.DECISION_COLUMNS[1:])
+        with self._write() as con:
+            cursor = con.execute(
+                f"INSERT INTO herd_decisions ({columns}) VALUES (?, ?, ?, ?, ?, ?)",
+                herd_sql.decision_params(stamped),
+            )
+        return replace(stamped, id=cursor.lastrowid)
+
+    def list_herd_decisions(self) -> list[HerdDecision]:
+        rows = self._reader().execute(
+            f"SELECT {', '.join(herd_sql.DECISION_COLUMNS)} FROM herd_decisions ORDER BY id"
+        ).fetchall()
+        return [herd_sql.row_to_decision(r) for r in rows]
 
     # surveys ------------------------------------------------------------------------------
     def add_survey(self, survey: Survey) -> Outcome:

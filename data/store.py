@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+from data.herds import HerdDecision, SightingColumns
 from data.records import (
     HerdCount,
     Observation,
@@ -74,6 +75,19 @@ class ObservationStore(Protocol):
         seasons: SeasonCalendar | None = None,
     ) -> list[HerdCount]:
         """Counts summed per period and population, by "population", "region" or "cell"."""
+        ...
+
+    def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
+        """Every matching sighting (no paging, `limit` ignored) as lean numpy columns."""
+        ...
+
+    # herd de-duplication decisions
+    def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
+        """Append a decision; returns it with its id and decided_at set (never updated)."""
+        ...
+
+    def list_herd_decisions(self) -> list[HerdDecision]:
+        """Every decision, oldest first (the order reports replay them in)."""
         ...
 
     # surveys

@@ -1,0 +1,97 @@
+"""Record types for herd de-duplication: researchers' decisions and lean sighting columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import numpy as np
+
+DecisionAction = Literal["confirm", "reject", "merge", "split"]
+DECISION_ACTIONS: tuple[str, ...] = ("confirm", "reject", "merge", "split")
+
+# Column order of SightingColumns rows, as every backend selects them.
+SIGHTING_COLUMNS: tuple[str, ...] = (
+    "id", "epoch_s", "local_date", "lon", "lat", "ea_x", "ea_y", "count", "adult_males",
+    "adult_females", "yearlings", "calves", "unclassified", "population", "region", "survey_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class HerdDecision:
+    """A researcher's decision about which sightings are one herd, kept with who and when.
+
+    confirm/reject name exactly two sightings; merge names two or more; split names the
+    sightings split off in `observation_ids` and the rest of their herd in `other_ids`.
+    """
+
+    action: DecisionAction
+    observation_ids: tuple[UUID, ...]
+    actor: str
+    other_ids: tuple[UUID, ...] = ()
+    note: str | None = None
+    id: int | None = None  # set by the store, in decision order
+    decided_at: datetime | None = None  # set by the store
+
+
+@dataclass(frozen=True, slots=True)
+class SightingColumns:
+    """Active sightings as parallel numpy arrays: what reports and de-duplication read.
+
+    A million Observation objects cost seconds to build; these columns cost a fraction.
+    `epoch_s` is whole UTC seconds (fractions dropped); `local_date` is "YYYY-MM-DD" in the observer's zone.
+    Composition classes that were not recorded are -1.
+    """
+
+    id: np.ndarray  # str (object)
+    epoch_s: np.ndarray  # float64
+    local_date: np.ndarray  # str (object)
+    lon: np.ndarray
+    lat: np.ndarray
+    ea_x: np.ndarray  # EPSG:3576 metres
+    ea_y: np.ndarray
+    count: np.ndarray  # int64
+    adult_males: np.ndarray
+    adult_females: np.ndarray
+    yearlings: np.ndarray
+    calves: np.ndarray
+    unclassified: np.ndarray
+    population: np.ndarray  # str (object)
+    region: np.ndarray  # str (object), "" where outside every region
+    survey_id: np.ndarray  # str (object), "" where none
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def take(self, index: np.ndarray) -> SightingColumns:
+        """The rows at `index` (a boolean mask or integer positions)."""
+        return SightingColumns(*(getattr(self, name)[index] for name in SIGHTING_COLUMNS))
+
+
+def sighting_columns_from_rows(rows: Sequence[Sequence[Any]]) -> SightingColumns:
+    """Columns from rows in SIGHTING_COLUMNS order (both backends select that order)."""
+    if not rows:
+        return empty_sighting_columns()
+    cols = list(zip(*rows, strict=True))
+    text = {"id", "local_date", "population", "region", "survey_id"}
+    floats = {"epoch_s", "lon", "lat", "ea_x", "ea_y"}
+    arrays = []
+    for name, values in zip(SIGHTING_COLUMNS, cols, strict=True):
+        if name in text:
+            arrays.append(np.array([str(v) if v is not None else "" for v in values], dtype=object))
+        elif name in floats:
+            arrays.append(np.fromiter(values, dtype=np.float64, count=len(values)))
+        else:
+            arrays.append(np.fromiter((-1 if v is None else v for v in values), np.int64, len(values)))
+    return SightingColumns(*arrays)
+
+
+def empty_sighting_columns() -> SightingColumns:
+    kinds = {"epoch_s": np.float64, "lon": np.float64, "lat": np.float64, "ea_x": np.float64,
+             "ea_y": np.float64, "count": np.int64, "adult_males": np.int64,
+             "adult_females": np.int64, "yearlings": np.int64, "calves": np.int64,
+             "unclassified": np.int64}  # fmt: skip
+    return SightingColumns(*(np.array([], dtype=kinds.get(n, object)) for n in SIGHTING_COLUMNS))

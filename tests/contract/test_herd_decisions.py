@@ -1,0 +1,53 @@
+"""Herd decisions and sighting columns: the same behaviour on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from data.herds import HerdDecision
+from data.records import Composition, ObservationQuery
+from tests.factories import make_observation
+
+
+def test_decisions_are_kept_in_order_with_who_and_when(store):
+    a, b, c = (make_observation(i).id for i in range(3))
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    first = store.add_herd_decision(HerdDecision("merge", (a, b, c), actor="rita", note="one herd"))
+    second = store.add_herd_decision(HerdDecision("split", (c,), actor="adam", other_ids=(a, b)))
+    listed = store.list_herd_decisions()
+    assert [d.id for d in listed] == [first.id, second.id] and first.id < second.id
+    assert listed[0] == first and listed[0].observation_ids == (a, b, c)
+    assert listed[0].actor == "rita" and listed[0].note == "one herd"
+    assert listed[1].action == "split" and listed[1].other_ids == (a, b) and listed[1].note is None
+    assert listed[1].decided_at is not None and listed[1].decided_at >= before
+
+
+def test_no_decisions_is_an_empty_list(store):
+    assert store.list_herd_decisions() == []
+
+
+def test_sighting_columns_hold_active_sightings_in_time_order(store):
+    late = make_observation(1, composition=Composition(adult_females=20, calves=None))
+    early = make_observation(2, observed_at=late.observed_at - timedelta(hours=3), count=99)
+    gone = make_observation(3)
+    store.add_observations([late, early, gone], actor="olga")
+    store.retract_observation(gone.id, actor="olga")
+    cols = store.sighting_columns(ObservationQuery())
+    assert list(cols.id) == [str(early.id), str(late.id)]
+    assert cols.count.tolist() == [99, late.count]
+    assert cols.epoch_s[1] - cols.epoch_s[0] == 3 * 3600
+    assert cols.epoch_s[1] == late.observed_at.timestamp()
+    assert cols.local_date.tolist() == ["2024-07-10", "2024-07-10"]
+    assert cols.calves[1] == -1 and cols.adult_females[1] == 20
+    assert cols.population.tolist() == ["lena-olenek"] * 2
+    assert cols.region.tolist() == ["Sakha Republic"] * 2
+    assert np.isclose(cols.lon[0], early.lon) and cols.ea_x.dtype == np.float64
+
+
+def test_sighting_columns_follow_the_query_filters(store):
+    store.add_observations([make_observation(1), make_observation(2, population="sundrun")], actor="olga")
+    cols = store.sighting_columns(ObservationQuery(populations=("sundrun",)))
+    assert cols.population.tolist() == ["sundrun"]
+    assert len(store.sighting_columns(ObservationQuery(populations=("taimyr",)))) == 0
