@@ -16,6 +16,7 @@ class StoredState:
     revision: int
     content_hash: str
     upload_hash: str
+    observer: str = ""  # whose record it is: another observer's id must not leak its content
 
 
 def classify_resend(
@@ -29,6 +30,9 @@ def classify_resend(
     A re-send of the first upload stays "unchanged" even after the record was edited on
     the server: the tablet is only repeating what it sent, not contradicting the edit.
     """
+    if stored.observer and incoming.observer and incoming.observer != stored.observer:
+        return Outcome(incoming.id, "conflict", None,
+                       message="this id is already used by another observer's record")  # fmt: skip
     if stored.status == "retracted":
         return Outcome(incoming.id, "gone", stored.revision, message="observation was retracted")
     if incoming_hash in (stored.upload_hash, stored.content_hash):

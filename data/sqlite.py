@@ -141,7 +141,7 @@ class SQLiteStore:
                 fresh.append(new)
                 pending[str(obs.id)] = new
                 seqs.append(seq)
-                stored[str(obs.id)] = StoredState("active", 1, incoming_hash, incoming_hash)
+                stored[str(obs.id)] = StoredState("active", 1, incoming_hash, incoming_hash, new.observer)
                 outcomes.append(Outcome(obs.id, "created", 1))
             self._insert(con, fresh, seqs, actor)
         return outcomes
@@ -163,11 +163,11 @@ class SQLiteStore:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             sql = (
-                "SELECT id, status, revision, content_hash, upload_hash FROM observations "
+                "SELECT id, status, revision, content_hash, upload_hash, observer FROM observations "
                 f"WHERE id IN ({', '.join('?' * len(chunk))})"
             )
-            for oid, status, revision, content, upload in con.execute(sql, chunk):
-                found[oid] = StoredState(status, revision, content, upload)
+            for oid, status, revision, content, upload, observer in con.execute(sql, chunk):
+                found[oid] = StoredState(status, revision, content, upload, observer)
         return found
 
     def _load(self, con: sqlite3.Connection, observation_id: UUID) -> Observation:

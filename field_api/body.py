@@ -22,6 +22,8 @@ async def read_json(request: Request) -> Any:
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
+    if not size:
+        raise ApiError(400, "invalid_json", "the body is empty: send GeoJSON", field="body")
     try:
         return json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictFloat,
     StrictInt,
     field_validator,
     model_validator,
@@ -34,7 +34,16 @@ SERVER_PROPERTIES = frozenset(
     {"observer", "revision", "status", "review_state", "flags", "region", "created_at", "updated_at"}
 )
 Count = StrictInt
-Number = StrictInt | StrictFloat
+
+
+def _json_number(value: Any) -> Any:
+    # JSON numbers only: "126" or true are typing mistakes, not coordinates.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_json_number)]
 
 
 class _Strict(BaseModel):

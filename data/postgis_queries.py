@@ -1,0 +1,131 @@
+"""SQL fragments for PostGIS: the same filters and aggregates as data/queries.py (SQLite).
+
+Parameterised only (psycopg `%s`). Each fragment says why it differs from SQLite's; the
+contract suite checks that both give the same answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from data.queries import where_clause
+from data.records import ObservationQuery, Period
+from data.seasons import SeasonCalendar
+
+# Same shift-then-truncate as data/queries.py, so a point on a cell edge lands in the same
+# cell on both backends (floor() could differ from it by one ulp just below zero).
+_GRID_SHIFT = 100_000
+
+__all__ = ["herd_count_sql", "key_expression", "period_expression", "postgis_where", "where_clause"]
+
+
+def postgis_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
+    """WHERE parts and their parameters for an ObservationQuery, in PostGIS's dialect."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if not query.include_retracted:
+        parts.append("status = 'active'")
+    if query.bbox is not None:
+        part, bbox_params = _bbox(query.bbox)
+        parts.append(part)
+        params += bbox_params
+    if query.start is not None:
+        parts.append("observed_at >= %s")
+        params.append(query.start)
+    if query.end is not None:
+        parts.append("observed_at <= %s")
+        params.append(query.end)
+    for column, values in (("population", query.populations), ("count_method", query.methods)):
+        if values:
+            parts.append(f"{column} = ANY(%s)")
+            params.append(list(values))
+    if query.survey_methods:
+        parts.append("survey_id IN (SELECT id FROM surveys WHERE method = ANY(%s))")
+        params.append(list(query.survey_methods))
+    if query.survey_id is not None:
+        parts.append("survey_id = %s")
+        params.append(query.survey_id)
+    if query.observer is not None:
+        parts.append("observer = %s")
+        params.append(query.observer)
+    return parts, params
+
+
+def _bbox(bbox: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
+    """GiST `&&` on envelopes; a box with min_lon > max_lon is split at the antimeridian.
+
+    `&&` compares bounding boxes only, like SQLite's R*Tree lookup: both include points on
+    the edge, so the two backends agree on edge cases.
+    """
+    min_lon, min_lat, max_lon, max_lat = bbox
+    envelope = "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+    if min_lon <= max_lon:
+        return envelope, [min_lon, min_lat, max_lon, max_lat]
+    params = [min_lon, min_lat, 180.0, max_lat, -180.0, min_lat, max_lon, max_lat]
+    return f"({envelope} OR {envelope})", params
+
+
+def after_cursor(after: tuple[str, str]) -> tuple[str, list[Any]]:
+    """Keyset condition after (observed_at, id).
+
+    The id is compared as "C"-collated text, exactly as SQLite compares its TEXT ids, so a
+    cursor whose id is not a UUID pages the same way instead of failing a uuid cast.
+    """
+    moment = datetime.fromisoformat(after[0])
+    sql = '(observed_at > %s OR (observed_at = %s AND id::text COLLATE "C" > %s))'
+    return sql, [moment, moment, after[1]]
+
+
+def period_expression(every: Period, seasons: SeasonCalendar) -> tuple[str, list[Any]]:
+    """SQL for the period key of each row, from its local date (as data/queries.py)."""
+    if every == "year":
+        return "to_char(local_date, 'YYYY')", []
+    if every == "month":
+        return "to_char(local_date, 'YYYY-MM')", []
+    if every == "season":
+        return _season_sql(seasons)
+    raise ValueError(f"every must be month, season or year, not {every!r}")
+
+
+def _season_sql(seasons: SeasonCalendar) -> tuple[str, list[Any]]:
+    """'YYYY-name'; days before the first season start belong to last year's winter.
+
+    SQLite subtracts a boolean; PostgreSQL needs it cast to int. The year is an unpadded
+    integer in both (SQLite's CAST(... AS TEXT)).
+    """
+    md = "to_char(local_date, 'MM-DD')"
+    whens = " ".join(f"WHEN {md} >= %s THEN %s" for _ in seasons.starts)
+    params: list[Any] = []
+    for name, start in reversed(seasons.starts):
+        params += [start, name]
+    sql = (
+        f"((extract(year FROM local_date)::int - ({md} < %s)::int)::text || '-' || "
+        f"CASE {whens} ELSE %s END)"
+    )
+    return sql, [seasons.starts[0][1], *params, seasons.starts[-1][0]]
+
+
+def key_expression(by: str, cell_size_m: float) -> tuple[str, list[Any]]:
+    """Grouping key beside period and population: everything, region, or grid cell."""
+    if by == "population":
+        return "'all'", []
+    if by == "region":
+        return "COALESCE(region, 'outside study area')", []
+    if by == "cell":
+        ix = f"(trunc(ea_x / %s + {_GRID_SHIFT})::bigint - {_GRID_SHIFT})"
+        iy = f"(trunc(ea_y / %s + {_GRID_SHIFT})::bigint - {_GRID_SHIFT})"
+        return f"({ix}::text || ':' || {iy}::text)", [cell_size_m, cell_size_m]
+    raise ValueError(f"by must be population, region or cell, not {by!r}")
+
+
+def herd_count_sql(period_sql: str, key_sql: str, where: str) -> str:
+    """Aggregate rows in data/queries.rows_to_herd_counts order; keys sorted bytewise."""
+    return (
+        f'SELECT {period_sql} COLLATE "C" AS period, population, {key_sql} COLLATE "C" AS key, '
+        "AVG(lon), AVG(lat), COUNT(*), SUM(count), "
+        "COALESCE(SUM(adult_males), 0), COALESCE(SUM(adult_females), 0), "
+        "COALESCE(SUM(yearlings), 0), COALESCE(SUM(calves), 0), "
+        "COALESCE(SUM(unclassified), 0) "
+        f"FROM observations {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
