@@ -42,7 +42,8 @@ class SightingColumns:
     """Active sightings as parallel numpy arrays: what reports and de-duplication read.
 
     A million Observation objects cost seconds to build; these columns cost a fraction.
-    `epoch_s` is whole UTC seconds (fractions dropped); `local_date` is "YYYY-MM-DD" in the observer's zone.
+    `epoch_s` is whole UTC seconds (fractions dropped); `local_date` is "YYYY-MM-DD" in
+    the observer's zone.
     Composition classes that were not recorded are -1.
     """
 
@@ -85,7 +86,8 @@ def sighting_columns_from_rows(rows: Sequence[Sequence[Any]]) -> SightingColumns
         elif name in floats:
             arrays.append(np.fromiter(values, dtype=np.float64, count=len(values)))
         else:
-            arrays.append(np.fromiter((-1 if v is None else v for v in values), np.int64, len(values)))
+            ints = (-1 if v is None else v for v in values)
+            arrays.append(np.fromiter(ints, dtype=np.int64, count=len(values)))
     return SightingColumns(*arrays)
 
 

@@ -47,7 +47,8 @@ def test_sighting_columns_hold_active_sightings_in_time_order(store):
 
 
 def test_sighting_columns_follow_the_query_filters(store):
-    store.add_observations([make_observation(1), make_observation(2, population="sundrun")], actor="olga")
+    sundrun = make_observation(2, population="sundrun")
+    store.add_observations([make_observation(1), sundrun], actor="olga")
     cols = store.sighting_columns(ObservationQuery(populations=("sundrun",)))
     assert cols.population.tolist() == ["sundrun"]
     assert len(store.sighting_columns(ObservationQuery(populations=("taimyr",)))) == 0

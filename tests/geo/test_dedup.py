@@ -1,0 +1,129 @@
+"""Herd de-duplication: the candidate gates, the chaining limit and researchers' decisions."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from geo.dedup import DedupParams, Sightings, find_candidates, group_herds, resolve_decisions
+
+HOUR = 3600.0
+KM = 1000.0
+CLASSES = (10, 20, 2, 6)  # bulls, cows, yearlings, calves
+
+
+def sightings(*rows: tuple[float, float, float, int], classes=None) -> Sightings:
+    """Rows of (x km, y km, hours, count) in EPSG:3576."""
+    arr = np.array(rows, dtype=float)
+    cls = np.array(classes if classes is not None else [CLASSES] * len(rows), dtype=np.int64)
+    return Sightings(arr[:, 0] * KM, arr[:, 1] * KM, arr[:, 2] * HOUR,
+                     arr[:, 3].astype(np.int64), cls)  # fmt: skip
+
+
+def test_two_teams_seeing_one_herd_3_km_and_2_hours_apart_count_once():
+    s = sightings((0, 0, 0, 410), (3, 0, 2, 380))
+    grouping = group_herds(s)
+    assert grouping.n_herds == 1 and grouping.labels.tolist() == [0, 0]
+
+
+def test_herds_300_km_apart_in_the_same_hour_count_twice():
+    s = sightings((0, 0, 0, 400), (300, 0, 0.5, 400))
+    grouping = group_herds(s)
+    assert grouping.n_herds == 2 and len(grouping.candidates) == 0
+
+
+def test_a_herd_cannot_outrun_the_speed_gate():
+    # 20 km in 2 hours needs 9 km/h; allowed is 2 km + 4 km/h × 2 h = 10 km.
+    assert group_herds(sightings((0, 0, 0, 50), (20, 0, 2, 50))).n_herds == 2
+    # The same 20 km in 5 hours is 2 + 20 = 22 km allowed: one herd.
+    assert group_herds(sightings((0, 0, 0, 50), (20, 0, 5, 50))).n_herds == 1
+
+
+def test_time_window_and_distance_cap():
+    assert group_herds(sightings((0, 0, 0, 50), (1, 0, 25, 50))).n_herds == 2  # > 24 h
+    # 40 km in 20 h is within the speed gate (82 km) but beyond the 30 km cap.
+    assert group_herds(sightings((0, 0, 0, 50), (40, 0, 20, 50))).n_herds == 2
+
+
+def test_different_sizes_are_different_herds():
+    assert group_herds(sightings((0, 0, 0, 400), (1, 0, 1, 150))).n_herds == 2
+    assert group_herds(sightings((0, 0, 0, 3), (1, 0, 1, 8))).n_herds == 1  # slack of 5
+
+
+def test_different_composition_is_a_different_herd():
+    cows_and_calves = (0, 30, 0, 20)
+    bulls = (45, 5, 0, 0)
+    s = sightings((0, 0, 0, 50), (1, 0, 1, 50), classes=[cows_and_calves, bulls])
+    assert group_herds(s).n_herds == 2
+    # Poorly classified sightings (under min_classified) are not compared.
+    s = sightings((0, 0, 0, 50), (1, 0, 1, 50), classes=[(0, 3, 0, 2), (5, 1, 0, 0)])
+    assert group_herds(s).n_herds == 1
+
+
+def test_thresholds_are_configurable():
+    s = sightings((0, 0, 0, 410), (3, 0, 2, 380))
+    assert group_herds(s, DedupParams(base_km=0.5, max_speed_kmh=1.0)).n_herds == 2
+
+
+def test_chains_stop_at_the_extent_limit():
+    # Eleven sightings 5 km apart in a line, an hour apart: each neighbour pair matches,
+    # but one herd cannot stretch 50 km, so the chain is cut into pieces of <= 30 km.
+    s = sightings(*[(5 * k, 0, k, 100) for k in range(11)])
+    grouping = group_herds(s)
+    assert 2 <= grouping.n_herds <= 3
+    for herd in range(grouping.n_herds):
+        xs = s.x[grouping.labels == herd]
+        assert xs.max() - xs.min() <= 30 * KM
+
+
+def test_without_the_limit_the_chain_would_be_one_herd():
+    s = sightings(*[(5 * k, 0, k, 100) for k in range(11)])
+    assert group_herds(s, DedupParams(max_extent_km=1000, max_span_hours=1000)).n_herds == 1
+
+
+def test_labels_number_herds_by_first_sighting():
+    s = sightings((300, 0, 0, 50), (0, 0, 1, 50), (301, 0, 2, 50))
+    assert group_herds(s).labels.tolist() == [0, 1, 0]
+
+
+def test_reject_and_merge_override_the_automatic_rule():
+    s = sightings((0, 0, 0, 410), (3, 0, 2, 380), (300, 0, 0, 50))
+    assert group_herds(s, cuts=np.array([[0, 1]])).n_herds == 3
+    # A researcher's merge joins 1 and 2 across 300 km; 0 would join 1 automatically,
+    # but the automatic rule still refuses a herd 300 km wide.
+    assert group_herds(s, links=np.array([[1, 2]])).labels.tolist() == [0, 1, 1]
+    assert group_herds(s, links=np.array([[1, 2], [0, 2]])).labels.tolist() == [0, 0, 0]
+
+
+def test_a_cut_holds_against_a_chain_through_a_third_sighting():
+    # 0~1 and 1~2 match automatically; a cut between 0 and 2 keeps them apart.
+    s = sightings((0, 0, 0, 100), (2, 0, 1, 100), (4, 0, 2, 100))
+    grouping = group_herds(s, cuts=np.array([[0, 2]]))
+    assert grouping.n_herds == 2
+    assert grouping.labels[0] != grouping.labels[2]
+
+
+def test_decisions_replay_in_order_later_ones_winning():
+    d = SimpleNamespace
+    links, cuts = resolve_decisions([
+        d(action="merge", observation_ids=["a", "b", "c"], other_ids=[]),
+        d(action="reject", observation_ids=["c", "a"], other_ids=[]),
+        d(action="split", observation_ids=["b"], other_ids=["a"]),
+        d(action="confirm", observation_ids=["b", "a"], other_ids=[]),
+    ])  # fmt: skip
+    assert sorted(links) == [("a", "b"), ("b", "c")]
+    assert cuts == [("a", "c")]
+
+
+def test_million_scale_inputs_stay_vectorised():
+    rng = np.random.default_rng(1)
+    n = 20_000
+    s = Sightings(rng.uniform(0, 500_000, n), rng.uniform(0, 500_000, n),
+                  np.sort(rng.uniform(0, 90 * 24 * HOUR, n)), rng.integers(5, 200, n),
+                  np.full((n, 4), -1))  # fmt: skip
+    grouping = group_herds(s)
+    assert 0 < grouping.n_herds <= n
+    assert len(grouping.labels) == n and grouping.labels.max() == grouping.n_herds - 1
+    pairs = find_candidates(s)
+    assert np.all(pairs.i < pairs.j) and np.all(pairs.hours <= 24)
