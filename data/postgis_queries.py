@@ -17,7 +17,22 @@ from data.seasons import SeasonCalendar
 # cell on both backends (floor() could differ from it by one ulp just below zero).
 _GRID_SHIFT = 100_000
 
-__all__ = ["herd_count_sql", "key_expression", "period_expression", "postgis_where", "where_clause"]
+# The lean columns of data/herds.SIGHTING_COLUMNS; whole UTC seconds as SQLite's strftime('%s').
+SIGHTING_SELECT = (
+    "SELECT id::text, floor(extract(epoch FROM observed_at))::bigint, "
+    "to_char(local_date, 'YYYY-MM-DD'), lon, lat, ea_x, ea_y, count, adult_males, "
+    "adult_females, yearlings, calves, unclassified, population, region, survey_id "
+    "FROM observations"
+)
+
+__all__ = [
+    "SIGHTING_SELECT",
+    "herd_count_sql",
+    "key_expression",
+    "period_expression",
+    "postgis_where",
+    "where_clause",
+]
 
 
 def postgis_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:

@@ -1,0 +1,555 @@
+"""PostGISStore: the production backend (psycopg 3, a connection pool, several workers).
+
+Behaves exactly like data/sqlite.py (the contract suite checks it); what differs is how the
+guarantees hold across processes:
+
+- idempotency through the primary key: INSERT ... ON CONFLICT DO NOTHING, then the ids that
+  were not inserted are classified as re-sends. Rows go in sorted by id, so two workers with
+  overlapping batches wait for each other instead of deadlocking;
+- revision numbers from a sequence. A sequence hands out numbers before commit, so a change
+  feed reader could see 7 committed while 6 is still in flight and skip 6 for ever. Writers
+  therefore hold a shared advisory lock for their whole transaction and the feed reader
+  takes it exclusively: it waits for writers in flight, and every later writer draws a
+  larger number than anything the reader returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from data import _rows, herd_sql
+from data import postgis_queries as pq
+from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
+from data.errors import Conflict, Gone, NotFound
+from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
+from data.migrations import migrations_for
+from data.outcomes import StoredState, classify_resend
+from data.queries import rows_to_herd_counts
+from data.records import (
+    HerdCount,
+    Observation,
+    ObservationQuery,
+    Outcome,
+    Page,
+    Period,
+    Revision,
+    Survey,
+    User,
+)
+from data.seasons import SeasonCalendar
+from data.sqlite import _check_editable  # the same messages on both backends
+from data.tokens import hash_token
+
+_COLUMNS = ", ".join(_rows.OBSERVATION_COLUMNS)
+_OBS_SELECT = f"SELECT {_COLUMNS} FROM observations"
+_OBS_INSERT = (
+    f"INSERT INTO observations ({_COLUMNS}) "
+    f"VALUES ({', '.join(['%s'] * len(_rows.OBSERVATION_COLUMNS))})"
+)
+_REV_COLUMNS = ", ".join(_rows.REVISION_COLUMNS)
+_REV_INSERT = (
+    f"INSERT INTO revisions ({_REV_COLUMNS}) "
+    f"VALUES ({', '.join(['%s'] * len(_rows.REVISION_COLUMNS))})"
+)
+_SURVEY_COLUMNS = ", ".join(_rows.SURVEY_COLUMNS)
+_SURVEY_SELECT = f"SELECT {_SURVEY_COLUMNS} FROM surveys"
+_SURVEY_INSERT = (
+    f"INSERT INTO surveys ({_SURVEY_COLUMNS}) "
+    f"VALUES ({', '.join(['%s'] * len(_rows.SURVEY_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+)
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_STATE_SELECT = (
+    "SELECT id, status, revision, content_hash, upload_hash, observer FROM observations "
+    "WHERE id = ANY(%s)"
+)
+
+
+class PostGISStore:
+    """Production store: a pool of connections shared by one worker's threads."""
+
+    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 8) -> None:
+        self.url = url
+        self.schema = schema
+        options = "-c timezone=UTC"  # timestamptz come back as UTC datetimes, as in SQLite
+        if schema is not None:
+            # `public` after ours: PostGIS's functions and types live there.
+            options += f" -c search_path={schema},public"
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, name="herdwatch",
+            kwargs={"autocommit": True, "options": options},
+        )  # fmt: skip
+        with self._pool.connection() as conn:
+            current = conn.execute("SELECT current_schema()").fetchone()
+        self._feed_lock = _lock_key(f"herdwatch-feed:{current[0] if current else ''}")
+        self._migrate_lock = _lock_key(f"herdwatch-migrate:{current[0] if current else ''}")
+
+    @classmethod
+    def from_url(cls, url: str, *, schema: str | None = None) -> PostGISStore:
+        """postgresql://user@host:port/db; `schema` (created if needed) isolates a store."""
+        if schema is not None:
+            if not _SCHEMA_NAME.match(schema):
+                raise ValueError(f"schema {schema!r} must be lower-case letters, digits and _")
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        return cls(url, schema=schema)
+
+    def drop_schema(self) -> None:
+        """Drop this store's own schema and everything in it (tests, throwaway copies)."""
+        if self.schema is None:
+            raise ValueError("this store uses the default schema: refusing to drop it")
+        with self._pool.connection() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction holding the feed lock shared (see the module docstring)."""
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (self._feed_lock,))
+            yield conn
+
+    def _read_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _read_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    # schema ---------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; an advisory lock lets several workers start at once."""
+        applied = []
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._migrate_lock,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)"
+            )
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for migration in migrations_for("postgis"):
+                if migration.version in done:
+                    continue
+                conn.execute(migration.sql.encode())  # a script: no parameters, many statements
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, now())",
+                    (migration.version, migration.name),
+                )
+                applied.append(f"{migration.version:04d}_{migration.name}")
+        return applied
+
+    # observations -----------------------------------------------------------------------
+    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
+        tagged = _rows.tag_observations(batch) if batch else []
+        with self._write() as conn:
+            known = _stored_states(conn, list({o.id for o in tagged}))
+            fresh = _first_unknown(tagged, known)
+            seqs = _next_seqs(conn, len(fresh))
+            now = _rows.now_utc
+            stamped = [replace(o, observer=o.observer or actor, revision=1, status="active",
+                               created_at=now(), updated_at=now()) for o in fresh]  # fmt: skip
+            inserted = self._insert(conn, stamped, seqs, actor)
+            lost = [o.id for o in fresh if o.id not in inserted]  # another worker was first
+            known.update(_stored_states(conn, lost))
+            return _outcomes(conn, tagged, inserted, known, actor)
+
+    def _insert(
+        self, conn: psycopg.Connection[Any], fresh: list[Observation], seqs: list[int], actor: str
+    ) -> set[UUID]:
+        """Insert what no one else inserted first; returns the ids this transaction stored."""
+        if not fresh:
+            return set()
+        hashes = [o.content_hash() for o in fresh]
+        rows = _rows.observation_rows(fresh, seqs=seqs, upload_hashes=hashes)
+        rows.sort(key=lambda r: r[0])  # one lock order for every worker: no deadlocks
+        inserted: set[UUID] = set()
+        with conn.cursor() as cur:
+            cur.executemany(
+                _OBS_INSERT + " ON CONFLICT (id) DO NOTHING RETURNING id", rows, returning=True
+            )
+            while True:
+                inserted.update(r[0] for r in cur.fetchall())
+                if not cur.nextset():
+                    break
+            revisions = [_rows.revision_row(s, o, "create", actor, None)
+                         for s, o in zip(seqs, fresh, strict=True) if o.id in inserted]  # fmt: skip
+            if revisions:
+                cur.executemany(_REV_INSERT, revisions)
+        return inserted
+
+    def get_observation(self, observation_id: UUID) -> Observation:
+        with self._pool.connection() as conn:
+            return _load(conn, observation_id)
+
+    def query_observations(self, query: ObservationQuery) -> Page:
+        where, params = pq.postgis_where(query)
+        if query.after is not None:
+            part, after_params = pq.after_cursor(query.after)
+            where.append(part)
+            params += after_params
+        sql = f"{_OBS_SELECT} {pq.where_clause(where)} ORDER BY observed_at, id LIMIT %s"
+        rows = self._read_all(sql, [*params, query.limit + 1])
+        items = [_rows.row_to_observation(r) for r in rows[: query.limit]]
+        last = items[-1] if items else None
+        more = len(rows) > query.limit
+        next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
+        return Page(items, next_after)
+
+    def count_observations(self, query: ObservationQuery) -> int:
+        where, params = pq.postgis_where(query)
+        row = self._read_one(f"SELECT COUNT(*) FROM observations {pq.where_clause(where)}", params)
+        return int(row[0]) if row else 0
+
+    def update_observation(
+        self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str
+    ) -> Observation:
+        with self._write() as conn:
+            current = _load(conn, observation_id, for_update=True)
+            _check_editable(current, base_revision)
+            edited = replace(current, **changes, revision=current.revision + 1,
+                             updated_at=_rows.now_utc())  # fmt: skip
+            if "lon" in changes or "lat" in changes:
+                edited = _rows.tag_observations([edited])[0]
+            _rewrite(conn, current, edited, "edit", actor, None)
+        return edited
+
+    def retract_observation(
+        self, observation_id: UUID, *, actor: str, reason: str | None = None
+    ) -> Observation:
+        with self._write() as conn:
+            current = _load(conn, observation_id, for_update=True)
+            if current.status == "retracted":
+                raise Gone(f"observation {observation_id} is already retracted", field="id")
+            retracted = replace(current, status="retracted", revision=current.revision + 1,
+                                updated_at=_rows.now_utc())  # fmt: skip
+            _rewrite(conn, current, retracted, "retract", actor, reason)
+        return retracted
+
+    def history(self, observation_id: UUID) -> list[Revision]:
+        rows = self._read_all(
+            f"SELECT {_REV_COLUMNS} FROM revisions WHERE observation_id = %s ORDER BY revision",
+            (observation_id,),
+        )
+        if not rows:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        return [_rows.row_to_revision(r) for r in rows]
+
+    def changes_since(
+        self, cursor: int, *, limit: int, observer: str | None = None
+    ) -> tuple[list[Observation], int]:
+        mine = "AND observer = %s" if observer is not None else ""
+        params = (cursor, observer, limit) if observer is not None else (cursor, limit)
+        with self._pool.connection() as conn, conn.transaction():
+            # Wait for writers in flight, so no smaller change_seq can commit after we read.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._feed_lock,))
+            rows = conn.execute(
+                f"{_OBS_SELECT} WHERE change_seq > %s {mine} ORDER BY change_seq LIMIT %s", params
+            ).fetchall()
+        next_cursor = int(rows[-1][-1]) if rows else cursor
+        return [_rows.row_to_observation(r) for r in rows], next_cursor
+
+    def herd_counts(
+        self,
+        query: ObservationQuery,
+        *,
+        every: Period,
+        by: str = "population",
+        cell_size_m: float = 50_000.0,
+        seasons: SeasonCalendar | None = None,
+    ) -> list[HerdCount]:
+        where, params = pq.postgis_where(query)
+        period_sql, period_params = pq.period_expression(every, seasons or SeasonCalendar())
+        key_sql, key_params = pq.key_expression(by, cell_size_m)
+        sql = pq.herd_count_sql(period_sql, key_sql, pq.where_clause(where))
+        rows = self._read_all(sql, [*period_params, *key_params, *params])
+        return rows_to_herd_counts(rows, by=by, cell_size_m=cell_size_m)
+
+    def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
+        where, params = pq.postgis_where(query)
+        sql = f"{pq.SIGHTING_SELECT} {pq.where_clause(where)} ORDER BY observed_at, id"
+        return sighting_columns_from_rows(self._read_all(sql, params))
+
+    # herd decisions -------------------------------------------------------------------------
+    def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
+        stamped = replace(decision, decided_at=_rows.now_utc())
+        columns = ", ".join(herd_sql.DECISION_COLUMNS[1:])
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                f"INSERT INTO herd_decisions ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
+                "RETURNING id",
+                herd_sql.decision_params(stamped),
+            ).fetchone()
+        return replace(stamped, id=int(row[0]) if row else None)
+
+    def list_herd_decisions(self) -> list[HerdDecision]:
+        rows = self._read_all(
+            f"SELECT {', '.join(herd_sql.DECISION_COLUMNS)} FROM herd_decisions ORDER BY id"
+        )
+        return [herd_sql.row_to_decision(r) for r in rows]
+
+    # surveys ------------------------------------------------------------------------------
+    def add_survey(self, survey: Survey) -> Outcome:
+        with self._pool.connection() as conn, conn.transaction():
+            stamped = replace(survey, created_at=_rows.now_utc())
+            if conn.execute(_SURVEY_INSERT, _rows.survey_row(stamped)).rowcount == 1:
+                return Outcome(UUID(int=0), "created", message=survey.id)
+            row = conn.execute("SELECT content_hash FROM surveys WHERE id = %s", (survey.id,))
+            if (stored := row.fetchone()) is not None and stored[0] == survey.content_hash():
+                return Outcome(UUID(int=0), "unchanged", message=survey.id)
+        raise Conflict(f"survey {survey.id} already exists with other content", field="id")
+
+    def get_survey(self, survey_id: str) -> Survey:
+        row = self._read_one(_SURVEY_SELECT + " WHERE id = %s", (survey_id,))
+        if row is None:
+            raise NotFound(f"no survey with id {survey_id!r}", field="id")
+        return _rows.row_to_survey(row)
+
+    def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]:
+        rows = self._read_all(
+            _SURVEY_SELECT + " WHERE id > %s ORDER BY id LIMIT %s", (after or "", limit)
+        )
+        return [_rows.row_to_survey(r) for r in rows]
+
+    # users and tokens ---------------------------------------------------------------------
+    def add_user(self, name: str, role: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._pool.connection() as conn, conn.transaction():
+            created = conn.execute(
+                "INSERT INTO users VALUES (%s, %s, true, now()) ON CONFLICT (name) DO NOTHING",
+                (name, role),
+            )
+            if created.rowcount == 0:
+                raise Conflict(f"user {name!r} already exists", field="name")
+            conn.execute(
+                "INSERT INTO tokens VALUES (%s, %s, now(), NULL)", (hash_token(token), name)
+            )
+        return token
+
+    def add_token(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._pool.connection() as conn, conn.transaction():
+            inserted = conn.execute(
+                "INSERT INTO tokens SELECT %s, name, now(), NULL FROM users "
+                "WHERE name = %s AND active",
+                (hash_token(token), name),
+            )
+            if inserted.rowcount == 0:
+                raise NotFound(f"no active user {name!r}", field="name")
+        return token
+
+    def revoke_token(self, token: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "UPDATE tokens SET revoked_at = now() WHERE token_hash = %s AND revoked_at IS NULL",
+                (hash_token(token),),
+            )
+
+    def user_for_token(self, token: str) -> User | None:
+        row = self._read_one(
+            "SELECT u.name, u.role, u.active, u.created_at FROM tokens t "
+            "JOIN users u ON u.name = t.user_name "
+            "WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.active",
+            (hash_token(token),),
+        )
+        return User(row[0], row[1], row[2], row[3]) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self._read_all("SELECT name, role, active, created_at FROM users ORDER BY name")
+        return [User(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def revoke_user(self, name: str) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            revoked = conn.execute("UPDATE users SET active = false WHERE name = %s", (name,))
+            if revoked.rowcount == 0:
+                raise NotFound(f"no user {name!r}", field="name")
+            conn.execute(
+                "UPDATE tokens SET revoked_at = now() WHERE user_name = %s AND revoked_at IS NULL",
+                (name,),
+            )
+
+    # bulk -----------------------------------------------------------------------------
+    def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]:
+        for chunk in self.export_observations(batch_size=batch_size):
+            yield [item.observation for item in chunk]
+
+    def export_observations(self, *, batch_size: int = 5000) -> Iterator[list[StoredObservation]]:
+        """Every observation with its bookkeeping, in id order, a batch at a time."""
+        after = UUID(int=0)
+        while True:
+            rows = self._read_all(
+                f"{_OBS_SELECT} WHERE id > %s ORDER BY id LIMIT %s", (after, batch_size)
+            )
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [StoredObservation(_rows.row_to_observation(r), r[-2], int(r[-1])) for r in rows]
+
+    def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]:
+        after = 0
+        while True:
+            rows = self._read_all(
+                f"SELECT {_REV_COLUMNS} FROM revisions WHERE seq > %s ORDER BY seq LIMIT %s",
+                (after, batch_size),
+            )
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [_rows.row_to_revision(r) for r in rows]
+
+    def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]:
+        after = ""
+        while batch := self.list_surveys(limit=batch_size, after=after):
+            after = batch[-1].id
+            yield batch
+
+    def import_observations(self, items: Sequence[StoredObservation]) -> int:
+        """Copy records as they are (ids, revisions, hashes, timestamps, change_seq).
+
+        A record already here is replaced only by a later revision of itself, so a re-run
+        is a no-op and a re-run after edits at the source brings them over.
+        """
+        if not items:
+            return 0
+        rows = _rows.observation_rows(
+            [i.observation for i in items], seqs=[i.change_seq for i in items],
+            upload_hashes=[i.upload_hash for i in items],
+        )  # fmt: skip
+        rows.sort(key=lambda r: r[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
+        sql = (
+            f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
+            "WHERE observations.revision < excluded.revision"
+        )
+        with self._write() as conn, conn.cursor() as cur:
+            cur.executemany(sql, rows)
+            return max(cur.rowcount, 0)
+
+    def import_revisions(self, revisions: Sequence[Revision]) -> int:
+        """Copy audit entries with their sequence numbers; ones already here are kept."""
+        if not revisions:
+            return 0
+        rows = [revision_to_row(r) for r in revisions]
+        with self._write() as conn:
+            with conn.cursor() as cur:
+                cur.executemany(_REV_INSERT + " ON CONFLICT DO NOTHING", rows)
+            # New revisions made here must number after the copied ones.
+            conn.execute(
+                "SELECT setval('revision_seq', GREATEST((SELECT MAX(seq) FROM revisions), "
+                "(SELECT last_value FROM revision_seq)))"
+            )
+        return len(rows)
+
+    def import_surveys(self, surveys: Sequence[Survey]) -> int:
+        """Copy surveys with their creation times; ones already here are kept."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(_SURVEY_INSERT, [_rows.survey_row(s) for s in surveys])
+        return len(surveys)
+
+    def export_accounts(self) -> Accounts:
+        """Users and token hashes (tokens themselves are never stored anywhere)."""
+        tokens = self._read_all(
+            "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
+        )
+        return Accounts(self.list_users(), [TokenRecord(*t) for t in tokens])
+
+    def import_accounts(self, accounts: Accounts) -> None:
+        """Copy users and token hashes; ones already here are kept as they are."""
+        users = [(u.name, u.role, u.active, u.created_at) for u in accounts.users]
+        tokens = [(t.token_hash, t.user_name, t.created_at, t.revoked_at) for t in accounts.tokens]
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            values = "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+            if users:
+                cur.executemany(f"INSERT INTO users {values}", users)
+            if tokens:
+                cur.executemany(f"INSERT INTO tokens {values}", tokens)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _lock_key(text: str) -> int:
+    """A stable signed 64-bit advisory-lock key, one per schema."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
+def _stored_states(conn: psycopg.Connection[Any], ids: list[UUID]) -> dict[UUID, StoredState]:
+    if not ids:
+        return {}
+    rows = conn.execute(_STATE_SELECT, (ids,)).fetchall()
+    return {r[0]: StoredState(*r[1:]) for r in rows}
+
+
+def _first_unknown(batch: list[Observation], known: dict[UUID, StoredState]) -> list[Observation]:
+    """The first occurrence of each id not stored yet (later ones are re-sends of it)."""
+    seen: set[UUID] = set()
+    fresh = []
+    for obs in batch:
+        if obs.id not in known and obs.id not in seen:
+            fresh.append(obs)
+        seen.add(obs.id)
+    return fresh
+
+
+def _next_seqs(conn: psycopg.Connection[Any], n: int) -> list[int]:
+    if n == 0:
+        return []
+    rows = conn.execute("SELECT nextval('revision_seq') FROM generate_series(1, %s)", (n,))
+    return sorted(int(r[0]) for r in rows)
+
+
+def _outcomes(
+    conn: psycopg.Connection[Any], batch: list[Observation], inserted: set[UUID],
+    known: dict[UUID, StoredState], actor: str,
+) -> list[Outcome]:  # fmt: skip
+    """One outcome per uploaded record, in batch order, as SQLite reports them."""
+    outcomes = []
+    created: set[UUID] = set()
+    for obs in batch:
+        incoming_hash = obs.content_hash()
+        if obs.id in inserted and obs.id not in created:
+            created.add(obs.id)
+            known[obs.id] = StoredState(
+                "active", 1, incoming_hash, incoming_hash, obs.observer or actor
+            )
+            outcomes.append(Outcome(obs.id, "created", 1))
+            continue
+        state = known[obs.id]
+        outcomes.append(classify_resend(obs, incoming_hash, state, lambda o=obs: _load(conn, o.id)))
+    return outcomes
+
+
+def _load(
+    conn: psycopg.Connection[Any], observation_id: UUID, *, for_update: bool = False
+) -> Observation:
+    lock = " FOR UPDATE" if for_update else ""
+    row = conn.execute(f"{_OBS_SELECT} WHERE id = %s{lock}", (observation_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no observation with id {observation_id}", field="id")
+    return _rows.row_to_observation(row)
+
+
+def _rewrite(
+    conn: psycopg.Connection[Any], before: Observation, after: Observation, action: str,
+    actor: str, reason: str | None,
+) -> None:  # fmt: skip
+    [seq] = _next_seqs(conn, 1)
+    stored = conn.execute(
+        "SELECT upload_hash FROM observations WHERE id = %s", (before.id,)
+    ).fetchone()
+    upload_hash = stored[0] if stored else after.content_hash()
+    [row] = _rows.observation_rows([after], seqs=[seq], upload_hashes=[upload_hash])
+    columns = _rows.OBSERVATION_COLUMNS[1:]
+    conn.execute(
+        f"UPDATE observations SET {', '.join(c + ' = %s' for c in columns)} WHERE id = %s",
+        (*row[1:], row[0]),
+    )
+    conn.execute(_REV_INSERT, _rows.revision_row(seq, after, action, actor, before, reason))
