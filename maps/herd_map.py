@@ -1,0 +1,339 @@
+"""Herd-count maps over time: counts per equal-area cell and period, drawn with folium.
+
+Pure: HerdCount rows (already aggregated by the store) in, a folium.Map out. This is the
+one module that knows folium wants [lat, lon]; everything handed in is lon/lat.
+
+The page stays small whatever the number of observations: the cells are sent once as a
+compact JSON table, and a small script draws one period at a time (graduated circles per
+population layer), driven by a time slider.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import folium
+from branca.element import Element, MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+
+from data.records import COMPOSITION_FIELDS, HerdCount, Observation
+from maps.assets import MapAssets, inline_header, no_assets, use_assets
+from maps.boundaries import boundary_layer, geojson_bounds
+from maps.style import MAP_CSS, MAP_JS, population_colour, population_label
+
+# The largest circle, in pixels; areas (not radii) scale with the count.
+MAX_RADIUS_PX = 28
+PeriodOf = Callable[[Observation], str]
+# Sakha's extent (lon/lat) for an empty map.
+SAKHA_BOUNDS = (105.5, 55.5, 163.0, 77.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTotal:
+    """Sightings and animals of one period, summed over the populations on the map."""
+
+    period: str
+    sightings: int
+    animals: int
+    calves: int
+    adult_females: int
+
+
+def herd_count_map(
+    counts: Sequence[HerdCount],
+    *,
+    every: str,
+    cell_size_m: float,
+    periods: Sequence[str] | None = None,
+    sightings: Sequence[Observation] = (),
+    boundaries: dict[str, Any] | None = None,
+    tile_url: str = "",
+    tile_attribution: str = "",
+    assets: MapAssets | None = None,
+    title: str = "Wild reindeer counted",
+    side_html: str = "",
+    period_of: PeriodOf | None = None,
+) -> folium.Map:
+    """A herd-count map over time from cell counts (HerdCount rows with by="cell").
+
+    Args:
+        counts: cell counts per period and population (key "ix:iy", lon/lat the cell centre).
+        every: "year", "season" or "month": named in the legend.
+        cell_size_m: the EPSG:3576 cell size the counts were aggregated with.
+        periods: the slider's periods in time order; defaults to the sorted periods present.
+        sightings: individual observations to draw clustered (the caller passes them only
+            when the filter leaves few).
+        boundaries: a GeoJSON FeatureCollection of regions (name in `shapeName`).
+        tile_url: a base-map tile URL template; empty for none (the boundaries give shape).
+        side_html: HTML placed above the totals in the side panel (e.g. a filter form).
+        period_of: the period of one sighting; defaults to its local year or month.
+    """
+    assets = assets or MapAssets()
+    period_list = list(periods) if periods is not None else sorted({c.period for c in counts})
+    populations = _populations(counts, sightings)
+    # maxZoom on the map itself: with no tile layer Leaflet (and the clusters) need it.
+    m = folium.Map(location=[66.0, 130.0], zoom_start=4, tiles=None, control_scale=True,
+                   maxZoom=13, minZoom=2)  # fmt: skip
+    use_assets(m, assets)
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution or "base map", name="Base map",
+                         overlay=False, control=False).add_to(m)  # fmt: skip
+    if boundaries:
+        boundary_layer(boundaries).add_to(m)
+    groups = [folium.FeatureGroup(name=_layer_label(p), show=True) for p in populations]
+    for group in groups:
+        group.add_to(m)
+    cluster = _sightings_cluster(sightings) if sightings else None
+    if cluster is not None:
+        cluster.add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if sightings and period_of is None:
+        period_of = local_period(every)
+    data = map_payload(counts, period_list, populations, sightings, period_of)
+    totals = period_totals(counts, period_list)
+    TimeSlider(data, groups, cluster, every=every, cell_size_m=cell_size_m).add_to(m)
+    _add_page(m, data, totals, assets=assets, title=title, every=every, side_html=side_html,
+              cell_size_m=cell_size_m)  # fmt: skip
+    m.fit_bounds(_bounds(counts, boundaries))
+    return m
+
+
+def render_html(m: folium.Map) -> str:
+    """The whole page as one HTML string."""
+    html: str = m.get_root().render()
+    return html
+
+
+def _populations(counts: Sequence[HerdCount], sightings: Sequence[Observation]) -> list[str]:
+    """Populations present, in order of first appearance in the reference list, then by name."""
+    from data.records import POPULATIONS
+
+    present = {c.population for c in counts} | {o.population for o in sightings}
+    order = {p: i for i, p in enumerate(POPULATIONS)}
+    return sorted(present, key=lambda p: (order.get(p, len(order)), p))
+
+
+def _layer_label(population: str) -> str:
+    colour = population_colour(population)
+    name = escape(population_label(population))
+    return (f'<span class="hw-swatch" style="background:{colour}"></span>'
+            f'<span class="hw-layer-name">{name}</span>')  # fmt: skip
+
+
+def _sightings_cluster(sightings: Sequence[Observation]) -> MarkerCluster:
+    cluster = MarkerCluster(name=f"Individual sightings ({len(sightings):,})", show=True,
+                            options={"maxClusterRadius": 40})  # fmt: skip
+    no_assets(cluster)
+    return cluster
+
+
+def _bounds(
+    counts: Sequence[HerdCount], boundaries: dict[str, Any] | None
+) -> list[list[float]]:
+    """[[south, west], [north, east]] around the cells, else around Sakha."""
+    if counts:
+        lons = [unwrap_lon(c.lon) for c in counts]
+        lats = [c.lat for c in counts]
+        west, south, east, north = min(lons), min(lats), max(lons), max(lats)
+        pad = 1.0
+        return [[south - pad, west - pad], [north + pad, east + pad]]
+    west, south, east, north = (geojson_bounds(boundaries, "Sakha Republic") if boundaries
+                                else SAKHA_BOUNDS)  # fmt: skip
+    return [[south, west], [north, east]]
+
+
+def unwrap_lon(lon: float) -> float:
+    """Chukotka runs past 180°: draw 170°W as 190°E so the Far East stays in one piece."""
+    return lon + 360.0 if lon < -90.0 else lon
+
+
+def map_payload(
+    counts: Sequence[HerdCount], periods: Sequence[str], populations: Sequence[str],
+    sightings: Sequence[Observation] = (), period_of: PeriodOf | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The compact table the page's script draws from (also what the tests read back).
+
+    counts[i] holds period i's rows: [population index, cell index, animals, sightings,
+    adult males, adult females, yearlings, calves, unclassified].
+    """
+    period_index = {p: i for i, p in enumerate(periods)}
+    pop_index = {p: i for i, p in enumerate(populations)}
+    cells: dict[str, int] = {}
+    cell_rows: list[list[Any]] = []
+    by_period: list[list[list[int]]] = [[] for _ in periods]
+    for c in counts:
+        if c.period not in period_index:
+            continue
+        if c.key not in cells:
+            cells[c.key] = len(cell_rows)
+            cell_rows.append([round(c.lat, 4), round(unwrap_lon(c.lon), 4), c.key])
+        by_period[period_index[c.period]].append([
+            pop_index[c.population], cells[c.key], c.animals, c.sightings,
+            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified,
+        ])  # fmt: skip
+    return {
+        "periods": list(periods),
+        "populations": [{"id": p, "name": population_label(p), "colour": population_colour(p)}
+                        for p in populations],
+        "cells": cell_rows,
+        "counts": by_period,
+        "max_animals": max((c.animals for c in counts), default=0),
+        "sightings": _sighting_rows(sightings, period_index, pop_index,
+                                    period_of or (lambda o: "")),
+    }  # fmt: skip
+
+
+def _sighting_rows(
+    sightings: Sequence[Observation], period_index: dict[str, int], pop_index: dict[str, int],
+    period_of: PeriodOf,
+) -> list[list[list[Any]]]:  # fmt: skip
+    """Per period: [lat, lon, count, local time, population, composition..., method, survey]."""
+    rows: list[list[list[Any]]] = [[] for _ in period_index]
+    for obs in sightings:
+        i = period_index.get(period_of(obs))
+        if i is None:
+            continue
+        composition = [getattr(obs.composition, n) for n in COMPOSITION_FIELDS]
+        local = obs.observed_at.astimezone(ZoneInfo(obs.timezone))
+        rows[i].append([round(obs.lat, 5), round(unwrap_lon(obs.lon), 5), obs.count,
+                        local.strftime("%Y-%m-%d %H:%M"), pop_index[obs.population],
+                        *composition, obs.count_method, obs.survey_id or ""])  # fmt: skip
+    return rows
+
+
+def local_period(every: str) -> PeriodOf:
+    """Year or month of a sighting in its own local time (seasons need the caller's calendar)."""
+    width = {"year": 4, "month": 7}.get(every)
+    if width is None:
+        raise ValueError(f"give period_of for every={every!r}")
+
+    def period_of(obs: Observation) -> str:
+        return obs.observed_at.astimezone(ZoneInfo(obs.timezone)).strftime("%Y-%m-%d")[:width]
+
+    return period_of
+
+
+def period_totals(counts: Sequence[HerdCount], periods: Sequence[str]) -> list[PeriodTotal]:
+    """Totals per period over every population and cell (periods with none give zeros)."""
+    sums = {p: [0, 0, 0, 0] for p in periods}
+    for c in counts:
+        if c.period in sums:
+            row = sums[c.period]
+            row[0] += c.sightings
+            row[1] += c.animals
+            row[2] += c.calves
+            row[3] += c.adult_females
+    return [PeriodTotal(p, *sums[p]) for p in periods]
+
+
+def totals_table(totals: Sequence[PeriodTotal], *, every: str) -> str:
+    """The totals beside the map: a table with a bar per period (the bars are the chart)."""
+    peak = max((t.animals for t in totals), default=0) or 1
+    rows = "".join(_totals_row(i, t, peak) for i, t in enumerate(totals))
+    head = "".join(f"<th>{h}</th>" for h in (escape(every.title()), "Sightings", "Animals"))
+    head += '<th title="calves per 100 adult females">Calves/100♀</th><th></th>'
+    sightings = sum(t.sightings for t in totals)
+    animals = sum(t.animals for t in totals)
+    foot = (f'<th>All</th><td class="hw-num" id="hw-total-sightings">{sightings:,}</td>'
+            f'<td class="hw-num" id="hw-total-animals">{animals:,}</td>'
+            "<td></td><td></td>")  # fmt: skip
+    return (f'<table id="hw-totals"><caption>Totals per {escape(every)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+            f"<tfoot><tr>{foot}</tr></tfoot></table>")  # fmt: skip
+
+
+def _totals_row(i: int, t: PeriodTotal, peak: int) -> str:
+    calves = f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–"
+    period = escape(t.period)
+    bar = f'<span class="hw-bar" style="width:{100.0 * t.animals / peak:.1f}%"></span>'
+    return (f'<tr data-period-index="{i}" data-period="{period}"><th scope="row">{period}</th>'
+            f'<td class="hw-num hw-sightings">{t.sightings:,}</td>'
+            f'<td class="hw-num hw-animals">{t.animals:,}</td>'
+            f'<td class="hw-num">{calves}</td><td class="hw-bar-cell">{bar}</td></tr>')  # fmt: skip
+
+
+def _add_page(
+    m: folium.Map, data: dict[str, Any], totals: Sequence[PeriodTotal], *, assets: MapAssets,
+    title: str, every: str, side_html: str, cell_size_m: float,
+) -> None:  # fmt: skip
+    """Title, styles, the side panel (caller's HTML + totals) and the data table."""
+    root: Any = m.get_root()  # a branca Figure: header, html and script sections
+    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="hw_title")
+    root.header.add_child(Element(inline_header(assets)), name="hw_inline_assets")
+    root.header.add_child(Element(f"<style>{MAP_CSS}</style>"), name="hw_css")
+    km = cell_size_m / 1000
+    side = (f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
+            f'<p class="hw-note">Sums of raw sightings per {escape(every)} in '
+            f"{km:g} km × {km:g} km equal-area cells (EPSG:3576). The same herd may be seen "
+            "more than once: these are not de-duplicated herd counts.</p>"
+            f'{totals_table(totals, every=every)}</aside>')  # fmt: skip
+    root.html.add_child(Element(side), name="hw_side")
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    root.html.add_child(
+        Element(f'<script type="application/json" id="hw-map-data">{payload}</script>'),
+        name="hw_data",
+    )
+
+
+class TimeSlider(MacroElement):
+    """The slider, legend and the script that draws one period's cells into the layers."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "var map = {{ this._parent.get_name() }};"
+        "var groups = [{{ this.group_names|join(', ') }}];"
+        "var cluster = {{ this.cluster_name }};"
+        "var opts = {{ this.options|tojson }};"
+        "{{ this.js }}"
+        "})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self, data: dict[str, Any], groups: Sequence[folium.FeatureGroup],
+        cluster: MarkerCluster | None, *, every: str, cell_size_m: float,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self._name = "TimeSlider"
+        self.group_names = [g.get_name() for g in groups]
+        self.cluster_name = cluster.get_name() if cluster is not None else "null"
+        start = _last_period_with_counts(data["counts"])
+        self.options = {"every": every, "cell_km": cell_size_m / 1000, "start": start,
+                        "max_radius": MAX_RADIUS_PX,
+                        "size_key": size_key(data["max_animals"])}  # fmt: skip
+        self.js = MAP_JS
+
+
+def _last_period_with_counts(by_period: Sequence[Sequence[Any]]) -> int:
+    """Open on the most recent period that has anything to show."""
+    for i in range(len(by_period) - 1, -1, -1):
+        if by_period[i]:
+            return i
+    return max(len(by_period) - 1, 0)
+
+
+def size_key(max_animals: int) -> list[int]:
+    """Round counts for the legend's circles: about the largest, a quarter and a sixteenth."""
+    if max_animals <= 0:
+        return []
+    values = []
+    for fraction in (1.0, 0.25, 0.0625):
+        value = _round_nicely(max_animals * fraction)
+        if value >= 1 and value not in values:
+            values.append(value)
+    return values
+
+
+def _round_nicely(value: float) -> int:
+    if value < 10:
+        return max(1, int(value))
+    magnitude = 10 ** int(math.log10(value))
+    return int(round(value / magnitude) * magnitude)
