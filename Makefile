@@ -28,8 +28,12 @@ run: $(STAMP)
 	@echo ""
 	$(BIN)/herdwatch serve --host $(HOST) --port $(PORT)
 
+# The probe says whether the PostGIS half runs; without HERDWATCH_TEST_POSTGIS_URL it uses a
+# local server on 127.0.0.1:5432 when one answers (database herdwatch_test), else it skips.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m tests.postgis_probe
+	HERDWATCH_TEST_POSTGIS_URL="$$($(BIN)/python -m tests.postgis_probe --url)" \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check field_api geo maps data reports tests bench

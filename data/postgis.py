@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -523,7 +524,7 @@ def _outcomes(
             outcomes.append(Outcome(obs.id, "created", 1))
             continue
         state = known[obs.id]
-        outcomes.append(classify_resend(obs, incoming_hash, state, lambda o=obs: _load(conn, o.id)))
+        outcomes.append(classify_resend(obs, incoming_hash, state, partial(_load, conn, obs.id)))
     return outcomes
 
 
