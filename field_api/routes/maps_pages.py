@@ -1,0 +1,96 @@
+"""Map pages: GET /maps/herd-counts (a self-contained page), GET /viewer, and their scripts.
+
+Researchers and admins read maps; an observer gets 403 (it reads only its own records, and
+a map of those alone would mislead as a picture of a population).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from data.records import Period, User
+from field_api import assets
+from field_api.deps import Researcher, SettingsDep, StoreDep, token_from_request
+from field_api.errors import ApiError
+from field_api.filters import QueryDep
+from field_api.map_service import build_herd_map, generated_note, load_map_data
+from field_api.routes import exports
+from field_api.viewer import ViewerFilters, error_page, viewer_side_html
+from maps.herd_map import render_html
+
+router = APIRouter(tags=["maps"])
+router.include_router(exports.router)
+
+EveryParam = Annotated[Period, Query(description="period of the slider: month, season or year")]
+CellParam = Annotated[
+    float | None, Query(gt=0, le=1000, description="cell size in km; default follows the extent")
+]
+_STATIC_TYPES = {".js", ".css", ".png", ".svg"}
+
+
+@router.get("/maps/herd-counts", response_class=HTMLResponse)
+def herd_count_map_page(
+    query: QueryDep, user: Researcher, store: StoreDep, settings: SettingsDep,
+    every: EveryParam = "year", cell_km: CellParam = None,
+) -> HTMLResponse:  # fmt: skip
+    """The herd-count map as one self-contained page (scripts inlined: it opens offline)."""
+    data = load_map_data(store, query, every=every, settings=settings,
+                         cell_size_m=cell_km * 1000 if cell_km else None)  # fmt: skip
+    m = build_herd_map(data, every=every, settings=settings, assets=_inlined(),
+                       side_html=generated_note())  # fmt: skip
+    return HTMLResponse(render_html(m))
+
+
+@router.get("/viewer", response_class=HTMLResponse, include_in_schema=False, response_model=None)
+async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """The researcher's page: filters, the map with its time slider, totals and exports."""
+    user = await run_in_threadpool(_signed_in_user, request, store, settings)
+    if user is None:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    if user.role not in ("researcher", "admin"):
+        return error_page(403, "The map viewer is for researchers and administrators; "
+                          "observers upload and edit their own records.")  # fmt: skip
+    try:
+        filters = ViewerFilters.from_request(request, settings)
+    except ApiError as exc:
+        return error_page(422, exc.message, filters_back=True)
+    return HTMLResponse(await run_in_threadpool(_viewer_html, filters, store, settings, user))
+
+
+def _viewer_html(filters: ViewerFilters, store: StoreDep, settings: SettingsDep, user: User) -> str:
+    data = load_map_data(store, filters.query, every=filters.every, settings=settings)
+    side = viewer_side_html(filters, settings, user=user.name)
+    m = build_herd_map(data, every=filters.every, settings=settings,
+                       assets=assets.linked_assets(), side_html=side)  # fmt: skip
+    return render_html(m)
+
+
+def _signed_in_user(request: Request, store: StoreDep, settings: SettingsDep) -> User | None:
+    """The user behind the session cookie (or a bearer header), or None: pages redirect."""
+    token = token_from_request(request, settings)
+    return store.user_for_token(token) if token else None
+
+
+def _inlined() -> assets.MapAssets:
+    try:
+        return assets.inlined_assets()
+    except assets.AssetsMissing as exc:
+        raise ApiError(503, "assets_missing", str(exc)) from exc
+
+
+@router.get(assets.URL_PREFIX + "/{path:path}", include_in_schema=False)
+def vendor_file(path: str) -> FileResponse:
+    """Leaflet and its plugins, as installed by `python -m field_api.assets install`."""
+    root = assets.MODULES_DIR.resolve()
+    target = (root / path).resolve()
+    allowed = target.suffix in _STATIC_TYPES and target.is_relative_to(root)
+    if not allowed or not target.is_file():
+        raise ApiError(404, "not_found", f"no static file {path!r}")
+    return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})
