@@ -57,22 +57,36 @@ def local_date_text(obs: Observation) -> str:
 
 def tag_observations(batch: Sequence[Observation]) -> list[Observation]:
     """Set region and region flags on each observation (flags such as "synthetic" stay)."""
+    return [replace(o, **changes) for o, changes in zip(batch, _region_changes(batch), strict=True)]
+
+
+def prepare_new(batch: Sequence[Observation], *, actor: str, now: datetime) -> list[Observation]:
+    """New observations as stored: tagged, owned, revision 1, stamped (one copy each)."""
+    return [
+        replace(o, observer=o.observer or actor, revision=1, status="active", created_at=now,
+                updated_at=now, **changes)
+        for o, changes in zip(batch, _region_changes(batch), strict=True)
+    ]  # fmt: skip
+
+
+def _region_changes(batch: Sequence[Observation]) -> list[dict[str, Any]]:
     from data.reference import region_index
 
     regions = region_index().region_of([o.lon for o in batch], [o.lat for o in batch])
-    return [_with_region(obs, region) for obs, region in zip(batch, regions, strict=True)]
-
-
-def _with_region(obs: Observation, region: str | None) -> Observation:
-    kept = tuple(f for f in obs.flags if not f.startswith("outside-"))
-    return replace(obs, region=region, flags=kept + flags_for_region(region))
+    changes = []
+    for obs, region in zip(batch, regions, strict=True):
+        kept = tuple(f for f in obs.flags if not f.startswith("outside-"))
+        changes.append({"region": region, "flags": kept + flags_for_region(region)})
+    return changes
 
 
 def observation_rows(
-    batch: Sequence[Observation], *, seqs: Sequence[int], upload_hashes: Sequence[str]
-) -> list[tuple[Any, ...]]:
+    batch: Sequence[Observation], *, seqs: Sequence[int], upload_hashes: Sequence[str],
+    content_hashes: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]]:  # fmt: skip
     """Rows for OBSERVATION_COLUMNS; equal-area coordinates computed for the whole batch."""
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
+    hashes = content_hashes or [o.content_hash() for o in batch]
     rows = []
     for i, obs in enumerate(batch):
         c = obs.composition
@@ -84,7 +98,7 @@ def observation_rows(
             obs.device_id, obs.observer, obs.revision, obs.status, obs.review_state,
             json.dumps(list(obs.flags)), obs.region,
             utc_text(obs.created_at or now_utc()), utc_text(obs.updated_at or now_utc()),
-            obs.content_hash(), upload_hashes[i], seqs[i],
+            hashes[i], upload_hashes[i], seqs[i],
         ))  # fmt: skip
     return rows
 
@@ -114,12 +128,28 @@ def revision_row(
     seq: int, obs: Observation, action: str, actor: str, before: Observation | None,
     reason: str | None = None,
 ) -> tuple[Any, ...]:  # fmt: skip
-    """A row for REVISION_COLUMNS: who did what, with snapshots before and after."""
+    """A row for REVISION_COLUMNS: who did what, with snapshots before and after.
+
+    A create stores no "after": it equals the next revision's "before", or the current row
+    when there is none, and `with_create_snapshots` fills it in on reading. That halves the
+    bytes written per upload.
+    """
+    after = None if action == "create" else json.dumps(observation_to_dict(obs))
     return (
         seq, str(obs.id), obs.revision, action, actor, utc_text(obs.updated_at or now_utc()),
-        json.dumps(observation_to_dict(before)) if before else None,
-        json.dumps(observation_to_dict(obs)), reason,
+        json.dumps(observation_to_dict(before)) if before else None, after, reason,
     )  # fmt: skip
+
+
+def with_create_snapshots(revisions: list[Revision], current: Observation) -> list[Revision]:
+    """Fill in the "after" of create revisions (stored as NULL, see revision_row)."""
+    filled = []
+    for i, rev in enumerate(revisions):
+        if rev.after is None and rev.action == "create":
+            later = revisions[i + 1].before if i + 1 < len(revisions) else None
+            rev = replace(rev, after=later or observation_to_dict(current))
+        filled.append(rev)
+    return filled
 
 
 def row_to_revision(row: Sequence[Any]) -> Revision:

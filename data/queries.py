@@ -52,16 +52,42 @@ def sqlite_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
     return parts, params
 
 
+# A bbox covering more 1°×1° cells than this is filtered on lon/lat alone: listing the cells
+# would cost more than scanning the time index.
+MAX_BBOX_CELLS = 600
+
+
+def lon_ranges(bbox: tuple[float, float, float, float]) -> list[tuple[float, float]]:
+    """One longitude range, or two when the box crosses the antimeridian (min_lon > max_lon)."""
+    min_lon, _, max_lon, _ = bbox
+    return [(min_lon, max_lon)] if min_lon <= max_lon else [(min_lon, 180.0), (-180.0, max_lon)]
+
+
 def _sqlite_bbox(bbox: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
-    """R*Tree lookup; a box whose min_lon > max_lon crosses the antimeridian (Chukotka)."""
-    min_lon, min_lat, max_lon, max_lat = bbox
-    box = "(max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)"
-    if min_lon <= max_lon:
-        boxes, params = box, [min_lon, max_lon, min_lat, max_lat]
-    else:
-        boxes = f"({box} OR {box})"
-        params = [min_lon, 180.0, min_lat, max_lat, -180.0, max_lon, min_lat, max_lat]
-    return f"rowid IN (SELECT rid FROM observations_rtree WHERE {boxes})", params
+    """Exact lon/lat test, led by the 1°×1° cell index (geo_cell) when the box is small."""
+    _, min_lat, _, max_lat = bbox
+    tests, params = [], []
+    for west, east in lon_ranges(bbox):
+        tests.append("(lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?)")
+        params += [west, east, min_lat, max_lat]
+    exact = tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})"
+    cells = covering_cells(bbox)
+    if cells is None:
+        return exact, params
+    return f"geo_cell IN ({', '.join('?' * len(cells))}) AND {exact}", [*cells, *params]
+
+
+def covering_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
+    """geo_cell keys of every 1°×1° cell the box touches; None when there are too many."""
+    _, min_lat, _, max_lat = bbox
+    rows = range(int(min_lat + 90.0), int(max_lat + 90.0) + 1)
+    cells: list[int] = []
+    for west, east in lon_ranges(bbox):
+        for gx in range(int(west + 180.0), int(east + 180.0) + 1):
+            cells += [gx * 200 + gy for gy in rows]
+            if len(cells) > MAX_BBOX_CELLS:
+                return None
+    return cells
 
 
 def sqlite_period(every: Period, seasons: SeasonCalendar) -> tuple[str, list[Any]]:

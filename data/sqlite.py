@@ -120,42 +120,41 @@ class SQLiteStore:
 
     # observations -----------------------------------------------------------------------
     def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        tagged = _rows.tag_observations(batch) if batch else []
+        hashes = [o.content_hash() for o in batch]
         with self._write() as con:
-            stored = self._stored_states(con, [str(o.id) for o in tagged])
+            stored = self._stored_states(con, [str(o.id) for o in batch])
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
-            outcomes, fresh, seqs = [], [], []
-            pending: dict[str, Observation] = {}
-            for obs in tagged:
-                incoming_hash = obs.content_hash()
-                known = stored.get(str(obs.id))
+            outcomes: list[Outcome] = []
+            fresh: dict[str, tuple[Observation, str]] = {}
+            for obs, incoming_hash in zip(batch, hashes, strict=True):
+                key = str(obs.id)
+                known = stored.get(key)
+                if known is None and key in fresh:  # a duplicate id earlier in this batch
+                    first = fresh[key][0]
+                    known = StoredState("active", 1, fresh[key][1], fresh[key][1], first.observer or actor)
                 if known is not None:
-                    current = pending.get(str(obs.id))  # a duplicate id earlier in this batch
-                    load = (lambda c=current: c) if current else (lambda o=obs: self._load(con, o.id))
-                    outcomes.append(classify_resend(obs, incoming_hash, known, load))  # type: ignore[misc]
+                    load = (lambda f=fresh.get(key): f[0]) if key in fresh else (lambda o=obs: self._load(con, o.id))
+                    outcomes.append(classify_resend(replace(obs, observer=obs.observer or actor),
+                                                    incoming_hash, known, load))  # type: ignore[misc]  # fmt: skip
                     continue
-                seq += 1
-                now = _rows.now_utc()
-                new = replace(obs, observer=obs.observer or actor, revision=1, status="active",
-                              created_at=now, updated_at=now)  # fmt: skip
-                fresh.append(new)
-                pending[str(obs.id)] = new
-                seqs.append(seq)
-                stored[str(obs.id)] = StoredState("active", 1, incoming_hash, incoming_hash, new.observer)
+                fresh[key] = (obs, incoming_hash)
                 outcomes.append(Outcome(obs.id, "created", 1))
-            self._insert(con, fresh, seqs, actor)
+            self._insert(con, [f[0] for f in fresh.values()], [f[1] for f in fresh.values()], seq, actor)
         return outcomes
 
     def _insert(
-        self, con: sqlite3.Connection, fresh: list[Observation], seqs: list[int], actor: str
-    ) -> None:
-        if not fresh:
+        self, con: sqlite3.Connection, batch: list[Observation], hashes: list[str], last_seq: int,
+        actor: str,
+    ) -> None:  # fmt: skip
+        if not batch:
             return
-        hashes = [o.content_hash() for o in fresh]
-        con.executemany(_OBS_INSERT, _rows.observation_rows(fresh, seqs=seqs, upload_hashes=hashes))
+        new = _rows.prepare_new(batch, actor=actor, now=_rows.now_utc())
+        seqs = list(range(last_seq + 1, last_seq + 1 + len(new)))
+        con.executemany(_OBS_INSERT, _rows.observation_rows(new, seqs=seqs, upload_hashes=hashes,
+                                                            content_hashes=hashes))  # fmt: skip
         con.executemany(
             _REV_INSERT,
-            [_rows.revision_row(s, o, "create", actor, None) for s, o in zip(seqs, fresh, strict=True)],
+            [_rows.revision_row(s, o, "create", actor, None) for s, o in zip(seqs, new, strict=True)],
         )
 
     def _stored_states(self, con: sqlite3.Connection, ids: list[str]) -> dict[str, StoredState]:
@@ -209,7 +208,7 @@ class SQLiteStore:
             edited = replace(current, **changes, revision=current.revision + 1,
                              updated_at=_rows.now_utc())  # fmt: skip
             if "lon" in changes or "lat" in changes:
-                edited = _rows.tag_observations([edited])[0]
+                [edited] = _rows.tag_observations([edited])
             self._rewrite(con, current, edited, "edit", actor, None)
         return edited
 
@@ -249,7 +248,8 @@ class SQLiteStore:
         ).fetchall()
         if not rows:
             raise NotFound(f"no observation with id {observation_id}", field="id")
-        return [_rows.row_to_revision(r) for r in rows]
+        revisions = [_rows.row_to_revision(r) for r in rows]
+        return _rows.with_create_snapshots(revisions, self.get_observation(observation_id))
 
     def changes_since(
         self, cursor: int, *, limit: int, observer: str | None = None

@@ -39,6 +39,16 @@ def test_same_instant_in_another_offset_is_an_identical_resend(store: Observatio
     assert outcome.status == "unchanged"
 
 
+def test_another_observers_id_conflicts_without_revealing_its_content(store: ObservationStore) -> None:
+    obs = make_observation(observer="olga")
+    store.add_observations([obs], actor="olga")
+    [same] = store.add_observations([replace(obs, observer="ivan")], actor="ivan")
+    [other] = store.add_observations([replace(obs, observer="ivan", count=1)], actor="ivan")
+    for outcome in (same, other):
+        assert (outcome.status, outcome.differing, outcome.revision) == ("conflict", (), None)
+    assert store.get_observation(obs.id).observer == "olga"
+
+
 def test_duplicate_ids_inside_one_batch_store_one_record(store: ObservationStore) -> None:
     obs = make_observation()
     outcomes = store.add_observations([obs, obs, replace(obs, count=1)], actor="olga")
@@ -163,6 +173,15 @@ def test_retraction_is_a_tombstone_with_history(store: ObservationStore) -> None
     assert history[1].before is not None and history[1].before["notes"] is None
     assert history[1].after is not None and history[1].after["notes"] == "two calves"
     assert history[2].reason == "duplicate of another tablet"
+    assert history[0].after == history[1].before  # the create's snapshot
+
+
+def test_history_of_an_unedited_record_shows_what_was_created(store: ObservationStore) -> None:
+    obs = make_observation()
+    store.add_observations([obs], actor="olga")
+    [created] = store.history(obs.id)
+    assert created.before is None and created.after is not None
+    assert created.after["count"] == obs.count and created.after["revision"] == 1
 
 
 def test_changes_feed_returns_each_change_after_the_cursor(store: ObservationStore) -> None:
