@@ -19,7 +19,7 @@ DECISION_COLUMNS: tuple[str, ...] = (
 SQLITE_SIGHTING_SELECT = (
     "SELECT id, CAST(strftime('%s', observed_at) AS INTEGER), local_date, lon, lat, ea_x, "
     "ea_y, count, adult_males, adult_females, yearlings, calves, unclassified, population, "
-    "region, survey_id FROM observations"
+    "region, survey_id, instr(flags, '\"synthetic\"') > 0 FROM observations"
 )
 
 

@@ -17,6 +17,7 @@ DECISION_ACTIONS: tuple[str, ...] = ("confirm", "reject", "merge", "split")
 SIGHTING_COLUMNS: tuple[str, ...] = (
     "id", "epoch_s", "local_date", "lon", "lat", "ea_x", "ea_y", "count", "adult_males",
     "adult_females", "yearlings", "calves", "unclassified", "population", "region", "survey_id",
+    "synthetic",
 )  # fmt: skip
 
 
@@ -63,6 +64,7 @@ class SightingColumns:
     population: np.ndarray  # str (object)
     region: np.ndarray  # str (object), "" where outside every region
     survey_id: np.ndarray  # str (object), "" where none
+    synthetic: np.ndarray  # bool: flagged "synthetic" (demo and benchmark data)
 
     def __len__(self) -> int:
         return len(self.id)
@@ -79,10 +81,13 @@ def sighting_columns_from_rows(rows: Sequence[Sequence[Any]]) -> SightingColumns
     cols = list(zip(*rows, strict=True))
     text = {"id", "local_date", "population", "region", "survey_id"}
     floats = {"epoch_s", "lon", "lat", "ea_x", "ea_y"}
+    flags = {"synthetic"}
     arrays = []
     for name, values in zip(SIGHTING_COLUMNS, cols, strict=True):
         if name in text:
             arrays.append(np.array([str(v) if v is not None else "" for v in values], dtype=object))
+        elif name in flags:
+            arrays.append(np.fromiter((bool(v) for v in values), dtype=bool, count=len(values)))
         elif name in floats:
             arrays.append(np.fromiter(values, dtype=np.float64, count=len(values)))
         else:
@@ -95,5 +100,5 @@ def empty_sighting_columns() -> SightingColumns:
     kinds = {"epoch_s": np.float64, "lon": np.float64, "lat": np.float64, "ea_x": np.float64,
              "ea_y": np.float64, "count": np.int64, "adult_males": np.int64,
              "adult_females": np.int64, "yearlings": np.int64, "calves": np.int64,
-             "unclassified": np.int64}  # fmt: skip
+             "unclassified": np.int64, "synthetic": bool}  # fmt: skip
     return SightingColumns(*(np.array([], dtype=kinds.get(n, object)) for n in SIGHTING_COLUMNS))

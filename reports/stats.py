@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -61,7 +62,10 @@ class Trend:
         return np.exp(eta), np.exp(eta - t * se), np.exp(eta + t * se)
 
 
-def ratio_estimate(y: Sequence[float], x: Sequence[float], *, per: float = 100.0) -> Estimate:
+Values = Sequence[float] | np.ndarray | Any  # lists, arrays and pandas Series alike
+
+
+def ratio_estimate(y: Values, x: Values, *, per: float = 100.0) -> Estimate:
     """Σy/Σx × per over clusters, with the linearised-variance t interval (see module doc)."""
     ya, xa = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
     n = len(ya)
@@ -75,7 +79,7 @@ def ratio_estimate(y: Sequence[float], x: Sequence[float], *, per: float = 100.0
     return Estimate(r * per, max(0.0, r - half) * per, (r + half) * per, n)
 
 
-def proportion_estimate(y: Sequence[float], x: Sequence[float]) -> Estimate:
+def proportion_estimate(y: Values, x: Values) -> Estimate:
     """A percentage (Σy/Σx × 100) from clusters, its interval clipped to 0..100."""
     est = ratio_estimate(y, x)
     if est.high is None:

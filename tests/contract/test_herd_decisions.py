@@ -44,6 +44,13 @@ def test_sighting_columns_hold_active_sightings_in_time_order(store):
     assert cols.population.tolist() == ["lena-olenek"] * 2
     assert cols.region.tolist() == ["Sakha Republic"] * 2
     assert np.isclose(cols.lon[0], early.lon) and cols.ea_x.dtype == np.float64
+    assert cols.synthetic.tolist() == [False, False]
+
+
+def test_sighting_columns_mark_synthetic_records(store):
+    store.add_observations([make_observation(1, flags=("synthetic",)), make_observation(2)],
+                           actor="olga")  # fmt: skip
+    assert store.sighting_columns(ObservationQuery()).synthetic.tolist() == [True, False]
 
 
 def test_sighting_columns_follow_the_query_filters(store):

@@ -1,0 +1,1 @@
+"""Periodic population reports: compute first (pure), render second (HTML, PDF, CSV, GPKG)."""

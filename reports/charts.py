@@ -1,0 +1,205 @@
+"""Report figures as PNG bytes (matplotlib, Agg): rendered once, shared by HTML and PDF."""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
+from shapely.geometry import shape  # noqa: E402
+from shapely.ops import transform  # noqa: E402
+
+from data.reference import boundaries_geojson  # noqa: E402
+from geo.coords import to_equal_area  # noqa: E402
+from maps.style import population_colour, population_label  # noqa: E402
+from reports.population import ALL_POPULATIONS, PopulationReport  # noqa: E402
+
+SAKHA = "Sakha Republic"
+DPI = 110
+
+
+def render_charts(report: PopulationReport) -> dict[str, bytes]:
+    """Every figure of the report by name: counts, trend, composition, map (PNG bytes)."""
+    figures = {"counts": counts_figure(report), "trend": trend_figure(report),
+               "composition": composition_figure(report), "map": map_figure(report)}  # fmt: skip
+    return {name: _png(fig) for name, fig in figures.items()}
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _populations(report: PopulationReport) -> list[str]:
+    return [str(p) for p in report.composition["population"] if p != ALL_POPULATIONS]
+
+
+def counts_figure(report: PopulationReport) -> Figure:
+    """Minimum count (de-duplicated) beside the raw sighting total, per population."""
+    rows = report.summary[(report.summary["area"] == "all areas")
+                          & (report.summary["population"] != ALL_POPULATIONS)]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    y = np.arange(len(rows))
+    colours = [population_colour(p) for p in rows["population"]]
+    ax.barh(y - 0.2, rows["minimum_count"], 0.4, color=colours,
+            label="minimum count (de-duplicated herds)")  # fmt: skip
+    ax.barh(
+        y + 0.2,
+        rows["sighting_total"],
+        0.4,
+        color="#cccccc",
+        label="raw sighting total (overcounts)",
+    )
+    prev = rows["previous_minimum_count"].astype(float)
+    ax.scatter(
+        prev,
+        y - 0.2,
+        marker="|",
+        s=200,
+        color="black",
+        label=f"minimum count, {report.previous.label}",
+    )
+    ax.set_yticks(y, [population_label(p) for p in rows["population"]])
+    ax.invert_yaxis()
+    ax.set_xlabel("animals")
+    ax.set_title(f"Counts by population, {report.period.label}", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def trend_figure(report: PopulationReport) -> Figure:
+    """Minimum count per year (same period of the year) with the fitted trend and its 95% band."""
+    pops = [p for p in _populations(report) if p in set(report.trend_counts["population"])] or [
+        ALL_POPULATIONS
+    ]
+    cols = min(3, len(pops))
+    rows = math.ceil(len(pops) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.3 * rows), squeeze=False)
+    for ax, pop in zip(axes.flat, pops, strict=False):
+        _trend_panel(ax, report, pop)
+    for ax in list(axes.flat)[len(pops) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Trend of minimum counts, {report.period.series_label}, 95% band", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _trend_panel(ax: plt.Axes, report: PopulationReport, pop: str) -> None:
+    series = report.trend_counts[report.trend_counts["population"] == pop]
+    colour = population_colour(pop)
+    ax.plot(series["year"], series["minimum_count"], "o", color=colour, ms=4)
+    trend = report.trends.get(pop)
+    title = population_label(pop)
+    if trend is not None:
+        years = np.linspace(min(trend.years), max(trend.years), 50)
+        mean, low, high = trend.fitted(years.tolist())
+        ax.plot(years, mean, color=colour, lw=1.2)
+        ax.fill_between(years, low, high, color=colour, alpha=0.2, lw=0)
+        low_pct, high_pct = 100 * trend.rate_low, 100 * trend.rate_high
+        title += f"\n{100 * trend.rate:+.1f}%/yr ({low_pct:+.1f} to {high_pct:+.1f})"
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=4))
+    ax.set_ylim(bottom=0)
+
+
+def composition_figure(report: PopulationReport) -> Figure:
+    """Calves and bulls per 100 adult females with 95% intervals, per population."""
+    comp = report.composition
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
+    y = np.arange(len(comp))
+    for ax, name, title in ((axes[0], "calves_per_100_cows", "calves per 100 cows"),
+                            (axes[1], "bulls_per_100_cows", "bulls per 100 cows")):  # fmt: skip
+        value = comp[name].astype(float).to_numpy()
+        low = value - comp[f"{name}_low"].astype(float).to_numpy()
+        high = comp[f"{name}_high"].astype(float).to_numpy() - value
+        colours = [population_colour(p) for p in comp["population"]]
+        ax.errorbar(value, y, xerr=np.nan_to_num([low, high]), fmt="none", ecolor="#444", capsize=3)
+        ax.scatter(value, y, color=colours, zorder=3)
+        ax.set_title(title + " (95% CI)", fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(labelsize=7)
+    axes[0].set_yticks(y, [population_label(str(p)) for p in comp["population"]])
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def map_figure(report: PopulationReport) -> Figure:
+    """The period's de-duplicated herds over Sakha and its neighbours (EPSG:3576)."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    ax.add_collection(
+        PatchCollection(_boundary_patches(False), facecolor="#f2f2f2", edgecolor="#aaaaaa", lw=0.4)
+    )
+    ax.add_collection(
+        PatchCollection(_boundary_patches(True), facecolor="#e4eef5", edgecolor="#333333", lw=0.8)
+    )
+    herds = report.herds
+    for pop, rows in herds.groupby("population", sort=True):
+        sizes = 4 + 60 * np.sqrt(rows["size"].to_numpy() / max(1, herds["size"].max()))
+        ax.scatter(rows["x"], rows["y"], s=sizes, color=population_colour(str(pop)), alpha=0.6,
+                   lw=0, label=f"{population_label(str(pop))} ({len(rows):,} herds)")  # fmt: skip
+    _frame(ax, herds)
+    ax.set_title(
+        f"De-duplicated herds, {report.period.label} (symbol area ~ herd size)", fontsize=10
+    )
+    if len(herds):
+        ax.legend(fontsize=7, loc="lower left", markerscale=0.8)
+    return fig
+
+
+def _frame(ax: plt.Axes, herds: pd.DataFrame) -> None:
+    """Sakha, widened to take in nearly all herds (Taimyr winters west of it)."""
+    xmin, ymin, xmax, ymax = _sakha_bounds()
+    if len(herds):
+        xs, ys = herds["x"].to_numpy(), herds["y"].to_numpy()
+        xmin, xmax = min(xmin, np.quantile(xs, 0.005)), max(xmax, np.quantile(xs, 0.995))
+        ymin, ymax = min(ymin, np.quantile(ys, 0.005)), max(ymax, np.quantile(ys, 0.995))
+    pad = 150_000
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("EPSG:3576 (North Pole LAEA Russia). Boundaries © OpenStreetMap contributors, "
+                  "via geoBoundaries (ODbL).", fontsize=6, color="#666")  # fmt: skip
+
+
+@lru_cache(maxsize=2)
+def _boundary_rings(sakha: bool) -> tuple[np.ndarray, ...]:
+    rings = []
+    for feature in boundaries_geojson()["features"]:
+        if (feature["properties"]["shapeName"] == SAKHA) != sakha:
+            continue
+        geom = transform(lambda x, y, z=None: to_equal_area(x, y), shape(feature["geometry"]))
+        polygons = geom.geoms if hasattr(geom, "geoms") else [geom]
+        rings += [np.asarray(poly.exterior.coords) for poly in polygons]
+    return tuple(rings)
+
+
+def _boundary_patches(sakha: bool) -> list[PolygonPatch]:
+    return [PolygonPatch(ring, closed=True) for ring in _boundary_rings(sakha)]
+
+
+@lru_cache(maxsize=1)
+def _sakha_bounds() -> tuple[float, float, float, float]:
+    points = np.vstack(_boundary_rings(True))
+    return (
+        float(points[:, 0].min()),
+        float(points[:, 1].min()),
+        float(points[:, 0].max()),
+        float(points[:, 1].max()),
+    )

@@ -1,0 +1,128 @@
+"""De-duplicated herds from the store's sightings and researchers' decisions (compute only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from data.herds import SIGHTING_COLUMNS, HerdDecision, SightingColumns
+from data.records import ObservationQuery, Survey
+from data.seasons import SeasonCalendar
+from data.store import ObservationStore
+from geo.dedup import DedupParams, Grouping, Sightings, group_herds, resolve_decisions
+from reports.periods import EVERY, period_keys
+
+CLASS_COLUMNS = ("adult_males", "adult_females", "yearlings", "calves")
+OUTSIDE = "outside the study area"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report reads from the store, loaded once and reused for many periods."""
+
+    sightings: SightingColumns
+    surveys: dict[str, Survey]
+    decisions: list[HerdDecision]
+    params: DedupParams = DedupParams()
+    seasons: SeasonCalendar = field(default_factory=SeasonCalendar)
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class HerdTables:
+    """Sightings with their herd number, and one row per de-duplicated herd."""
+
+    sightings: pd.DataFrame  # one row per sighting, column "herd"
+    herds: pd.DataFrame  # one row per herd (index = herd number)
+    grouping: Grouping
+
+
+def load_inputs(
+    store: ObservationStore, *, params: DedupParams = DedupParams(),
+    seasons: SeasonCalendar | None = None, query: ObservationQuery | None = None,
+) -> ReportInputs:  # fmt: skip
+    """Read active sightings (lean columns), every survey and every decision."""
+    return ReportInputs(
+        sightings=store.sighting_columns(query or ObservationQuery()),
+        surveys={s.id: s for s in _all_surveys(store)},
+        decisions=store.list_herd_decisions(),
+        params=params,
+        seasons=seasons or SeasonCalendar(),
+    )
+
+
+def _all_surveys(store: ObservationStore) -> list[Survey]:
+    found: list[Survey] = []
+    while True:
+        page = store.list_surveys(limit=1000, after=found[-1].id if found else None)
+        found += page
+        if len(page) < 1000:
+            return found
+
+
+def build_herds(inputs: ReportInputs) -> HerdTables:
+    """Group sightings into herds (geo.dedup) and summarise each herd."""
+    cols = inputs.sightings
+    links, cuts = _decided_pairs(cols, inputs.decisions)
+    grouping = group_herds(_as_sightings(cols), inputs.params, links=links, cuts=cuts)
+    frame = pd.DataFrame({name: getattr(cols, name) for name in SIGHTING_COLUMNS})
+    frame["herd"] = grouping.labels
+    frame["classified"] = np.clip(frame[list(CLASS_COLUMNS)].to_numpy(), 0, None).sum(axis=1)
+    return HerdTables(frame, _herd_rows(frame, inputs.seasons), grouping)
+
+
+def _as_sightings(cols: SightingColumns) -> Sightings:
+    if len(cols) == 0:
+        classes = np.empty((0, 4))
+    else:
+        classes = np.column_stack([getattr(cols, n) for n in CLASS_COLUMNS])
+    return Sightings(cols.ea_x, cols.ea_y, cols.epoch_s, cols.count, classes.astype(np.int64))
+
+
+def _decided_pairs(
+    cols: SightingColumns, decisions: Sequence[HerdDecision]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Decisions as index pairs into the loaded sightings (pairs with a missing sighting drop)."""
+    links, cuts = resolve_decisions(decisions)
+    if not links and not cuts:
+        return None, None
+    index = pd.Index(cols.id)
+
+    def positions(pairs: list[tuple[str, str]]) -> np.ndarray:
+        flat = index.get_indexer([i for pair in pairs for i in pair]).reshape(-1, 2)
+        return flat[(flat >= 0).all(axis=1)]
+
+    return positions(links), positions(cuts)
+
+
+def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
+    """Per herd: size = largest count among its sightings; place, population and area from
+    that sighting; composition from its best-classified sighting; period from its first."""
+    by_herd = frame.groupby("herd", sort=True)
+    largest = frame.loc[by_herd["count"].idxmax()].set_index("herd")
+    best = frame.loc[by_herd["classified"].idxmax()].set_index("herd")
+    first = frame.drop_duplicates("herd").set_index("herd").sort_index()  # rows are in time order
+    herds = pd.DataFrame({
+        "herd_id": first["id"], "first_seen": first["epoch_s"],
+        "last_seen": by_herd["epoch_s"].max(), "local_date": first["local_date"],
+        "sightings": by_herd.size(), "size": largest["count"],
+        "sighting_total": by_herd["count"].sum(),
+        "population": largest["population"],
+        "area": largest["region"].replace("", OUTSIDE),
+        "lon": largest["lon"], "lat": largest["lat"], "x": largest["ea_x"], "y": largest["ea_y"],
+        "survey_id": largest["survey_id"],
+        **{name: best[name] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
+    })  # fmt: skip
+    for every in EVERY:
+        herds[every] = period_keys(herds["local_date"].to_numpy(), every, seasons)
+    return herds
+
+
+def sighting_ids_by_herd(tables: HerdTables, herds: pd.Index) -> pd.Series:
+    """Space-separated sighting ids of the given herds (for exports; costly for all herds)."""
+    chosen = tables.sightings[tables.sightings["herd"].isin(herds)]
+    return chosen.groupby("herd")["id"].agg(" ".join)

@@ -1,0 +1,59 @@
+"""The methods note every report carries: what was counted, and how (plain sentences)."""
+
+from __future__ import annotations
+
+from geo.dedup import DedupParams
+from reports.periods import ReportPeriod
+
+
+def methods_note(
+    p: ReportPeriod, params: DedupParams, decisions: int, refused: list[tuple[int, int]]
+) -> tuple[str, ...]:
+    """Paragraphs for the report's methods section, with the thresholds actually used."""
+    return (
+        "What was counted. A sighting is one herd seen once by one team. Sightings "
+        "overcount: two teams, two flights or two days can see the same herd. This report "
+        "therefore counts de-duplicated herds. The minimum count is the sum of "
+        "de-duplicated herd sizes, a herd seen more than once taking the largest count "
+        "among its sightings. The 'sighting total' column is the raw sum of sightings, "
+        "shown only for comparison: it is not a population count. Neither figure is a "
+        "population estimate; no correction for herds that were missed is applied.",
+        f"De-duplication. Two sightings are candidates for one herd when they are at most "
+        f"{params.max_hours:g} hours apart and their distance in the equal-area projection "
+        f"EPSG:3576 is at most {params.base_km:g} km plus {params.max_speed_kmh:g} km/h "
+        f"times the hours between them (a generous reindeer travel speed), capped at "
+        f"{params.max_distance_km:g} km; their counts are similar (the larger at most "
+        f"{params.size_ratio:g} times the smaller plus {params.size_slack}) and, when both "
+        f"classified at least {params.min_classified} animals, no sex/age share differs by "
+        f"more than {100 * params.max_composition_diff:g} percentage points. Candidates "
+        f"join into herds closest first, but a herd may not stretch beyond "
+        f"{params.max_extent_km:g} km or {params.max_span_hours:g} hours, so chains of "
+        f"near neighbours do not merge distant sightings.",
+        f"Researchers' decisions. {decisions} decision(s) (confirm, reject, merge, split), "
+        f"each kept with who made it and when, override the automatic rule for the "
+        f"sightings they name; later decisions win. "
+        + (f"{len(refused)} decided link(s) were blocked by a later rejection or split. "
+           if refused else "")
+        + "Undecided candidates follow the rule above.",
+        f"Periods. Periods are calendar {p.every}s in the observer's local time; a herd "
+        f"belongs to the period of its first sighting. Change is from {p.every} to "
+        f"{p.every}: the previous period's minimum count for the same population and area.",
+        "Composition. A herd's composition comes from its best-classified sighting. Calves "
+        "and bulls per 100 adult females and the percentage of calves among classified "
+        "animals are ratio estimates over herds, each herd a cluster (animals in one herd "
+        "are not independent). 95% intervals use the linearised variance of a ratio "
+        "estimator, Σ(yᵢ − R·xᵢ)² / (n(n−1)x̄²), with Student's t on n−1 degrees of "
+        "freedom (Cochran 1977, §6.4); lower ends are clipped at zero.",
+        "Effort. Surveys are those with sightings of the population in the period; "
+        "survey-days run from a survey's start to its end, and kilometres or square "
+        "kilometres come from its track or area where recorded. A herd's count is "
+        "credited to the survey of its largest sighting. Counts per unit of effort are "
+        "minimum counts divided by that effort.",
+        f"Trend. For the {p.series_label} of each year up to {p.year}, the minimum counts "
+        f"are fitted by a log-linear quasi-Poisson model, log E[count] = a + b·year (a "
+        f"generalised linear model fitted by iteratively reweighted least squares, "
+        f"dispersion from Pearson's X² over n−2). The annual rate of change is exp(b) − 1, "
+        f"with a 95% interval exp(b ± t·se(b)) − 1 on n−2 degrees of freedom. Years with "
+        f"no sightings of a population are treated as not surveyed, not as zero. Minimum "
+        f"counts depend on survey effort: a trend is only as comparable as the surveys.",
+    )

@@ -1,0 +1,238 @@
+"""Periodic population reports: tables computed from de-duplicated herds (no rendering here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from data.store import ObservationStore
+from geo.dedup import DedupParams
+from reports.herds import OUTSIDE, HerdTables, ReportInputs, build_herds, load_inputs
+from reports.methods import methods_note
+from reports.periods import ReportPeriod, parse_period, previous_period
+from reports.stats import Estimate, Trend, proportion_estimate, quasi_poisson_trend, ratio_estimate
+
+ALL_POPULATIONS = "all populations"
+ALL_AREAS = "all areas"
+
+
+@dataclass(frozen=True)
+class PopulationReport:
+    """One period's report: every table the renderers show, and the herds behind them."""
+
+    period: ReportPeriod
+    previous: ReportPeriod
+    generated_at: datetime
+    params: DedupParams
+    summary: pd.DataFrame  # population, area: sightings, herds, minimum count, change
+    composition: pd.DataFrame  # population: ratios with 95% intervals
+    effort: pd.DataFrame  # population, survey method: effort and counts per unit
+    trend: pd.DataFrame  # population: annual rate of change with its 95% interval
+    trend_counts: pd.DataFrame  # population, year: minimum count of the same period
+    herds: pd.DataFrame  # the period's de-duplicated herds
+    trends: dict[str, Trend] = field(default_factory=dict)
+    decisions: int = 0
+    methods: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"Wild reindeer population report: {self.period.label}"
+
+
+def build_population_report(
+    store: ObservationStore, every: str, period: str, *, params: DedupParams = DedupParams()
+) -> PopulationReport:
+    """Load, de-duplicate and compute one period's report (CLI --due reuses the herds)."""
+    inputs = load_inputs(store, params=params)
+    return compute_report(inputs, build_herds(inputs), every, period)
+
+
+def compute_report(
+    inputs: ReportInputs, tables: HerdTables, every: str, period: str
+) -> PopulationReport:
+    """Every table of one period's report from herds built once (pure)."""
+    p = parse_period(every, period, inputs.seasons)
+    prev = previous_period(p, inputs.seasons)
+    herds = tables.herds
+    current = herds[herds[p.every] == p.key]
+    sightings = tables.sightings[tables.sightings["herd"].isin(current.index)]
+    # Which sightings each herd merged: the audit trail of the count, in every export.
+    current = current.assign(sighting_ids=sightings.groupby("herd")["id"].agg(" ".join),
+                             synthetic=sightings.groupby("herd")["synthetic"].any())
+    series = trend_series(herds, p)
+    trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
+    return PopulationReport(
+        period=p, previous=prev, generated_at=inputs.loaded_at, params=inputs.params,
+        summary=summary_table(current, sightings, herds[herds[p.every] == prev.key]),
+        composition=composition_table(current), effort=effort_table(current, sightings, inputs),
+        trend=trend_table(series, trends, p), trend_counts=series, herds=current,
+        trends=trends, decisions=len(inputs.decisions),
+        methods=methods_note(p, inputs.params, len(inputs.decisions),
+                             tables.grouping.refused_links),
+    )  # fmt: skip
+
+
+def _with_totals(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(population, area, rows) groups: each population and area, each population, all."""
+    groups: list[tuple[str, str, pd.DataFrame]] = []
+    for pop, by_pop in frame.groupby("population", sort=True):
+        areas = list(by_pop.groupby("area", sort=True))
+        groups += [(str(pop), str(area), rows) for area, rows in areas]
+        if len(areas) > 1:
+            groups.append((str(pop), ALL_AREAS, by_pop))
+    groups.append((ALL_POPULATIONS, ALL_AREAS, frame))
+    return groups
+
+
+def summary_table(
+    current: pd.DataFrame, sightings: pd.DataFrame, previous: pd.DataFrame
+) -> pd.DataFrame:
+    """Sightings, herds and the minimum count per population and area, with the change."""
+    seen = sightings.assign(area=sightings["region"].replace("", OUTSIDE))
+    raw = {(pop, area): (len(rows), int(rows["count"].sum()))
+           for pop, area, rows in _with_totals(seen)}  # fmt: skip
+    before = {(pop, area): int(rows["size"].sum()) for pop, area, rows in _with_totals(previous)}
+    rows = []
+    for pop, area, herds in _with_totals(current):
+        n_seen, sighting_total = raw.get((pop, area), (0, 0))
+        minimum = int(herds["size"].sum())
+        prev = before.get((pop, area)) if len(previous) else None
+        rows.append({
+            "population": pop, "area": area, "sightings": n_seen,
+            "sighting_total": sighting_total, "herds": len(herds), "minimum_count": minimum,
+            "previous_minimum_count": prev,
+            "change": None if prev is None else minimum - prev,
+            "change_pct": None if not prev else round(100.0 * (minimum - prev) / prev, 1),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_COLUMNS = ["population", "area", "sightings", "sighting_total", "herds", "minimum_count",
+                   "previous_minimum_count", "change", "change_pct"]  # fmt: skip
+
+
+def composition_table(current: pd.DataFrame) -> pd.DataFrame:
+    """Calves and bulls per 100 cows and percent calves, 95% intervals over herds as clusters."""
+    groups = [(str(pop), herds) for pop, herds in current.groupby("population", sort=True)]
+    groups.append((ALL_POPULATIONS, current))
+    return pd.DataFrame([{"population": pop, **_composition_row(herds)} for pop, herds in groups])
+
+
+def _composition_row(herds: pd.DataFrame) -> dict[str, object]:
+    cows_known = herds[(herds["adult_females"] >= 0) & (herds["classified"] > 0)]
+    calves = cows_known[cows_known["calves"] >= 0]
+    bulls = cows_known[cows_known["adult_males"] >= 0]
+    classified = herds[(herds["classified"] > 0) & (herds["calves"] >= 0)]
+    estimates = {
+        "calves_per_100_cows": ratio_estimate(calves["calves"], calves["adult_females"]),
+        "bulls_per_100_cows": ratio_estimate(bulls["adult_males"], bulls["adult_females"]),
+        "percent_calves": proportion_estimate(classified["calves"], classified["classified"]),
+    }
+    row: dict[str, object] = {
+        "herds_classified": int((herds["classified"] > 0).sum()),
+        "animals_classified": int(herds["classified"].clip(lower=0).sum()),
+        "adult_males": int(herds["adult_males"].clip(lower=0).sum()),
+        "adult_females": int(herds["adult_females"].clip(lower=0).sum()),
+        "calves": int(herds["calves"].clip(lower=0).sum()),
+    }
+    for name, est in estimates.items():
+        row.update(_estimate_columns(name, est))
+    return row
+
+
+def _estimate_columns(name: str, est: Estimate) -> dict[str, object]:
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, 2)
+
+    return {name: r(est.value), f"{name}_low": r(est.low), f"{name}_high": r(est.high)}
+
+
+def effort_table(
+    current: pd.DataFrame, sightings: pd.DataFrame, inputs: ReportInputs
+) -> pd.DataFrame:
+    """Survey effort per population and method, and minimum count per unit of effort."""
+    surveys = inputs.surveys
+    method_of = {sid: s.method for sid, s in surveys.items()}
+    seen = sightings.assign(method=sightings["survey_id"].map(method_of).fillna("no survey"))
+    counted = current.assign(method=current["survey_id"].map(method_of).fillna("no survey"))
+    rows = []
+    for (pop, method), rows_seen in seen.groupby(["population", "method"], sort=True):
+        ids = [sid for sid in rows_seen["survey_id"].unique() if sid in surveys]
+        herds = counted[(counted["population"] == pop) & (counted["method"] == method)]
+        rows.append({"population": pop, "method": method, "surveys": len(ids),
+                     **_effort(ids, inputs), "herds": len(herds),
+                     "minimum_count": int(herds["size"].sum())})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=EFFORT_COLUMNS[:8])
+    for unit, column, per in (("per_survey_day", "survey_days", 1), ("per_100_km", "km", 100),
+                              ("per_100_km2", "km2", 100)):  # fmt: skip
+        effort = frame[column].astype(float)
+        frame[unit] = (frame["minimum_count"] / effort * per).where(effort > 0).round(2)
+    return frame
+
+
+EFFORT_COLUMNS = ["population", "method", "surveys", "survey_days", "km", "km2", "herds",
+                  "minimum_count", "per_survey_day", "per_100_km", "per_100_km2"]  # fmt: skip
+
+
+def _effort(ids: list[str], inputs: ReportInputs) -> dict[str, float | None]:
+    surveys = [inputs.surveys[i] for i in ids]
+    days = [(s.ended_at - s.started_at).total_seconds() / 86400 for s in surveys if s.ended_at]
+    km = [s.effort_km for s in surveys if s.effort_km is not None]
+    km2 = [s.effort_km2 for s in surveys if s.effort_km2 is not None]
+    return {"survey_days": round(sum(days), 2) if days else None,
+            "km": round(sum(km), 1) if km else None,
+            "km2": round(sum(km2), 1) if km2 else None}  # fmt: skip
+
+
+def trend_series(herds: pd.DataFrame, p: ReportPeriod) -> pd.DataFrame:
+    """Minimum count per population and year for the same period of the year, up to p."""
+    keys = herds[p.every].astype(str)
+    suffix = "" if p.every == "year" else p.series
+    same = herds[(keys.str[5:] == suffix) & (keys.str[:4].astype(int) <= p.year)]
+    years = same[p.every].astype(str).str[:4].astype(int)
+    by_pop = same.assign(year=years).groupby(["population", "year"])["size"].sum().reset_index()
+    total = same.assign(year=years).groupby("year")["size"].sum().reset_index()
+    total.insert(0, "population", ALL_POPULATIONS)
+    series = pd.concat([by_pop, total], ignore_index=True)
+    return series.rename(columns={"size": "minimum_count"})
+
+
+def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | None]:
+    return {str(pop): quasi_poisson_trend(rows["year"].tolist(), rows["minimum_count"].tolist())
+            for pop, rows in series.groupby("population", sort=False)}  # fmt: skip
+
+
+def trend_table(series: pd.DataFrame, trends: dict[str, Trend], p: ReportPeriod) -> pd.DataFrame:
+    """Annual rate of change (%/year) with its 95% interval, per population."""
+    rows = []
+    for pop, rows_pop in series.groupby("population", sort=False):
+        t = trends.get(str(pop))
+        years = rows_pop["year"].tolist()
+        rows.append({"population": pop, "series": p.series_label, "years": len(years),
+                     "first_year": min(years), "last_year": max(years),
+                     "rate_pct": _pct(t.rate) if t else None,
+                     "rate_low_pct": _pct(t.rate_low) if t else None,
+                     "rate_high_pct": _pct(t.rate_high) if t else None,
+                     "dispersion": round(t.dispersion, 2) if t else None})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _pct(v: float) -> float:
+    return round(100.0 * v, 2)
+
+
+def populations_in(report: PopulationReport) -> list[str]:
+    """Populations with herds this period, in table order (no totals)."""
+    return [str(p) for p in report.summary["population"].unique() if p != ALL_POPULATIONS]
+
+
+def is_empty(report: PopulationReport) -> bool:
+    return bool(len(report.herds) == 0)
+
+
+def nan_to_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns with None for missing values (CSV and HTML print blanks)."""
+    return frame.astype(object).where(pd.notna(frame), None)
+

@@ -1,0 +1,215 @@
+"""Render a computed report: self-contained HTML, PDF (reportlab), CSV tables, GeoPackage."""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import matplotlib
+from jinja2 import Environment
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from reports.charts import render_charts
+from reports.population import PopulationReport
+from reports.tables import csv_frame, display_table, herds_frame
+
+FORMATS: tuple[str, ...] = ("html", "pdf", "csv", "gpkg")
+SECTIONS: tuple[tuple[str, str, str | None], ...] = (
+    ("summary", "Herds and minimum counts by population and area", "counts"),
+    ("trend", "Trend across years", "trend"),
+    ("composition", "Sex and age composition", "composition"),
+    ("effort", "Survey effort and counts per unit of effort", None),
+)
+
+
+def key_figures(report: PopulationReport) -> list[tuple[str, str]]:
+    """The headline numbers, labelled so that nobody mistakes sightings for herds."""
+    total = report.summary.iloc[-1]
+    return [("Sightings (raw)", f"{int(total['sightings']):,}"),
+            ("De-duplicated herds", f"{int(total['herds']):,}"),
+            ("Minimum count (animals)", f"{int(total['minimum_count']):,}"),
+            ("Sighting total (raw, overcounts)", f"{int(total['sighting_total']):,}")]  # fmt: skip
+
+
+def synthetic_warning(report: PopulationReport) -> str | None:
+    if "synthetic" in report.herds and bool(report.herds["synthetic"].any()):
+        n = int(report.herds["synthetic"].sum())
+        return (f"{n:,} of these herds include SYNTHETIC records (demo or benchmark data, "
+                "flag 'synthetic'): not real survey results.")  # fmt: skip
+    return None
+
+
+# ---------------------------------------------------------------------------------- HTML
+_HTML = Environment(autoescape=True).from_string("""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ r.title }}</title>
+<style>
+body { font-family: "DejaVu Sans", system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto;
+       padding: 0 1rem; color: #222; font-size: 14px; }
+h1 { font-size: 1.5rem; }
+h2 { font-size: 1.15rem; border-bottom: 1px solid #ccc; margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: 12px; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+th { background: #eef2f5; } td:first-child, td:nth-child(2) { text-align: left; }
+.keys { display: flex; gap: 1rem; flex-wrap: wrap; }
+.keys div { background: #eef2f5; padding: .5rem 1rem; }
+.keys b { display: block; font-size: 1.3rem; } .warn { background: #fff3cd; padding: .5rem; }
+img { max-width: 100%; } .methods p { font-size: 13px; }
+</style></head><body>
+<h1>{{ r.title }}</h1>
+<p>Herdwatch, every {{ r.period.every }}: {{ r.period.key }}. Compared with {{ r.previous.label }}.
+Generated {{ r.generated_at.strftime("%Y-%m-%d %H:%M UTC") }}.</p>
+{% if warning %}<p class="warn">{{ warning }}</p>{% endif %}
+<div class="keys">{% for label, value in keys %}
+<div>{{ label }}<b>{{ value }}</b></div>{% endfor %}</div>
+<p><b>Counted herds, not sightings:</b> the minimum count sums de-duplicated herd sizes
+(see Methods).</p>
+{% for name, heading, chart in sections %}
+<h2>{{ heading }}</h2>
+{% if chart %}<img alt="{{ heading }}" src="data:image/png;base64,{{ images[chart] }}">{% endif %}
+{% set headers, rows = tables[name] %}
+<table><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>
+{% endfor %}
+<h2>Map of the period</h2>
+<img alt="map of de-duplicated herds" src="data:image/png;base64,{{ images['map'] }}">
+<h2>Methods</h2><div class="methods">{% for p in r.methods %}<p>{{ p }}</p>{% endfor %}</div>
+</body></html>
+""")
+
+
+def to_html(report: PopulationReport, images: dict[str, bytes] | None = None) -> str:
+    """One self-contained HTML page: tables, charts and map inline (no external files)."""
+    images = images or render_charts(report)
+    return _HTML.render(
+        r=report, keys=key_figures(report), warning=synthetic_warning(report), sections=SECTIONS,
+        tables={name: display_table(report, name) for name, _, _ in SECTIONS},
+        images={k: base64.b64encode(v).decode() for k, v in images.items()},
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------- PDF
+def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> bytes:
+    """The same report as a PDF (A4): key figures, tables, charts, map and methods."""
+    images = images or render_charts(report)
+    styles = _styles()
+    story: list[object] = [Paragraph(report.title, styles["Title"]),
+                           Paragraph(_subtitle(report), styles["Normal"])]  # fmt: skip
+    warning = synthetic_warning(report)
+    if warning:
+        story.append(Paragraph(warning, styles["warn"]))
+    story += [Spacer(1, 3 * mm), _key_table(report), Spacer(1, 3 * mm)]
+    for name, heading, chart in SECTIONS:
+        head: list[object] = [Paragraph(heading, styles["Heading2"])]
+        if chart:
+            head.append(_image(images[chart], 170 * mm))
+        story.append(KeepTogether(head))  # a heading never sits alone at a page foot
+        story.append(_table(*display_table(report, name), styles))
+    story += [PageBreak(), Paragraph("Map of the period", styles["Heading2"]),
+              _image(images["map"], 175 * mm)]  # fmt: skip
+    story.append(Paragraph("Methods", styles["Heading2"]))
+    story += [Paragraph(escape(p), styles["small"]) for p in report.methods]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=report.title, author="Herdwatch",
+                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=15 * mm)  # fmt: skip
+    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    return buffer.getvalue()
+
+
+def _subtitle(report: PopulationReport) -> str:
+    return (f"Every {report.period.every}: {report.period.key}, compared with "
+            f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. "
+            "Counted herds, not sightings: the minimum count sums de-duplicated herd "
+            "sizes.")  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _font() -> str:
+    """DejaVu Sans from matplotlib's own files: Helvetica lacks Σ, −, ², ᵢ and km²."""
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(folder / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(folder / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold")
+    return "DejaVuSans"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    sheet = getSampleStyleSheet()
+    font = _font()
+    for name in ("Title", "Normal", "Heading2"):
+        sheet[name].fontName = font if name == "Normal" else "DejaVuSans-Bold"
+    styles = {name: sheet[name] for name in ("Title", "Normal", "Heading2")}
+    styles["small"] = ParagraphStyle("small", parent=sheet["Normal"], fontSize=8, leading=10,
+                                     spaceAfter=4)  # fmt: skip
+    styles["cell"] = ParagraphStyle("cell", parent=sheet["Normal"], fontSize=6.5, leading=8)
+    styles["warn"] = ParagraphStyle(
+        "warn", parent=sheet["Normal"], backColor=colors.HexColor("#fff3cd")
+    )
+    return styles
+
+
+def _key_table(report: PopulationReport) -> Table:
+    labels, values = zip(*key_figures(report), strict=True)
+    table = Table([list(labels), list(values)])
+    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#eef2f5")),
+                               ("FONTNAME", (0, 0), (-1, -1), _font()),
+                               ("FONTSIZE", (0, 0), (-1, 0), 7), ("FONTSIZE", (0, 1), (-1, 1), 13),
+                               ("TOPPADDING", (0, 1), (-1, 1), 4)]))  # fmt: skip
+    return table
+
+
+def _table(headers: list[str], rows: list[list[str]], styles: dict[str, ParagraphStyle]) -> Table:
+    cell = styles["cell"]
+    data = [[Paragraph(f"<b>{escape(h)}</b>", cell) for h in headers]]
+    data += [[Paragraph(escape(c), cell) for c in row] for row in rows]
+    table = Table(data, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f5")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))  # fmt: skip
+    return table
+
+
+def _image(png: bytes, width: float) -> Image:
+    w, h = ImageReader(io.BytesIO(png)).getSize()
+    return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+
+def _footer(canvas: object, doc: object) -> None:
+    canvas.saveState()  # type: ignore[attr-defined]
+    canvas.setFont(_font(), 7)  # type: ignore[attr-defined]
+    canvas.drawString(15 * mm, 8 * mm, f"Herdwatch population report · page {doc.page}")  # type: ignore[attr-defined]
+    canvas.restoreState()  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ CSV, GPKG
+def to_csv(report: PopulationReport, table: str = "summary") -> str:
+    """One table as CSV text (machine column names; the period in the first columns)."""
+    return csv_frame(report, table).to_csv(index=False)
+
+
+def to_gpkg(report: PopulationReport, path: Path) -> None:
+    """The period's de-duplicated herds as points (EPSG:4326) in a GeoPackage layer "herds"."""
+    herds = herds_frame(report)
+    frame = gpd.GeoDataFrame(herds, geometry=gpd.points_from_xy(herds["lon"], herds["lat"]),
+                             crs="EPSG:4326")  # fmt: skip
+    frame.to_file(path, layer="herds", driver="GPKG", engine="pyogrio")
