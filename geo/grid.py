@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,6 +27,9 @@ def parse_cell_key(key: str) -> tuple[int, int]:
     return int(ix), int(iy)
 
 
+# Cached: aggregate rows repeat the same few thousand cells across periods and populations,
+# and one pyproj call per row made the transform, not the SQL, the cost of a monthly map.
+@lru_cache(maxsize=65_536)
 def cell_centre_lon_lat(ix: int, iy: int, size_m: float) -> tuple[float, float]:
     lon, lat = from_equal_area([(ix + 0.5) * size_m], [(iy + 0.5) * size_m])
     return float(lon[0]), float(lat[0])
