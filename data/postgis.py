@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
@@ -78,15 +79,15 @@ _STATE_SELECT = (
 class PostGISStore:
     """Production store: a pool of connections shared by one worker's threads."""
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 8) -> None:
-        self.url = url
+    def __init__(self, conninfo: str, *, schema: str | None = None, pool_size: int = 8) -> None:
         self.schema = schema
+        self.url = _with_query(conninfo, schema=schema)  # open_store(self.url): this store
         options = "-c timezone=UTC"  # timestamptz come back as UTC datetimes, as in SQLite
         if schema is not None:
             # `public` after ours: PostGIS's functions and types live there.
             options += f" -c search_path={schema},public"
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=True, name="herdwatch",
+            conninfo, min_size=1, max_size=pool_size, open=True, name="herdwatch",
             kwargs={"autocommit": True, "options": options},
         )  # fmt: skip
         with self._pool.connection() as conn:
@@ -96,13 +97,20 @@ class PostGISStore:
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None) -> PostGISStore:
-        """postgresql://user@host:port/db; `schema` (created if needed) isolates a store."""
-        if schema is not None:
-            if not _SCHEMA_NAME.match(schema):
-                raise ValueError(f"schema {schema!r} must be lower-case letters, digits and _")
-            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        """postgresql://user@host:port/db[?schema=name&pool_size=n].
+
+        A schema (created when missing) keeps a store apart from others in one database;
+        pool_size is connections per worker process (default 8).
+        """
+        conninfo, params = _split_query(url, ("schema", "pool_size"))
+        schema = schema or params.get("schema")
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise ValueError(f"schema {schema!r} must be lower-case letters, digits and _")
+        # A direct connection first: a wrong URL fails now, not after the pool's timeout.
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            if schema is not None:
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        return cls(url, schema=schema)
+        return cls(conninfo, schema=schema, pool_size=int(params.get("pool_size", 8)))
 
     def drop_schema(self) -> None:
         """Drop this store's own schema and everything in it (tests, throwaway copies)."""
@@ -150,27 +158,24 @@ class PostGISStore:
 
     # observations -----------------------------------------------------------------------
     def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        tagged = _rows.tag_observations(batch) if batch else []
+        hashes = [o.content_hash() for o in batch]
         with self._write() as conn:
-            known = _stored_states(conn, list({o.id for o in tagged}))
-            fresh = _first_unknown(tagged, known)
-            seqs = _next_seqs(conn, len(fresh))
-            now = _rows.now_utc
-            stamped = [replace(o, observer=o.observer or actor, revision=1, status="active",
-                               created_at=now(), updated_at=now()) for o in fresh]  # fmt: skip
-            inserted = self._insert(conn, stamped, seqs, actor)
-            lost = [o.id for o in fresh if o.id not in inserted]  # another worker was first
+            known = _stored_states(conn, list({o.id for o in batch}))
+            fresh = _first_unknown(batch, hashes, known)
+            new = _rows.prepare_new([f[0] for f in fresh], actor=actor, now=_rows.now_utc())
+            inserted = self._insert(conn, new, [f[1] for f in fresh], actor)
+            lost = [o.id for o in new if o.id not in inserted]  # another worker was first
             known.update(_stored_states(conn, lost))
-            return _outcomes(conn, tagged, inserted, known, actor)
+            return _outcomes(conn, batch, hashes, inserted, known, actor)
 
     def _insert(
-        self, conn: psycopg.Connection[Any], fresh: list[Observation], seqs: list[int], actor: str
+        self, conn: psycopg.Connection[Any], new: list[Observation], hashes: list[str], actor: str
     ) -> set[UUID]:
         """Insert what no one else inserted first; returns the ids this transaction stored."""
-        if not fresh:
+        if not new:
             return set()
-        hashes = [o.content_hash() for o in fresh]
-        rows = _rows.observation_rows(fresh, seqs=seqs, upload_hashes=hashes)
+        seqs = _next_seqs(conn, len(new))
+        rows = _rows.observation_rows(new, seqs=seqs, upload_hashes=hashes, content_hashes=hashes)
         rows.sort(key=lambda r: r[0])  # one lock order for every worker: no deadlocks
         inserted: set[UUID] = set()
         with conn.cursor() as cur:
@@ -182,7 +187,7 @@ class PostGISStore:
                 if not cur.nextset():
                     break
             revisions = [_rows.revision_row(s, o, "create", actor, None)
-                         for s, o in zip(seqs, fresh, strict=True) if o.id in inserted]  # fmt: skip
+                         for s, o in zip(seqs, new, strict=True) if o.id in inserted]  # fmt: skip
             if revisions:
                 cur.executemany(_REV_INSERT, revisions)
         return inserted
@@ -242,7 +247,8 @@ class PostGISStore:
         )
         if not rows:
             raise NotFound(f"no observation with id {observation_id}", field="id")
-        return [_rows.row_to_revision(r) for r in rows]
+        revisions = [_rows.row_to_revision(r) for r in rows]
+        return _rows.with_create_snapshots(revisions, self.get_observation(observation_id))
 
     def changes_since(
         self, cursor: int, *, limit: int, observer: str | None = None
@@ -477,6 +483,20 @@ class PostGISStore:
         self._pool.close()
 
 
+def _split_query(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Take our own parameters out of a URL's query; libpq would refuse them."""
+    parts = urlsplit(url)
+    ours = {k: v for k, v in parse_qsl(parts.query) if k in names}
+    theirs = [(k, v) for k, v in parse_qsl(parts.query) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(theirs))), ours
+
+
+def _with_query(url: str, **params: str | None) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query) + [(k, v) for k, v in params.items() if v is not None]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def _lock_key(text: str) -> int:
     """A stable signed 64-bit advisory-lock key, one per schema."""
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
@@ -489,13 +509,15 @@ def _stored_states(conn: psycopg.Connection[Any], ids: list[UUID]) -> dict[UUID,
     return {r[0]: StoredState(*r[1:]) for r in rows}
 
 
-def _first_unknown(batch: list[Observation], known: dict[UUID, StoredState]) -> list[Observation]:
+def _first_unknown(
+    batch: Sequence[Observation], hashes: list[str], known: dict[UUID, StoredState]
+) -> list[tuple[Observation, str]]:
     """The first occurrence of each id not stored yet (later ones are re-sends of it)."""
     seen: set[UUID] = set()
     fresh = []
-    for obs in batch:
+    for obs, content_hash in zip(batch, hashes, strict=True):
         if obs.id not in known and obs.id not in seen:
-            fresh.append(obs)
+            fresh.append((obs, content_hash))
         seen.add(obs.id)
     return fresh
 
@@ -508,23 +530,21 @@ def _next_seqs(conn: psycopg.Connection[Any], n: int) -> list[int]:
 
 
 def _outcomes(
-    conn: psycopg.Connection[Any], batch: list[Observation], inserted: set[UUID],
-    known: dict[UUID, StoredState], actor: str,
+    conn: psycopg.Connection[Any], batch: Sequence[Observation], hashes: list[str],
+    inserted: set[UUID], known: dict[UUID, StoredState], actor: str,
 ) -> list[Outcome]:  # fmt: skip
     """One outcome per uploaded record, in batch order, as SQLite reports them."""
     outcomes = []
     created: set[UUID] = set()
-    for obs in batch:
-        incoming_hash = obs.content_hash()
+    for obs, incoming_hash in zip(batch, hashes, strict=True):
+        owned = replace(obs, observer=obs.observer or actor)
         if obs.id in inserted and obs.id not in created:
             created.add(obs.id)
-            known[obs.id] = StoredState(
-                "active", 1, incoming_hash, incoming_hash, obs.observer or actor
-            )
+            known[obs.id] = StoredState("active", 1, incoming_hash, incoming_hash, owned.observer)
             outcomes.append(Outcome(obs.id, "created", 1))
             continue
-        state = known[obs.id]
-        outcomes.append(classify_resend(obs, incoming_hash, state, partial(_load, conn, obs.id)))
+        load = partial(_load, conn, obs.id)
+        outcomes.append(classify_resend(owned, incoming_hash, known[obs.id], load))
     return outcomes
 
 

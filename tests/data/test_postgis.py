@@ -109,7 +109,7 @@ def test_migrations_apply_once_even_from_several_workers_at_once(pg: Any, twin: 
 def test_threads_share_a_small_pool(pg: Any) -> None:
     from data.postgis import PostGISStore
 
-    small = PostGISStore(pg.url, schema=pg.schema, pool_size=2)
+    small = PostGISStore.from_url(f"{pg.url}&pool_size=2")
     try:
         batches = [make_batch(5, start=i * 5) for i in range(12)]
         with ThreadPoolExecutor(8) as pool:
