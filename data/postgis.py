@@ -448,18 +448,19 @@ class PostGISStore:
         with self._write() as conn:
             with conn.cursor() as cur:
                 cur.executemany(_REV_INSERT + " ON CONFLICT DO NOTHING", rows)
+                copied = max(cur.rowcount, 0)
             # New revisions made here must number after the copied ones.
             conn.execute(
                 "SELECT setval('revision_seq', GREATEST((SELECT MAX(seq) FROM revisions), "
                 "(SELECT last_value FROM revision_seq)))"
             )
-        return len(rows)
+        return copied
 
     def import_surveys(self, surveys: Sequence[Survey]) -> int:
         """Copy surveys with their creation times; ones already here are kept."""
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.executemany(_SURVEY_INSERT, [_rows.survey_row(s) for s in surveys])
-        return len(surveys)
+            return max(cur.rowcount, 0)
 
     def export_accounts(self) -> Accounts:
         """Users and token hashes (tokens themselves are never stored anywhere)."""

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from data import _rows, herd_sql, queries
+from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
 from data.errors import Conflict, Gone, NotFound
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
@@ -403,6 +404,77 @@ class SQLiteStore:
                 return
             after = rows[-1][0]
             yield [_rows.row_to_revision(r) for r in rows]
+
+    # transfer (herdwatch transfer): faithful copies, idempotent when re-run -------------
+    def export_observations(self, *, batch_size: int = 5000) -> Iterator[list[StoredObservation]]:
+        """Every observation with its upload hash and change_seq, in id order."""
+        after = ""
+        while True:
+            rows = self._reader().execute(
+                f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size)
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [StoredObservation(_rows.row_to_observation(r), r[-2], r[-1]) for r in rows]
+
+    def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]:
+        after = ""
+        while batch := self.list_surveys(limit=batch_size, after=after):
+            after = batch[-1].id
+            yield batch
+
+    def import_observations(self, items: Sequence[StoredObservation]) -> int:
+        """Copy records as they are; one already here is replaced only by a later revision."""
+        rows = _rows.observation_rows(
+            [i.observation for i in items], seqs=[i.change_seq for i in items],
+            upload_hashes=[i.upload_hash for i in items],
+        )  # fmt: skip
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
+        sql = (f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
+               "WHERE observations.revision < excluded.revision")  # fmt: skip
+        with self._write() as con:
+            before = con.total_changes
+            con.executemany(sql, rows)
+            return con.total_changes - before
+
+    def import_revisions(self, revisions: Sequence[Revision]) -> int:
+        """Copy audit entries with their sequence numbers; ones already here are kept."""
+        with self._write() as con:
+            before = con.total_changes
+            con.executemany(_REV_INSERT.replace("INSERT", "INSERT OR IGNORE", 1),
+                            [revision_to_row(r) for r in revisions])  # fmt: skip
+            return con.total_changes - before
+
+    def import_surveys(self, surveys: Sequence[Survey]) -> int:
+        """Copy surveys with their creation times; ones already here are kept."""
+        marks = ", ".join("?" * len(_rows.SURVEY_COLUMNS))
+        with self._write() as con:
+            before = con.total_changes
+            con.executemany(f"INSERT OR IGNORE INTO surveys VALUES ({marks})",
+                            [_rows.survey_row(s) for s in surveys])  # fmt: skip
+            return con.total_changes - before
+
+    def export_accounts(self) -> Accounts:
+        """Users and token hashes (tokens themselves are never stored anywhere)."""
+        rows = self._reader().execute(
+            "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
+        ).fetchall()
+        tokens = [TokenRecord(h, u, _rows.parse_utc(c), _rows.parse_utc(r) if r else None)
+                  for h, u, c, r in rows]  # fmt: skip
+        return Accounts(self.list_users(), tokens)
+
+    def import_accounts(self, accounts: Accounts) -> None:
+        """Copy users and token hashes; ones already here are kept as they are."""
+        utc = _rows.utc_text
+        users = [(u.name, u.role, int(u.active), utc(u.created_at or _rows.now_utc()))
+                 for u in accounts.users]  # fmt: skip
+        tokens = [(t.token_hash, t.user_name, utc(t.created_at),
+                   utc(t.revoked_at) if t.revoked_at else None)
+                  for t in accounts.tokens]  # fmt: skip
+        with self._write() as con:
+            con.executemany("INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?)", users)
+            con.executemany("INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?)", tokens)
 
     def close(self) -> None:
         with self._write_lock:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from data.records import (
     HerdCount,
@@ -116,6 +117,29 @@ class ObservationStore(Protocol):
     def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]: ...
 
     def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]: ...
+
+    # transfer (`herdwatch transfer`): faithful copies between stores, safe to re-run
+    def export_observations(self, *, batch_size: int = 5000) -> Iterator[list[StoredObservation]]:
+        """Every observation with its upload hash and change_seq, in id order."""
+        ...
+
+    def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]: ...
+
+    def import_observations(self, items: Sequence[StoredObservation]) -> int:
+        """Copy records as they are; one already here is replaced only by a later revision."""
+        ...
+
+    def import_revisions(self, revisions: Sequence[Revision]) -> int:
+        """Copy audit entries with their seq; returns how many were new here."""
+        ...
+
+    def import_surveys(self, surveys: Sequence[Survey]) -> int: ...
+
+    def export_accounts(self) -> Accounts:
+        """Users and token hashes (never tokens)."""
+        ...
+
+    def import_accounts(self, accounts: Accounts) -> None: ...
 
     def close(self) -> None: ...
 
