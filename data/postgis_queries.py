@@ -21,8 +21,8 @@ _GRID_SHIFT = 100_000
 SIGHTING_SELECT = (
     "SELECT id::text, floor(extract(epoch FROM observed_at))::bigint, "
     "to_char(local_date, 'YYYY-MM-DD'), lon, lat, ea_x, ea_y, count, adult_males, "
-    "adult_females, yearlings, calves, unclassified, population, region, survey_id "
-    "FROM observations"
+    "adult_females, yearlings, calves, unclassified, population, region, survey_id, "
+    "flags @> '[\"synthetic\"]'::jsonb FROM observations"
 )
 
 __all__ = [
