@@ -149,13 +149,13 @@ class SQLiteStore:
     ) -> None:  # fmt: skip
         if not batch:
             return
-        new = _rows.prepare_new(batch, actor=actor, now=_rows.now_utc())
-        seqs = list(range(last_seq + 1, last_seq + 1 + len(new)))
-        con.executemany(_OBS_INSERT, _rows.observation_rows(new, seqs=seqs, upload_hashes=hashes,
-                                                            content_hashes=hashes))  # fmt: skip
+        now = _rows.now_utc()
+        seqs = list(range(last_seq + 1, last_seq + 1 + len(batch)))
+        rows = _rows.new_observation_rows(batch, actor=actor, now=now, seqs=seqs, hashes=hashes)
+        con.executemany(_OBS_INSERT, rows)
         con.executemany(
             _REV_INSERT,
-            [_rows.revision_row(s, o, "create", actor, None) for s, o in zip(seqs, new, strict=True)],
+            [_rows.revision_row(s, o, "create", actor, None, at=now) for s, o in zip(seqs, batch, strict=True)],
         )
 
     def _stored_states(self, con: sqlite3.Connection, ids: list[str]) -> dict[str, StoredState]:

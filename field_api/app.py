@@ -17,6 +17,12 @@ ROUTERS = (health.router, observations.router, surveys.router, changes.router, c
            session.router)  # fmt: skip
 
 
+_DESCRIPTION = (
+    "Field data for wild reindeer counts in Yakutia. Send `Authorization: Bearer <token>`; "
+    "tokens come from `herdwatch users add`."
+)
+
+
 def create_app(settings: Settings | None = None, store: ObservationStore | None = None) -> FastAPI:
     """Build the app; tests pass a ready store, production opens one from the settings."""
     settings = settings or Settings()
@@ -31,9 +37,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         if store is None:  # close only what we opened
             app.state.store.close()
 
-    app = FastAPI(title=settings.api_title, version="1", lifespan=lifespan,
-                  description="Field data for wild reindeer counts in Yakutia. "
-                  "Send `Authorization: Bearer <token>`; tokens come from `herdwatch users add`.")  # fmt: skip
+    app = FastAPI(title=settings.api_title, version="1", lifespan=lifespan, description=_DESCRIPTION)
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router)

@@ -12,6 +12,11 @@ from field_api.errors import ApiError
 
 async def read_json(request: Request) -> Any:
     """The request body as JSON; 413 past the size limit, 400 when it is not JSON."""
+    return parse_json(await read_body(request))
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw request body; 413 past the size limit (checked while it streams in)."""
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -22,10 +27,14 @@ async def read_json(request: Request) -> Any:
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-    if not size:
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
         raise ApiError(400, "invalid_json", "the body is empty: send GeoJSON", field="body")
     try:
-        return json.loads(b"".join(chunks))
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}", field="body") from exc
 

@@ -8,18 +8,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from data.records import Observation
 from field_api.errors import pydantic_errors
-from field_api.schemas import ObservationFeatureIn, feature_to_observation, future_problem
+from field_api.schemas import (
+    ObservationFeatureIn,
+    classified_total,
+    feature_to_observation,
+    future_problem,
+    timezone_known,
+)
 from field_api.settings import Settings
 from geo.coords import lon_lat_problems, to_wgs84
 
 _FEATURES = TypeAdapter(list[ObservationFeatureIn])
+
+
+class _ValidCollection(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["FeatureCollection"]
+    features: list[ObservationFeatureIn]
+
+
+_COLLECTION = TypeAdapter(_ValidCollection)
 _AXES = {"lon": ("[0]", "longitude"), "lat": ("[1]", "latitude")}
 
 
@@ -38,16 +53,41 @@ def parse_features(
 ) -> list[Parsed]:
     """Validate features, transform their coordinates to lon/lat and make observations."""
     models, errors = _validate(raw)
-    valid = [i for i in range(len(raw)) if i not in errors]
+    return _verdicts(len(raw), models, errors, raw, crs=crs, observer=observer, settings=settings, prefix=prefix)
+
+
+def parse_batch_json(body: bytes, *, crs: str | None, observer: str, settings: Settings) -> list[Parsed] | None:
+    """Fast path for a batch that is entirely valid: pydantic reads the JSON bytes itself.
+
+    Returns None when anything is wrong (or the batch is over the limit); the caller then
+    takes the slow path that explains each feature's errors.
+    """
+    try:
+        models = _COLLECTION.validate_json(body).features
+    except ValidationError:
+        return None
+    if len(models) > settings.max_batch_size:
+        return None
+    return _verdicts(len(models), dict(enumerate(models)), {}, [], crs=crs, observer=observer,
+                     settings=settings, prefix="features")  # fmt: skip
+
+
+def _verdicts(
+    size: int, models: dict[int, ObservationFeatureIn], errors: dict[int, list[dict[str, Any]]],
+    raw: list[Any], *, crs: str | None, observer: str, settings: Settings, prefix: str,
+) -> list[Parsed]:  # fmt: skip
+    valid = [i for i in range(size) if i not in errors]
     lons, lats = _coordinates([models[i] for i in valid], crs)
     position = {i: k for k, i in enumerate(valid)}
+    populations = frozenset(settings.populations)
     results = []
-    for i in range(len(raw)):
+    for i in range(size):
         if i in errors:
             results.append(Parsed(i, _raw_id(raw[i]), errors=_prefixed(errors[i], prefix, i)))
             continue
         k = position[i]
-        results.append(_checked(i, models[i], float(lons[k]), float(lats[k]), observer, settings, prefix))
+        point = (float(lons[k]), float(lats[k]))
+        results.append(_checked(i, models[i], point, observer, settings, populations, prefix))
     return results
 
 
@@ -74,17 +114,29 @@ def _coordinates(models: list[ObservationFeatureIn], crs: str | None) -> tuple[A
 
 
 def _checked(
-    index: int, model: ObservationFeatureIn, lon: float, lat: float, observer: str,
-    settings: Settings, prefix: str,
+    index: int, model: ObservationFeatureIn, point: tuple[float, float], observer: str,
+    settings: Settings, populations: frozenset[str], prefix: str,
 ) -> Parsed:  # fmt: skip
     """Checks that need the transformed point or the settings: range, population, clock."""
+    lon, lat = point
     errors = []
-    for axis, reason in lon_lat_problems(lon, lat):
-        suffix, name = _AXES[axis]
-        errors.append({"field": f"geometry.coordinates{suffix}", "code": "out_of_range",
-                       "message": f"geometry.coordinates{suffix} ({name}): {reason}"})  # fmt: skip
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        for axis, reason in lon_lat_problems(lon, lat):
+            suffix, name = _AXES[axis]
+            errors.append({"field": f"geometry.coordinates{suffix}", "code": "out_of_range",
+                           "message": f"geometry.coordinates{suffix} ({name}): {reason}"})  # fmt: skip
+    props = model.properties
+    if not timezone_known(props.timezone):
+        errors.append({"field": "properties.timezone", "code": "unknown_timezone",
+                       "message": f"properties.timezone: {props.timezone!r} is not an IANA time zone "
+                       "(for example Asia/Yakutsk)"})  # fmt: skip
+    classified = classified_total(props.composition)
+    if classified > props.count:
+        errors.append({"field": "properties.composition", "code": "composition_exceeds_count",
+                       "message": f"properties.composition: adds up to {classified} animals but count is "
+                       f"{props.count}: classified animals cannot exceed the count"})  # fmt: skip
     population = model.properties.population
-    if population not in settings.populations:
+    if population not in populations:
         errors.append({"field": "properties.population", "code": "unknown_population",
                        "message": f"properties.population: {population!r} is not one of "
                        + ", ".join(settings.populations)})  # fmt: skip

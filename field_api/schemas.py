@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,11 +10,10 @@ from zoneinfo import available_timezones
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StrictInt,
-    field_validator,
     model_validator,
 )
 
@@ -29,21 +27,10 @@ from data.records import (
 )
 
 _ZONES = frozenset(available_timezones())
-# Properties a server adds on the way out; a client echoing a GET back may send them.
-SERVER_PROPERTIES = frozenset(
-    {"observer", "revision", "status", "review_state", "flags", "region", "created_at", "updated_at"}
-)
 Count = StrictInt
-
-
-def _json_number(value: Any) -> Any:
-    # JSON numbers only: "126" or true are typing mistakes, not coordinates.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a number")
-    return value
-
-
-Number = Annotated[float, BeforeValidator(_json_number)]
+# JSON numbers only ("126" or true are typing mistakes, not coordinates), finite. Checked
+# inside pydantic-core: a Python validator here would run thousands of times per batch.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -75,41 +62,33 @@ class ObservationPropertiesIn(_Strict):
     notes: str | None = Field(None, max_length=4000)
     device_id: str | None = Field(None, max_length=200)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_server_properties(cls, data: Any) -> Any:
-        if isinstance(data, dict) and SERVER_PROPERTIES & data.keys():
-            return {k: v for k, v in data.items() if k not in SERVER_PROPERTIES}
-        return data
+    # Set by the server; a client echoing a GET back may send them, and they are ignored.
+    observer: Any = Field(None, exclude=True)
+    revision: Any = Field(None, exclude=True)
+    status: Any = Field(None, exclude=True)
+    review_state: Any = Field(None, exclude=True)
+    flags: Any = Field(None, exclude=True)
+    region: Any = Field(None, exclude=True)
+    created_at: Any = Field(None, exclude=True)
+    updated_at: Any = Field(None, exclude=True)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value not in _ZONES:
-            raise ValueError(f"{value!r} is not an IANA time zone (for example Asia/Yakutsk)")
-        return value
+    # The time zone and "classified ≤ count" are checked in field_api/ingest.py, once per
+    # record in plain Python, so that this model validates entirely inside pydantic-core.
 
-    @model_validator(mode="after")
-    def _classified_within_count(self) -> ObservationPropertiesIn:
-        classified = sum(v or 0 for v in self.composition.model_dump().values())
-        if classified > self.count:
-            raise ValueError(
-                f"composition adds up to {classified} animals but count is {self.count}: "
-                "classified animals cannot exceed the count"
-            )
-        return self
+
+def classified_total(c: CompositionIn) -> int:
+    return (c.adult_males or 0) + (c.adult_females or 0) + (c.yearlings or 0) + (c.calves or 0) + (
+        c.unclassified or 0
+    )
+
+
+def timezone_known(name: str) -> bool:
+    return name in _ZONES
 
 
 class PointIn(_Strict):
     type: Literal["Point"]
     coordinates: list[Number] = Field(min_length=2, max_length=3, description="[lon, lat] or [x, y] in `crs`")
-
-    @field_validator("coordinates")
-    @classmethod
-    def _finite(cls, value: list[float]) -> list[float]:
-        if not all(math.isfinite(v) for v in value):
-            raise ValueError("coordinates must be finite numbers")
-        return value
 
 
 class ObservationFeatureIn(BaseModel):
@@ -137,10 +116,12 @@ def feature_to_observation(
 ) -> Observation:
     """A domain record from a validated Feature and its (already transformed) lon/lat."""
     p = feature.properties
+    c = p.composition
     return Observation(
         id=feature.id, observed_at=p.observed_at, timezone=p.timezone, lon=lon, lat=lat,
         accuracy_m=float(p.accuracy_m) if p.accuracy_m is not None else None, count=p.count,
-        composition=Composition(**p.composition.model_dump()), count_method=p.count_method,
+        composition=Composition(c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified),
+        count_method=p.count_method,
         survey_id=p.survey_id, population=p.population, behaviour=p.behaviour, notes=p.notes,
         device_id=p.device_id, observer=observer,
     )  # fmt: skip

@@ -10,11 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from data.records import EDITABLE_FIELDS, Observation, ObservationQuery, Outcome
-from field_api.body import read_json
+from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError, pydantic_errors
 from field_api.filters import QueryDep, encode_cursor
-from field_api.ingest import Parsed, parse_features
+from field_api.ingest import Parsed, parse_batch_json, parse_features
 from field_api.schemas import (
     FeatureCollectionEnvelope,
     ObservationPatch,
@@ -86,13 +86,16 @@ async def upload_batch(
     request: Request, user: Uploader, store: StoreDep, settings: SettingsDep, crs: CrsParam = None
 ) -> JSONResponse:
     """Store many observations (a FeatureCollection): one result per record, valid ones kept."""
-    body = await read_json(request)
-    envelope = _envelope(body)
-    if len(envelope.features) > settings.max_batch_size:
-        raise ApiError(413, "batch_too_large",
-                       f"{len(envelope.features)} features in one batch; the limit is {settings.max_batch_size}",
-                       field="features")  # fmt: skip
-    parsed = parse_features(envelope.features, crs=_crs(crs), observer=user.name, settings=settings)
+    body = await read_body(request)
+    target_crs = _crs(crs)
+    parsed = parse_batch_json(body, crs=target_crs, observer=user.name, settings=settings)
+    if parsed is None:  # something is wrong somewhere: judge each feature on its own
+        envelope = _envelope(parse_json(body))
+        if len(envelope.features) > settings.max_batch_size:
+            raise ApiError(413, "batch_too_large",
+                           f"{len(envelope.features)} features in one batch; the limit is {settings.max_batch_size}",
+                           field="features")  # fmt: skip
+        parsed = parse_features(envelope.features, crs=target_crs, observer=user.name, settings=settings)
     valid = [p for p in parsed if p.observation is not None]
     stored = await run_in_threadpool(
         store.add_observations, [p.observation for p in valid if p.observation], actor=user.name

@@ -30,7 +30,7 @@ CASES = [
     ("unknown method", {"count_method": "guess"}, "properties.count_method"),
     ("unknown population", {"population": "atlantis"}, "properties.population"),
     ("negative calves", {"composition": {"calves": -2}}, "properties.composition.calves"),
-    ("classified over count", {"count": 5, "composition": {"adult_females": 4, "calves": 3}}, "properties"),
+    ("classified over count", {"count": 5, "composition": {"adult_females": 4, "calves": 3}}, "properties.composition"),
     ("unknown property", {"cuont": 4}, "properties.cuont"),
     ("negative accuracy", {"accuracy_m": -5}, "properties.accuracy_m"),
 ]
