@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from functools import lru_cache
 
 import matplotlib
@@ -13,6 +12,7 @@ matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
@@ -36,8 +36,9 @@ def render_charts(report: PopulationReport) -> dict[str, bytes]:
 
 
 def _png(fig: Figure) -> bytes:
+    # Layouts are set by hand: bbox_inches="tight" and tight_layout() draw the figure twice.
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -51,6 +52,7 @@ def counts_figure(report: PopulationReport) -> Figure:
     rows = report.summary[(report.summary["area"] == "all areas")
                           & (report.summary["population"] != ALL_POPULATIONS)]  # fmt: skip
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    fig.subplots_adjust(left=0.2, right=0.97, top=0.9, bottom=0.15)
     y = np.arange(len(rows))
     colours = [population_colour(p) for p in rows["population"]]
     ax.barh(y - 0.2, rows["minimum_count"], 0.4, color=colours,
@@ -81,45 +83,50 @@ def counts_figure(report: PopulationReport) -> Figure:
 
 
 def trend_figure(report: PopulationReport) -> Figure:
-    """Minimum count per year (same period of the year) with the fitted trend and its 95% band."""
-    pops = [p for p in _populations(report) if p in set(report.trend_counts["population"])] or [
-        ALL_POPULATIONS
-    ]
-    cols = min(3, len(pops))
-    rows = math.ceil(len(pops) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.3 * rows), squeeze=False)
-    for ax, pop in zip(axes.flat, pops, strict=False):
-        _trend_panel(ax, report, pop)
-    for ax in list(axes.flat)[len(pops) :]:
-        ax.set_visible(False)
-    fig.suptitle(f"Trend of minimum counts, {report.period.series_label}, 95% band", fontsize=10)
-    fig.tight_layout()
+    """Minimum count per year (same period of the year), fitted trend and 95% band, log scale.
+
+    One axes for all populations: on a log scale a log-linear trend is a straight line,
+    and populations of very different sizes stay readable side by side.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig.subplots_adjust(left=0.11, right=0.66, top=0.9, bottom=0.12)
+    pops = [p for p in _populations(report) if p in set(report.trend_counts["population"])]
+    for pop in pops:
+        _trend_line(ax, report, pop)
+    ax.set_yscale("log")
+    ax.set_ylabel("minimum count (log scale)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title(f"Minimum counts, {report.period.series_label} of each year, with trend "
+                 "and 95% band", fontsize=9)  # fmt: skip
+    ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return fig
 
 
-def _trend_panel(ax: plt.Axes, report: PopulationReport, pop: str) -> None:
+def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
     series = report.trend_counts[report.trend_counts["population"] == pop]
     colour = population_colour(pop)
-    ax.plot(series["year"], series["minimum_count"], "o", color=colour, ms=4)
+    label = population_label(pop)
     trend = report.trends.get(pop)
-    title = population_label(pop)
     if trend is not None:
-        years = np.linspace(min(trend.years), max(trend.years), 50)
+        years = np.linspace(min(trend.years), max(trend.years), 30)
         mean, low, high = trend.fitted(years.tolist())
         ax.plot(years, mean, color=colour, lw=1.2)
-        ax.fill_between(years, low, high, color=colour, alpha=0.2, lw=0)
+        ax.fill_between(years, low, high, color=colour, alpha=0.15, lw=0)
         low_pct, high_pct = 100 * trend.rate_low, 100 * trend.rate_high
-        title += f"\n{100 * trend.rate:+.1f}%/yr ({low_pct:+.1f} to {high_pct:+.1f})"
-    ax.set_title(title, fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=4))
-    ax.set_ylim(bottom=0)
+        label += f": {100 * trend.rate:+.1f}%/yr ({low_pct:+.1f} to {high_pct:+.1f})"
+    else:
+        label += ": under 3 years, no trend"
+    positive = series[series["minimum_count"] > 0]
+    ax.plot(positive["year"], positive["minimum_count"], "o", color=colour, ms=4, label=label)
 
 
 def composition_figure(report: PopulationReport) -> Figure:
     """Calves and bulls per 100 adult females with 95% intervals, per population."""
     comp = report.composition
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
+    fig.subplots_adjust(left=0.2, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))
     for ax, name, title in ((axes[0], "calves_per_100_cows", "calves per 100 cows"),
                             (axes[1], "bulls_per_100_cows", "bulls per 100 cows")):  # fmt: skip
@@ -134,13 +141,13 @@ def composition_figure(report: PopulationReport) -> Figure:
         ax.tick_params(labelsize=7)
     axes[0].set_yticks(y, [population_label(str(p)) for p in comp["population"]])
     axes[0].invert_yaxis()
-    fig.tight_layout()
     return fig
 
 
 def map_figure(report: PopulationReport) -> Figure:
     """The period's de-duplicated herds over Sakha and its neighbours (EPSG:3576)."""
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.05)
     ax.add_collection(
         PatchCollection(_boundary_patches(False), facecolor="#f2f2f2", edgecolor="#aaaaaa", lw=0.4)
     )

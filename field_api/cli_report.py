@@ -1,0 +1,74 @@
+"""`herdwatch report`: write one period's population report, or every completed one (cron)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from data.store import open_store
+from field_api.settings import Settings
+from reports.herds import build_herds, load_inputs
+from reports.output import due_periods, parse_formats, write_report
+from reports.periods import EVERY, PeriodError, parse_period
+from reports.population import compute_report
+
+
+def add_arguments(subparsers: Any) -> None:
+    """Register `report` on the main parser's subcommands."""
+    report = subparsers.add_parser(
+        "report", help="write population reports (HTML, PDF, CSV, GeoPackage)",
+        description="One period: --every year --period 2024. Every completed period not yet "
+        "written: --due (one daily cron line is the whole schedule; a second run writes nothing).",
+    )  # fmt: skip
+    report.add_argument(
+        "--every", choices=EVERY, help="month, season or year (with --due: only these)"
+    )
+    report.add_argument("--period", help="2024, 2024-07 or 2024-calving (local time)")
+    report.add_argument(
+        "--due", action="store_true", help="write every completed period not yet written"
+    )
+    report.add_argument("--out", type=Path, default=Path("reports-out"), help="output folder")
+    report.add_argument(
+        "--format", default="html,pdf,csv,gpkg", help="comma-separated: html,pdf,csv,gpkg"
+    )
+
+
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate the arguments, load and de-duplicate once, write each report asked for."""
+    try:
+        formats = parse_formats(args.format)
+        seasons = settings.season_calendar
+        if not args.due:
+            if not (args.every and args.period):
+                raise PeriodError("period", "give --every and --period, or --due")
+            parse_period(args.every, args.period, seasons)
+    except ValueError as exc:
+        print(f"herdwatch report: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args.database_url or settings.database_url)
+    try:
+        store.migrate()
+        inputs = load_inputs(store, seasons=seasons)
+    finally:
+        store.close()
+    tables = build_herds(inputs)
+    if args.due:
+        everies = [args.every] if args.every else list(EVERY)
+        todo = due_periods(args.out, tables, seasons, everies=everies)
+    else:
+        todo = [(args.every, args.period)]
+    for every, key in todo:
+        report = compute_report(inputs, tables, every, key)
+        if len(report.herds) == 0:
+            print(f"no sightings in {every} {key}: nothing written", file=sys.stderr)
+            return 1
+        paths = write_report(report, args.out, formats)
+        print(f"{every} {key}: wrote {len(paths)} file(s) in {paths[0].parent}")
+    if args.due and not todo:
+        print("no completed period is waiting: nothing written")
+    return 0
+
+
+COMMANDS = {"report": run_report}
