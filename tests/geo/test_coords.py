@@ -1,0 +1,67 @@
+"""Coordinate checks, CRS transforms, grids and region tagging."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from data.reference import region_index
+from geo.coords import CoordinateError, lon_lat_problems, normalise_crs, to_equal_area, to_wgs84
+from geo.distance import distance_m
+from geo.effort import EffortError, survey_effort
+from geo.grid import cell_centre_lon_lat, cell_index, cell_polygon_lon_lat
+from geo.regions import flags_for_region
+
+
+def test_utm_52n_to_lon_lat() -> None:
+    # The central meridian of UTM zone 52 is 129° E; the false easting is 500 km.
+    lon, lat = to_wgs84([500000.0], [7880000.0], "EPSG:32652")
+    assert lon[0] == pytest.approx(129.0, abs=1e-9)
+    assert 70.9 < lat[0] < 71.1
+
+
+def test_crs_names() -> None:
+    assert normalise_crs("epsg:32652") == "EPSG:32652"
+    assert normalise_crs("urn:ogc:def:crs:EPSG::4326") == "EPSG:4326"
+    assert normalise_crs("OGC:CRS84") == "EPSG:4326"
+    for bad in ("UTM52", "EPSG:999999", ""):
+        with pytest.raises(CoordinateError):
+            normalise_crs(bad)
+
+
+def test_impossible_coordinates_name_their_axis() -> None:
+    assert lon_lat_problems(129.0, 62.0) == []
+    assert [f for f, _ in lon_lat_problems(181.0, 95.0)] == ["lon", "lat"]
+    assert [f for f, _ in lon_lat_problems(math.nan, 0.0)] == ["lon"]
+
+
+def test_distances_are_equal_area_metres_not_degrees() -> None:
+    # One degree of longitude at 70° N is about 38 km, not 111 km.
+    assert distance_m(129.0, 70.0, 130.0, 70.0) == pytest.approx(38_100, rel=0.02)
+    assert distance_m(129.0, 70.0, 129.0, 71.0) == pytest.approx(111_500, rel=0.02)
+
+
+def test_grid_cells_round_trip() -> None:
+    x, y = to_equal_area([129.7], [62.0])
+    ix, iy = cell_index(float(x[0]), float(y[0]), 50_000)
+    lon, lat = cell_centre_lon_lat(ix, iy, 50_000)
+    assert distance_m(lon, lat, 129.7, 62.0) < 50_000
+    ring = cell_polygon_lon_lat(ix, iy, 50_000)
+    assert ring[0] == ring[-1] and len(ring) == 17
+
+
+def test_regions_and_flags() -> None:
+    index = region_index()
+    assert index.region_of([129.7, 100.5, 10.0], [62.0, 72.5, 60.0]) == ["Sakha Republic", "Krasnoyarsk Krai", None]
+    assert flags_for_region("Sakha Republic") == ()
+    assert flags_for_region(None) == ("outside-yakutia", "outside-study-area")
+
+
+def test_survey_effort_in_km_and_km2() -> None:
+    km, km2 = survey_effort({"type": "LineString", "coordinates": [[129.0, 70.0], [130.0, 70.0]]})
+    assert km == pytest.approx(38.1, rel=0.02) and km2 is None
+    square = {"type": "Polygon", "coordinates": [[[129, 70], [130, 70], [130, 71], [129, 71], [129, 70]]]}
+    assert survey_effort(square)[1] == pytest.approx(38.1 * 111.5, rel=0.04)
+    with pytest.raises(EffortError):
+        survey_effort({"type": "Point", "coordinates": [1, 2]})
