@@ -7,12 +7,15 @@ Rule (the defaults are DedupParams'):
    are similar (larger ≤ `size_ratio` × smaller + `size_slack`) and, when both classified
    at least `min_classified` animals, no class share (bulls, cows, yearlings, calves)
    differs by more than `max_composition_diff`.
-2. Researchers' decisions come first: confirm and merge link sightings, reject and split
-   cut them; a later decision on the same pair overrides an earlier one.
+2. Researchers' decisions are replayed in order into links (confirm, merge) and cuts
+   (reject, split) between sightings; a later decision on the same pair overrides an
+   earlier one. Decided pairs are no longer candidates.
 3. Undecided candidates are joined closest first (union-find), but a join is refused when
    the resulting herd would span more than `max_extent_km` (bounding-box diagonal) or
    `max_span_hours`, or would put two cut sightings together. This stops chaining: A~B and
    B~C do not make A, B and C one herd when A and C are far apart in space or time.
+4. Each decided link then merges the whole herds its two sightings are in (a researcher's
+   merge is not held to the limits), unless a cut lies between the two herds.
 
 Components that break no limit are taken whole (scipy connected components), so the slow,
 ordered joins run only where chains or decisions need them.
@@ -180,23 +183,76 @@ def group_herds(
     cuts: np.ndarray | None = None,
     candidates: Candidates | None = None,
 ) -> Grouping:
-    """Herds from candidates and decided links/cuts (index pairs, shape (k, 2))."""
-    n = len(s)
+    """Herds from candidates and decided links/cuts (index pairs, shape (k, 2)).
+
+    First the automatic herds (undecided candidates, never across a cut); then each decided
+    link merges the two herds its sightings are in, unless a cut lies between them.
+    """
     cand = candidates if candidates is not None else find_candidates(s, params)
     links = _pairs(links)
     cuts = _pairs(cuts)
     auto = _without(cand, np.vstack([links, cuts]))
-    edges_i = np.concatenate([auto.i, links[:, 0]])
-    edges_j = np.concatenate([auto.j, links[:, 1]])
-    _, comp = connected_components(
-        coo_matrix((np.ones(len(edges_i)), (edges_i, edges_j)), shape=(n, n)), directed=False
-    )
-    hard = _components_needing_care(s, comp, cuts, params)
-    labels = comp.copy()
-    refused: list[tuple[int, int]] = []
-    if hard.any():
-        labels, refused = _careful_union(s, comp, hard, auto, links, cuts, params)
+    labels = _automatic_herds(s, auto, cuts, params)
+    labels, refused = _merge_linked(labels, links, cuts)
     return _numbered(labels, cand, refused)
+
+
+def _automatic_herds(
+    s: Sightings, auto: Candidates, cuts: np.ndarray, params: DedupParams
+) -> np.ndarray:
+    """Connected components, re-joined carefully where one breaks a limit or holds a cut."""
+    n = len(s)
+    graph = coo_matrix((np.ones(len(auto)), (auto.i, auto.j)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    hard = _components_needing_care(s, comp, cuts, params)
+    if not hard.any():
+        return np.asarray(comp)
+    return _careful_union(s, comp, hard, auto, cuts, params)
+
+
+def _merge_linked(
+    labels: np.ndarray, links: np.ndarray, cuts: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Merge whole herds along decided links, in decision order, never across a cut."""
+    if len(links) == 0:
+        return labels, []
+    herds = _HerdUnion(labels, cuts)
+    refused = [(int(a), int(b)) for a, b in links if not herds.union(int(a), int(b))]
+    return herds.relabelled(), refused
+
+
+class _HerdUnion:
+    """Union-find over herd labels, each herd remembering the herds it is cut from."""
+
+    def __init__(self, labels: np.ndarray, cuts: np.ndarray) -> None:
+        self.labels = labels
+        self.parent: dict[int, int] = {}
+        self.cut: dict[int, set[int]] = {}
+        for a, b in cuts:
+            la, lb = int(labels[a]), int(labels[b])
+            self.cut.setdefault(la, set()).add(lb)
+            self.cut.setdefault(lb, set()).add(la)
+
+    def find(self, label: int) -> int:
+        while self.parent.get(label, label) != label:
+            label = self.parent[label]
+        return label
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(int(self.labels[a])), self.find(int(self.labels[b]))
+        if ra == rb:
+            return True
+        if any(self.find(p) == rb for p in self.cut.get(ra, ())):
+            return False
+        self.parent[rb] = ra
+        self.cut.setdefault(ra, set()).update(self.cut.pop(rb, set()))
+        return True
+
+    def relabelled(self) -> np.ndarray:
+        out = self.labels.copy()
+        for label in self.parent:
+            out[self.labels == label] = self.find(label)
+        return out
 
 
 def _pairs(pairs: np.ndarray | None) -> np.ndarray:
@@ -237,24 +293,20 @@ def _spread(comp: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _careful_union(
-    s: Sightings, comp: np.ndarray, hard: np.ndarray, auto: Candidates, links: np.ndarray,
-    cuts: np.ndarray, params: DedupParams,
-) -> tuple[np.ndarray, list[tuple[int, int]]]:  # fmt: skip
-    """Ordered union-find inside the components that need it: decided links, then closest."""
-    uf = _Groups(s, cuts)
-    refused = []
-    for a, b in links:
-        if hard[comp[a]] and not uf.union(int(a), int(b), check_extent=None):
-            refused.append((int(a), int(b)))
+    s: Sightings, comp: np.ndarray, hard: np.ndarray, auto: Candidates, cuts: np.ndarray,
+    params: DedupParams,
+) -> np.ndarray:  # fmt: skip
+    """Ordered union-find inside the components that need it: closest pairs first."""
+    groups = _Groups(s, cuts)
     in_hard = hard[comp[auto.i]]
     order = np.lexsort((auto.hours[in_hard], auto.km[in_hard]))
     for a, b in zip(auto.i[in_hard][order], auto.j[in_hard][order], strict=True):
-        uf.union(int(a), int(b), check_extent=params)
+        groups.union(int(a), int(b), params)
     labels = comp.copy()
     members = np.flatnonzero(hard[comp])
     # Offset so careful groups never collide with the untouched component numbers.
-    labels[members] = len(comp) + np.array([uf.find(int(m)) for m in members])
-    return labels, refused
+    labels[members] = len(comp) + np.array([groups.find(int(m)) for m in members])
+    return np.asarray(labels)
 
 
 class _Groups:
@@ -283,15 +335,15 @@ class _Groups:
             self.box[r] = (x, x, y, y, t, t)
         return self.box[r]
 
-    def union(self, a: int, b: int, *, check_extent: DedupParams | None) -> bool:
-        """Join a's and b's groups unless a cut or (when checked) a limit forbids it."""
+    def union(self, a: int, b: int, params: DedupParams) -> bool:
+        """Join a's and b's groups unless a cut or the extent or span limit forbids it."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         if any(self.find(p) == rb for p in self.cut.get(ra, ())):
             return False
         merged = _merge_box(self._box(ra), self._box(rb))
-        if check_extent is not None and not _fits(merged, check_extent):
+        if not _fits(merged, params):
             return False
         self.parent[rb] = ra
         self.box[ra] = merged

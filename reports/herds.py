@@ -126,3 +126,29 @@ def sighting_ids_by_herd(tables: HerdTables, herds: pd.Index) -> pd.Series:
     """Space-separated sighting ids of the given herds (for exports; costly for all herds)."""
     chosen = tables.sightings[tables.sightings["herd"].isin(herds)]
     return chosen.groupby("herd")["id"].agg(" ".join)
+
+
+def herd_members(inputs: ReportInputs, tables: HerdTables, ids: Sequence[str]) -> list[str]:
+    """Every sighting id in the herd holding all of `ids`; ValueError if they are in several."""
+    frame = tables.sightings
+    chosen = frame[frame["id"].isin(list(ids))]
+    missing = sorted(set(ids) - set(chosen["id"]))
+    if missing:
+        raise ValueError(f"not an active sighting: {', '.join(missing)}")
+    herds = chosen["herd"].unique()
+    if len(herds) != 1:
+        raise ValueError("these sightings are in different herds: split one herd at a time")
+    return [str(i) for i in frame.loc[frame["herd"] == herds[0], "id"]]
+
+
+def inputs_around(
+    store: ObservationStore, epochs: Sequence[float], *, params: DedupParams = DedupParams(),
+    seasons: SeasonCalendar | None = None,
+) -> ReportInputs:  # fmt: skip
+    """Inputs for the time around some sightings: a herd spans at most max_span_hours, so
+    three spans either side hold every sighting that could join theirs."""
+    reach = 3 * params.max_span_hours * 3600
+    start = datetime.fromtimestamp(min(epochs) - reach, UTC)
+    end = datetime.fromtimestamp(max(epochs) + reach, UTC)
+    return load_inputs(store, params=params, seasons=seasons,
+                       query=ObservationQuery(start=start, end=end))  # fmt: skip

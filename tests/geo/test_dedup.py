@@ -90,10 +90,14 @@ def test_labels_number_herds_by_first_sighting():
 def test_reject_and_merge_override_the_automatic_rule():
     s = sightings((0, 0, 0, 410), (3, 0, 2, 380), (300, 0, 0, 50))
     assert group_herds(s, cuts=np.array([[0, 1]])).n_herds == 3
-    # A researcher's merge joins 1 and 2 across 300 km; 0 would join 1 automatically,
-    # but the automatic rule still refuses a herd 300 km wide.
-    assert group_herds(s, links=np.array([[1, 2]])).labels.tolist() == [0, 1, 1]
-    assert group_herds(s, links=np.array([[1, 2], [0, 2]])).labels.tolist() == [0, 0, 0]
+    # A researcher's merge of 1 and 2 merges their herds: {0, 1} and {2}, 300 km apart.
+    assert group_herds(s, links=np.array([[1, 2]])).labels.tolist() == [0, 0, 0]
+
+
+def test_a_link_never_crosses_a_cut():
+    s = sightings((0, 0, 0, 410), (3, 0, 2, 380), (300, 0, 0, 50))
+    grouping = group_herds(s, links=np.array([[1, 2]]), cuts=np.array([[0, 2]]))
+    assert grouping.n_herds == 2 and grouping.refused_links == [(1, 2)]
 
 
 def test_a_cut_holds_against_a_chain_through_a_third_sighting():
