@@ -46,6 +46,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
   text-align: left; }
 #hw-totals .hw-num { text-align: right; font-variant-numeric: tabular-nums; }
 #hw-totals tbody tr { cursor: pointer; }
+#hw-totals th { white-space: nowrap; }
 #hw-totals tr.hw-current { background: #fff3c4; }
 .hw-bar-cell { width: 30%; }
 .hw-bar { display: inline-block; height: .7rem; background: #5b7f95; vertical-align: middle; }
@@ -122,7 +123,9 @@ function draw(i) {
   var slider = document.getElementById("hw-period-slider");
   if (slider) { slider.value = i; }
   document.querySelectorAll("#hw-totals tbody tr").forEach(function (tr) {
-    tr.classList.toggle("hw-current", Number(tr.dataset.periodIndex) === i); });
+    var current = Number(tr.dataset.periodIndex) === i;
+    tr.classList.toggle("hw-current", current);
+    if (current && tr.scrollIntoView) { tr.scrollIntoView({block: "nearest"}); } });
   document.body.dataset.period = text;
 }
 function sizeKey() {

@@ -111,7 +111,9 @@ def _sign_in(page, served, path: str = "/viewer") -> None:
 
 
 def _drawn(page) -> list[str]:
-    return page.eval_on_selector_all("path.hw-cell", "els => els.map(e => e.getAttribute('class') + e.getAttribute('d'))")
+    script = "els => els.map(e => e.getAttribute('class') + e.getAttribute('d'))"
+    drawn: list[str] = page.eval_on_selector_all("path.hw-cell", script)
+    return drawn
 
 
 def _clickable_cell(page) -> tuple[float, float]:
@@ -162,7 +164,8 @@ def test_viewer_signs_in_draws_slides_toggles_and_filters(page, served, artifact
     assert page.inner_text("#hw-period-label") == "2020"
 
     # A population switched off in the layer control disappears, and comes back.
-    sundrun = page.locator(".leaflet-control-layers-overlays label", has_text="Sundrun").locator("input")
+    overlays = page.locator(".leaflet-control-layers-overlays label")
+    sundrun = overlays.filter(has_text="Sundrun").locator("input")
     assert page.locator("path.hw-pop-sundrun").count() > 0
     sundrun.uncheck()
     assert page.locator("path.hw-pop-sundrun").count() == 0
@@ -180,9 +183,11 @@ def test_viewer_signs_in_draws_slides_toggles_and_filters(page, served, artifact
     page.wait_for_selector("path.hw-cell")
     expected = sum(o.count for o in served.observations if o.population == "yana-indigirka")
     assert _number(page, "#hw-total-animals") == expected != everything
-    assert page.locator("path.hw-cell").count() == page.locator("path.hw-pop-yana-indigirka").count()
+    yana = page.locator("path.hw-pop-yana-indigirka").count()
+    assert page.locator("path.hw-cell").count() == yana > 0
     assert "population=yana-indigirka" in page.url and "every=month" in page.url
-    assert page.get_attribute("#hw-export-csv", "href") == "/api/v1/observations.csv?population=yana-indigirka"
+    export = page.get_attribute("#hw-export-csv", "href")
+    assert export == "/api/v1/observations.csv?population=yana-indigirka"
     page.screenshot(path=str(artifacts_dir / "viewer-filtered.png"))
 
     assert page.errors == []
