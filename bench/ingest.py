@@ -42,21 +42,38 @@ def make_features(n: int) -> list[dict[str, Any]]:
     features = []
     for i in range(n):
         when = start + timedelta(minutes=53 * i)
-        features.append({
-            "type": "Feature", "id": str(uuid.UUID(int=i + 1)),
-            "geometry": {"type": "Point", "coordinates": [110 + (i * 7919 % 50000) / 1000, 58 + (i * 104729 % 17000) / 1000]},
-            "properties": {"observed_at": when.isoformat(), "timezone": "Asia/Yakutsk",
-                           "count": 10 + i % 300, "composition": {"adult_females": 5, "calves": 2},
-                           "count_method": "visual", "population": POPULATIONS[i % 4],
-                           "accuracy_m": 10.0, "device_id": f"tablet-{i % 50}"},
-        })  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(uuid.UUID(int=i + 1)),
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [
+                        110 + (i * 7919 % 50000) / 1000,
+                        58 + (i * 104729 % 17000) / 1000,
+                    ],
+                },
+                "properties": {
+                    "observed_at": when.isoformat(),
+                    "timezone": "Asia/Yakutsk",
+                    "count": 10 + i % 300,
+                    "composition": {"adult_females": 5, "calves": 2},
+                    "count_method": "visual",
+                    "population": POPULATIONS[i % 4],
+                    "accuracy_m": 10.0,
+                    "device_id": f"tablet-{i % 50}",
+                },
+            }
+        )
     return features
 
 
 def serve(db: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HERDWATCH_DATABASE_URL": f"sqlite:///{db}"}
     herdwatch = str(Path(sys.executable).parent / "herdwatch")
-    proc = subprocess.Popen([herdwatch, "serve", "--port", str(port), "--log-level", "warning"], env=env)
+    proc = subprocess.Popen(
+        [herdwatch, "serve", "--port", str(port), "--log-level", "warning"], env=env
+    )
     for _ in range(200):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -75,11 +92,15 @@ def api_rate(features: list[dict[str, Any]], batch: int, clients: int, workdir: 
     store.close()
     port = free_port()
     proc = serve(db, port)
-    bodies = [json.dumps({"type": "FeatureCollection", "features": features[i : i + batch]}).encode()
-              for i in range(0, len(features), batch)]  # fmt: skip
+    bodies = [
+        json.dumps({"type": "FeatureCollection", "features": features[i : i + batch]}).encode()
+        for i in range(0, len(features), batch)
+    ]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/geo+json"}
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120
+        ) as client:
 
             def post(body: bytes) -> int:
                 response = client.post("/api/v1/observations/batch", content=body)
@@ -97,7 +118,9 @@ def api_rate(features: list[dict[str, Any]], batch: int, clients: int, workdir: 
     return len(features) / elapsed
 
 
-def raw_rows(features: list[dict[str, Any]]) -> list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+def raw_rows(
+    features: list[dict[str, Any]],
+) -> list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
     """The rows the API would write, built outside the timed part."""
     chunks = []
     now = datetime.now(UTC)
@@ -106,7 +129,10 @@ def raw_rows(features: list[dict[str, Any]]) -> list[tuple[list[tuple[Any, ...]]
         obs = _rows.tag_observations(obs)
         seqs = list(range(start + 1, start + len(obs) + 1))
         rows = _rows.observation_rows(obs, seqs=seqs, upload_hashes=[o.content_hash() for o in obs])
-        revs = [_rows.revision_row(s, o, "create", "bench", None) for s, o in zip(seqs, obs, strict=True)]
+        revs = [
+            _rows.revision_row(s, o, "create", "bench", None)
+            for s, o in zip(seqs, obs, strict=True)
+        ]
         chunks.append((rows, revs))
     return chunks
 
@@ -114,10 +140,24 @@ def raw_rows(features: list[dict[str, Any]]) -> list[tuple[list[tuple[Any, ...]]
 def _observation(f: dict[str, Any], now: datetime) -> Observation:
     p = f["properties"]
     lon, lat = f["geometry"]["coordinates"]
-    return Observation(id=uuid.UUID(f["id"]), observed_at=datetime.fromisoformat(p["observed_at"]),
-                       lon=lon, lat=lat, count=p["count"], composition=Composition(adult_females=5, calves=2),
-                       population=p["population"], accuracy_m=10.0, device_id=p["device_id"],
-                       observer="bench", created_at=now, updated_at=now)  # fmt: skip
+    return Observation(
+        id=uuid.UUID(f["id"]),
+        observed_at=datetime.fromisoformat(p["observed_at"]),
+        lon=lon,
+        lat=lat,
+        count=p["count"],
+        composition=Composition(adult_females=5, calves=2),
+        population=p["population"],
+        accuracy_m=10.0,
+        device_id=p["device_id"],
+        observer="bench",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def raw_rate(features: list[dict[str, Any]], workdir: Path) -> float:
@@ -129,8 +169,8 @@ def raw_rate(features: list[dict[str, Any]], workdir: Path) -> float:
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = FULL")
-    obs_sql = f"INSERT INTO observations ({', '.join(_rows.OBSERVATION_COLUMNS)}) VALUES ({', '.join('?' * len(_rows.OBSERVATION_COLUMNS))})"
-    rev_sql = f"INSERT INTO revisions ({', '.join(_rows.REVISION_COLUMNS)}) VALUES ({', '.join('?' * len(_rows.REVISION_COLUMNS))})"
+    obs_sql = _insert_sql("observations", _rows.OBSERVATION_COLUMNS)
+    rev_sql = _insert_sql("revisions", _rows.REVISION_COLUMNS)
     began = time.perf_counter()
     for rows, revs in chunks:
         con.execute("BEGIN IMMEDIATE")
@@ -152,7 +192,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         api = api_rate(features, args.batch, args.clients, Path(tmp))
         raw = raw_rate(features, Path(tmp))
-    print(f"observations:            {args.n:,} in batches of {args.batch:,} ({args.clients} client connections)")
+    print(
+        f"observations:            {args.n:,} in batches of {args.batch:,} "
+        f"({args.clients} client connections)"
+    )
     print(f"HTTP batch ingest:       {api:,.0f} observations/s (SQLite, synchronous=FULL)")
     print(f"raw executemany:         {raw:,.0f} observations/s (same rows, same schema)")
     print(f"ratio API / raw:         {api / raw:.2f}  (target >= 0.5; absolute target >= 20,000/s)")

@@ -63,16 +63,27 @@ def tag_observations(batch: Sequence[Observation]) -> list[Observation]:
 def prepare_new(batch: Sequence[Observation], *, actor: str, now: datetime) -> list[Observation]:
     """New observations as stored: tagged, owned, revision 1, stamped (one copy each)."""
     return [
-        replace(o, observer=o.observer or actor, revision=1, status="active", created_at=now,
-                updated_at=now, **changes)
+        replace(
+            o,
+            observer=o.observer or actor,
+            revision=1,
+            status="active",
+            created_at=now,
+            updated_at=now,
+            **changes,
+        )
         for o, changes in zip(batch, _region_changes(batch), strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def new_observation_rows(
-    batch: Sequence[Observation], *, actor: str, now: datetime, seqs: Sequence[int],
+    batch: Sequence[Observation],
+    *,
+    actor: str,
+    now: datetime,
+    seqs: Sequence[int],
     hashes: Sequence[str],
-) -> list[tuple[Any, ...]]:  # fmt: skip
+) -> list[tuple[Any, ...]]:
     """Rows for brand-new observations: tagged, owned, revision 1, stamped `now`.
 
     Built straight from the uploaded records rather than through copies of them
@@ -83,15 +94,42 @@ def new_observation_rows(
     rows = []
     for i, (obs, changes) in enumerate(zip(batch, _region_changes(batch), strict=True)):
         c = obs.composition
-        rows.append((
-            str(obs.id), utc_text(obs.observed_at), local_date_text(obs), obs.timezone,
-            obs.lon, obs.lat, float(xs[i]), float(ys[i]), obs.accuracy_m, obs.count,
-            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified,
-            obs.count_method, obs.survey_id, obs.population, obs.behaviour, obs.notes,
-            obs.device_id, obs.observer or actor, 1, "active", obs.review_state,
-            json.dumps(list(changes["flags"])), changes["region"], stamp, stamp,
-            hashes[i], hashes[i], seqs[i],
-        ))  # fmt: skip
+        rows.append(
+            (
+                str(obs.id),
+                utc_text(obs.observed_at),
+                local_date_text(obs),
+                obs.timezone,
+                obs.lon,
+                obs.lat,
+                float(xs[i]),
+                float(ys[i]),
+                obs.accuracy_m,
+                obs.count,
+                c.adult_males,
+                c.adult_females,
+                c.yearlings,
+                c.calves,
+                c.unclassified,
+                obs.count_method,
+                obs.survey_id,
+                obs.population,
+                obs.behaviour,
+                obs.notes,
+                obs.device_id,
+                obs.observer or actor,
+                1,
+                "active",
+                obs.review_state,
+                json.dumps(list(changes["flags"])),
+                changes["region"],
+                stamp,
+                stamp,
+                hashes[i],
+                hashes[i],
+                seqs[i],
+            )
+        )
     return rows
 
 
@@ -107,25 +145,54 @@ def _region_changes(batch: Sequence[Observation]) -> list[dict[str, Any]]:
 
 
 def observation_rows(
-    batch: Sequence[Observation], *, seqs: Sequence[int], upload_hashes: Sequence[str],
+    batch: Sequence[Observation],
+    *,
+    seqs: Sequence[int],
+    upload_hashes: Sequence[str],
     content_hashes: Sequence[str] | None = None,
-) -> list[tuple[Any, ...]]:  # fmt: skip
+) -> list[tuple[Any, ...]]:
     """Rows for OBSERVATION_COLUMNS; equal-area coordinates computed for the whole batch."""
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
     hashes = content_hashes or [o.content_hash() for o in batch]
     rows = []
     for i, obs in enumerate(batch):
         c = obs.composition
-        rows.append((
-            str(obs.id), utc_text(obs.observed_at), local_date_text(obs), obs.timezone,
-            obs.lon, obs.lat, float(xs[i]), float(ys[i]), obs.accuracy_m, obs.count,
-            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified,
-            obs.count_method, obs.survey_id, obs.population, obs.behaviour, obs.notes,
-            obs.device_id, obs.observer, obs.revision, obs.status, obs.review_state,
-            json.dumps(list(obs.flags)), obs.region,
-            utc_text(obs.created_at or now_utc()), utc_text(obs.updated_at or now_utc()),
-            hashes[i], upload_hashes[i], seqs[i],
-        ))  # fmt: skip
+        rows.append(
+            (
+                str(obs.id),
+                utc_text(obs.observed_at),
+                local_date_text(obs),
+                obs.timezone,
+                obs.lon,
+                obs.lat,
+                float(xs[i]),
+                float(ys[i]),
+                obs.accuracy_m,
+                obs.count,
+                c.adult_males,
+                c.adult_females,
+                c.yearlings,
+                c.calves,
+                c.unclassified,
+                obs.count_method,
+                obs.survey_id,
+                obs.population,
+                obs.behaviour,
+                obs.notes,
+                obs.device_id,
+                obs.observer,
+                obs.revision,
+                obs.status,
+                obs.review_state,
+                json.dumps(list(obs.flags)),
+                obs.region,
+                utc_text(obs.created_at or now_utc()),
+                utc_text(obs.updated_at or now_utc()),
+                hashes[i],
+                upload_hashes[i],
+                seqs[i],
+            )
+        )
     return rows
 
 
@@ -137,13 +204,27 @@ def row_to_observation(row: Sequence[Any]) -> Observation:
     return Observation(
         id=oid if isinstance(oid, UUID) else UUID(oid),
         observed_at=_as_datetime(observed_at).astimezone(zone(tz)),
-        timezone=tz, lon=lon, lat=lat, accuracy_m=acc, count=count,
+        timezone=tz,
+        lon=lon,
+        lat=lat,
+        accuracy_m=acc,
+        count=count,
         composition=Composition(males, females, yearlings, calves, unclassified),
-        count_method=method, survey_id=survey, population=population, behaviour=behaviour,
-        notes=notes, device_id=device, observer=observer, revision=revision, status=status,
-        review_state=review, flags=tuple(flags if isinstance(flags, list) else json.loads(flags)),
-        region=region, created_at=_as_datetime(created), updated_at=_as_datetime(updated),
-    )  # fmt: skip
+        count_method=method,
+        survey_id=survey,
+        population=population,
+        behaviour=behaviour,
+        notes=notes,
+        device_id=device,
+        observer=observer,
+        revision=revision,
+        status=status,
+        review_state=review,
+        flags=tuple(flags if isinstance(flags, list) else json.loads(flags)),
+        region=region,
+        created_at=_as_datetime(created),
+        updated_at=_as_datetime(updated),
+    )
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -151,9 +232,14 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def revision_row(
-    seq: int, obs: Observation, action: str, actor: str, before: Observation | None,
-    reason: str | None = None, at: datetime | None = None,
-) -> tuple[Any, ...]:  # fmt: skip
+    seq: int,
+    obs: Observation,
+    action: str,
+    actor: str,
+    before: Observation | None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> tuple[Any, ...]:
     """A row for REVISION_COLUMNS: who did what, with snapshots before and after.
 
     A create stores no "after": it equals the next revision's "before", or the current row
@@ -162,9 +248,16 @@ def revision_row(
     """
     after = None if action == "create" else json.dumps(observation_to_dict(obs))
     return (
-        seq, str(obs.id), obs.revision, action, actor, utc_text(at or obs.updated_at or now_utc()),
-        json.dumps(observation_to_dict(before)) if before else None, after, reason,
-    )  # fmt: skip
+        seq,
+        str(obs.id),
+        obs.revision,
+        action,
+        actor,
+        utc_text(at or obs.updated_at or now_utc()),
+        json.dumps(observation_to_dict(before)) if before else None,
+        after,
+        reason,
+    )
 
 
 def with_create_snapshots(revisions: list[Revision], current: Observation) -> list[Revision]:
@@ -181,9 +274,16 @@ def with_create_snapshots(revisions: list[Revision], current: Observation) -> li
 def row_to_revision(row: Sequence[Any]) -> Revision:
     seq, oid, revision, action, actor, at, before, after, reason = row
     return Revision(
-        seq=seq, observation_id=UUID(str(oid)), revision=revision, action=action, actor=actor,
-        at=_as_datetime(at), before=_as_json(before), after=_as_json(after), reason=reason,
-    )  # fmt: skip
+        seq=seq,
+        observation_id=UUID(str(oid)),
+        revision=revision,
+        action=action,
+        actor=actor,
+        at=_as_datetime(at),
+        before=_as_json(before),
+        after=_as_json(after),
+        reason=reason,
+    )
 
 
 def _as_json(value: Any) -> dict[str, Any] | None:
@@ -195,22 +295,52 @@ def _as_json(value: Any) -> dict[str, Any] | None:
 
 def survey_row(survey: Survey) -> tuple[Any, ...]:
     return (
-        survey.id, survey.method, utc_text(survey.started_at),
-        utc_text(survey.ended_at) if survey.ended_at else None, survey.name,
-        json.dumps(list(survey.team)), survey.platform,
-        json.dumps(survey.geometry) if survey.geometry else None, survey.effort_km,
-        survey.effort_km2, survey.notes, survey.created_by,
-        utc_text(survey.created_at or now_utc()), survey.content_hash(),
-    )  # fmt: skip
+        survey.id,
+        survey.method,
+        utc_text(survey.started_at),
+        utc_text(survey.ended_at) if survey.ended_at else None,
+        survey.name,
+        json.dumps(list(survey.team)),
+        survey.platform,
+        json.dumps(survey.geometry) if survey.geometry else None,
+        survey.effort_km,
+        survey.effort_km2,
+        survey.notes,
+        survey.created_by,
+        utc_text(survey.created_at or now_utc()),
+        survey.content_hash(),
+    )
 
 
 def row_to_survey(row: Sequence[Any]) -> Survey:
-    (sid, method, started, ended, name, team, platform, geometry, km, km2, notes, by,
-     created, _hash) = row  # fmt: skip
+    (
+        sid,
+        method,
+        started,
+        ended,
+        name,
+        team,
+        platform,
+        geometry,
+        km,
+        km2,
+        notes,
+        by,
+        created,
+        _hash,
+    ) = row
     return Survey(
-        id=sid, method=method, started_at=_as_datetime(started),
-        ended_at=_as_datetime(ended) if ended else None, name=name,
-        team=tuple(team if isinstance(team, list) else json.loads(team)), platform=platform,
-        geometry=_as_json(geometry), effort_km=km, effort_km2=km2, notes=notes,
-        created_by=by, created_at=_as_datetime(created),
-    )  # fmt: skip
+        id=sid,
+        method=method,
+        started_at=_as_datetime(started),
+        ended_at=_as_datetime(ended) if ended else None,
+        name=name,
+        team=tuple(team if isinstance(team, list) else json.loads(team)),
+        platform=platform,
+        geometry=_as_json(geometry),
+        effort_km=km,
+        effort_km2=km2,
+        notes=notes,
+        created_by=by,
+        created_at=_as_datetime(created),
+    )

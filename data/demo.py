@@ -37,12 +37,18 @@ RANGES: tuple[DemoRange, ...] = (
     DemoRange("lena-olenek", (122.5, 72.3), (119.0, 69.6), 180, 120, "Asia/Yakutsk", 1.06),
     DemoRange("yana-indigirka", (141.5, 71.4), (138.0, 69.2), 150, 60, "Asia/Vladivostok", 0.93),
     DemoRange("sundrun", (152.0, 70.6), (150.0, 68.7), 120, 45, "Asia/Srednekolymsk", 0.97),
-    DemoRange("new-siberian-islands", (140.5, 75.3), (142.5, 72.6), 90, 25, "Asia/Vladivostok", 1.0),
+    DemoRange(
+        "new-siberian-islands", (140.5, 75.3), (142.5, 72.6), 90, 25, "Asia/Vladivostok", 1.0
+    ),
     DemoRange("forest", (128.0, 60.5), (127.0, 59.8), 250, 8, "Asia/Yakutsk", 1.01),
     DemoRange("taimyr", (101.0, 72.5), (112.5, 69.8), 200, 150, "Asia/Yakutsk", 0.95),
 )
 # Survey windows (month, day, method): post-calving aerial counts, spring snowmobile, foot.
-WINDOWS: tuple[tuple[int, int, str], ...] = ((7, 10, "aerial"), (3, 20, "snowmobile"), (9, 25, "foot"))
+WINDOWS: tuple[tuple[int, int, str], ...] = (
+    (7, 10, "aerial"),
+    (3, 20, "snowmobile"),
+    (9, 25, "foot"),
+)
 
 
 def demo_dataset(
@@ -57,7 +63,10 @@ def demo_dataset(
             for month, day, method in WINDOWS:
                 survey = _survey(r, year, month, day, method)
                 surveys.append(survey)
-                n = max(3, int(per_survey * r.size_trend ** (year - years.start) * rng.uniform(0.8, 1.2)))
+                n = max(
+                    3,
+                    int(per_survey * r.size_trend ** (year - years.start) * rng.uniform(0.8, 1.2)),
+                )
                 observations += [_sighting(rng, r, survey, month, i) for i in range(n)]
     return surveys, observations
 
@@ -65,28 +74,46 @@ def demo_dataset(
 def _survey(r: DemoRange, year: int, month: int, day: int, method: str) -> Survey:
     start = datetime(year, month, day, 9, 0, tzinfo=ZoneInfo(r.timezone))
     return Survey(
-        id=f"demo-{r.population}-{year}-{month:02d}-{method}", method=method, started_at=start,
-        ended_at=start + timedelta(days=4), name=f"{r.population} {method} survey {year}",
-        team=("synthetic team",), platform={"aerial": "An-2", "snowmobile": "Buran"}.get(method),
-        notes="synthetic demo survey", created_by="demo",
-    )  # fmt: skip
+        id=f"demo-{r.population}-{year}-{month:02d}-{method}",
+        method=method,
+        started_at=start,
+        ended_at=start + timedelta(days=4),
+        name=f"{r.population} {method} survey {year}",
+        team=("synthetic team",),
+        platform={"aerial": "An-2", "snowmobile": "Buran"}.get(method),
+        notes="synthetic demo survey",
+        created_by="demo",
+    )
 
 
 def _sighting(rng: random.Random, r: DemoRange, survey: Survey, month: int, i: int) -> Observation:
     summer = 5 <= month <= 9
     lon0, lat0 = r.summer if summer else r.winter
     lon, lat = _jitter(rng, lon0, lat0, r.spread_km)
-    count = max(1, int(rng.lognormvariate(math.log(r.median_herd * (1.6 if month == 7 else 1.0)), 0.9)))
+    count = max(
+        1, int(rng.lognormvariate(math.log(r.median_herd * (1.6 if month == 7 else 1.0)), 0.9))
+    )
     when = survey.started_at + timedelta(hours=rng.uniform(0, 96))
     return Observation(
-        id=uuid.uuid5(_NAMESPACE, f"{survey.id}/{i}"), observed_at=when, timezone=r.timezone,
-        lon=round(lon, 5), lat=round(lat, 5), accuracy_m=rng.choice((5.0, 10.0, 50.0, 250.0)),
-        count=count, composition=_composition(rng, count, month),
-        count_method="photo" if survey.method == "aerial" and count > 200 else rng.choice(("visual", "estimate")),
-        survey_id=survey.id, population=r.population, behaviour=rng.choice(("grazing", "moving", "resting")),
-        notes="synthetic demo record", device_id=f"demo-tablet-{i % 7}", observer="demo",
+        id=uuid.uuid5(_NAMESPACE, f"{survey.id}/{i}"),
+        observed_at=when,
+        timezone=r.timezone,
+        lon=round(lon, 5),
+        lat=round(lat, 5),
+        accuracy_m=rng.choice((5.0, 10.0, 50.0, 250.0)),
+        count=count,
+        composition=_composition(rng, count, month),
+        count_method="photo"
+        if survey.method == "aerial" and count > 200
+        else rng.choice(("visual", "estimate")),
+        survey_id=survey.id,
+        population=r.population,
+        behaviour=rng.choice(("grazing", "moving", "resting")),
+        notes="synthetic demo record",
+        device_id=f"demo-tablet-{i % 7}",
+        observer="demo",
         flags=(SYNTHETIC_FLAG,),
-    )  # fmt: skip
+    )
 
 
 def _jitter(rng: random.Random, lon: float, lat: float, spread_km: float) -> tuple[float, float]:

@@ -31,8 +31,12 @@ def classify_resend(
     the server: the tablet is only repeating what it sent, not contradicting the edit.
     """
     if stored.observer and incoming.observer and incoming.observer != stored.observer:
-        return Outcome(incoming.id, "conflict", None,
-                       message="this id is already used by another observer's record")  # fmt: skip
+        return Outcome(
+            incoming.id,
+            "conflict",
+            None,
+            message="this id is already used by another observer's record",
+        )
     if stored.status == "retracted":
         return Outcome(incoming.id, "gone", stored.revision, message="observation was retracted")
     if incoming_hash in (stored.upload_hash, stored.content_hash):

@@ -109,10 +109,7 @@ def season_sql(seasons: SeasonCalendar, *, md: str, year: str) -> tuple[str, lis
         params += [start, name]
     first_start = seasons.starts[0][1]
     last_name = seasons.starts[-1][0]
-    sql = (
-        f"(CAST(CAST({year} AS INTEGER) - ({md} < ?) AS TEXT) || '-' || "
-        f"CASE {whens} ELSE ? END)"
-    )
+    sql = f"(CAST(CAST({year} AS INTEGER) - ({md} < ?) AS TEXT) || '-' || CASE {whens} ELSE ? END)"
     return sql, [first_start, *params, last_name]
 
 
@@ -151,7 +148,15 @@ def rows_to_herd_counts(
             key = cell_key(int(ix), int(iy))
             lon, lat = cell_centre_lon_lat(int(ix), int(iy), cell_size_m)
         counts.append(
-            HerdCount(str(period), population, str(key), float(lon), float(lat), int(sightings),
-                      int(animals), *(int(c) for c in classes))  # fmt: skip
+            HerdCount(
+                str(period),
+                population,
+                str(key),
+                float(lon),
+                float(lat),
+                int(sightings),
+                int(animals),
+                *(int(c) for c in classes),
+            )
         )
     return counts

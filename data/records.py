@@ -110,12 +110,27 @@ class Observation:
         # A flat list in CLIENT_FIELDS order: this runs once per uploaded record, so it
         # avoids building the dict that client_content() makes for humans.
         payload = json.dumps(
-            [self.observed_at.astimezone(UTC).isoformat(), self.timezone, round(self.lon, 9),
-             round(self.lat, 9), self.accuracy_m, self.count, c.adult_males, c.adult_females,
-             c.yearlings, c.calves, c.unclassified, self.count_method, self.survey_id,
-             self.population, self.behaviour, self.notes, self.device_id],
+            [
+                self.observed_at.astimezone(UTC).isoformat(),
+                self.timezone,
+                round(self.lon, 9),
+                round(self.lat, 9),
+                self.accuracy_m,
+                self.count,
+                c.adult_males,
+                c.adult_females,
+                c.yearlings,
+                c.calves,
+                c.unclassified,
+                self.count_method,
+                self.survey_id,
+                self.population,
+                self.behaviour,
+                self.notes,
+                self.device_id,
+            ],
             separators=(",", ":"),
-        )  # fmt: skip
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def differing_fields(self, other: Observation) -> list[str]:

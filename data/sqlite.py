@@ -132,21 +132,36 @@ class SQLiteStore:
                 known = stored.get(key)
                 if known is None and key in fresh:  # a duplicate id earlier in this batch
                     first = fresh[key][0]
-                    known = StoredState("active", 1, fresh[key][1], fresh[key][1], first.observer or actor)
+                    known = StoredState(
+                        "active", 1, fresh[key][1], fresh[key][1], first.observer or actor
+                    )
                 if known is not None:
-                    load = (lambda f=fresh.get(key): f[0]) if key in fresh else (lambda o=obs: self._load(con, o.id))
-                    outcomes.append(classify_resend(replace(obs, observer=obs.observer or actor),
-                                                    incoming_hash, known, load))  # type: ignore[misc]  # fmt: skip
+                    load = (
+                        (lambda f=fresh.get(key): f[0])
+                        if key in fresh
+                        else (lambda o=obs: self._load(con, o.id))
+                    )
+                    outcomes.append(
+                        classify_resend(
+                            replace(obs, observer=obs.observer or actor), incoming_hash, known, load
+                        )
+                    )  # type: ignore[misc]
                     continue
                 fresh[key] = (obs, incoming_hash)
                 outcomes.append(Outcome(obs.id, "created", 1))
-            self._insert(con, [f[0] for f in fresh.values()], [f[1] for f in fresh.values()], seq, actor)
+            self._insert(
+                con, [f[0] for f in fresh.values()], [f[1] for f in fresh.values()], seq, actor
+            )
         return outcomes
 
     def _insert(
-        self, con: sqlite3.Connection, batch: list[Observation], hashes: list[str], last_seq: int,
+        self,
+        con: sqlite3.Connection,
+        batch: list[Observation],
+        hashes: list[str],
+        last_seq: int,
         actor: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if not batch:
             return
         now = _rows.now_utc()
@@ -155,7 +170,10 @@ class SQLiteStore:
         con.executemany(_OBS_INSERT, rows)
         con.executemany(
             _REV_INSERT,
-            [_rows.revision_row(s, o, "create", actor, None, at=now) for s, o in zip(seqs, batch, strict=True)],
+            [
+                _rows.revision_row(s, o, "create", actor, None, at=now)
+                for s, o in zip(seqs, batch, strict=True)
+            ],
         )
 
     def _stored_states(self, con: sqlite3.Connection, ids: list[str]) -> dict[str, StoredState]:
@@ -163,7 +181,8 @@ class SQLiteStore:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             sql = (
-                "SELECT id, status, revision, content_hash, upload_hash, observer FROM observations "
+                "SELECT id, status, revision, content_hash, upload_hash, observer "
+                "FROM observations "
                 f"WHERE id IN ({', '.join('?' * len(chunk))})"
             )
             for oid, status, revision, content, upload, observer in con.execute(sql, chunk):
@@ -184,9 +203,7 @@ class SQLiteStore:
         if query.after is not None:
             where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
             params += [query.after[0], query.after[0], query.after[1]]
-        sql = (
-            f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
-        )
+        sql = f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
         rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
         items = [_rows.row_to_observation(r) for r in rows[: query.limit]]
         more = len(rows) > query.limit
@@ -206,8 +223,9 @@ class SQLiteStore:
         with self._write() as con:
             current = self._load(con, observation_id)
             _check_editable(current, base_revision)
-            edited = replace(current, **changes, revision=current.revision + 1,
-                             updated_at=_rows.now_utc())  # fmt: skip
+            edited = replace(
+                current, **changes, revision=current.revision + 1, updated_at=_rows.now_utc()
+            )
             if "lon" in changes or "lat" in changes:
                 [edited] = _rows.tag_observations([edited])
             self._rewrite(con, current, edited, "edit", actor, None)
@@ -220,15 +238,24 @@ class SQLiteStore:
             current = self._load(con, observation_id)
             if current.status == "retracted":
                 raise Gone(f"observation {observation_id} is already retracted", field="id")
-            retracted = replace(current, status="retracted", revision=current.revision + 1,
-                                updated_at=_rows.now_utc())  # fmt: skip
+            retracted = replace(
+                current,
+                status="retracted",
+                revision=current.revision + 1,
+                updated_at=_rows.now_utc(),
+            )
             self._rewrite(con, current, retracted, "retract", actor, reason)
         return retracted
 
     def _rewrite(
-        self, con: sqlite3.Connection, before: Observation, after: Observation, action: str,
-        actor: str, reason: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        con: sqlite3.Connection,
+        before: Observation,
+        after: Observation,
+        action: str,
+        actor: str,
+        reason: str | None,
+    ) -> None:
         seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions").fetchone()[0]
         upload_hash = con.execute(
             "SELECT upload_hash FROM observations WHERE id = ?", (str(before.id),)
@@ -242,11 +269,15 @@ class SQLiteStore:
         con.execute(_REV_INSERT, _rows.revision_row(seq, after, action, actor, before, reason))
 
     def history(self, observation_id: UUID) -> list[Revision]:
-        rows = self._reader().execute(
-            f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
-            "WHERE observation_id = ? ORDER BY revision",
-            (str(observation_id),),
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
+                "WHERE observation_id = ? ORDER BY revision",
+                (str(observation_id),),
+            )
+            .fetchall()
+        )
         if not rows:
             raise NotFound(f"no observation with id {observation_id}", field="id")
         revisions = [_rows.row_to_revision(r) for r in rows]
@@ -257,9 +288,13 @@ class SQLiteStore:
     ) -> tuple[list[Observation], int]:
         mine = "AND observer = ?" if observer is not None else ""
         params = (cursor, observer, limit) if observer is not None else (cursor, limit)
-        rows = self._reader().execute(
-            f"{_OBS_SELECT} WHERE change_seq > ? {mine} ORDER BY change_seq LIMIT ?", params
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                f"{_OBS_SELECT} WHERE change_seq > ? {mine} ORDER BY change_seq LIMIT ?", params
+            )
+            .fetchall()
+        )
         next_cursor = rows[-1][-1] if rows else cursor
         return [_rows.row_to_observation(r) for r in rows], next_cursor
 
@@ -287,7 +322,7 @@ class SQLiteStore:
     # herd decisions -------------------------------------------------------------------------
     def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
         stamped = replace(decision, decided_at=_rows.now_utc())
-        columns = ', '.join(herd_sql.DECISION_COLUMNS[1:])
+        columns = ", ".join(herd_sql.DECISION_COLUMNS[1:])
         with self._write() as con:
             cursor = con.execute(
                 f"INSERT INTO herd_decisions ({columns}) VALUES (?, ?, ?, ?, ?, ?)",
@@ -296,9 +331,13 @@ class SQLiteStore:
         return replace(stamped, id=cursor.lastrowid)
 
     def list_herd_decisions(self) -> list[HerdDecision]:
-        rows = self._reader().execute(
-            f"SELECT {', '.join(herd_sql.DECISION_COLUMNS)} FROM herd_decisions ORDER BY id"
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {', '.join(herd_sql.DECISION_COLUMNS)} FROM herd_decisions ORDER BY id"
+            )
+            .fetchall()
+        )
         return [herd_sql.row_to_decision(r) for r in rows]
 
     # surveys ------------------------------------------------------------------------------
@@ -321,9 +360,11 @@ class SQLiteStore:
         return _rows.row_to_survey(row)
 
     def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]:
-        rows = self._reader().execute(
-            _SURVEY_SELECT + " WHERE id > ? ORDER BY id LIMIT ?", (after or "", limit)
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(_SURVEY_SELECT + " WHERE id > ? ORDER BY id LIMIT ?", (after or "", limit))
+            .fetchall()
+        )
         return [_rows.row_to_survey(r) for r in rows]
 
     # users and tokens ---------------------------------------------------------------------
@@ -356,18 +397,24 @@ class SQLiteStore:
             )
 
     def user_for_token(self, token: str) -> User | None:
-        row = self._reader().execute(
-            "SELECT u.name, u.role, u.active, u.created_at FROM tokens t "
-            "JOIN users u ON u.name = t.user_name "
-            "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active",
-            (hash_token(token),),
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute(
+                "SELECT u.name, u.role, u.active, u.created_at FROM tokens t "
+                "JOIN users u ON u.name = t.user_name "
+                "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active",
+                (hash_token(token),),
+            )
+            .fetchone()
+        )
         return User(row[0], row[1], bool(row[2]), _rows.parse_utc(row[3])) if row else None
 
     def list_users(self) -> list[User]:
-        rows = self._reader().execute(
-            "SELECT name, role, active, created_at FROM users ORDER BY name"
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute("SELECT name, role, active, created_at FROM users ORDER BY name")
+            .fetchall()
+        )
         return [User(r[0], r[1], bool(r[2]), _rows.parse_utc(r[3])) for r in rows]
 
     def revoke_user(self, name: str) -> None:
@@ -384,9 +431,11 @@ class SQLiteStore:
     def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]:
         after = ""
         while True:
-            rows = self._reader().execute(
-                f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size)
-            ).fetchall()
+            rows = (
+                self._reader()
+                .execute(f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size))
+                .fetchall()
+            )
             if not rows:
                 return
             after = rows[-1][0]
@@ -395,11 +444,15 @@ class SQLiteStore:
     def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]:
         after = 0
         while True:
-            rows = self._reader().execute(
-                f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
-                "WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, batch_size),
-            ).fetchall()
+            rows = (
+                self._reader()
+                .execute(
+                    f"SELECT {', '.join(_rows.REVISION_COLUMNS)} FROM revisions "
+                    "WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, batch_size),
+                )
+                .fetchall()
+            )
             if not rows:
                 return
             after = rows[-1][0]
@@ -410,9 +463,11 @@ class SQLiteStore:
         """Every observation with its upload hash and change_seq, in id order."""
         after = ""
         while True:
-            rows = self._reader().execute(
-                f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size)
-            ).fetchall()
+            rows = (
+                self._reader()
+                .execute(f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size))
+                .fetchall()
+            )
             if not rows:
                 return
             after = rows[-1][0]
@@ -427,9 +482,10 @@ class SQLiteStore:
     def import_observations(self, items: Sequence[StoredObservation]) -> int:
         """Copy records as they are; one already here is replaced only by a later revision."""
         rows = _rows.observation_rows(
-            [i.observation for i in items], seqs=[i.change_seq for i in items],
+            [i.observation for i in items],
+            seqs=[i.change_seq for i in items],
             upload_hashes=[i.upload_hash for i in items],
-        )  # fmt: skip
+        )
         updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
         sql = (f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
                "WHERE observations.revision < excluded.revision")  # fmt: skip
@@ -442,8 +498,10 @@ class SQLiteStore:
         """Copy audit entries with their sequence numbers; ones already here are kept."""
         with self._write() as con:
             before = con.total_changes
-            con.executemany(_REV_INSERT.replace("INSERT", "INSERT OR IGNORE", 1),
-                            [revision_to_row(r) for r in revisions])  # fmt: skip
+            con.executemany(
+                _REV_INSERT.replace("INSERT", "INSERT OR IGNORE", 1),
+                [revision_to_row(r) for r in revisions],
+            )
             return con.total_changes - before
 
     def import_surveys(self, surveys: Sequence[Survey]) -> int:
@@ -451,27 +509,43 @@ class SQLiteStore:
         marks = ", ".join("?" * len(_rows.SURVEY_COLUMNS))
         with self._write() as con:
             before = con.total_changes
-            con.executemany(f"INSERT OR IGNORE INTO surveys VALUES ({marks})",
-                            [_rows.survey_row(s) for s in surveys])  # fmt: skip
+            con.executemany(
+                f"INSERT OR IGNORE INTO surveys VALUES ({marks})",
+                [_rows.survey_row(s) for s in surveys],
+            )
             return con.total_changes - before
 
     def export_accounts(self) -> Accounts:
         """Users and token hashes (tokens themselves are never stored anywhere)."""
-        rows = self._reader().execute(
-            "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
-        ).fetchall()
-        tokens = [TokenRecord(h, u, _rows.parse_utc(c), _rows.parse_utc(r) if r else None)
-                  for h, u, c, r in rows]  # fmt: skip
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
+            )
+            .fetchall()
+        )
+        tokens = [
+            TokenRecord(h, u, _rows.parse_utc(c), _rows.parse_utc(r) if r else None)
+            for h, u, c, r in rows
+        ]
         return Accounts(self.list_users(), tokens)
 
     def import_accounts(self, accounts: Accounts) -> None:
         """Copy users and token hashes; ones already here are kept as they are."""
         utc = _rows.utc_text
-        users = [(u.name, u.role, int(u.active), utc(u.created_at or _rows.now_utc()))
-                 for u in accounts.users]  # fmt: skip
-        tokens = [(t.token_hash, t.user_name, utc(t.created_at),
-                   utc(t.revoked_at) if t.revoked_at else None)
-                  for t in accounts.tokens]  # fmt: skip
+        users = [
+            (u.name, u.role, int(u.active), utc(u.created_at or _rows.now_utc()))
+            for u in accounts.users
+        ]
+        tokens = [
+            (
+                t.token_hash,
+                t.user_name,
+                utc(t.created_at),
+                utc(t.revoked_at) if t.revoked_at else None,
+            )
+            for t in accounts.tokens
+        ]
         with self._write() as con:
             con.executemany("INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?)", users)
             con.executemany("INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?)", tokens)
@@ -508,6 +582,3 @@ def _split_sql(script: str) -> list[str]:
             statements.append(joined)
             current = []
     return statements
-
-
-

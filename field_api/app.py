@@ -13,8 +13,14 @@ from field_api.errors import add_exception_handlers, problem
 from field_api.routes import changes, counts, health, observations, session, surveys
 from field_api.settings import Settings
 
-ROUTERS = (health.router, observations.router, surveys.router, changes.router, counts.router,
-           session.router)  # fmt: skip
+ROUTERS = (
+    health.router,
+    observations.router,
+    surveys.router,
+    changes.router,
+    counts.router,
+    session.router,
+)
 
 
 _DESCRIPTION = (
@@ -37,7 +43,9 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         if store is None:  # close only what we opened
             app.state.store.close()
 
-    app = FastAPI(title=settings.api_title, version="1", lifespan=lifespan, description=_DESCRIPTION)
+    app = FastAPI(
+        title=settings.api_title, version="1", lifespan=lifespan, description=_DESCRIPTION
+    )
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router)
@@ -72,10 +80,12 @@ class BodyLimit:
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"0")
             if length.isdigit() and int(length) > self.max_bytes:
-                response = problem(413, "payload_too_large",
-                                   f"the body is larger than {self.max_bytes:,} bytes: send smaller batches",
-                                   [{"field": "body", "code": "payload_too_large",
-                                     "message": "body too large"}])  # fmt: skip
+                response = problem(
+                    413,
+                    "payload_too_large",
+                    f"the body is larger than {self.max_bytes:,} bytes: send smaller batches",
+                    [{"field": "body", "code": "payload_too_large", "message": "body too large"}],
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -36,10 +36,15 @@ def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}", field="body") from exc
+        raise ApiError(
+            400, "invalid_json", f"the body is not valid JSON: {exc}", field="body"
+        ) from exc
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "payload_too_large",
-                    f"the body is larger than {limit:,} bytes: send it in smaller batches",
-                    field="body")  # fmt: skip
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"the body is larger than {limit:,} bytes: send it in smaller batches",
+        field="body",
+    )

@@ -36,20 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API and the map viewer")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostGIS, or SQLite with care)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (PostGIS, or SQLite with care)"
+    )
     serve.add_argument("--log-level", default="info")
     sub.add_parser("migrate", help="apply pending schema migrations")
-    users = sub.add_parser("users", help="users and tokens").add_subparsers(dest="users_command", required=True)
-    add = users.add_parser("add", help="create a user; its new token is printed alone on the last line")
+    users = sub.add_parser("users", help="users and tokens").add_subparsers(
+        dest="users_command", required=True
+    )
+    add = users.add_parser(
+        "add", help="create a user; its new token is printed alone on the last line"
+    )
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
     users.add_parser("list", help="list users and roles")
     revoke = users.add_parser("revoke", help="deactivate a user and revoke every token")
     revoke.add_argument("name")
-    token = users.add_parser("token", help="issue another token for a user (printed on the last line)")
+    token = users.add_parser(
+        "token", help="issue another token for a user (printed on the last line)"
+    )
     token.add_argument("name")
     demo = sub.add_parser("demo", help="load labelled synthetic demo data")
-    demo.add_argument("--if-empty", action="store_true", help="only when the store holds no observations")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="only when the store holds no observations"
+    )
     demo.add_argument("--per-survey", type=int, default=60)
     for module in _extensions():
         module.add_arguments(sub)
@@ -77,8 +87,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.database_url:
         os.environ["HERDWATCH_DATABASE_URL"] = args.database_url
     _store(settings, args).close()  # migrate once, before workers start
-    uvicorn.run("field_api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False)  # fmt: skip
+    uvicorn.run(
+        "field_api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
     return 0
 
 
@@ -128,8 +145,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
                 store.add_survey(survey)
             for start in range(0, len(observations), 2000):
                 store.add_observations(observations[start : start + 2000], actor="demo")
-            print(f"loaded {len(observations):,} SYNTHETIC observations in {len(surveys)} surveys "
-                  "(flag 'synthetic'; not real survey data)")  # fmt: skip
+            print(
+                f"loaded {len(observations):,} SYNTHETIC observations in {len(surveys)} surveys "
+                "(flag 'synthetic'; not real survey data)"
+            )
         _print_demo_logins(store)
     finally:
         store.close()

@@ -40,12 +40,20 @@ def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> Us
     """The user behind the request's token; 401 without a valid one."""
     token = token_from_request(request, settings)
     if not token:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token> (from `herdwatch users add`)",
-                       headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send Authorization: Bearer <token> (from `herdwatch users add`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     user = store.user_for_token(token)
     if user is None:
-        raise ApiError(401, "unauthorized", "this token is not valid or was revoked",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+        raise ApiError(
+            401,
+            "unauthorized",
+            "this token is not valid or was revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     request.state.user = user
     return user
 
@@ -55,8 +63,11 @@ def require_role(*roles: str) -> Callable[[User], User]:
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
-            raise ApiError(403, "forbidden",
-                           f"the {user.role} role cannot do this; it needs {' or '.join(roles)}")  # fmt: skip
+            raise ApiError(
+                403,
+                "forbidden",
+                f"the {user.role} role cannot do this; it needs {' or '.join(roles)}",
+            )
         return user
 
     return check

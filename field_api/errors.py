@@ -12,7 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from data.errors import Conflict, Gone, InvalidQuery, NotFound, StoreError
 
-STATUS_CODES: dict[type[StoreError], int] = {NotFound: 404, Conflict: 409, Gone: 410, InvalidQuery: 422}
+STATUS_CODES: dict[type[StoreError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    InvalidQuery: 422,
+}
 PROBLEM = "application/problem+json"
 
 
@@ -20,23 +25,41 @@ class ApiError(Exception):
     """An error a route raises on purpose, with its status, code and the field at fault."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, field: str | None = None,
-        errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
-        self.errors = errors or ([{"field": field, "code": code, "message": message}] if field else [])
+        self.errors = errors or (
+            [{"field": field, "code": code, "message": message}] if field else []
+        )
         self.headers = headers
         self.extra = extra or {}
 
 
 def problem(
-    status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
-) -> JSONResponse:  # fmt: skip
-    body: dict[str, Any] = {"status": status, "code": code, "title": code.replace("_", " "),
-                            "detail": message, "errors": errors or [], **extra}  # fmt: skip
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "title": code.replace("_", " "),
+        "detail": message,
+        "errors": errors or [],
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -59,7 +82,9 @@ def pydantic_errors(errors: list[Any]) -> list[dict[str, Any]]:
     for err in errors:
         field = field_path(err.get("loc", ()))
         message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        out.append({"field": field, "code": err.get("type", "invalid"), "message": f"{field}: {message}"})
+        out.append(
+            {"field": field, "code": err.get("type", "invalid"), "message": f"{field}: {message}"}
+        )
     return out
 
 
@@ -73,7 +98,9 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store_error(_: Request, exc: StoreError) -> JSONResponse:
         status = STATUS_CODES.get(type(exc), 500)
-        errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        errors = (
+            [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        )
         extra = {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
         return problem(status, exc.code, exc.message, errors, **extra)
 
@@ -91,8 +118,12 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-        return problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail),
-                       headers=getattr(exc, "headers", None))  # fmt: skip
+        return problem(
+            exc.status_code,
+            code.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -16,16 +16,28 @@ from field_api.settings import Settings
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """"minLon,minLat,maxLon,maxLat" (min_lon > max_lon means the box crosses 180°)."""
+    """ "minLon,minLat,maxLon,maxLat" (min_lon > max_lon means the box crosses 180°)."""
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
         values = []
     if len(values) != 4:
-        raise ApiError(422, "invalid_bbox", "bbox must be four numbers: minLon,minLat,maxLon,maxLat", field="bbox")
+        raise ApiError(
+            422,
+            "invalid_bbox",
+            "bbox must be four numbers: minLon,minLat,maxLon,maxLat",
+            field="bbox",
+        )
     min_lon, min_lat, max_lon, max_lat = values
-    if not all(-180 <= v <= 180 for v in (min_lon, max_lon)) or not all(-90 <= v <= 90 for v in (min_lat, max_lat)):
-        raise ApiError(422, "invalid_bbox", "bbox longitudes must be within -180..180 and latitudes within -90..90", field="bbox")
+    if not all(-180 <= v <= 180 for v in (min_lon, max_lon)) or not all(
+        -90 <= v <= 90 for v in (min_lat, max_lat)
+    ):
+        raise ApiError(
+            422,
+            "invalid_bbox",
+            "bbox longitudes must be within -180..180 and latitudes within -90..90",
+            field="bbox",
+        )
     if min_lat > max_lat:
         raise ApiError(422, "invalid_bbox", "bbox minLat is greater than maxLat", field="bbox")
     return min_lon, min_lat, max_lon, max_lat
@@ -49,9 +61,12 @@ def _instant(text: str) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise ApiError(422, "invalid_datetime",
-                       f"datetime {text!r} must be RFC 3339 with an offset, e.g. 2024-06-01T00:00:00Z",
-                       field="datetime")  # fmt: skip
+        raise ApiError(
+            422,
+            "invalid_datetime",
+            f"datetime {text!r} must be RFC 3339 with an offset, e.g. 2024-06-01T00:00:00Z",
+            field="datetime",
+        )
     return moment
 
 
@@ -72,54 +87,96 @@ def decode_cursor(text: str) -> tuple[str, str]:
             raise ValueError(oid)
         return observed_at, oid
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid_cursor", "next is not a cursor this server made", field="next") from exc
+        raise ApiError(
+            422, "invalid_cursor", "next is not a cursor this server made", field="next"
+        ) from exc
 
 
 def observation_query(
-    settings: Settings, *, bbox: str | None = None, datetime_: str | None = None,
-    population: str | None = None, method: str | None = None, survey: str | None = None,
-    limit: int | None = None, cursor: str | None = None,
-) -> ObservationQuery:  # fmt: skip
+    settings: Settings,
+    *,
+    bbox: str | None = None,
+    datetime_: str | None = None,
+    population: str | None = None,
+    method: str | None = None,
+    survey: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> ObservationQuery:
     """An ObservationQuery from query-string values, with a 422 naming any bad one."""
     start, end = parse_datetime_interval(datetime_) if datetime_ else (None, None)
     populations = split_list(population)
     unknown = [p for p in populations if p not in settings.populations]
     if unknown:
-        raise ApiError(422, "unknown_population",
-                       f"population {', '.join(unknown)} is not one of {', '.join(settings.populations)}",
-                       field="population")  # fmt: skip
+        raise ApiError(
+            422,
+            "unknown_population",
+            f"population {', '.join(unknown)} is not one of {', '.join(settings.populations)}",
+            field="population",
+        )
     methods = split_list(method)
     bad = [m for m in methods if m not in COUNT_METHODS + SURVEY_METHODS]
     if bad:
-        raise ApiError(422, "unknown_method",
-                       f"method {', '.join(bad)} is not one of {', '.join(SURVEY_METHODS + COUNT_METHODS)}",
-                       field="method")  # fmt: skip
+        raise ApiError(
+            422,
+            "unknown_method",
+            f"method {', '.join(bad)} is not one of {', '.join(SURVEY_METHODS + COUNT_METHODS)}",
+            field="method",
+        )
     size = settings.page_limit_default if limit is None else limit
     if not 1 <= size <= settings.page_limit_max:
-        raise ApiError(422, "invalid_limit", f"limit must be between 1 and {settings.page_limit_max}", field="limit")
+        raise ApiError(
+            422,
+            "invalid_limit",
+            f"limit must be between 1 and {settings.page_limit_max}",
+            field="limit",
+        )
     return ObservationQuery(
-        bbox=parse_bbox(bbox) if bbox else None, start=start, end=end, populations=populations,
+        bbox=parse_bbox(bbox) if bbox else None,
+        start=start,
+        end=end,
+        populations=populations,
         methods=tuple(m for m in methods if m in COUNT_METHODS),
         survey_methods=tuple(m for m in methods if m in SURVEY_METHODS),
-        survey_id=survey or None, limit=size, after=decode_cursor(cursor) if cursor else None,
-    )  # fmt: skip
+        survey_id=survey or None,
+        limit=size,
+        after=decode_cursor(cursor) if cursor else None,
+    )
 
 
 def query_from_params(
     settings: SettingsDep,
-    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (EPSG:4326)")] = None,
-    datetime: Annotated[str | None, Query(description="RFC 3339 start/end; '..' leaves an end open")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minLon,minLat,maxLon,maxLat (EPSG:4326)")
+    ] = None,
+    datetime: Annotated[
+        str | None, Query(description="RFC 3339 start/end; '..' leaves an end open")
+    ] = None,
     population: Annotated[str | None, Query(description="population ids, comma-separated")] = None,
-    method: Annotated[str | None, Query(description="survey method (aerial, snowmobile, foot, camera, collar) or count method (visual, photo, estimate)")] = None,
+    method: Annotated[
+        str | None,
+        Query(
+            description="survey method (aerial, snowmobile, foot, camera, collar) "
+            "or count method (visual, photo, estimate)"
+        ),
+    ] = None,
     survey: Annotated[str | None, Query(description="survey id")] = None,
     limit: Annotated[str | None, Query(description="page size")] = None,
-    next: Annotated[str | None, Query(description="cursor from the previous page's next link")] = None,
-) -> ObservationQuery:  # fmt: skip
+    next: Annotated[
+        str | None, Query(description="cursor from the previous page's next link")
+    ] = None,
+) -> ObservationQuery:
     """FastAPI dependency: the filters of every listing, checked with field-naming errors."""
     return observation_query(
-        settings, bbox=bbox, datetime_=datetime, population=population, method=method,
-        survey=survey, limit=_int_param(limit, "limit"), cursor=next,
-    )  # fmt: skip
+        settings,
+        bbox=bbox,
+        datetime_=datetime,
+        population=population,
+        method=method,
+        survey=survey,
+        limit=_int_param(limit, "limit"),
+        cursor=next,
+    )
 
 
 def _int_param(text: str | None, name: str) -> int | None:
@@ -128,7 +185,9 @@ def _int_param(text: str | None, name: str) -> int | None:
     try:
         return int(text)
     except ValueError as exc:
-        raise ApiError(422, f"invalid_{name}", f"{name} must be a whole number, not {text!r}", field=name) from exc
+        raise ApiError(
+            422, f"invalid_{name}", f"{name} must be a whole number, not {text!r}", field=name
+        ) from exc
 
 
 QueryDep = Annotated[ObservationQuery, Depends(query_from_params)]

@@ -53,10 +53,14 @@ def parse_features(
 ) -> list[Parsed]:
     """Validate features, transform their coordinates to lon/lat and make observations."""
     models, errors = _validate(raw)
-    return _verdicts(len(raw), models, errors, raw, crs=crs, observer=observer, settings=settings, prefix=prefix)
+    return _verdicts(
+        len(raw), models, errors, raw, crs=crs, observer=observer, settings=settings, prefix=prefix
+    )
 
 
-def parse_batch_json(body: bytes, *, crs: str | None, observer: str, settings: Settings) -> list[Parsed] | None:
+def parse_batch_json(
+    body: bytes, *, crs: str | None, observer: str, settings: Settings
+) -> list[Parsed] | None:
     """Fast path for a batch that is entirely valid: pydantic reads the JSON bytes itself.
 
     Returns None when anything is wrong (or the batch is over the limit); the caller then
@@ -68,14 +72,29 @@ def parse_batch_json(body: bytes, *, crs: str | None, observer: str, settings: S
         return None
     if len(models) > settings.max_batch_size:
         return None
-    return _verdicts(len(models), dict(enumerate(models)), {}, [], crs=crs, observer=observer,
-                     settings=settings, prefix="features")  # fmt: skip
+    return _verdicts(
+        len(models),
+        dict(enumerate(models)),
+        {},
+        [],
+        crs=crs,
+        observer=observer,
+        settings=settings,
+        prefix="features",
+    )
 
 
 def _verdicts(
-    size: int, models: dict[int, ObservationFeatureIn], errors: dict[int, list[dict[str, Any]]],
-    raw: list[Any], *, crs: str | None, observer: str, settings: Settings, prefix: str,
-) -> list[Parsed]:  # fmt: skip
+    size: int,
+    models: dict[int, ObservationFeatureIn],
+    errors: dict[int, list[dict[str, Any]]],
+    raw: list[Any],
+    *,
+    crs: str | None,
+    observer: str,
+    settings: Settings,
+    prefix: str,
+) -> list[Parsed]:
     valid = [i for i in range(size) if i not in errors]
     lons, lats = _coordinates([models[i] for i in valid], crs)
     position = {i: k for k, i in enumerate(valid)}
@@ -91,7 +110,9 @@ def _verdicts(
     return results
 
 
-def _validate(raw: list[Any]) -> tuple[dict[int, ObservationFeatureIn], dict[int, list[dict[str, Any]]]]:
+def _validate(
+    raw: list[Any],
+) -> tuple[dict[int, ObservationFeatureIn], dict[int, list[dict[str, Any]]]]:
     """Fast path: the whole list at once; on failure, group errors by feature and redo the rest."""
     try:
         return dict(enumerate(_FEATURES.validate_python(raw))), {}
@@ -114,36 +135,66 @@ def _coordinates(models: list[ObservationFeatureIn], crs: str | None) -> tuple[A
 
 
 def _checked(
-    index: int, model: ObservationFeatureIn, point: tuple[float, float], observer: str,
-    settings: Settings, populations: frozenset[str], prefix: str,
-) -> Parsed:  # fmt: skip
+    index: int,
+    model: ObservationFeatureIn,
+    point: tuple[float, float],
+    observer: str,
+    settings: Settings,
+    populations: frozenset[str],
+    prefix: str,
+) -> Parsed:
     """Checks that need the transformed point or the settings: range, population, clock."""
     lon, lat = point
     errors = []
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
         for axis, reason in lon_lat_problems(lon, lat):
             suffix, name = _AXES[axis]
-            errors.append({"field": f"geometry.coordinates{suffix}", "code": "out_of_range",
-                           "message": f"geometry.coordinates{suffix} ({name}): {reason}"})  # fmt: skip
+            errors.append(
+                {
+                    "field": f"geometry.coordinates{suffix}",
+                    "code": "out_of_range",
+                    "message": f"geometry.coordinates{suffix} ({name}): {reason}",
+                }
+            )
     props = model.properties
     if not timezone_known(props.timezone):
-        errors.append({"field": "properties.timezone", "code": "unknown_timezone",
-                       "message": f"properties.timezone: {props.timezone!r} is not an IANA time zone "
-                       "(for example Asia/Yakutsk)"})  # fmt: skip
+        errors.append(
+            {
+                "field": "properties.timezone",
+                "code": "unknown_timezone",
+                "message": f"properties.timezone: {props.timezone!r} is not an IANA time zone "
+                "(for example Asia/Yakutsk)",
+            }
+        )
     classified = classified_total(props.composition)
     if classified > props.count:
-        errors.append({"field": "properties.composition", "code": "composition_exceeds_count",
-                       "message": f"properties.composition: adds up to {classified} animals but count is "
-                       f"{props.count}: classified animals cannot exceed the count"})  # fmt: skip
+        errors.append(
+            {
+                "field": "properties.composition",
+                "code": "composition_exceeds_count",
+                "message": f"properties.composition: adds up to {classified} animals but count is "
+                f"{props.count}: classified animals cannot exceed the count",
+            }
+        )
     population = model.properties.population
     if population not in populations:
-        errors.append({"field": "properties.population", "code": "unknown_population",
-                       "message": f"properties.population: {population!r} is not one of "
-                       + ", ".join(settings.populations)})  # fmt: skip
+        errors.append(
+            {
+                "field": "properties.population",
+                "code": "unknown_population",
+                "message": f"properties.population: {population!r} is not one of "
+                + ", ".join(settings.populations),
+            }
+        )
     late = future_problem(model.properties.observed_at, settings.max_future_minutes)
     if late:
-        errors.append({"field": "properties.observed_at", "code": "in_future",
-                       "message": f"properties.observed_at: {late}"})  # fmt: skip
+        errors.append(
+            {
+                "field": "properties.observed_at",
+                "code": "in_future",
+                "message": f"properties.observed_at: {late}",
+            }
+        )
     if errors:
         return Parsed(index, model.id, errors=_prefixed(errors, prefix, index))
     return Parsed(index, model.id, feature_to_observation(model, lon, lat, observer))
@@ -154,7 +205,9 @@ def _prefixed(errors: list[dict[str, Any]], prefix: str, index: int) -> list[dic
     if not prefix:
         return errors
     head = f"{prefix}[{index}]"
-    return [{**e, "field": f"{head}.{e['field']}", "message": f"{head}.{e['message']}"} for e in errors]
+    return [
+        {**e, "field": f"{head}.{e['field']}", "message": f"{head}.{e['message']}"} for e in errors
+    ]
 
 
 def _raw_id(feature: Any) -> UUID | None:

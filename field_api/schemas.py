@@ -50,7 +50,9 @@ class CompositionIn(_Strict):
 class ObservationPropertiesIn(_Strict):
     """What a tablet records about one herd sighting."""
 
-    observed_at: AwareDatetime = Field(description="RFC 3339 with offset, e.g. 2024-06-01T10:00:00+09:00")
+    observed_at: AwareDatetime = Field(
+        description="RFC 3339 with offset, e.g. 2024-06-01T10:00:00+09:00"
+    )
     timezone: str = Field("Asia/Yakutsk", description="IANA zone of the observer (UTC+9..+11)")
     count: Count = Field(ge=0, le=1_000_000, description="total animals in the herd")
     composition: CompositionIn = CompositionIn()
@@ -77,8 +79,12 @@ class ObservationPropertiesIn(_Strict):
 
 
 def classified_total(c: CompositionIn) -> int:
-    return (c.adult_males or 0) + (c.adult_females or 0) + (c.yearlings or 0) + (c.calves or 0) + (
-        c.unclassified or 0
+    return (
+        (c.adult_males or 0)
+        + (c.adult_females or 0)
+        + (c.yearlings or 0)
+        + (c.calves or 0)
+        + (c.unclassified or 0)
     )
 
 
@@ -88,7 +94,9 @@ def timezone_known(name: str) -> bool:
 
 class PointIn(_Strict):
     type: Literal["Point"]
-    coordinates: list[Number] = Field(min_length=2, max_length=3, description="[lon, lat] or [x, y] in `crs`")
+    coordinates: list[Number] = Field(
+        min_length=2, max_length=3, description="[lon, lat] or [x, y] in `crs`"
+    )
 
 
 class ObservationFeatureIn(BaseModel):
@@ -118,21 +126,34 @@ def feature_to_observation(
     p = feature.properties
     c = p.composition
     return Observation(
-        id=feature.id, observed_at=p.observed_at, timezone=p.timezone, lon=lon, lat=lat,
-        accuracy_m=float(p.accuracy_m) if p.accuracy_m is not None else None, count=p.count,
-        composition=Composition(c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified),
+        id=feature.id,
+        observed_at=p.observed_at,
+        timezone=p.timezone,
+        lon=lon,
+        lat=lat,
+        accuracy_m=float(p.accuracy_m) if p.accuracy_m is not None else None,
+        count=p.count,
+        composition=Composition(
+            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified
+        ),
         count_method=p.count_method,
-        survey_id=p.survey_id, population=p.population, behaviour=p.behaviour, notes=p.notes,
-        device_id=p.device_id, observer=observer,
-    )  # fmt: skip
+        survey_id=p.survey_id,
+        population=p.population,
+        behaviour=p.behaviour,
+        notes=p.notes,
+        device_id=p.device_id,
+        observer=observer,
+    )
 
 
 def future_problem(observed_at: datetime, max_future_minutes: float) -> str | None:
     """A reason when a time lies too far ahead: a tablet clock set wrong, usually."""
     limit = datetime.now(UTC) + timedelta(minutes=max_future_minutes)
     if observed_at > limit:
-        return (f"observed_at {observed_at.isoformat()} is in the future; check the tablet's "
-                f"clock and time zone (at most {max_future_minutes:g} minutes ahead is accepted)")  # fmt: skip
+        return (
+            f"observed_at {observed_at.isoformat()} is in the future; check the tablet's "
+            f"clock and time zone (at most {max_future_minutes:g} minutes ahead is accepted)"
+        )
     return None
 
 
@@ -150,9 +171,13 @@ def observation_feature(obs: Observation) -> dict[str, Any]:
             "observed_at": obs.observed_at.isoformat(),
             "timezone": obs.timezone,
             "count": obs.count,
-            "composition": {"adult_males": c.adult_males, "adult_females": c.adult_females,
-                            "yearlings": c.yearlings, "calves": c.calves,
-                            "unclassified": c.unclassified},  # fmt: skip
+            "composition": {
+                "adult_males": c.adult_males,
+                "adult_females": c.adult_females,
+                "yearlings": c.yearlings,
+                "calves": c.calves,
+                "unclassified": c.unclassified,
+            },
             "count_method": obs.count_method,
             "accuracy_m": obs.accuracy_m,
             "survey_id": obs.survey_id,
@@ -173,7 +198,11 @@ def observation_feature(obs: Observation) -> dict[str, Any]:
 
 
 def outcome_json(outcome: Outcome, index: int | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": str(outcome.id), "status": outcome.status, "revision": outcome.revision}
+    body: dict[str, Any] = {
+        "id": str(outcome.id),
+        "status": outcome.status,
+        "revision": outcome.revision,
+    }
     if index is not None:
         body = {"index": index, **body}
     if outcome.differing:
@@ -205,7 +234,9 @@ class SurveyIn(_Strict):
     name: str = Field("", max_length=200)
     team: list[str] = Field(default_factory=list, max_length=50)
     platform: str | None = Field(None, max_length=200)
-    geometry: dict[str, Any] | None = Field(None, description="GeoJSON LineString track or Polygon area, lon/lat")
+    geometry: dict[str, Any] | None = Field(
+        None, description="GeoJSON LineString track or Polygon area, lon/lat"
+    )
     notes: str | None = Field(None, max_length=4000)
 
     @model_validator(mode="after")
@@ -214,23 +245,41 @@ class SurveyIn(_Strict):
             raise ValueError("ended_at is before started_at")
         return self
 
-    def to_record(self, created_by: str, effort_km: float | None, effort_km2: float | None) -> Survey:
+    def to_record(
+        self, created_by: str, effort_km: float | None, effort_km2: float | None
+    ) -> Survey:
         return Survey(
-            id=self.id, method=self.method, started_at=self.started_at, ended_at=self.ended_at,
-            name=self.name, team=tuple(self.team), platform=self.platform, geometry=self.geometry,
-            effort_km=effort_km, effort_km2=effort_km2, notes=self.notes, created_by=created_by,
-        )  # fmt: skip
+            id=self.id,
+            method=self.method,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            name=self.name,
+            team=tuple(self.team),
+            platform=self.platform,
+            geometry=self.geometry,
+            effort_km=effort_km,
+            effort_km2=effort_km2,
+            notes=self.notes,
+            created_by=created_by,
+        )
 
 
 def survey_json(survey: Survey) -> dict[str, Any]:
     return {
-        "id": survey.id, "method": survey.method, "started_at": survey.started_at.isoformat(),
-        "ended_at": survey.ended_at.isoformat() if survey.ended_at else None, "name": survey.name,
-        "team": list(survey.team), "platform": survey.platform, "geometry": survey.geometry,
-        "effort_km": survey.effort_km, "effort_km2": survey.effort_km2, "notes": survey.notes,
+        "id": survey.id,
+        "method": survey.method,
+        "started_at": survey.started_at.isoformat(),
+        "ended_at": survey.ended_at.isoformat() if survey.ended_at else None,
+        "name": survey.name,
+        "team": list(survey.team),
+        "platform": survey.platform,
+        "geometry": survey.geometry,
+        "effort_km": survey.effort_km,
+        "effort_km2": survey.effort_km2,
+        "notes": survey.notes,
         "created_by": survey.created_by,
         "created_at": survey.created_at.isoformat() if survey.created_at else None,
-    }  # fmt: skip
+    }
 
 
 __all__ = ["COUNT_METHODS", "SURVEY_METHODS"]

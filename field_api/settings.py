@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     seasons: str = _DEFAULT_SEASONS
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
-    map_sightings_max: int = Field(500, ge=0, le=20_000)  # maps draw sightings one by one up to this
+    map_sightings_max: int = Field(
+        500, ge=0, le=20_000
+    )  # maps draw sightings one by one up to this
     sqlite_synchronous: str = "FULL"
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False

@@ -38,7 +38,7 @@ def lon_lat_problems(lon: float, lat: float) -> list[tuple[str, str]]:
 
 
 def normalise_crs(name: str) -> str:
-    """"EPSG:32652", "epsg:32652" or the OGC URN → "EPSG:32652"; raises CoordinateError."""
+    """ "EPSG:32652", "epsg:32652" or the OGC URN → "EPSG:32652"; raises CoordinateError."""
     text = name.strip()
     if text.upper() in _OGC_CRS84:
         return WGS84
@@ -58,9 +58,7 @@ def _transformer(source: str, target: str) -> Transformer:
         raise CoordinateError("crs", f"crs {source!r} is not a known coordinate system") from exc
 
 
-def to_wgs84(
-    xs: Sequence[float], ys: Sequence[float], crs: str
-) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs84(xs: Sequence[float], ys: Sequence[float], crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform projected coordinates (e.g. UTM 52N, EPSG:32652) to lon/lat degrees."""
     source = normalise_crs(crs)
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)

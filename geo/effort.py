@@ -24,7 +24,12 @@ def survey_effort(geometry: dict[str, Any] | None) -> tuple[float | None, float 
         geom = shape(geometry)
     except Exception as exc:  # shapely raises several types for malformed GeoJSON
         raise EffortError(f"geometry is not valid GeoJSON: {exc}") from exc
-    if geom.is_empty or geom.geom_type not in {"LineString", "MultiLineString", "Polygon", "MultiPolygon"}:
+    if geom.is_empty or geom.geom_type not in {
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+    }:
         raise EffortError("geometry must be a LineString track or a Polygon area in lon/lat")
     minx, miny, maxx, maxy = geom.bounds
     if lon_lat_problems(minx, miny) or lon_lat_problems(maxx, maxy):

@@ -39,8 +39,12 @@ def cell_polygon_lon_lat(ix: int, iy: int, size_m: float, *, steps: int = 4) -> 
     """The cell's outline as a closed lon/lat ring (edges densified: they curve in degrees)."""
     x0, y0, x1, y1 = ix * size_m, iy * size_m, (ix + 1) * size_m, (iy + 1) * size_m
     t = np.linspace(0.0, 1.0, steps, endpoint=False)
-    xs = np.concatenate([x0 + (x1 - x0) * t, np.full(steps, x1), x1 - (x1 - x0) * t, np.full(steps, x0)])
-    ys = np.concatenate([np.full(steps, y0), y0 + (y1 - y0) * t, np.full(steps, y1), y1 - (y1 - y0) * t])
+    xs = np.concatenate(
+        [x0 + (x1 - x0) * t, np.full(steps, x1), x1 - (x1 - x0) * t, np.full(steps, x0)]
+    )
+    ys = np.concatenate(
+        [np.full(steps, y0), y0 + (y1 - y0) * t, np.full(steps, y1), y1 - (y1 - y0) * t]
+    )
     lons, lats = from_equal_area(xs, ys)
     ring = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lons, lats, strict=True)]
     return ring + [ring[0]]

@@ -91,8 +91,14 @@ class Clients:
         return TestClient(app, headers=self._headers(self.tokens[name]))
 
     def by_role(self) -> dict[str, TestClient]:
-        return {"anonymous": self.anonymous, "bad_token": self.bad_token, "observer": self.observer,
-                "other_observer": self.other_observer, "researcher": self.researcher, "admin": self.admin}  # fmt: skip
+        return {
+            "anonymous": self.anonymous,
+            "bad_token": self.bad_token,
+            "observer": self.observer,
+            "other_observer": self.other_observer,
+            "researcher": self.researcher,
+            "admin": self.admin,
+        }
 
 
 @pytest.fixture

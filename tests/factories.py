@@ -54,8 +54,12 @@ def make_feature(n: int = 0, **properties: Any) -> dict[str, Any]:
         "device_id": "tablet-1",
     }
     props.update(properties)
-    return {"type": "Feature", "id": str(obs.id), "geometry": {"type": "Point", "coordinates": geometry},
-            "properties": props}  # fmt: skip
+    return {
+        "type": "Feature",
+        "id": str(obs.id),
+        "geometry": {"type": "Point", "coordinates": geometry},
+        "properties": props,
+    }
 
 
 def make_collection(size: int, start: int = 0) -> dict[str, Any]:

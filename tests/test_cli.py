@@ -18,7 +18,9 @@ def run(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, capsys.readouterr().out.strip().splitlines()
 
 
-def test_users_add_prints_the_token_alone_on_the_last_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_add_prints_the_token_alone_on_the_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "h.db"
     code, lines = run(db, "users", "add", "olga", "--role", "observer", capsys=capsys)
     assert code == 0
@@ -38,10 +40,14 @@ def test_users_add_prints_the_token_alone_on_the_last_line(tmp_path: Path, capsy
     store.close()
 
 
-def test_duplicate_user_and_unknown_user_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicate_user_and_unknown_user_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "h.db"
     run(db, "users", "add", "olga", "--role", "admin", capsys=capsys)
-    assert main(["--database-url", f"sqlite:///{db}", "users", "add", "olga", "--role", "admin"]) == 1
+    assert (
+        main(["--database-url", f"sqlite:///{db}", "users", "add", "olga", "--role", "admin"]) == 1
+    )
     assert "already exists" in capsys.readouterr().err
     assert main(["--database-url", f"sqlite:///{db}", "users", "revoke", "nobody"]) == 1
     assert "no user" in capsys.readouterr().err
@@ -49,7 +55,9 @@ def test_duplicate_user_and_unknown_user_are_clear_errors(tmp_path: Path, capsys
         main(["users", "add", "x", "--role", "superuser"])
 
 
-def test_migrate_then_demo_loads_synthetic_data_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_then_demo_loads_synthetic_data_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "h.db"
     code, lines = run(db, "migrate", capsys=capsys)
     assert code == 0 and lines[0].startswith("applied: 0001_core")
@@ -63,7 +71,14 @@ def test_migrate_then_demo_loads_synthetic_data_once(tmp_path: Path, capsys: pyt
     sample = store.query_observations(ObservationQuery(limit=50)).items
     store.close()
     assert total > 500
-    assert populations == {"lena-olenek", "yana-indigirka", "sundrun", "new-siberian-islands", "forest", "taimyr"}
+    assert populations == {
+        "lena-olenek",
+        "yana-indigirka",
+        "sundrun",
+        "new-siberian-islands",
+        "forest",
+        "taimyr",
+    }
     assert all("synthetic" in o.flags for o in sample)
     _, again = run(db, "demo", "--if-empty", capsys=capsys)
     assert "not loaded" in again[0]

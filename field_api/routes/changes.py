@@ -14,14 +14,23 @@ router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 @router.get("/changes")
 def list_changes(
-    request: Request, user: Reader, store: StoreDep,
-    since: Annotated[int, Query(ge=0, description="cursor from the last call; 0 for everything")] = 0,
+    request: Request,
+    user: Reader,
+    store: StoreDep,
+    since: Annotated[
+        int, Query(ge=0, description="cursor from the last call; 0 for everything")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Observations created, edited or retracted after `since`, oldest change first."""
     observer = user.name if user.role == "observer" else None
     changed, cursor = store.changes_since(since, limit=limit, observer=observer)
     more = len(changed) == limit
     next_url = str(request.url.include_query_params(since=cursor)) if more else None
-    return {"type": "FeatureCollection", "features": [observation_feature(o) for o in changed],
-            "cursor": cursor, "more": more, "next": next_url}  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "features": [observation_feature(o) for o in changed],
+        "cursor": cursor,
+        "more": more,
+        "next": next_url,
+    }

@@ -15,22 +15,39 @@ router = APIRouter(prefix="/api/v1", tags=["counts"])
 
 @router.get("/counts")
 def herd_counts(
-    query: QueryDep, user: Researcher, store: StoreDep, settings: SettingsDep,
+    query: QueryDep,
+    user: Researcher,
+    store: StoreDep,
+    settings: SettingsDep,
     every: Annotated[Period, Query(description="month, season or year (local time)")] = "year",
     by: Annotated[Literal["population", "region", "cell"], Query()] = "population",
     cell_km: Annotated[float, Query(gt=0, le=1000, description="cell size for by=cell")] = 50,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Raw sighting totals per period: sums of sightings, not de-duplicated herds."""
-    counts = store.herd_counts(query, every=every, by=by, cell_size_m=cell_km * 1000,
-                               seasons=settings.season_calendar)  # fmt: skip
+    counts = store.herd_counts(
+        query, every=every, by=by, cell_size_m=cell_km * 1000, seasons=settings.season_calendar
+    )
     return {
-        "every": every, "by": by,
+        "every": every,
+        "by": by,
         "note": "sums of raw sightings; the same herd may be counted more than once",
-        "counts": [{"period": c.period, "population": c.population, "key": c.key,
-                    "lon": round(c.lon, 5), "lat": round(c.lat, 5), "sightings": c.sightings,
-                    "animals": c.animals,
-                    "composition": {"adult_males": c.adult_males, "adult_females": c.adult_females,
-                                    "yearlings": c.yearlings, "calves": c.calves,
-                                    "unclassified": c.unclassified}}
-                   for c in counts],
-    }  # fmt: skip
+        "counts": [
+            {
+                "period": c.period,
+                "population": c.population,
+                "key": c.key,
+                "lon": round(c.lon, 5),
+                "lat": round(c.lat, 5),
+                "sightings": c.sightings,
+                "animals": c.animals,
+                "composition": {
+                    "adult_males": c.adult_males,
+                    "adult_females": c.adult_females,
+                    "yearlings": c.yearlings,
+                    "calves": c.calves,
+                    "unclassified": c.unclassified,
+                },
+            }
+            for c in counts
+        ],
+    }

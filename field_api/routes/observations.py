@@ -26,11 +26,32 @@ from geo.coords import CoordinateError, normalise_crs
 
 router = APIRouter(prefix="/api/v1/observations", tags=["observations"])
 
-CrsParam = Annotated[str | None, Query(description="CRS of the coordinates, e.g. EPSG:32652 (UTM 52N)")]
-_FEATURE_DOC = {"requestBody": {"required": True, "content": {"application/geo+json": {
-    "schema": {"$ref": "#/components/schemas/ObservationFeatureIn"}}}}}  # fmt: skip
-_BATCH_DOC = {"requestBody": {"required": True, "content": {"application/geo+json": {
-    "schema": {"type": "object", "description": "FeatureCollection of ObservationFeatureIn"}}}}}  # fmt: skip
+CrsParam = Annotated[
+    str | None, Query(description="CRS of the coordinates, e.g. EPSG:32652 (UTM 52N)")
+]
+_FEATURE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/geo+json": {
+                "schema": {"$ref": "#/components/schemas/ObservationFeatureIn"}
+            }
+        },
+    }
+}
+_BATCH_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/geo+json": {
+                "schema": {
+                    "type": "object",
+                    "description": "FeatureCollection of ObservationFeatureIn",
+                }
+            }
+        },
+    }
+}
 _STATUS = {"created": 201, "unchanged": 200}
 
 
@@ -41,22 +62,36 @@ def _crs(crs: str | None) -> str | None:
         raise ApiError(422, "invalid_crs", exc.message, field="crs") from exc
 
 
-@router.put("/{observation_id}", openapi_extra=_FEATURE_DOC, status_code=201,
-            responses={200: {"description": "identical re-send: nothing stored"},
-                       409: {"description": "same id, different content"},
-                       410: {"description": "retracted"}})  # fmt: skip
+@router.put(
+    "/{observation_id}",
+    openapi_extra=_FEATURE_DOC,
+    status_code=201,
+    responses={
+        200: {"description": "identical re-send: nothing stored"},
+        409: {"description": "same id, different content"},
+        410: {"description": "retracted"},
+    },
+)
 async def put_observation(
-    observation_id: UUID, request: Request, user: Uploader, store: StoreDep, settings: SettingsDep,
+    observation_id: UUID,
+    request: Request,
+    user: Uploader,
+    store: StoreDep,
+    settings: SettingsDep,
     crs: CrsParam = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """Store one observation under the device's UUID: 201 created, 200 identical re-send."""
     feature = await read_json(request)
     if isinstance(feature, dict) and "id" not in feature:
         feature = {**feature, "id": str(observation_id)}
-    [parsed] = parse_features([feature], crs=_crs(crs), observer=user.name, settings=settings, prefix="")
+    [parsed] = parse_features(
+        [feature], crs=_crs(crs), observer=user.name, settings=settings, prefix=""
+    )
     _raise_if_invalid(parsed, observation_id)
     assert parsed.observation is not None
-    [outcome] = await run_in_threadpool(store.add_observations, [parsed.observation], actor=user.name)
+    [outcome] = await run_in_threadpool(
+        store.add_observations, [parsed.observation], actor=user.name
+    )
     return _single_response(outcome, request)
 
 
@@ -65,19 +100,36 @@ def _raise_if_invalid(parsed: Parsed, observation_id: UUID) -> None:
         detail = "; ".join(e["message"] for e in parsed.errors[:5])
         raise ApiError(422, "validation_error", detail, errors=parsed.errors)
     if parsed.id != observation_id:
-        raise ApiError(422, "id_mismatch", f"the body's id {parsed.id} differs from the URL's {observation_id}", field="id")
+        raise ApiError(
+            422,
+            "id_mismatch",
+            f"the body's id {parsed.id} differs from the URL's {observation_id}",
+            field="id",
+        )
 
 
 def _single_response(outcome: Outcome, request: Request) -> JSONResponse:
     body = outcome_json(outcome)
     if outcome.status in _STATUS:
         location = str(request.url_for("get_observation", observation_id=str(outcome.id)))
-        return JSONResponse(body, status_code=_STATUS[outcome.status], headers={"Location": location})
+        return JSONResponse(
+            body, status_code=_STATUS[outcome.status], headers={"Location": location}
+        )
     status = 409 if outcome.status == "conflict" else 410
     code = "conflict" if status == 409 else "gone"
-    errors = [{"field": f"properties.{f}" if f not in ("lon", "lat") else "geometry", "code": "differs",
-               "message": f"{f} differs from the stored observation"} for f in outcome.differing]  # fmt: skip
-    extra = {"id": str(outcome.id), "revision": outcome.revision, "differing": list(outcome.differing)}
+    errors = [
+        {
+            "field": f"properties.{f}" if f not in ("lon", "lat") else "geometry",
+            "code": "differs",
+            "message": f"{f} differs from the stored observation",
+        }
+        for f in outcome.differing
+    ]
+    extra = {
+        "id": str(outcome.id),
+        "revision": outcome.revision,
+        "differing": list(outcome.differing),
+    }
     raise ApiError(status, code, outcome.message or code, errors=errors, extra=extra)
 
 
@@ -92,15 +144,23 @@ async def upload_batch(
     if parsed is None:  # something is wrong somewhere: judge each feature on its own
         envelope = _envelope(parse_json(body))
         if len(envelope.features) > settings.max_batch_size:
-            raise ApiError(413, "batch_too_large",
-                           f"{len(envelope.features)} features in one batch; the limit is {settings.max_batch_size}",
-                           field="features")  # fmt: skip
-        parsed = parse_features(envelope.features, crs=target_crs, observer=user.name, settings=settings)
+            raise ApiError(
+                413,
+                "batch_too_large",
+                f"{len(envelope.features)} features in one batch; "
+                f"the limit is {settings.max_batch_size}",
+                field="features",
+            )
+        parsed = parse_features(
+            envelope.features, crs=target_crs, observer=user.name, settings=settings
+        )
     valid = [p for p in parsed if p.observation is not None]
     stored = await run_in_threadpool(
         store.add_observations, [p.observation for p in valid if p.observation], actor=user.name
     )
-    return JSONResponse(_batch_receipt(parsed, dict(zip((p.index for p in valid), stored, strict=True))))
+    return JSONResponse(
+        _batch_receipt(parsed, dict(zip((p.index for p in valid), stored, strict=True)))
+    )
 
 
 def _envelope(body: Any) -> FeatureCollectionEnvelope:
@@ -110,8 +170,13 @@ def _envelope(body: Any) -> FeatureCollectionEnvelope:
         return FeatureCollectionEnvelope.model_validate(body)
     except ValidationError as exc:
         errors = pydantic_errors(list(exc.errors()))
-        raise ApiError(422, "validation_error", "the body must be a GeoJSON FeatureCollection: "
-                       + "; ".join(e["message"] for e in errors), errors=errors) from exc  # fmt: skip
+        raise ApiError(
+            422,
+            "validation_error",
+            "the body must be a GeoJSON FeatureCollection: "
+            + "; ".join(e["message"] for e in errors),
+            errors=errors,
+        ) from exc
 
 
 def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[str, Any]:
@@ -121,14 +186,21 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
         if p.index in outcomes:
             result = outcome_json(outcomes[p.index], p.index)
         else:
-            result = {"index": p.index, "id": str(p.id) if p.id else None, "status": "invalid", "errors": p.errors}
+            result = {
+                "index": p.index,
+                "id": str(p.id) if p.id else None,
+                "status": "invalid",
+                "errors": p.errors,
+            }
         summary[result["status"]] += 1
         results.append(result)
     return {"summary": summary, "results": results}
 
 
 @router.get("", response_class=JSONResponse)
-def list_observations(request: Request, query: QueryDep, user: Reader, store: StoreDep) -> JSONResponse:
+def list_observations(
+    request: Request, query: QueryDep, user: Reader, store: StoreDep
+) -> JSONResponse:
     """Observations as a GeoJSON FeatureCollection, paged with a `next` link."""
     if user.role == "observer":  # observers see their own records only
         query = _replace(query, observer=user.name)
@@ -138,8 +210,13 @@ def list_observations(request: Request, query: QueryDep, user: Reader, store: St
     if page.next_after:
         next_url = str(request.url.include_query_params(next=encode_cursor(page.next_after)))
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
-    body = {"type": "FeatureCollection", "features": [observation_feature(o) for o in page.items],
-            "numberReturned": len(page.items), "next": next_url, "links": links}  # fmt: skip
+    body = {
+        "type": "FeatureCollection",
+        "features": [observation_feature(o) for o in page.items],
+        "numberReturned": len(page.items),
+        "next": next_url,
+        "links": links,
+    }
     return JSONResponse(body, media_type="application/geo+json")
 
 
@@ -164,7 +241,9 @@ def _check_read(user: AnyUser, obs: Observation) -> None:
 
 def _check_change(user: AnyUser, obs: Observation) -> None:
     if not may_change(user, obs.observer):
-        raise ApiError(403, "forbidden", f"only {obs.observer} or an admin can change this observation")
+        raise ApiError(
+            403, "forbidden", f"only {obs.observer} or an admin can change this observation"
+        )
 
 
 @router.patch("/{observation_id}")
@@ -177,7 +256,11 @@ async def edit_observation(
     _check_change(user, current)
     changes = _validated_changes(current, patch, settings)
     edited = await run_in_threadpool(
-        store.update_observation, observation_id, changes, base_revision=patch.revision, actor=user.name
+        store.update_observation,
+        observation_id,
+        changes,
+        base_revision=patch.revision,
+        actor=user.name,
     )
     return JSONResponse(observation_feature(edited), media_type="application/geo+json")
 
@@ -189,37 +272,60 @@ def _parse_patch(body: Any) -> ObservationPatch:
         return ObservationPatch.model_validate(body)
     except ValidationError as exc:
         errors = pydantic_errors(list(exc.errors()))
-        raise ApiError(422, "validation_error", "; ".join(e["message"] for e in errors), errors=errors) from exc
+        raise ApiError(
+            422, "validation_error", "; ".join(e["message"] for e in errors), errors=errors
+        ) from exc
 
 
-def _validated_changes(current: Observation, patch: ObservationPatch, settings: SettingsDep) -> dict[str, Any]:
+def _validated_changes(
+    current: Observation, patch: ObservationPatch, settings: SettingsDep
+) -> dict[str, Any]:
     """Re-validate the whole edited record through the upload schema, so edits obey every rule."""
     from field_api.schemas import observation_feature as as_feature
 
     unknown = sorted(set(patch.properties) - set(EDITABLE_FIELDS))
     if unknown:
-        raise ApiError(422, "not_editable", f"properties {', '.join(unknown)} cannot be edited",
-                       field=f"properties.{unknown[0]}")  # fmt: skip
+        raise ApiError(
+            422,
+            "not_editable",
+            f"properties {', '.join(unknown)} cannot be edited",
+            field=f"properties.{unknown[0]}",
+        )
     feature = as_feature(current)
     feature["properties"].update(patch.properties)
     if patch.geometry is not None:
         feature["geometry"] = patch.geometry.model_dump()
-    [parsed] = parse_features([feature], crs=None, observer=current.observer, settings=settings, prefix="")
+    [parsed] = parse_features(
+        [feature], crs=None, observer=current.observer, settings=settings, prefix=""
+    )
     if parsed.errors or parsed.observation is None:
-        raise ApiError(422, "validation_error", "; ".join(e["message"] for e in parsed.errors), errors=parsed.errors)
+        raise ApiError(
+            422,
+            "validation_error",
+            "; ".join(e["message"] for e in parsed.errors),
+            errors=parsed.errors,
+        )
     new = parsed.observation
-    return {name: getattr(new, name) for name in EDITABLE_FIELDS if getattr(new, name) != getattr(current, name)}
+    return {
+        name: getattr(new, name)
+        for name in EDITABLE_FIELDS
+        if getattr(new, name) != getattr(current, name)
+    }
 
 
 @router.delete("/{observation_id}")
-async def retract_observation(observation_id: UUID, request: Request, user: Uploader, store: StoreDep) -> JSONResponse:
+async def retract_observation(
+    observation_id: UUID, request: Request, user: Uploader, store: StoreDep
+) -> JSONResponse:
     """Retract (tombstone): it stays in the history, and a later PUT of this id answers 410."""
     reason = None
     if (await request.body()).strip():
         reason = RetractIn.model_validate(await read_json(request)).reason
     current = await run_in_threadpool(store.get_observation, observation_id)
     _check_change(user, current)
-    retracted = await run_in_threadpool(store.retract_observation, observation_id, actor=user.name, reason=reason)
+    retracted = await run_in_threadpool(
+        store.retract_observation, observation_id, actor=user.name, reason=reason
+    )
     return JSONResponse(observation_feature(retracted), media_type="application/geo+json")
 
 
@@ -227,7 +333,18 @@ async def retract_observation(observation_id: UUID, request: Request, user: Uplo
 def observation_history(observation_id: UUID, user: Reader, store: StoreDep) -> dict[str, Any]:
     """Every create, edit, retraction and review of one observation, with before and after."""
     _check_read(user, store.get_observation(observation_id))
-    return {"id": str(observation_id), "revisions": [
-        {"revision": r.revision, "action": r.action, "actor": r.actor, "at": r.at.isoformat(),
-         "reason": r.reason, "before": r.before, "after": r.after}
-        for r in store.history(observation_id)]}  # fmt: skip
+    return {
+        "id": str(observation_id),
+        "revisions": [
+            {
+                "revision": r.revision,
+                "action": r.action,
+                "actor": r.actor,
+                "at": r.at.isoformat(),
+                "reason": r.reason,
+                "before": r.before,
+                "after": r.after,
+            }
+            for r in store.history(observation_id)
+        ],
+    }

@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
 
 
 @router.post("", status_code=201)
-def create_survey(survey: SurveyIn, request: Request, user: Uploader, store: StoreDep) -> JSONResponse:
+def create_survey(
+    survey: SurveyIn, request: Request, user: Uploader, store: StoreDep
+) -> JSONResponse:
     """Create a survey; effort (km of track or km² of area) is measured in EPSG:3576."""
     try:
         km, km2 = survey_effort(survey.geometry)
@@ -31,12 +33,19 @@ def create_survey(survey: SurveyIn, request: Request, user: Uploader, store: Sto
 
 @router.get("")
 def list_surveys(
-    request: Request, user: Reader, store: StoreDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, next: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    request: Request,
+    user: Reader,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    next: str | None = None,
+) -> dict[str, Any]:
     """Surveys ordered by id, paged with a `next` link."""
     surveys = store.list_surveys(limit=limit, after=next)
-    next_url = str(request.url.include_query_params(next=surveys[-1].id)) if len(surveys) == limit else None
+    next_url = (
+        str(request.url.include_query_params(next=surveys[-1].id))
+        if len(surveys) == limit
+        else None
+    )
     return {"surveys": [survey_json(s) for s in surveys], "next": next_url}
 
 

@@ -34,12 +34,16 @@ def test_same_id_different_content_conflicts_naming_fields(store: ObservationSto
 def test_same_instant_in_another_offset_is_an_identical_resend(store: ObservationStore) -> None:
     obs = make_observation()
     store.add_observations([obs], actor="olga")
-    utc_spelling = replace(obs, observed_at=obs.observed_at.astimezone(BASE_TIME.tzinfo).astimezone(tz=None))
+    utc_spelling = replace(
+        obs, observed_at=obs.observed_at.astimezone(BASE_TIME.tzinfo).astimezone(tz=None)
+    )
     [outcome] = store.add_observations([utc_spelling], actor="olga")
     assert outcome.status == "unchanged"
 
 
-def test_another_observers_id_conflicts_without_revealing_its_content(store: ObservationStore) -> None:
+def test_another_observers_id_conflicts_without_revealing_its_content(
+    store: ObservationStore,
+) -> None:
     obs = make_observation(observer="olga")
     store.add_observations([obs], actor="olga")
     [same] = store.add_observations([replace(obs, observer="ivan")], actor="ivan")
@@ -57,13 +61,23 @@ def test_duplicate_ids_inside_one_batch_store_one_record(store: ObservationStore
 
 
 def test_round_trip_keeps_every_field(store: ObservationStore) -> None:
-    obs = make_observation(7, notes="ridge north of camp", behaviour="moving", survey_id="s-1",
-                           composition=Composition(1, 2, 3, 4, 5))  # fmt: skip
+    obs = make_observation(
+        7,
+        notes="ridge north of camp",
+        behaviour="moving",
+        survey_id="s-1",
+        composition=Composition(1, 2, 3, 4, 5),
+    )
     store.add_observations([obs], actor="olga")
     got = store.get_observation(obs.id)
     assert got.client_content() == obs.client_content()
     assert got.observed_at == obs.observed_at and got.observed_at.utcoffset() == timedelta(hours=9)
-    assert (got.revision, got.status, got.observer, got.region) == (1, "active", "olga", "Sakha Republic")
+    assert (got.revision, got.status, got.observer, got.region) == (
+        1,
+        "active",
+        "olga",
+        "Sakha Republic",
+    )
 
 
 def test_points_outside_yakutia_are_flagged_not_rejected(store: ObservationStore) -> None:
@@ -102,7 +116,10 @@ def test_bbox_across_the_antimeridian(store: ObservationStore) -> None:
     west = make_observation(2, lon=-179.5, lat=66.0)
     middle = make_observation(3, lon=0.0, lat=66.0)
     store.add_observations([east, west, middle], actor="olga")
-    found = {o.id for o in store.query_observations(ObservationQuery(bbox=(179.0, 65.0, -179.0, 67.0))).items}
+    found = {
+        o.id
+        for o in store.query_observations(ObservationQuery(bbox=(179.0, 65.0, -179.0, 67.0))).items
+    }
     assert found == {east.id, west.id}
 
 
@@ -127,7 +144,9 @@ def test_paging_walks_every_record_once_in_time_order(store: ObservationStore) -
     assert seen == [o.id for o in batch]
 
 
-def test_edit_against_current_revision_then_stale_revision_conflicts(store: ObservationStore) -> None:
+def test_edit_against_current_revision_then_stale_revision_conflicts(
+    store: ObservationStore,
+) -> None:
     obs = make_observation()
     store.add_observations([obs], actor="olga")
     edited = store.update_observation(obs.id, {"count": 50}, base_revision=1, actor="olga")
@@ -148,9 +167,14 @@ def test_resending_the_first_upload_after_an_edit_is_unchanged(store: Observatio
 def test_moving_a_point_retags_its_region(store: ObservationStore) -> None:
     obs = make_observation()
     store.add_observations([obs], actor="olga")
-    moved = store.update_observation(obs.id, {"lon": 10.0, "lat": 60.0}, base_revision=1, actor="adam")
+    moved = store.update_observation(
+        obs.id, {"lon": 10.0, "lat": 60.0}, base_revision=1, actor="adam"
+    )
     assert moved.flags == ("outside-yakutia", "outside-study-area")
-    assert store.query_observations(ObservationQuery(bbox=(9.0, 59.0, 11.0, 61.0))).items[0].id == obs.id
+    assert (
+        store.query_observations(ObservationQuery(bbox=(9.0, 59.0, 11.0, 61.0))).items[0].id
+        == obs.id
+    )
 
 
 def test_retraction_is_a_tombstone_with_history(store: ObservationStore) -> None:
@@ -169,7 +193,10 @@ def test_retraction_is_a_tombstone_with_history(store: ObservationStore) -> None
         store.update_observation(obs.id, {"count": 1}, base_revision=3, actor="olga")
     history = store.history(obs.id)
     assert [(r.revision, r.action, r.actor) for r in history] == [
-        (1, "create", "olga"), (2, "edit", "olga"), (3, "retract", "olga")]  # fmt: skip
+        (1, "create", "olga"),
+        (2, "edit", "olga"),
+        (3, "retract", "olga"),
+    ]
     assert history[1].before is not None and history[1].before["notes"] is None
     assert history[1].after is not None and history[1].after["notes"] == "two calves"
     assert history[2].reason == "duplicate of another tablet"
@@ -215,16 +242,26 @@ def test_a_failure_halfway_through_a_batch_leaves_none_of_it(
     monkeypatch.setattr(_rows, "revision_row", real)
     assert store.count_observations(ObservationQuery(include_retracted=True)) == 0
     assert store.changes_since(0, limit=10) == ([], 0)
-    assert [o.status for o in store.add_observations(make_batch(100), actor="olga")] == ["created"] * 100
+    assert [o.status for o in store.add_observations(make_batch(100), actor="olga")] == [
+        "created"
+    ] * 100
 
 
 def test_herd_counts_sum_per_period_population_and_cell(store: ObservationStore) -> None:
-    batch = make_batch(6) + [make_observation(100, observed_at=BASE_TIME.replace(year=2023), population="sundrun")]
+    batch = make_batch(6) + [
+        make_observation(100, observed_at=BASE_TIME.replace(year=2023), population="sundrun")
+    ]
     store.add_observations(batch, actor="olga")
     by_year = store.herd_counts(ObservationQuery(), every="year")
-    expected = {("2024", "lena-olenek"): sum(o.count for o in batch[:6]), ("2023", "sundrun"): batch[6].count}
+    expected = {
+        ("2024", "lena-olenek"): sum(o.count for o in batch[:6]),
+        ("2023", "sundrun"): batch[6].count,
+    }
     assert {(c.period, c.population): c.animals for c in by_year} == expected
-    assert {(c.period, c.population): c.sightings for c in by_year} == {("2024", "lena-olenek"): 6, ("2023", "sundrun"): 1}
+    assert {(c.period, c.population): c.sightings for c in by_year} == {
+        ("2024", "lena-olenek"): 6,
+        ("2023", "sundrun"): 1,
+    }
     calves = {c.period: c.calves for c in by_year}
     assert calves["2024"] == 6 * 6
     cells = store.herd_counts(ObservationQuery(), every="month", by="cell", cell_size_m=100_000)
@@ -234,7 +271,9 @@ def test_herd_counts_sum_per_period_population_and_cell(store: ObservationStore)
 
 def test_periods_are_local_time(store: ObservationStore) -> None:
     # 31 December 20:00 UTC is already 1 January in Yakutsk (UTC+9).
-    new_year = make_observation(1, observed_at=BASE_TIME.replace(year=2023, month=12, day=31, hour=20).astimezone(tz=None))
+    new_year = make_observation(
+        1, observed_at=BASE_TIME.replace(year=2023, month=12, day=31, hour=20).astimezone(tz=None)
+    )
     store.add_observations([replace(new_year, observed_at=new_year.observed_at)], actor="olga")
     [count] = store.herd_counts(ObservationQuery(), every="year")
     local_year = new_year.observed_at.astimezone(BASE_TIME.tzinfo).year
@@ -250,9 +289,15 @@ def test_seasons_follow_the_reindeer_calendar(store: ObservationStore) -> None:
 
 
 def test_surveys_are_idempotent_by_id(store: ObservationStore) -> None:
-    survey = Survey(id="aerial-2024-07", method="aerial", started_at=BASE_TIME, team=("Ivanov", "Petrova"),
-                    geometry={"type": "LineString", "coordinates": [[128.0, 71.0], [130.0, 72.0]]},
-                    effort_km=120.5, created_by="olga")  # fmt: skip
+    survey = Survey(
+        id="aerial-2024-07",
+        method="aerial",
+        started_at=BASE_TIME,
+        team=("Ivanov", "Petrova"),
+        geometry={"type": "LineString", "coordinates": [[128.0, 71.0], [130.0, 72.0]]},
+        effort_km=120.5,
+        created_by="olga",
+    )
     assert store.add_survey(survey).status == "created"
     assert store.add_survey(survey).status == "unchanged"
     with pytest.raises(Conflict):

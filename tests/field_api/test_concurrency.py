@@ -122,11 +122,15 @@ def test_retry_storm_ends_with_exactly_the_records_sent(
             chunk = batched[start : start + 40]
             while not {f["id"] for f in chunk} <= acknowledged:
                 try:
-                    response = client.post(f"{URL}/batch", json={"type": "FeatureCollection", "features": chunk})
+                    response = client.post(
+                        f"{URL}/batch", json={"type": "FeatureCollection", "features": chunk}
+                    )
                 except httpx.TransportError:
                     continue
                 results = response.json()["results"]
-                acknowledged |= {r["id"] for r in results if r["status"] in ("created", "unchanged")}
+                acknowledged |= {
+                    r["id"] for r in results if r["status"] in ("created", "unchanged")
+                }
     assert transport.lost > 10  # the storm really happened
     ids = _stored_ids(store)
     assert sorted(map(str, ids)) == sorted(f["id"] for f in sent)
@@ -149,7 +153,9 @@ def test_an_error_halfway_through_a_batch_leaves_none_of_it(
 
     monkeypatch.setattr(_rows, "revision_row", fail_at_150)
     app = create_app(settings, sqlite_store)
-    with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as client:
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         response = client.post(f"{URL}/batch", json=make_collection(300))
         assert response.status_code == 500 and response.json()["code"] == "internal_error"
         assert sqlite_store.count_observations(ObservationQuery(include_retracted=True)) == 0
@@ -164,8 +170,10 @@ def test_a_connection_cut_halfway_through_the_body_stores_nothing(
     base, auth = server
     host, port = base.removeprefix("http://").split(":")
     body = httpx.Request("POST", "/", json=make_collection(100)).content
-    head = (f"POST {URL}/batch HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth['Authorization']}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+    head = (
+        f"POST {URL}/batch HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth['Authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(head + body[: len(body) // 2])
     with httpx.Client(base_url=base, headers=auth) as client:  # the server is still healthy

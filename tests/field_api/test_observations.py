@@ -41,8 +41,10 @@ def test_latitude_95_is_422_naming_the_latitude(api: Clients) -> None:
 def test_record_comes_back_filtered_by_bbox_and_datetime(api: Clients) -> None:
     feature = make_feature()
     put(api, feature)
-    found = api.researcher.get(URL, params={"bbox": "125,70,127,72",
-                                            "datetime": "2024-07-01T00:00:00Z/2024-07-31T00:00:00Z"})  # fmt: skip
+    found = api.researcher.get(
+        URL,
+        params={"bbox": "125,70,127,72", "datetime": "2024-07-01T00:00:00Z/2024-07-31T00:00:00Z"},
+    )
     assert found.status_code == 200
     assert found.headers["content-type"].startswith("application/geo+json")
     body = found.json()
@@ -97,13 +99,21 @@ def test_listing_pages_with_next_links_until_done(api: Clients) -> None:
 def test_patch_with_current_revision_then_stale_revision(api: Clients) -> None:
     feature = make_feature()
     put(api, feature)
-    ok = api.observer.patch(f"{URL}/{feature['id']}", json={"revision": 1, "properties": {"count": 60}})
+    ok = api.observer.patch(
+        f"{URL}/{feature['id']}", json={"revision": 1, "properties": {"count": 60}}
+    )
     assert ok.status_code == 200 and ok.json()["properties"]["revision"] == 2
-    stale = api.observer.patch(f"{URL}/{feature['id']}", json={"revision": 1, "properties": {"count": 61}})
+    stale = api.observer.patch(
+        f"{URL}/{feature['id']}", json={"revision": 1, "properties": {"count": 61}}
+    )
     assert stale.status_code == 409 and stale.json()["errors"][0]["field"] == "revision"
-    invalid = api.observer.patch(f"{URL}/{feature['id']}", json={"revision": 2, "properties": {"count": 1}})
+    invalid = api.observer.patch(
+        f"{URL}/{feature['id']}", json={"revision": 2, "properties": {"count": 1}}
+    )
     assert invalid.status_code == 422  # composition now exceeds the count
-    fixed = api.observer.patch(f"{URL}/{feature['id']}", json={"revision": 2, "properties": {"observer": "x"}})
+    fixed = api.observer.patch(
+        f"{URL}/{feature['id']}", json={"revision": 2, "properties": {"observer": "x"}}
+    )
     assert fixed.status_code == 422 and fixed.json()["errors"][0]["field"] == "properties.observer"
 
 
@@ -124,22 +134,35 @@ def test_changes_feed_for_a_syncing_tablet(api: Clients) -> None:
     api.observer.post(f"{URL}/batch", json=make_collection(3))
     first = api.observer.get("/api/v1/changes", params={"since": 0}).json()
     assert len(first["features"]) == 3
-    assert api.observer.get("/api/v1/changes", params={"since": first["cursor"]}).json()["features"] == []
+    assert (
+        api.observer.get("/api/v1/changes", params={"since": first["cursor"]}).json()["features"]
+        == []
+    )
     assert api.other_observer.get("/api/v1/changes").json()["features"] == []
     assert len(api.researcher.get("/api/v1/changes").json()["features"]) == 3
 
 
 def test_surveys_created_listed_and_read_with_effort(api: Clients) -> None:
-    survey = {"id": "aerial-2024-07-lena", "method": "aerial", "started_at": "2024-07-10T08:00:00+09:00",
-              "team": ["Ivanov", "Petrova"], "platform": "An-2",
-              "geometry": {"type": "LineString", "coordinates": [[126.0, 71.0], [127.0, 71.0]]}}  # fmt: skip
+    survey = {
+        "id": "aerial-2024-07-lena",
+        "method": "aerial",
+        "started_at": "2024-07-10T08:00:00+09:00",
+        "team": ["Ivanov", "Petrova"],
+        "platform": "An-2",
+        "geometry": {"type": "LineString", "coordinates": [[126.0, 71.0], [127.0, 71.0]]},
+    }
     created = api.observer.post("/api/v1/surveys", json=survey)
     assert created.status_code == 201
     assert 34 < created.json()["effort_km"] < 38  # one degree of longitude at 71° N is ~36 km
     assert api.observer.post("/api/v1/surveys", json=survey).status_code == 200
-    assert api.observer.post("/api/v1/surveys", json={**survey, "method": "foot"}).status_code == 409
+    assert (
+        api.observer.post("/api/v1/surveys", json={**survey, "method": "foot"}).status_code == 409
+    )
     assert api.researcher.get("/api/v1/surveys").json()["surveys"][0]["id"] == survey["id"]
-    assert api.researcher.get(f"/api/v1/surveys/{survey['id']}").json()["team"] == ["Ivanov", "Petrova"]
+    assert api.researcher.get(f"/api/v1/surveys/{survey['id']}").json()["team"] == [
+        "Ivanov",
+        "Petrova",
+    ]
     assert api.researcher.get("/api/v1/surveys/unknown").status_code == 404
 
 

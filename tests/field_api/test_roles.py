@@ -26,14 +26,25 @@ def _call(api: Clients, role: str, name: str) -> int:
     client = api.by_role()[role]
     record = _own_record(api)
     fresh = make_feature(next(_fresh))
-    survey = {"id": f"s-{next(_fresh)}", "method": "foot", "started_at": "2024-07-10T08:00:00+09:00"}
+    survey = {
+        "id": f"s-{next(_fresh)}",
+        "method": "foot",
+        "started_at": "2024-07-10T08:00:00+09:00",
+    }
     calls = {
         "put": lambda: client.put(f"{URL}/{fresh['id']}", json=fresh),
-        "batch": lambda: client.post(f"{URL}/batch", json=make_collection(2, start=next(_fresh) * 10)),
+        "batch": lambda: client.post(
+            f"{URL}/batch", json=make_collection(2, start=next(_fresh) * 10)
+        ),
         "list": lambda: client.get(URL),
         "get": lambda: client.get(f"{URL}/{record}"),
-        "patch": lambda: client.patch(f"{URL}/{record}", json={"revision": api.store.get_observation(
-            __import__("uuid").UUID(record)).revision, "properties": {"notes": "checked"}}),
+        "patch": lambda: client.patch(
+            f"{URL}/{record}",
+            json={
+                "revision": api.store.get_observation(__import__("uuid").UUID(record)).revision,
+                "properties": {"notes": "checked"},
+            },
+        ),
         "delete": lambda: client.delete(f"{URL}/{record}"),
         "history": lambda: client.get(f"{URL}/{record}/history"),
         "changes": lambda: client.get("/api/v1/changes"),
@@ -41,25 +52,25 @@ def _call(api: Clients, role: str, name: str) -> int:
         "survey_list": lambda: client.get("/api/v1/surveys"),
         "counts": lambda: client.get("/api/v1/counts"),
         "health": lambda: client.get("/health"),
-    }  # fmt: skip
+    }
     return calls[name]().status_code
 
 
 EXPECTED = {
     #                anon bad  obs  other res  admin
-    "put":           (401, 401, 201, 201, 403, 201),
-    "batch":         (401, 401, 200, 200, 403, 200),
-    "list":          (401, 401, 200, 200, 200, 200),
-    "get":           (401, 401, 200, 403, 200, 200),
-    "patch":         (401, 401, 200, 403, 403, 200),
-    "delete":        (401, 401, 200, 403, 403, 200),
-    "history":       (401, 401, 200, 403, 200, 200),
-    "changes":       (401, 401, 200, 200, 200, 200),
+    "put": (401, 401, 201, 201, 403, 201),
+    "batch": (401, 401, 200, 200, 403, 200),
+    "list": (401, 401, 200, 200, 200, 200),
+    "get": (401, 401, 200, 403, 200, 200),
+    "patch": (401, 401, 200, 403, 403, 200),
+    "delete": (401, 401, 200, 403, 403, 200),
+    "history": (401, 401, 200, 403, 200, 200),
+    "changes": (401, 401, 200, 200, 200, 200),
     "survey_create": (401, 401, 201, 201, 403, 201),
-    "survey_list":   (401, 401, 200, 200, 200, 200),
-    "counts":        (401, 401, 403, 403, 200, 200),
-    "health":        (200, 200, 200, 200, 200, 200),
-}  # fmt: skip
+    "survey_list": (401, 401, 200, 200, 200, 200),
+    "counts": (401, 401, 403, 403, 200, 200),
+    "health": (200, 200, 200, 200, 200, 200),
+}
 
 
 @pytest.mark.parametrize("endpoint", list(EXPECTED))
@@ -94,8 +105,11 @@ def test_browser_login_sets_a_session_cookie_and_logout_revokes_it(sqlite_api: C
     browser = sqlite_api.anonymous
     bad = browser.post("/login", data={"token": "wrong"}, follow_redirects=False)
     assert bad.status_code == 401 and "not valid" in bad.text
-    ok = browser.post("/login", data={"token": sqlite_api.tokens["rita"], "next": "https://evil.example/"},
-                      follow_redirects=False)  # fmt: skip
+    ok = browser.post(
+        "/login",
+        data={"token": sqlite_api.tokens["rita"], "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/viewer"
     cookie = ok.cookies.get("herdwatch_session")
     assert cookie and cookie != sqlite_api.tokens["rita"]

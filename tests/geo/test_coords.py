@@ -53,7 +53,11 @@ def test_grid_cells_round_trip() -> None:
 
 def test_regions_and_flags() -> None:
     index = region_index()
-    assert index.region_of([129.7, 100.5, 10.0], [62.0, 72.5, 60.0]) == ["Sakha Republic", "Krasnoyarsk Krai", None]
+    assert index.region_of([129.7, 100.5, 10.0], [62.0, 72.5, 60.0]) == [
+        "Sakha Republic",
+        "Krasnoyarsk Krai",
+        None,
+    ]
     assert flags_for_region("Sakha Republic") == ()
     assert flags_for_region(None) == ("outside-yakutia", "outside-study-area")
 
@@ -61,7 +65,10 @@ def test_regions_and_flags() -> None:
 def test_survey_effort_in_km_and_km2() -> None:
     km, km2 = survey_effort({"type": "LineString", "coordinates": [[129.0, 70.0], [130.0, 70.0]]})
     assert km == pytest.approx(38.1, rel=0.02) and km2 is None
-    square = {"type": "Polygon", "coordinates": [[[129, 70], [130, 70], [130, 71], [129, 71], [129, 70]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[129, 70], [130, 70], [130, 71], [129, 71], [129, 70]]],
+    }
     assert survey_effort(square)[1] == pytest.approx(38.1 * 111.5, rel=0.04)
     with pytest.raises(EffortError):
         survey_effort({"type": "Point", "coordinates": [1, 2]})
