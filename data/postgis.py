@@ -16,6 +16,7 @@ guarantees hold across processes:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -88,7 +89,7 @@ class PostGISStore:
             options += f" -c search_path={schema},public"
         self._pool = ConnectionPool(
             conninfo, min_size=1, max_size=pool_size, open=True, name="herdwatch",
-            kwargs={"autocommit": True, "options": options},
+            kwargs={"autocommit": True, "options": options, "application_name": _app_name(schema)},
         )  # fmt: skip
         with self._pool.connection() as conn:
             current = conn.execute("SELECT current_schema()").fetchone()
@@ -496,6 +497,11 @@ def _with_query(url: str, **params: str | None) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query) + [(k, v) for k, v in params.items() if v is not None]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _app_name(schema: str | None) -> str:
+    """Names each worker's connections in pg_stat_activity: herdwatch:<pid>[:<schema>]."""
+    return f"herdwatch:{os.getpid()}" + (f":{schema}" if schema else "")
 
 
 def _lock_key(text: str) -> int:

@@ -1,0 +1,137 @@
+"""`herdwatch serve --workers 4` on one PostGIS database: a storm of duplicate uploads.
+
+Four worker processes share nothing but the database, so only its unique constraints stop
+a record being stored twice when the same upload reaches two workers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import postgis_store_in_fresh_schema
+from tests.factories import make_feature
+from tests.live_server import free_port
+
+pytestmark = [pytest.mark.postgis, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS = 4
+RECORDS = 200
+SENDERS = 12
+
+
+@pytest.fixture
+def pg() -> Iterator[Any]:
+    store: Any = postgis_store_in_fresh_schema()
+    store.migrate()
+    yield store
+    store.drop_schema()
+    store.close()
+
+
+def _worker_pids(store: Any, own_pid: int) -> set[int]:
+    """Processes other than ours holding connections to this store's schema."""
+    rows = store._read_all(
+        "SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name LIKE %s",
+        (f"herdwatch:%:{store.schema}",),
+    )
+    return {int(name.split(":")[1]) for (name,) in rows} - {own_pid}
+
+
+def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HERDWATCH_DATABASE_URL": url}
+    command = [sys.executable, "-m", "field_api.cli", "serve", "--host", "127.0.0.1", "--port",
+               str(port), "--workers", str(WORKERS), "--log-level", "warning"]  # fmt: skip
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_until(ready: Any, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 120  # four workers import the whole app: slow on 2 busy cores
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen; server log:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _send_everything(base: str, token: str, seed: int) -> list[tuple[str, str]]:
+    """One tablet's retries: every record, in its own order, half in batches, half alone."""
+    rng = random.Random(seed)
+    order = list(range(RECORDS))
+    rng.shuffle(order)
+    results: list[tuple[str, str]] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        half = RECORDS // 2
+        for start in range(0, half, 25):
+            features = [make_feature(n) for n in order[start : min(start + 25, half)]]
+            body = {"type": "FeatureCollection", "features": features}
+            response = client.post("/api/v1/observations/batch", json=body)
+            assert response.status_code == 200, response.text
+            results += [(r["id"], r["status"]) for r in response.json()["results"]]
+        for n in order[half:]:
+            feature = make_feature(n)
+            response = client.put(f"/api/v1/observations/{feature['id']}", json=feature)
+            status = {201: "created", 200: "unchanged"}.get(response.status_code, response.text)
+            results.append((feature["id"], status))
+    return results
+
+
+def test_four_postgis_workers_store_each_record_once_in_a_storm(pg: Any, tmp_path: Path) -> None:
+    token = pg.add_user("olga", "observer")
+    port, log = free_port(), tmp_path / "server.log"
+    base = f"http://127.0.0.1:{port}"
+    proc = _start_server(pg.url, port, log)
+    try:
+        _wait_until(lambda: _answers(base), proc, log, "the server answering /health")
+        _wait_until(lambda: len(_worker_pids(pg, os.getpid())) >= WORKERS, proc, log,
+                    f"{WORKERS} workers connecting")  # fmt: skip
+        start = threading.Barrier(SENDERS)
+
+        def sender(seed: int) -> list[tuple[str, str]]:
+            start.wait()
+            return _send_everything(base, token, seed)
+
+        with ThreadPoolExecutor(SENDERS) as pool:
+            results = [r for batch in pool.map(sender, range(SENDERS)) for r in batch]
+        workers = _worker_pids(pg, os.getpid())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    assert len(workers) == WORKERS
+    statuses = Counter(status for _, status in results)
+    assert set(statuses) <= {"created", "unchanged"}, statuses  # every send acknowledged
+    created = Counter(oid for oid, status in results if status == "created")
+    acknowledged = {oid for oid, _ in results}
+    assert len(acknowledged) == RECORDS and set(created.values()) == {1}
+    assert set(created) == acknowledged  # each record created exactly once, by one worker
+    stored = pg._read_all("SELECT id::text, count(*) FROM observations GROUP BY id")
+    assert {oid for oid, _ in stored} == acknowledged
+    creates = pg._read_all("SELECT count(*), count(DISTINCT observation_id) FROM revisions")
+    assert creates == [(RECORDS, RECORDS)]
