@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from data.herds import HerdDecision
-from data.records import Composition
 from reports.herds import build_herds, load_inputs
 from reports.periods import PeriodError
 from reports.population import build_population_report, compute_report
-from tests.factories import BASE_LAT, BASE_LON, BASE_TIME, make_observation
-
-# Three km east of the base point at 71.64°N is 0.0855° of longitude.
-THREE_KM_EAST = 3 / (111.32 * 0.31449)
-
-
-def sightings():
-    """2023: one herd of 100. 2024: one herd seen by two teams 3 km and 2 h apart, and a
-    herd of 50 about 300 km south in the same hour."""
-    last_year = make_observation(
-        1, observed_at=BASE_TIME - timedelta(days=365), count=100,
-        composition=Composition(adult_males=30, adult_females=50, calves=10))  # fmt: skip
-    first_team = make_observation(
-        2, count=400, composition=Composition(adult_males=100, adult_females=200, yearlings=20,
-                                              calves=50))  # fmt: skip
-    second_team = make_observation(
-        3, observed_at=BASE_TIME + timedelta(hours=2), lon=BASE_LON + THREE_KM_EAST,
-        lat=BASE_LAT, count=380, composition=Composition(adult_males=90, adult_females=190,
-                                                         calves=45, unclassified=55))  # fmt: skip
-    far_away = make_observation(
-        4, observed_at=BASE_TIME + timedelta(minutes=30), lon=BASE_LON, lat=BASE_LAT - 2.7,
-        count=50, composition=Composition(adult_males=10, adult_females=20, yearlings=2, calves=6))  # fmt: skip
-    return [last_year, first_team, second_team, far_away]
+from tests.reports.sample import sightings
 
 
 @pytest.fixture
@@ -87,7 +62,8 @@ def test_composition_uses_each_herds_best_classified_sighting(loaded):
     assert comp["calves_per_100_cows"] == pytest.approx(round(100 * 56 / 220, 2))
     assert comp["bulls_per_100_cows"] == pytest.approx(round(100 * 110 / 220, 2))
     assert comp["percent_calves"] == pytest.approx(round(100 * 56 / (370 + 38), 2))
-    assert comp["calves_per_100_cows_low"] < comp["calves_per_100_cows"] < comp["calves_per_100_cows_high"]
+    low, high = comp["calves_per_100_cows_low"], comp["calves_per_100_cows_high"]
+    assert low < comp["calves_per_100_cows"] < high
 
 
 def test_herds_table_lists_the_sightings_each_herd_merged(loaded):

@@ -1,0 +1,77 @@
+"""GET /api/v1/reports: researchers get HTML, PDF or CSV; everyone else is refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.reports.sample import sightings
+
+URL = "/api/v1/reports"
+GOOD = {"every": "year", "period": "2024"}
+
+
+@pytest.fixture
+def api(sqlite_api):
+    sqlite_api.store.add_observations(sightings(), actor="olga")
+    return sqlite_api
+
+
+def test_researcher_gets_a_self_contained_html_report(api):
+    response = api.researcher.get(URL, params=GOOD)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert "Wild reindeer population report: 2024" in html
+    assert "Minimum count" in html and "Methods" in html and "de-duplicated" in html
+    assert html.count("data:image/png;base64,") == 4  # counts, trend, composition, map
+    assert "<script src" not in html and "<link" not in html
+
+
+def test_pdf_and_csv(api):
+    pdf = api.admin.get(URL, params={**GOOD, "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    summary = api.researcher.get(URL, params={**GOOD, "format": "csv"})
+    assert summary.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(summary.text)))
+    total = [r for r in rows if r["population"] == "all populations"][0]
+    assert (total["every"], total["period"]) == ("year", "2024")
+    assert (total["herds"], total["minimum_count"], total["sighting_total"]) == ("2", "450", "830")
+    herds = api.researcher.get(URL, params={**GOOD, "format": "csv", "table": "herds"})
+    assert sorted(int(r["size"]) for r in csv.DictReader(io.StringIO(herds.text))) == [50, 400]
+
+
+ROLE_STATUS = [("anonymous", 401), ("bad_token", 401), ("observer", 403), ("other_observer", 403),
+               ("researcher", 200), ("admin", 200)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "status"), ROLE_STATUS)
+def test_only_researchers_and_admins_read_reports(api, role, status):
+    assert api.by_role()[role].get(URL, params=GOOD).status_code == status
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"every": "week", "period": "2024"}, "every"),
+    ({"every": "year", "period": "24"}, "period"),
+    ({"every": "month", "period": "2024"}, "period"),
+    ({"every": "season", "period": "2024-spring"}, "period"),
+    ({**GOOD, "format": "docx"}, "format"),
+    ({**GOOD, "format": "csv", "table": "secrets"}, "table"),
+    ({}, "every"),
+])  # fmt: skip
+def test_bad_parameters_are_422_naming_the_field(api, params, field):
+    response = api.researcher.get(URL, params=params)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_a_period_without_sightings_is_404_naming_the_period(api):
+    response = api.researcher.get(URL, params={"every": "year", "period": "1999"})
+    assert response.status_code == 404 and response.json()["errors"][0]["field"] == "period"
+
+
+def test_anonymous_is_refused_before_parameters_are_checked(api):
+    assert api.anonymous.get(URL, params={"every": "week"}).status_code == 401
