@@ -19,7 +19,7 @@ def sightings():
         1, observed_at=BASE_TIME - timedelta(days=365), lon=BASE_LON, lat=BASE_LAT, count=100,
         composition=Composition(adult_males=30, adult_females=50, calves=10))  # fmt: skip
     first_team = make_observation(
-        2, lon=BASE_LON, lat=BASE_LAT, count=400, composition=Composition(
+        2, observed_at=BASE_TIME, lon=BASE_LON, lat=BASE_LAT, count=400, composition=Composition(
             adult_males=100, adult_females=200, yearlings=20, calves=50))  # fmt: skip
     second_team = make_observation(
         3, observed_at=BASE_TIME + timedelta(hours=2), lon=BASE_LON + THREE_KM_EAST,
