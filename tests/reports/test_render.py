@@ -1,0 +1,117 @@
+"""A report of the (synthetic) demo data, rendered as PDF, HTML, CSV and GeoPackage.
+
+The PDF pages are also rendered to PNG with pdftoppm into test-artifacts/ for a person
+to look at; the assertions read the PDF's text, pages and images with poppler's tools.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from PIL import Image
+
+from data.demo import demo_dataset
+from data.sqlite import SQLiteStore
+from reports.charts import render_charts
+from reports.population import PopulationReport, build_population_report
+from reports.render import to_csv, to_gpkg, to_html, to_pdf
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> PopulationReport:
+    store = SQLiteStore(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+    store.migrate()
+    surveys, observations = demo_dataset(per_survey=20)
+    for survey in surveys:
+        store.add_survey(survey)
+    store.add_observations(observations, actor="demo")
+    report = build_population_report(store, "year", "2024")
+    store.close()
+    return report
+
+
+@pytest.fixture(scope="module")
+def pdf_path(demo_report: PopulationReport, artifacts_dir: Path) -> Path:
+    images = render_charts(demo_report)
+    path = artifacts_dir / "report-demo-2024.pdf"
+    path.write_bytes(to_pdf(demo_report, images))
+    (artifacts_dir / "report-demo-2024.html").write_text(to_html(demo_report, images))
+    return path
+
+
+def poppler(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def test_pdf_text_has_every_section_and_says_what_was_counted(pdf_path: Path):
+    text = poppler("pdftotext", "-layout", str(pdf_path), "-")
+    headings = ("Wild reindeer population report: 2024",
+                "Herds and minimum counts by population and area", "Trend across years",
+                "Sex and age composition", "Survey effort and counts per unit of effort",
+                "Map of the period", "Methods")  # fmt: skip
+    words = ("Minimum count", "Calves / 100 cows", "Annual change", "Lena-Olenek", "Taimyr",
+             "SYNTHETIC", "de-duplicated herd sizes", "quasi-Poisson", "EPSG:3576")  # fmt: skip
+    for expected in headings + words:
+        assert expected in text
+    assert "Σ(yᵢ − R·xᵢ)²" in text  # the DejaVu font carries the formula's characters
+
+
+def test_pdf_pages_map_on_its_own_page_and_four_figures(pdf_path: Path):
+    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", str(pdf_path))).group(1))
+    assert 4 <= pages <= 8
+    texts = [poppler("pdftotext", "-f", str(n), "-l", str(n), str(pdf_path), "-")
+             for n in range(1, pages + 1)]  # fmt: skip
+    map_pages = [n for n, page in enumerate(texts, start=1) if "Map of the period" in page]
+    assert len(map_pages) == 1 and map_pages[0] > 1
+    listed = poppler("pdfimages", "-list", str(pdf_path)).splitlines()[2:]
+    images = [line for line in listed if line.split()[2] == "image"]  # not their alpha masks
+    assert len(images) == 4  # counts, trend, composition charts and the map
+    assert [line.split()[0] for line in images].count(str(map_pages[0])) == 1
+
+
+def test_pdf_pages_render_to_png(pdf_path: Path, artifacts_dir: Path):
+    prefix = artifacts_dir / "report-demo-2024-page"
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf_path), str(prefix)], check=True)
+    pngs = sorted(artifacts_dir.glob("report-demo-2024-page-*.png"))
+    assert len(pngs) >= 4
+    for png in pngs:
+        pixels = np.asarray(Image.open(png).convert("L"))
+        assert pixels.std() > 5  # not a blank page
+
+
+def test_report_trend_equals_a_statsmodels_glm_on_its_own_counts(demo_report: PopulationReport):
+    for population, trend in demo_report.trends.items():
+        counts = demo_report.trend_counts[demo_report.trend_counts["population"] == population]
+        x = sm.add_constant(counts["year"].to_numpy(dtype=float) - counts["year"].min())
+        fit = sm.GLM(counts["minimum_count"].to_numpy(dtype=float), x,
+                     family=sm.families.Poisson()).fit(scale="X2", use_t=True)  # fmt: skip
+        low, high = np.expm1(fit.conf_int(alpha=0.05)[1])
+        assert trend.rate == pytest.approx(np.expm1(fit.params[1]), abs=1e-6)
+        assert (trend.rate_low, trend.rate_high) == pytest.approx((low, high), abs=1e-6)
+    assert len(demo_report.trends) == 7  # six populations and all together, 2019-2024
+
+
+def test_html_is_self_contained(demo_report: PopulationReport):
+    html = to_html(demo_report)
+    assert html.count("data:image/png;base64,") == 4
+    assert "http://" not in html and "https://" not in html
+
+
+def test_csv_tables_and_the_geopackage_agree(demo_report: PopulationReport, tmp_path: Path):
+    summary = list(csv.DictReader(io.StringIO(to_csv(demo_report, "summary"))))
+    total = [r for r in summary if r["population"] == "all populations"][0]
+    path = tmp_path / "herds.gpkg"
+    to_gpkg(demo_report, path)
+    herds = gpd.read_file(path, layer="herds")
+    assert herds.crs.to_epsg() == 4326 and len(herds) == int(total["herds"])
+    assert int(herds["size"].sum()) == int(total["minimum_count"])
+    assert set(herds.geom_type) == {"Point"}
+    assert herds["sighting_ids"].str.split().str.len().sum() == int(total["sightings"])
