@@ -68,12 +68,11 @@ def make_features(n: int) -> list[dict[str, Any]]:
     return features
 
 
-def serve(db: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(db: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HERDWATCH_DATABASE_URL": f"sqlite:///{db}"}
     herdwatch = str(Path(sys.executable).parent / "herdwatch")
-    proc = subprocess.Popen(
-        [herdwatch, "serve", "--port", str(port), "--log-level", "warning"], env=env
-    )
+    command = [herdwatch, "serve", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     for _ in range(200):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -84,14 +83,16 @@ def serve(db: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def api_rate(features: list[dict[str, Any]], batch: int, clients: int, workdir: Path) -> float:
+def api_rate(
+    features: list[dict[str, Any]], batch: int, clients: int, workdir: Path, workers: int = 1
+) -> float:
     db = workdir / "api.db"
     store = SQLiteStore(str(db))
     store.migrate()
     token = store.add_user("bench", "observer")
     store.close()
     port = free_port()
-    proc = serve(db, port)
+    proc = serve(db, port, workers)
     bodies = [
         json.dumps({"type": "FeatureCollection", "features": features[i : i + batch]}).encode()
         for i in range(0, len(features), batch)
@@ -187,14 +188,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     features = make_features(args.n)
     with tempfile.TemporaryDirectory() as tmp:
-        api = api_rate(features, args.batch, args.clients, Path(tmp))
+        api = api_rate(features, args.batch, args.clients, Path(tmp), args.workers)
         raw = raw_rate(features, Path(tmp))
     print(
         f"observations:            {args.n:,} in batches of {args.batch:,} "
-        f"({args.clients} client connections)"
+        f"({args.clients} client connections, {args.workers} server worker process(es))"
     )
     print(f"HTTP batch ingest:       {api:,.0f} observations/s (SQLite, synchronous=FULL)")
     print(f"raw executemany:         {raw:,.0f} observations/s (same rows, same schema)")

@@ -83,6 +83,7 @@ def new_observation_rows(
     now: datetime,
     seqs: Sequence[int],
     hashes: Sequence[str],
+    ids: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Rows for brand-new observations: tagged, owned, revision 1, stamped `now`.
 
@@ -91,12 +92,17 @@ def new_observation_rows(
     """
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
     stamp = utc_text(now)
+    texts = ids or [str(o.id) for o in batch]
+    flag_json: dict[tuple[str, ...], str] = {}  # a handful of distinct flag sets per batch
     rows = []
     for i, (obs, changes) in enumerate(zip(batch, _region_changes(batch), strict=True)):
         c = obs.composition
+        flags = changes["flags"]
+        if flags not in flag_json:
+            flag_json[flags] = json.dumps(list(flags))
         rows.append(
             (
-                str(obs.id),
+                texts[i],
                 utc_text(obs.observed_at),
                 local_date_text(obs),
                 obs.timezone,
@@ -121,7 +127,7 @@ def new_observation_rows(
                 1,
                 "active",
                 obs.review_state,
-                json.dumps(list(changes["flags"])),
+                flag_json[flags],
                 changes["region"],
                 stamp,
                 stamp,
@@ -239,6 +245,9 @@ def revision_row(
     before: Observation | None,
     reason: str | None = None,
     at: datetime | None = None,
+    *,
+    at_text: str | None = None,
+    id_text: str | None = None,
 ) -> tuple[Any, ...]:
     """A row for REVISION_COLUMNS: who did what, with snapshots before and after.
 
@@ -249,11 +258,11 @@ def revision_row(
     after = None if action == "create" else json.dumps(observation_to_dict(obs))
     return (
         seq,
-        str(obs.id),
+        id_text or str(obs.id),
         obs.revision,
         action,
         actor,
-        utc_text(at or obs.updated_at or now_utc()),
+        at_text or utc_text(at or obs.updated_at or now_utc()),
         json.dumps(observation_to_dict(before)) if before else None,
         after,
         reason,

@@ -122,57 +122,69 @@ class SQLiteStore:
     # observations -----------------------------------------------------------------------
     def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
         hashes = [o.content_hash() for o in batch]
+        ids = [str(o.id) for o in batch]
         with self._write() as con:
-            stored = self._stored_states(con, [str(o.id) for o in batch])
+            stored = self._stored_states(con, ids)
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
             outcomes: list[Outcome] = []
-            fresh: dict[str, tuple[Observation, str]] = {}
-            for obs, incoming_hash in zip(batch, hashes, strict=True):
-                key = str(obs.id)
-                known = stored.get(key)
-                if known is None and key in fresh:  # a duplicate id earlier in this batch
-                    first = fresh[key][0]
-                    known = StoredState(
-                        "active", 1, fresh[key][1], fresh[key][1], first.observer or actor
-                    )
-                if known is not None:
-                    load = (
-                        (lambda f=fresh.get(key): f[0])
-                        if key in fresh
-                        else (lambda o=obs: self._load(con, o.id))
-                    )
-                    outcomes.append(
-                        classify_resend(
-                            replace(obs, observer=obs.observer or actor), incoming_hash, known, load
-                        )
-                    )  # type: ignore[misc]
+            fresh: dict[str, int] = {}  # id → index in batch of its first, created, copy
+            for i, (obs, key) in enumerate(zip(batch, ids, strict=True)):
+                if key not in stored and key not in fresh:
+                    fresh[key] = i
+                    outcomes.append(Outcome(obs.id, "created", 1))
                     continue
-                fresh[key] = (obs, incoming_hash)
-                outcomes.append(Outcome(obs.id, "created", 1))
-            self._insert(
-                con, [f[0] for f in fresh.values()], [f[1] for f in fresh.values()], seq, actor
-            )
+                outcomes.append(self._resend(con, obs, hashes[i], stored, fresh, batch, actor))
+            new = list(fresh.values())
+            self._insert(con, [batch[i] for i in new], [hashes[i] for i in new],
+                         [ids[i] for i in new], seq, actor)  # fmt: skip
         return outcomes
+
+    def _resend(
+        self,
+        con: sqlite3.Connection,
+        obs: Observation,
+        incoming_hash: str,
+        stored: dict[str, StoredState],
+        fresh: dict[str, int],
+        batch: Sequence[Observation],
+        actor: str,
+    ) -> Outcome:
+        """Classify an id already stored, or one created earlier in this same batch."""
+        key = str(obs.id)
+        if key in stored:
+            known = stored[key]
+            current = None
+        else:
+            current = batch[fresh[key]]
+            first_hash = current.content_hash()
+            known = StoredState("active", 1, first_hash, first_hash, current.observer or actor)
+        load = (lambda: current) if current is not None else (lambda: self._load(con, obs.id))
+        owned = replace(obs, observer=obs.observer or actor)
+        return classify_resend(owned, incoming_hash, known, load)  # type: ignore[arg-type,return-value]
 
     def _insert(
         self,
         con: sqlite3.Connection,
         batch: list[Observation],
         hashes: list[str],
+        ids: list[str],
         last_seq: int,
         actor: str,
     ) -> None:
         if not batch:
             return
         now = _rows.now_utc()
+        stamp = _rows.utc_text(now)
         seqs = list(range(last_seq + 1, last_seq + 1 + len(batch)))
-        rows = _rows.new_observation_rows(batch, actor=actor, now=now, seqs=seqs, hashes=hashes)
+        rows = _rows.new_observation_rows(
+            batch, actor=actor, now=now, seqs=seqs, hashes=hashes, ids=ids
+        )
         con.executemany(_OBS_INSERT, rows)
         con.executemany(
             _REV_INSERT,
             [
-                _rows.revision_row(s, o, "create", actor, None, at=now)
-                for s, o in zip(seqs, batch, strict=True)
+                _rows.revision_row(s, o, "create", actor, None, at_text=stamp, id_text=i)
+                for s, o, i in zip(seqs, batch, ids, strict=True)
             ],
         )
 
@@ -549,6 +561,16 @@ class SQLiteStore:
         with self._write() as con:
             con.executemany("INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?)", users)
             con.executemany("INSERT OR IGNORE INTO tokens VALUES (?, ?, ?, ?)", tokens)
+
+    def import_herd_decisions(self, decisions: Sequence[HerdDecision]) -> int:
+        """Copy decisions with their ids and times; ones already here are kept."""
+        columns = ", ".join(herd_sql.DECISION_COLUMNS)
+        rows = [(d.id, *herd_sql.decision_params(d)) for d in decisions]
+        with self._write() as con:
+            before = con.total_changes
+            con.executemany(f"INSERT OR IGNORE INTO herd_decisions ({columns}) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)  # fmt: skip
+            return con.total_changes - before
 
     def close(self) -> None:
         with self._write_lock:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from data.records import Observation
 from field_api.errors import pydantic_errors
+from field_api.fastpath import decode_valid_batch
 from field_api.schemas import (
     ObservationFeatureIn,
     classified_total,
@@ -27,14 +28,6 @@ from geo.coords import lon_lat_problems, to_wgs84
 
 _FEATURES = TypeAdapter(list[ObservationFeatureIn])
 
-
-class _ValidCollection(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: Literal["FeatureCollection"]
-    features: list[ObservationFeatureIn]
-
-
-_COLLECTION = TypeAdapter(_ValidCollection)
 _AXES = {"lon": ("[0]", "longitude"), "lat": ("[1]", "latitude")}
 
 
@@ -61,27 +54,22 @@ def parse_features(
 def parse_batch_json(
     body: bytes, *, crs: str | None, observer: str, settings: Settings
 ) -> list[Parsed] | None:
-    """Fast path for a batch that is entirely valid: pydantic reads the JSON bytes itself.
+    """Fast path for a batch that is entirely valid (see field_api/fastpath.py).
 
     Returns None when anything is wrong (or the batch is over the limit); the caller then
     takes the slow path that explains each feature's errors.
     """
-    try:
-        models = _COLLECTION.validate_json(body).features
-    except ValidationError:
-        return None
-    if len(models) > settings.max_batch_size:
-        return None
-    return _verdicts(
-        len(models),
-        dict(enumerate(models)),
-        {},
-        [],
+    observations = decode_valid_batch(
+        body,
         crs=crs,
         observer=observer,
-        settings=settings,
-        prefix="features",
+        populations=frozenset(settings.populations),
+        max_batch_size=settings.max_batch_size,
+        max_future_minutes=settings.max_future_minutes,
     )
+    if observations is None:
+        return None
+    return [Parsed(i, o.id, o) for i, o in enumerate(observations)]
 
 
 def _verdicts(
