@@ -481,6 +481,26 @@ class PostGISStore:
             if tokens:
                 cur.executemany(f"INSERT INTO tokens {values}", tokens)
 
+    def import_herd_decisions(self, decisions: Sequence[HerdDecision]) -> int:
+        """Copy decisions with their ids and times; ones already here are kept."""
+        columns = ", ".join(herd_sql.DECISION_COLUMNS)
+        rows = [(d.id, *herd_sql.decision_params(d)) for d in decisions]
+        marks = ", ".join(["%s"] * len(herd_sql.DECISION_COLUMNS))
+        with self._pool.connection() as conn, conn.transaction():
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO herd_decisions ({columns}) OVERRIDING SYSTEM VALUE "
+                    f"VALUES ({marks}) ON CONFLICT (id) DO NOTHING",
+                    rows,
+                )
+                copied = max(cur.rowcount, 0)
+            # Decisions made here later must number after the copied ones.
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('herd_decisions', 'id'), MAX(id)) "
+                "FROM herd_decisions HAVING MAX(id) IS NOT NULL"
+            )
+        return copied
+
     def close(self) -> None:
         self._pool.close()
 

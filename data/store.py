@@ -141,6 +141,10 @@ class ObservationStore(Protocol):
 
     def import_accounts(self, accounts: Accounts) -> None: ...
 
+    def import_herd_decisions(self, decisions: Sequence[HerdDecision]) -> int:
+        """Copy decisions with their ids and decided_at; returns how many were new here."""
+        ...
+
     def close(self) -> None: ...
 
 

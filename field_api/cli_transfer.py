@@ -71,6 +71,7 @@ def transfer(
         for revisions in source.iter_all_revisions(batch_size=batch_size):
             target.import_revisions(revisions)
             bar.update(len(revisions))
+    target.import_herd_decisions(source.list_herd_decisions())
     return verify(source, target, batch_size=batch_size, progress=progress)
 
 
@@ -99,9 +100,16 @@ def verify(
                   for t in exported.tokens]  # fmt: skip
         yield from sorted(users + tokens)
 
+    def decisions(store: ObservationStore) -> Iterator[tuple[Any, str]]:
+        for d in store.list_herd_decisions():
+            yield (
+                d.id,
+                _utc([d.action, d.observation_ids, d.other_ids, d.actor, d.decided_at, d.note]),
+            )
+
     kinds: list[tuple[str, Callable[[ObservationStore], Iterator[tuple[Any, str]]]]] = [
         ("observations", observations), ("revisions", revisions), ("surveys", surveys),
-        ("users and tokens", accounts),
+        ("users and tokens", accounts), ("herd decisions", decisions),
     ]  # fmt: skip
     checks = []
     for kind, keyed in kinds:

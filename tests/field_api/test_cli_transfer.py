@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from data.herds import HerdDecision
 from data.records import Survey, observation_to_dict
 from data.sqlite import SQLiteStore
 from data.store import ObservationStore
@@ -43,6 +44,9 @@ def _fill(store: ObservationStore) -> dict[str, str]:
         batch[2].id, {"lon": 140.25, "lat": 70.5}, base_revision=2, actor="adam"
     )
     store.retract_observation(batch[4].id, actor="olga", reason="double entry")
+    store.add_herd_decision(HerdDecision("merge", (batch[0].id, batch[1].id), actor="rita"))
+    store.add_herd_decision(HerdDecision("reject", (batch[5].id, batch[6].id), actor="rita",
+                                         note="two herds: different composition"))  # fmt: skip
     tokens = {
         "olga": store.add_user("olga", "observer"),
         "rita": store.add_user("rita", "researcher"),
@@ -76,6 +80,8 @@ def _snapshot(store: ObservationStore) -> dict[str, Any]:
         "changes": [str(o.id) for o in store.changes_since(0, limit=1000)[0]],
         "surveys": [json.dumps(_jsonable(asdict(s)), sort_keys=True) for s in store.list_surveys()],
         "accounts": json.dumps(_jsonable(asdict(store.export_accounts())), sort_keys=True),
+        "decisions": [json.dumps(_jsonable(asdict(d)), sort_keys=True)
+                      for d in store.list_herd_decisions()],  # fmt: skip
     }
 
 
@@ -143,6 +149,8 @@ def test_postgis_copy_is_the_same_and_carries_on(tmp_path: Path, postgis_url: st
         assert _snapshot(copy) == before
         [new] = copy.add_observations([make_observation(500)], actor="olga")
         assert new.status == "created" and copy.history(new.id)[0].seq == 31
+        decision = copy.add_herd_decision(HerdDecision("confirm", (new.id, new.id), actor="rita"))
+        assert decision.id == 3  # numbered after the copied decisions
     finally:
         copy.close()
 
