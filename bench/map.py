@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data import _rows  # noqa: E402
 from data.demo import RANGES  # noqa: E402
-from data.records import Composition, Observation, ObservationQuery  # noqa: E402
+from data.records import Composition, Observation, ObservationQuery, Period  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
 from field_api.assets import inlined_assets, linked_assets  # noqa: E402
 from field_api.map_service import build_herd_map, load_map_data  # noqa: E402
@@ -45,7 +45,9 @@ MONTH_WEIGHTS = np.array([0.15, 0.05, 0.08, 0.4, 0.1, 0.12, 0.05, 0.05])
 _NAMESPACE = uuid.UUID("0b8f0b7e-5f49-4b7c-9d55-6b3b1c2f7a10")
 
 
-def synthetic_observations(n: int, *, seed: int = 7, chunk: int = 50_000) -> Iterator[list[Observation]]:
+def synthetic_observations(
+    n: int, *, seed: int = 7, chunk: int = 50_000
+) -> Iterator[list[Observation]]:
     """n made-up sightings of the six populations over ten years, in chunks."""
     rng = np.random.default_rng(seed)
     made = 0
@@ -63,7 +65,8 @@ def _observation(i: int, rng: np.random.Generator) -> Observation:
     lat = float(np.clip(lat0 + rng.normal(0, r.spread_km) / 111.0, 55.0, 77.5))
     lon = lon0 + rng.normal(0, r.spread_km) / (111.0 * math.cos(math.radians(lat)))
     count = max(1, int(rng.lognormal(math.log(r.median_herd), 0.9)))
-    when = datetime(year, month, int(rng.integers(1, 28)), int(rng.integers(6, 20)), tzinfo=ZoneInfo(r.timezone))
+    day, hour = int(rng.integers(1, 28)), int(rng.integers(6, 20))
+    when = datetime(year, month, day, hour, tzinfo=ZoneInfo(r.timezone))
     females = count // 2
     calves = count // 5 if month >= 6 else 0
     return Observation(
@@ -81,7 +84,8 @@ def load(db: Path, n: int) -> float:
     con = sqlite3.connect(db)
     con.execute("PRAGMA synchronous=OFF")
     columns = _rows.OBSERVATION_COLUMNS
-    sql = f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    marks = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO observations ({', '.join(columns)}) VALUES ({marks})"
     takes_hashes = "content_hashes" in inspect.signature(_rows.observation_rows).parameters
     seq = 0
     now = datetime.now(ZoneInfo("UTC")) - timedelta(days=1)
@@ -90,7 +94,8 @@ def load(db: Path, n: int) -> float:
         hashes = [o.content_hash() for o in batch]
         extra = {"content_hashes": hashes} if takes_hashes else {}
         seqs = range(seq + 1, seq + 1 + len(batch))
-        con.executemany(sql, _rows.observation_rows(batch, seqs=seqs, upload_hashes=hashes, **extra))
+        rows = _rows.observation_rows(batch, seqs=seqs, upload_hashes=hashes, **extra)
+        con.executemany(sql, rows)
         seq += len(batch)
         con.commit()
         print(f"  loaded {seq:,}", end="\r", flush=True)
@@ -105,17 +110,19 @@ def _stamped(obs: Observation, now: datetime) -> Observation:
     return replace(obs, created_at=now, updated_at=now)
 
 
-def herd_map(store: SQLiteStore, every: str, settings: Settings) -> dict[str, float]:
+def herd_map(store: SQLiteStore, every: Period, settings: Settings) -> dict[str, float]:
     """End-to-end time (aggregate + render) and the sizes of the served and saved pages."""
     started = time.perf_counter()
-    data = load_map_data(store, ObservationQuery(), every=every, settings=settings)  # type: ignore[arg-type]
+    data = load_map_data(store, ObservationQuery(), every=every, settings=settings)
     aggregated = time.perf_counter()
-    html = render_html(build_herd_map(data, every=every, settings=settings, assets=linked_assets()))  # type: ignore[arg-type]
+    html = render_html(build_herd_map(data, every=every, settings=settings, assets=linked_assets()))
     done = time.perf_counter()
-    saved = render_html(build_herd_map(data, every=every, settings=settings, assets=inlined_assets()))  # type: ignore[arg-type]
+    inlined = inlined_assets()
+    saved = render_html(build_herd_map(data, every=every, settings=settings, assets=inlined))
     return {"total_s": done - started, "sql_s": aggregated - started, "render_s": done - aggregated,
             "html_mb": len(html.encode()) / 1e6, "saved_mb": len(saved.encode()) / 1e6,
-            "cells": len(data.counts), "periods": len(data.periods), "cell_km": data.cell_size_m / 1000}  # fmt: skip
+            "cells": len(data.counts), "periods": len(data.periods),
+            "cell_km": data.cell_size_m / 1000}  # fmt: skip
 
 
 def naive_folium(store: SQLiteStore, n: int) -> dict[str, float]:
@@ -146,21 +153,25 @@ def main() -> None:
             print(f"loading {args.n:,} SYNTHETIC observations over {len(YEARS)} years …")
             print(f"  loaded in {load(db, args.n):.0f} s" + " " * 20)
         store = SQLiteStore(str(db))
-        results = {every: herd_map(store, every, settings) for every in ("year", "month")}
+        everies: tuple[Period, ...] = ("year", "month")
+        results = {every: herd_map(store, every, settings) for every in everies}
         naive = {n: naive_folium(store, n) for n in args.naive}
         store.close()
     print(f"\nherd-count map, {args.n:,} observations (target: ≤ 3 s, ≤ 3 MB)")
     for every, r in results.items():
-        print(f"  {every:5s}: {r['total_s']:.2f} s (SQL {r['sql_s']:.2f} s + render {r['render_s']:.2f} s), "
-              f"HTML {r['html_mb']:.2f} MB served ({r['saved_mb']:.2f} MB saved with scripts inlined), "
-              f"{r['cells']:,.0f} cell counts, {r['periods']:.0f} periods, {r['cell_km']:g} km cells")  # fmt: skip
+        print(f"  {every:5s}: {r['total_s']:.2f} s (SQL {r['sql_s']:.2f} s + render "
+              f"{r['render_s']:.2f} s), HTML {r['html_mb']:.2f} MB served ({r['saved_mb']:.2f} MB "
+              f"saved with scripts inlined), {r['cells']:,.0f} cell counts, "
+              f"{r['periods']:.0f} periods, {r['cell_km']:g} km cells")  # fmt: skip
     print("naive folium, one marker per observation")
     for n, r in naive.items():
         print(f"  {n:>6,} points: {r['total_s']:.2f} s, HTML {r['html_mb']:.2f} MB "
-              f"({r['ms_per_point']:.2f} ms and {r['kib_per_point']:.2f} KiB per point)")  # fmt: skip
+              f"({r['ms_per_point']:.2f} ms and {r['kib_per_point']:.2f} KiB "
+              "per point)")  # fmt: skip
     per_ms = sum(r["ms_per_point"] for r in naive.values()) / max(len(naive), 1)
     per_kib = sum(r["kib_per_point"] for r in naive.values()) / max(len(naive), 1)
-    print(f"naive folium at {args.n:,} points, extrapolated: ~{per_ms * args.n / 1000:,.0f} s, "
+    print(f"naive folium at {args.n:,} points, extrapolated: "
+          f"~{per_ms * args.n / 1000:,.0f} s, "
           f"~{per_kib * args.n / 1024 / 1024:,.1f} GiB of HTML")  # fmt: skip
 
 
