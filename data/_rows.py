@@ -11,7 +11,14 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from data.records import Composition, Observation, Revision, Survey, observation_to_dict
+from data.records import (
+    Composition,
+    Observation,
+    Revision,
+    Survey,
+    observation_to_dict,
+    utc_iso,
+)
 from geo.coords import to_equal_area
 from geo.regions import flags_for_region
 
@@ -32,9 +39,7 @@ SURVEY_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def utc_text(moment: datetime) -> str:
-    """One fixed spelling of a UTC instant, so that text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+utc_text = utc_iso  # one fixed spelling of a UTC instant, so that text order is time order
 
 
 def parse_utc(text: str) -> datetime:
@@ -84,6 +89,7 @@ def new_observation_rows(
     seqs: Sequence[int],
     hashes: Sequence[str],
     ids: Sequence[str] | None = None,
+    observed_utc: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Rows for brand-new observations: tagged, owned, revision 1, stamped `now`.
 
@@ -93,6 +99,7 @@ def new_observation_rows(
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
     stamp = utc_text(now)
     texts = ids or [str(o.id) for o in batch]
+    observed = observed_utc or [utc_text(o.observed_at) for o in batch]
     flag_json: dict[tuple[str, ...], str] = {}  # a handful of distinct flag sets per batch
     rows = []
     for i, (obs, changes) in enumerate(zip(batch, _region_changes(batch), strict=True)):
@@ -103,7 +110,7 @@ def new_observation_rows(
         rows.append(
             (
                 texts[i],
-                utc_text(obs.observed_at),
+                observed[i],
                 local_date_text(obs),
                 obs.timezone,
                 obs.lon,

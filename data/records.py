@@ -104,13 +104,16 @@ class Observation:
         """The device-supplied fields in a canonical, JSON-ready form."""
         return {name: _canonical(getattr(self, name)) for name in CLIENT_FIELDS}
 
-    def content_hash(self) -> str:
-        """SHA-256 of the device-supplied content: equal hashes mean an identical re-send."""
+    def content_hash(self, observed_utc: str | None = None) -> str:
+        """SHA-256 of the device-supplied content: equal hashes mean an identical re-send.
+
+        `observed_utc` may pass in utc_iso(observed_at) when the caller has it already.
+        """
         c = self.composition
         # repr of a flat tuple in CLIENT_FIELDS order (float repr is the shortest round-trip
         # form, stable across Python versions): this runs once per uploaded record.
         canonical = (
-            self.observed_at.astimezone(UTC).isoformat(), self.timezone, round(self.lon, 9),
+            observed_utc or utc_iso(self.observed_at), self.timezone, round(self.lon, 9),
             round(self.lat, 9), self.accuracy_m, self.count, c.adult_males, c.adult_females,
             c.yearlings, c.calves, c.unclassified, self.count_method, self.survey_id,
             self.population, self.behaviour, self.notes, self.device_id,
@@ -121,6 +124,12 @@ class Observation:
         """Names of device-supplied fields whose values differ between two versions."""
         mine, theirs = self.client_content(), other.client_content()
         return [name for name in CLIENT_FIELDS if mine[name] != theirs[name]]
+
+
+def utc_iso(moment: datetime) -> str:
+    """One fixed spelling of an instant in UTC (microseconds always shown): text order is
+    time order, and identical instants hash identically."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _canonical(value: Any) -> Any:

@@ -121,7 +121,8 @@ class SQLiteStore:
 
     # observations -----------------------------------------------------------------------
     def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        hashes = [o.content_hash() for o in batch]
+        observed = [_rows.utc_text(o.observed_at) for o in batch]
+        hashes = [o.content_hash(t) for o, t in zip(batch, observed, strict=True)]
         ids = [str(o.id) for o in batch]
         with self._write() as con:
             stored = self._stored_states(con, ids)
@@ -135,8 +136,8 @@ class SQLiteStore:
                     continue
                 outcomes.append(self._resend(con, obs, hashes[i], stored, fresh, batch, actor))
             new = list(fresh.values())
-            self._insert(con, [batch[i] for i in new], [hashes[i] for i in new],
-                         [ids[i] for i in new], seq, actor)  # fmt: skip
+            rows, new_hashes, new_ids, new_observed = _pick(new, batch, hashes, ids, observed)
+            self._insert(con, rows, new_hashes, new_ids, new_observed, seq, actor)
         return outcomes
 
     def _resend(
@@ -160,7 +161,7 @@ class SQLiteStore:
             known = StoredState("active", 1, first_hash, first_hash, current.observer or actor)
         load = (lambda: current) if current is not None else (lambda: self._load(con, obs.id))
         owned = replace(obs, observer=obs.observer or actor)
-        return classify_resend(owned, incoming_hash, known, load)  # type: ignore[arg-type,return-value]
+        return classify_resend(owned, incoming_hash, known, load)
 
     def _insert(
         self,
@@ -168,6 +169,7 @@ class SQLiteStore:
         batch: list[Observation],
         hashes: list[str],
         ids: list[str],
+        observed: list[str],
         last_seq: int,
         actor: str,
     ) -> None:
@@ -177,7 +179,7 @@ class SQLiteStore:
         stamp = _rows.utc_text(now)
         seqs = list(range(last_seq + 1, last_seq + 1 + len(batch)))
         rows = _rows.new_observation_rows(
-            batch, actor=actor, now=now, seqs=seqs, hashes=hashes, ids=ids
+            batch, actor=actor, now=now, seqs=seqs, hashes=hashes, ids=ids, observed_utc=observed
         )
         con.executemany(_OBS_INSERT, rows)
         con.executemany(
@@ -328,7 +330,8 @@ class SQLiteStore:
 
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
         where, params = queries.sqlite_where(query)
-        sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id"
+        where_sql = queries.where_clause(where)
+        sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {where_sql} ORDER BY observed_at, id"
         return sighting_columns_from_rows(self._reader().execute(sql, params).fetchall())
 
     # herd decisions -------------------------------------------------------------------------
@@ -532,7 +535,8 @@ class SQLiteStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
+                "SELECT token_hash, user_name, created_at, revoked_at FROM tokens "
+                "ORDER BY token_hash"
             )
             .fetchall()
         )
@@ -578,6 +582,11 @@ class SQLiteStore:
                 con.close()
             self._readers.clear()
             self._writer.close()
+
+
+def _pick(indexes: list[int], *columns: Sequence[Any]) -> list[list[Any]]:
+    """The same rows of several parallel lists."""
+    return [[column[i] for i in indexes] for column in columns]
 
 
 def _check_editable(current: Observation, base_revision: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     return app
 
 
-def _optional_routers() -> list[object]:
+def _optional_routers() -> list[Any]:
     """Routers of features that live in their own modules (maps, reports, OGC)."""
     import importlib
 

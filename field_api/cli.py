@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from data.records import ROLES, ObservationQuery
 from data.store import ObservationStore, open_store
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> list[object]:
+def _extensions() -> list[Any]:
     import importlib
 
     found = []

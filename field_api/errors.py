@@ -101,8 +101,10 @@ def add_exception_handlers(app: FastAPI) -> None:
         errors = (
             [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
         )
-        extra = {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
-        return problem(status, exc.code, exc.message, errors, **extra)
+        extra: dict[str, Any] = (
+            {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
+        )
+        return problem(status, exc.code, exc.message, errors, None, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from data.records import EDITABLE_FIELDS, Observation, ObservationQuery, Outcome
 from field_api.body import parse_json, read_body, read_json
@@ -136,7 +137,7 @@ def _single_response(outcome: Outcome, request: Request) -> JSONResponse:
 @router.post("/batch", openapi_extra=_BATCH_DOC)
 async def upload_batch(
     request: Request, user: Uploader, store: StoreDep, settings: SettingsDep, crs: CrsParam = None
-) -> JSONResponse:
+) -> Response:
     """Store many observations (a FeatureCollection): one result per record, valid ones kept."""
     body = await read_body(request)
     target_crs = _crs(crs)
@@ -158,9 +159,9 @@ async def upload_batch(
     stored = await run_in_threadpool(
         store.add_observations, [p.observation for p in valid if p.observation], actor=user.name
     )
-    return JSONResponse(
-        _batch_receipt(parsed, dict(zip((p.index for p in valid), stored, strict=True)))
-    )
+    receipt = _batch_receipt(parsed, dict(zip((p.index for p in valid), stored, strict=True)))
+    # msgspec encodes a 1,000-result receipt several times faster than json.dumps.
+    return Response(msgspec.json.encode(receipt), media_type="application/json")
 
 
 def _envelope(body: Any) -> FeatureCollectionEnvelope:
@@ -183,8 +184,11 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
     results: list[dict[str, Any]] = []
     summary = {"created": 0, "unchanged": 0, "conflict": 0, "gone": 0, "invalid": 0}
     for p in parsed:
-        if p.index in outcomes:
-            result = outcome_json(outcomes[p.index], p.index)
+        outcome = outcomes.get(p.index)
+        if outcome is not None and outcome.status == "created":  # the common case, kept lean
+            result = {"index": p.index, "id": str(outcome.id), "status": "created", "revision": 1}
+        elif outcome is not None:
+            result = outcome_json(outcome, p.index)
         else:
             result = {
                 "index": p.index,
@@ -192,7 +196,7 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
                 "status": "invalid",
                 "errors": p.errors,
             }
-        summary[result["status"]] += 1
+        summary[str(result["status"])] += 1
         results.append(result)
     return {"summary": summary, "results": results}
 

@@ -23,7 +23,8 @@ input,button{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;marg
 <form method="post" action="/login"><input type="hidden" name="next" value="{next}">
 <label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit" id="sign-in">Sign in</button></form><p class="error" id="login-error">{error}</p>
+<button type="submit" id="sign-in">Sign in</button></form>
+<p class="error" id="login-error">{error}</p>
 </body></html>"""
 
 
