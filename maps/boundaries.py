@@ -12,8 +12,23 @@ SAKHA = "Sakha Republic"
 SIMPLIFY_DEG = {SAKHA: 0.01, "neighbour": 0.03}
 
 
+# The bundled boundaries are one object for the life of the process (lru_cache in
+# data.reference): simplify them once, not on every page.
+_SIMPLIFIED: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
 def simplified_boundaries(collection: dict[str, Any]) -> dict[str, Any]:
     """The regions simplified and rounded, with longitudes past 180° kept east (Chukotka)."""
+    cached = _SIMPLIFIED.get(id(collection))
+    if cached is not None and cached[0] is collection:
+        return cached[1]
+    simplified = _simplify(collection)
+    _SIMPLIFIED.clear()  # keep one: a caller passing new dicts each time must not grow this
+    _SIMPLIFIED[id(collection)] = (collection, simplified)
+    return simplified
+
+
+def _simplify(collection: dict[str, Any]) -> dict[str, Any]:
     features = []
     for feature in collection.get("features", []):
         name = feature["properties"].get("shapeName", "")

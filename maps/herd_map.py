@@ -265,21 +265,34 @@ def _add_page(
 ) -> None:  # fmt: skip
     """Title, styles, the side panel (caller's HTML + totals) and the data table."""
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
-    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="hw_title")
-    root.header.add_child(Element(inline_header(assets)), name="hw_inline_assets")
-    root.header.add_child(Element(f"<style>{MAP_CSS}</style>"), name="hw_css")
+    root.header.add_child(RawHtml(f"<title>{escape(title)}</title>"), name="hw_title")
+    root.header.add_child(RawHtml(inline_header(assets)), name="hw_inline_assets")
+    root.header.add_child(RawHtml(f"<style>{MAP_CSS}</style>"), name="hw_css")
     km = cell_size_m / 1000
     side = (f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
             f'<p class="hw-note">Sums of raw sightings per {escape(every)} in '
             f"{km:g} km × {km:g} km equal-area cells (EPSG:3576). The same herd may be seen "
             "more than once: these are not de-duplicated herd counts.</p>"
             f'{totals_table(totals, every=every)}</aside>')  # fmt: skip
-    root.html.add_child(Element(side), name="hw_side")
+    root.html.add_child(RawHtml(side), name="hw_side")
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     root.html.add_child(
-        Element(f'<script type="application/json" id="hw-map-data">{payload}</script>'),
+        RawHtml(f'<script type="application/json" id="hw-map-data">{payload}</script>'),
         name="hw_data",
     )
+
+
+class RawHtml(Element):
+    """HTML put in the page verbatim: branca's Element would read it as a Jinja template,
+    so a "{{" in data or in a caller's form value would be evaluated (and parsing the data
+    table as a template is slow)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__("")
+        self._html = html
+
+    def render(self, **kwargs: Any) -> str:
+        return self._html
 
 
 class TimeSlider(MacroElement):

@@ -200,3 +200,11 @@ def test_the_sightings_include_a_new_year_night_that_utc_puts_in_the_old_year(ob
     utc = ZoneInfo("UTC")
     assert any(o.observed_at.astimezone(utc).year != o.observed_at.year for o in observations)
     assert len({o.id for o in observations}) == len(observations)
+
+
+def test_text_in_the_page_is_never_run_as_a_template():
+    odd = HerdCount("2024", "{{ 7 * 7 }}", "1:1", 130.0, 65.0, 1, 5)
+    html = render_html(herd_count_map([odd], every="year", cell_size_m=CELL_M,
+                                      side_html="<p>{{ 6 * 7 }}</p>"))  # fmt: skip
+    assert "<p>{{ 6 * 7 }}</p>" in html and '"id":"{{ 7 * 7 }}"' in html
+    assert "42" not in html.split('id="hw-side"')[1].split("</aside>")[0]
