@@ -128,8 +128,9 @@ class PostGISStore:
             yield conn
 
     def _read_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
-            return conn.execute(sql, params).fetchall()
+        # Binary results: timestamps, uuids and floats decode faster than from text.
+        with self._pool.connection() as conn, conn.cursor(binary=True) as cur:
+            return cur.execute(sql, params).fetchall()
 
     def _read_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         with self._pool.connection() as conn:
