@@ -14,6 +14,7 @@ from uuid import UUID
 from data import _rows, herd_sql, queries
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
 from data.errors import Conflict, Gone, NotFound
+from data.group_commit import GroupCommitter
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
@@ -55,6 +56,7 @@ class SQLiteStore:
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._writer = self._connect(readonly=False)
+        self._committer = GroupCommitter(self._write)
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -124,20 +126,34 @@ class SQLiteStore:
         observed = [_rows.utc_text(o.observed_at) for o in batch]
         hashes = [o.content_hash(t) for o, t in zip(batch, observed, strict=True)]
         ids = [str(o.id) for o in batch]
-        with self._write() as con:
-            stored = self._stored_states(con, ids)
-            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
-            outcomes: list[Outcome] = []
-            fresh: dict[str, int] = {}  # id → index in batch of its first, created, copy
-            for i, (obs, key) in enumerate(zip(batch, ids, strict=True)):
-                if key not in stored and key not in fresh:
-                    fresh[key] = i
-                    outcomes.append(Outcome(obs.id, "created", 1))
-                    continue
-                outcomes.append(self._resend(con, obs, hashes[i], stored, fresh, batch, actor))
-            new = list(fresh.values())
-            rows, new_hashes, new_ids, new_observed = _pick(new, batch, hashes, ids, observed)
-            self._insert(con, rows, new_hashes, new_ids, new_observed, seq, actor)
+
+        def store_batch(con: sqlite3.Connection) -> list[Outcome]:
+            return self._add_in_transaction(con, batch, actor, observed, hashes, ids)
+
+        return self._committer.run(store_batch)
+
+    def _add_in_transaction(
+        self,
+        con: sqlite3.Connection,
+        batch: Sequence[Observation],
+        actor: str,
+        observed: list[str],
+        hashes: list[str],
+        ids: list[str],
+    ) -> list[Outcome]:
+        stored = self._stored_states(con, ids)
+        seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
+        outcomes: list[Outcome] = []
+        fresh: dict[str, int] = {}  # id → index in batch of its first, created, copy
+        for i, (obs, key) in enumerate(zip(batch, ids, strict=True)):
+            if key not in stored and key not in fresh:
+                fresh[key] = i
+                outcomes.append(Outcome(obs.id, "created", 1))
+                continue
+            outcomes.append(self._resend(con, obs, hashes[i], stored, fresh, batch, actor))
+        new = list(fresh.values())
+        rows, new_hashes, new_ids, new_observed = _pick(new, batch, hashes, ids, observed)
+        self._insert(con, rows, new_hashes, new_ids, new_observed, seq, actor)
         return outcomes
 
     def _resend(
@@ -577,6 +593,7 @@ class SQLiteStore:
             return con.total_changes - before
 
     def close(self) -> None:
+        self._committer.stop()
         with self._write_lock:
             for con in self._readers:
                 con.close()

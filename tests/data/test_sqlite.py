@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from data.errors import NotFound
+from data.records import ObservationQuery
 from data.sqlite import SQLiteStore
 
 
@@ -30,11 +36,48 @@ def test_small_bbox_queries_use_the_cell_index(sqlite_store: SQLiteStore) -> Non
     from data.records import ObservationQuery
 
     where, params = sqlite_where(ObservationQuery(bbox=(125.0, 70.0, 127.5, 72.0)))
-    plan = sqlite3.connect(sqlite_store.path).execute(
-        f"EXPLAIN QUERY PLAN SELECT id FROM observations {where_clause(where)}", params
-    ).fetchall()
+    plan = (
+        sqlite3.connect(sqlite_store.path)
+        .execute(f"EXPLAIN QUERY PLAN SELECT id FROM observations {where_clause(where)}", params)
+        .fetchall()
+    )
     assert "observations_cell_time" in str(plan)
 
 
 def test_migrate_twice_applies_nothing_new(sqlite_store: SQLiteStore) -> None:
     assert sqlite_store.migrate() == []
+
+
+def test_group_commit_isolates_a_failing_upload(
+    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uploads sharing one commit: the one that fails is rolled back alone."""
+    from data import _rows
+    from tests.factories import make_batch
+
+    poisoned = make_batch(5, start=500)
+    real = _rows.revision_row
+
+    def fail_for_poisoned(seq, obs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if obs.id == poisoned[2].id:
+            raise OSError("disk error while writing this upload")
+        return real(seq, obs, *args, **kwargs)
+
+    monkeypatch.setattr(_rows, "revision_row", fail_for_poisoned)
+    batches = [make_batch(5, start=10 * i) for i in range(30)] + [poisoned]
+    barrier = threading.Barrier(len(batches))
+
+    def upload(batch: list) -> str:  # type: ignore[type-arg]
+        barrier.wait()
+        try:
+            sqlite_store.add_observations(batch, actor="olga")
+        except OSError:
+            return "failed"
+        return "stored"
+
+    with ThreadPoolExecutor(len(batches)) as pool:
+        results = list(pool.map(upload, batches))
+    assert results == ["stored"] * 30 + ["failed"]
+    assert sqlite_store.count_observations(ObservationQuery(include_retracted=True)) == 150
+    with pytest.raises(NotFound):
+        sqlite_store.get_observation(poisoned[0].id)
