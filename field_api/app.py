@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        # Upload handlers wait in threads for the store's commit (an fsync): allow more
+        # waiting threads than anyio's default of 40 so fifty tablets do not queue for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         app.state.store = store or open_store(settings.database_url)
         if store is None:
             app.state.store.migrate()

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     map_sightings_max: int = Field(
         500, ge=0, le=20_000
     )  # maps draw sightings one by one up to this
-    sqlite_synchronous: str = "FULL"
+    thread_pool_size: int = Field(100, ge=1, le=1000)
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False
 
@@ -39,13 +39,6 @@ class Settings(BaseSettings):
     def _seasons_parse(cls, value: str) -> str:
         SeasonCalendar.parse(value)
         return value
-
-    @field_validator("sqlite_synchronous")
-    @classmethod
-    def _sync_level(cls, value: str) -> str:
-        if value.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-            raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
-        return value.upper()
 
     @property
     def populations(self) -> tuple[str, ...]:
