@@ -23,7 +23,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from data.records import COMPOSITION_FIELDS, HerdCount, Observation
+from data.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
 from maps.style import MAP_CSS, MAP_JS, population_colour, population_label
@@ -98,10 +98,10 @@ def herd_count_map(
         period_of = local_period(every)
     data = map_payload(counts, period_list, populations, sightings, period_of)
     totals = period_totals(counts, period_list)
-    TimeSlider(data, groups, cluster, every=every, cell_size_m=cell_size_m).add_to(m)
+    TimeSlider(data, groups, cluster, every=every, cell_size_m=cell_size_m,
+               bounds=_bounds(counts, boundaries)).add_to(m)  # fmt: skip
     _add_page(m, data, totals, assets=assets, title=title, every=every, side_html=side_html,
               cell_size_m=cell_size_m)  # fmt: skip
-    m.fit_bounds(_bounds(counts, boundaries))
     return m
 
 
@@ -112,9 +112,7 @@ def render_html(m: folium.Map) -> str:
 
 
 def _populations(counts: Sequence[HerdCount], sightings: Sequence[Observation]) -> list[str]:
-    """Populations present, in order of first appearance in the reference list, then by name."""
-    from data.records import POPULATIONS
-
+    """Populations present, in the reference list's order, then others by name."""
     present = {c.population for c in counts} | {o.population for o in sightings}
     order = {p: i for i, p in enumerate(POPULATIONS)}
     return sorted(present, key=lambda p: (order.get(p, len(order)), p))
@@ -313,6 +311,7 @@ class TimeSlider(MacroElement):
     def __init__(
         self, data: dict[str, Any], groups: Sequence[folium.FeatureGroup],
         cluster: MarkerCluster | None, *, every: str, cell_size_m: float,
+        bounds: list[list[float]],
     ) -> None:  # fmt: skip
         super().__init__()
         self._name = "TimeSlider"
@@ -320,7 +319,7 @@ class TimeSlider(MacroElement):
         self.cluster_name = cluster.get_name() if cluster is not None else "null"
         start = _last_period_with_counts(data["counts"])
         self.options = {"every": every, "cell_km": cell_size_m / 1000, "start": start,
-                        "max_radius": MAX_RADIUS_PX,
+                        "max_radius": MAX_RADIUS_PX, "bounds": bounds,
                         "size_key": size_key(data["max_animals"])}  # fmt: skip
         self.js = MAP_JS
 

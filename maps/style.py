@@ -140,10 +140,13 @@ function sizeKey() {
   return '<svg width="' + w + '" height="' + (y + 2) + '">' + svg + "</svg>";
 }
 var n = data.periods.length;
+// No animation: the page opens on the data's extent, and nothing moves under a first click.
+map.fitBounds(opts.bounds, {animate: false});
 var Legend = L.Control.extend({options: {position: "bottomright"}, onAdd: function () {
   var div = L.DomUtil.create("div", "hw-legend");
   div.innerHTML = '<div class="hw-legend-title">Animals counted per cell</div>' +
-    '<div>' + esc(opts.every) + ': <b id="hw-legend-period"></b></div>' +
+    "<div>" + esc(opts.every.charAt(0).toUpperCase() + opts.every.slice(1)) +
+    ': <b id="hw-legend-period"></b></div>' +
     "<div>" + opts.cell_km + " km × " + opts.cell_km + " km equal-area cells (EPSG:3576); " +
     "circle area ∝ animals, summed over raw sightings</div>" + sizeKey();
   return div;

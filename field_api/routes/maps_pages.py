@@ -6,7 +6,6 @@ a map of those alone would mislead as a picture of a population).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,12 +14,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from data.records import Period, User
+from data.store import ObservationStore
 from field_api import assets
 from field_api.deps import Researcher, SettingsDep, StoreDep, token_from_request
 from field_api.errors import ApiError
 from field_api.filters import QueryDep
 from field_api.map_service import build_herd_map, generated_note, load_map_data
 from field_api.routes import exports
+from field_api.settings import Settings
 from field_api.viewer import ViewerFilters, error_page, viewer_side_html
 from maps.herd_map import render_html
 
@@ -64,7 +65,9 @@ async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Re
     return HTMLResponse(await run_in_threadpool(_viewer_html, filters, store, settings, user))
 
 
-def _viewer_html(filters: ViewerFilters, store: StoreDep, settings: SettingsDep, user: User) -> str:
+def _viewer_html(
+    filters: ViewerFilters, store: ObservationStore, settings: Settings, user: User
+) -> str:
     data = load_map_data(store, filters.query, every=filters.every, settings=settings)
     side = viewer_side_html(filters, settings, user=user.name)
     m = build_herd_map(data, every=filters.every, settings=settings,
@@ -72,7 +75,7 @@ def _viewer_html(filters: ViewerFilters, store: StoreDep, settings: SettingsDep,
     return render_html(m)
 
 
-def _signed_in_user(request: Request, store: StoreDep, settings: SettingsDep) -> User | None:
+def _signed_in_user(request: Request, store: ObservationStore, settings: Settings) -> User | None:
     """The user behind the session cookie (or a bearer header), or None: pages redirect."""
     token = token_from_request(request, settings)
     return store.user_for_token(token) if token else None
@@ -93,4 +96,4 @@ def vendor_file(path: str) -> FileResponse:
     allowed = target.suffix in _STATIC_TYPES and target.is_relative_to(root)
     if not allowed or not target.is_file():
         raise ApiError(404, "not_found", f"no static file {path!r}")
-    return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})

@@ -118,6 +118,7 @@ def _drawn(page) -> list[str]:
 
 def _clickable_cell(page) -> tuple[float, float]:
     """The centre of a drawn cell that nothing (a cluster, a control) covers."""
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
     point = page.evaluate("""() => {
         for (const el of document.querySelectorAll("path.hw-cell")) {
             const r = el.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;

@@ -208,3 +208,17 @@ def test_text_in_the_page_is_never_run_as_a_template():
                                       side_html="<p>{{ 6 * 7 }}</p>"))  # fmt: skip
     assert "<p>{{ 6 * 7 }}</p>" in html and '"id":"{{ 7 * 7 }}"' in html
     assert "42" not in html.split('id="hw-side"')[1].split("</aside>")[0]
+
+
+def test_static_png_for_reports(counts, tmp_path):
+    from maps.static_map import herd_count_figure, herd_count_png
+
+    png = herd_count_png(counts, cell_size_m=CELL_M, period="2022", boundaries=boundaries_geojson())
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    (tmp_path / "map.png").write_bytes(png)
+    fig = herd_count_figure(counts, cell_size_m=CELL_M)
+    [cells] = fig.axes[0].collections
+    per_cell: dict[str, int] = defaultdict(int)
+    for c in counts:
+        per_cell[c.key] += c.animals
+    assert sorted(cells.get_array().tolist()) == sorted(per_cell.values())
