@@ -1,11 +1,13 @@
 """Batch ingest through HTTP against the raw executemany of the same rows, in one run.
 
-    .venv/bin/python bench/ingest.py [--n 100000] [--batch 1000] [--clients 2]
+    .venv/bin/python bench/ingest.py [--n 100000] [--batch 1000] [--clients 2] [--skip-postgis]
 
 Starts a real `herdwatch serve` on 127.0.0.1 over a fresh SQLite file, posts N observations
 as FeatureCollections of --batch features, then inserts the very same rows (observations and
 their create revisions, same schema, same pragmas, one transaction per batch) with
-`executemany` into another fresh file. Prints both rates and their ratio.
+`executemany` into another fresh file. Prints both rates and their ratio. Then the same on
+PostGIS (--postgis-url, schemas bench_ingest_api and bench_ingest_raw): the API rate against
+a raw COPY of the same rows.
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ def make_features(n: int) -> list[dict[str, Any]]:
     return features
 
 
-def serve(db: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HERDWATCH_DATABASE_URL": f"sqlite:///{db}"}
+def serve(db: Path | str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """A real server over a SQLite file, or over any store URL (PostGIS)."""
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    env = {**os.environ, "HERDWATCH_DATABASE_URL": url}
     herdwatch = str(Path(sys.executable).parent / "herdwatch")
     command = [herdwatch, "serve", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen([*command, "--workers", str(workers)], env=env)
@@ -91,6 +95,14 @@ def api_rate(
     store.migrate()
     token = store.add_user("bench", "observer")
     store.close()
+    return post_all(features, batch, clients, db, token, workers)
+
+
+def post_all(
+    features: list[dict[str, Any]], batch: int, clients: int, db: Path | str, token: str,
+    workers: int,
+) -> float:  # fmt: skip
+    """Serve the store, post every feature in batches from `clients` threads; obs/s."""
     port = free_port()
     proc = serve(db, port, workers)
     bodies = [
@@ -183,17 +195,78 @@ def raw_rate(features: list[dict[str, Any]], workdir: Path) -> float:
     return len(features) / elapsed
 
 
+def _fresh_postgis(url: str, schema: str) -> str:
+    """An empty, migrated schema in the benchmark database (made when missing)."""
+    import psycopg
+
+    from data.postgis import PostGISStore
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    store = PostGISStore.from_url(url, schema=schema)
+    store.drop_schema()
+    store.close()
+    store = PostGISStore.from_url(url, schema=schema)
+    store.migrate()
+    store.close()
+    return f"{url}?schema={schema}"
+
+
+def postgis_api_rate(
+    features: list[dict[str, Any]], batch: int, clients: int, url: str, workers: int
+) -> float:
+    """The same batches through a real server over PostGIS."""
+    from data.store import open_store
+
+    store_url = _fresh_postgis(url, "bench_ingest_api")
+    store = open_store(store_url)
+    token = store.add_user("bench", "observer")
+    store.close()
+    return post_all(features, batch, clients, store_url, token, workers)
+
+
+def postgis_copy_rate(features: list[dict[str, Any]], url: str) -> float:
+    """The same rows with COPY (observations and create revisions), one transaction a batch."""
+    import psycopg
+
+    _fresh_postgis(url, "bench_ingest_raw")
+    chunks = raw_rows(features)
+    columns = {"observations": _rows.OBSERVATION_COLUMNS, "revisions": _rows.REVISION_COLUMNS}
+    with psycopg.connect(url, options="-c search_path=bench_ingest_raw,public") as conn:
+        began = time.perf_counter()
+        for rows, revs in chunks:
+            for table, table_rows in (("observations", rows), ("revisions", revs)):
+                sql = f"COPY {table} ({', '.join(columns[table])}) FROM STDIN"
+                with conn.cursor().copy(sql) as copy:
+                    for row in table_rows:
+                        copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - began
+    return len(features) / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--postgis-url", default=os.environ.get(
+        "HERDWATCH_BENCH_POSTGIS_URL", "postgresql://postgres@127.0.0.1:5432/herdwatch_bench"),
+        help="PostGIS database for the PostGIS side (schemas bench_ingest_*)")  # fmt: skip
+    parser.add_argument("--skip-postgis", action="store_true")
     args = parser.parse_args()
     features = make_features(args.n)
     with tempfile.TemporaryDirectory() as tmp:
         api = api_rate(features, args.batch, args.clients, Path(tmp), args.workers)
         raw = raw_rate(features, Path(tmp))
+    if not args.skip_postgis:
+        pg_api = postgis_api_rate(
+            features, args.batch, args.clients, args.postgis_url, args.workers
+        )
+        pg_raw = postgis_copy_rate(features, args.postgis_url)
     print(
         f"observations:            {args.n:,} in batches of {args.batch:,} "
         f"({args.clients} client connections, {args.workers} server worker process(es))"
@@ -201,6 +274,10 @@ def main() -> None:
     print(f"HTTP batch ingest:       {api:,.0f} observations/s (SQLite, synchronous=FULL)")
     print(f"raw executemany:         {raw:,.0f} observations/s (same rows, same schema)")
     print(f"ratio API / raw:         {api / raw:.2f}  (target >= 0.5; absolute target >= 20,000/s)")
+    if not args.skip_postgis:
+        print(f"HTTP batch ingest:       {pg_api:,.0f} observations/s (PostGIS)")
+        print(f"raw COPY:                {pg_raw:,.0f} observations/s (same rows, same schema)")
+        print(f"ratio API / raw COPY:    {pg_api / pg_raw:.2f}")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,12 @@ _SURVEY_INSERT = (
     f"INSERT INTO surveys ({_SURVEY_COLUMNS}) "
     f"VALUES ({', '.join(['%s'] * len(_rows.SURVEY_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
 )
+# Per connection, emptied at each commit: uploads arrive here by COPY first.
+_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming ON COMMIT DELETE ROWS AS "
+    f"SELECT {_COLUMNS} FROM observations WITH NO DATA"
+)
+_FROM_STAGE = f"INSERT INTO observations ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming ORDER BY id"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _STATE_SELECT = (
     "SELECT id, status, revision, content_hash, upload_hash, observer FROM observations "
@@ -178,20 +184,20 @@ class PostGISStore:
             return set()
         seqs = _next_seqs(conn, len(new))
         rows = _rows.observation_rows(new, seqs=seqs, upload_hashes=hashes, content_hashes=hashes)
-        rows.sort(key=lambda r: r[0])  # one lock order for every worker: no deadlocks
-        inserted: set[UUID] = set()
         with conn.cursor() as cur:
-            cur.executemany(
-                _OBS_INSERT + " ON CONFLICT (id) DO NOTHING RETURNING id", rows, returning=True
-            )
-            while True:
-                inserted.update(r[0] for r in cur.fetchall())
-                if not cur.nextset():
-                    break
+            # COPY into a staging table and one INSERT ... SELECT: a round trip per batch,
+            # not per row. ORDER BY id gives every worker one lock order: no deadlocks.
+            cur.execute(_STAGE)
+            with cur.copy(f"COPY incoming ({_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(_FROM_STAGE + " ON CONFLICT (id) DO NOTHING RETURNING id")
+            inserted = {r[0] for r in cur.fetchall()}
             revisions = [_rows.revision_row(s, o, "create", actor, None)
                          for s, o in zip(seqs, new, strict=True) if o.id in inserted]  # fmt: skip
-            if revisions:
-                cur.executemany(_REV_INSERT, revisions)
+            with cur.copy(f"COPY revisions ({_REV_COLUMNS}) FROM STDIN") as copy:
+                for revision in revisions:
+                    copy.write_row(revision)
         return inserted
 
     def get_observation(self, observation_id: UUID) -> Observation:
@@ -565,12 +571,13 @@ def _outcomes(
     outcomes = []
     created: set[UUID] = set()
     for obs, incoming_hash in zip(batch, hashes, strict=True):
-        owned = replace(obs, observer=obs.observer or actor)
         if obs.id in inserted and obs.id not in created:
             created.add(obs.id)
-            known[obs.id] = StoredState("active", 1, incoming_hash, incoming_hash, owned.observer)
+            owner = obs.observer or actor
+            known[obs.id] = StoredState("active", 1, incoming_hash, incoming_hash, owner)
             outcomes.append(Outcome(obs.id, "created", 1))
             continue
+        owned = replace(obs, observer=obs.observer or actor)
         load = partial(_load, conn, obs.id)
         outcomes.append(classify_resend(owned, incoming_hash, known[obs.id], load))
     return outcomes

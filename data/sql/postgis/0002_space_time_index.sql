@@ -7,3 +7,6 @@ CREATE INDEX observations_space_time ON observations USING gist (
     ST_MakePoint(lon, lat, extract(epoch FROM observed_at - timestamptz '1970-01-01 00:00:00+00')::float8)
     gist_geometry_ops_nd
 );
+
+-- Statistics for the new expression index, so the planner prefers it from the start.
+ANALYZE observations;
