@@ -85,6 +85,10 @@ _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS incoming ON COMMIT DELETE ROWS AS "
     f"SELECT {_COLUMNS} FROM observations WITH NO DATA"
 )
+_REV_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming_revisions ON COMMIT DELETE ROWS AS "
+    f"SELECT {_REV_COLUMNS} FROM revisions WITH NO DATA"
+)
 _FROM_STAGE = f"INSERT INTO observations ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming ORDER BY id"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _STATE_SELECT = (
@@ -449,14 +453,16 @@ class PostGISStore:
             [i.observation for i in items], seqs=[i.change_seq for i in items],
             upload_hashes=[i.upload_hash for i in items],
         )  # fmt: skip
-        rows.sort(key=lambda r: r[0])
         updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
-        sql = (
-            f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
-            "WHERE observations.revision < excluded.revision"
-        )
         with self._write() as conn, conn.cursor() as cur:
-            cur.executemany(sql, rows)
+            cur.execute(_STAGE)
+            with cur.copy(f"COPY incoming ({_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"{_FROM_STAGE} ON CONFLICT (id) DO UPDATE SET {updates} "
+                "WHERE observations.revision < excluded.revision"
+            )
             return max(cur.rowcount, 0)
 
     def import_revisions(self, revisions: Sequence[Revision]) -> int:
@@ -466,7 +472,14 @@ class PostGISStore:
         rows = [revision_to_row(r) for r in revisions]
         with self._write() as conn:
             with conn.cursor() as cur:
-                cur.executemany(_REV_INSERT + " ON CONFLICT DO NOTHING", rows)
+                cur.execute(_REV_STAGE)
+                with cur.copy(f"COPY incoming_revisions ({_REV_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(
+                    f"INSERT INTO revisions ({_REV_COLUMNS}) SELECT {_REV_COLUMNS} "
+                    "FROM incoming_revisions ORDER BY seq ON CONFLICT DO NOTHING"
+                )
                 copied = max(cur.rowcount, 0)
             # New revisions made here must number after the copied ones.
             conn.execute(
