@@ -75,25 +75,33 @@ class SightingColumns:
 
 
 def sighting_columns_from_rows(rows: Sequence[Sequence[Any]]) -> SightingColumns:
-    """Columns from rows in SIGHTING_COLUMNS order (both backends select that order)."""
+    """Columns from rows in SIGHTING_COLUMNS order (both backends select that order).
+
+    One 2-D object array, then a cast per column: several times faster than zip(*rows)
+    and a Python loop per value, which dominated reading a million rows.
+    """
     if not rows:
         return empty_sighting_columns()
-    cols = list(zip(*rows, strict=True))
-    text = {"id", "local_date", "population", "region", "survey_id"}
-    floats = {"epoch_s", "lon", "lat", "ea_x", "ea_y"}
-    flags = {"synthetic"}
-    arrays = []
-    for name, values in zip(SIGHTING_COLUMNS, cols, strict=True):
-        if name in text:
-            arrays.append(np.array([str(v) if v is not None else "" for v in values], dtype=object))
-        elif name in flags:
-            arrays.append(np.fromiter((bool(v) for v in values), dtype=bool, count=len(values)))
-        elif name in floats:
-            arrays.append(np.fromiter(values, dtype=np.float64, count=len(values)))
-        else:
-            ints = (-1 if v is None else v for v in values)
-            arrays.append(np.fromiter(ints, dtype=np.int64, count=len(values)))
+    table = np.array(rows, dtype=object)
+    arrays = [_column(name, table[:, k]) for k, name in enumerate(SIGHTING_COLUMNS)]
     return SightingColumns(*arrays)
+
+
+_TEXT = {"id", "local_date", "population", "region", "survey_id"}
+_FLOATS = {"epoch_s", "lon", "lat", "ea_x", "ea_y"}
+
+
+def _column(name: str, values: np.ndarray) -> np.ndarray:
+    missing = np.equal(values, None)  # type: ignore[call-overload]  # elementwise "is None"
+    if name == "synthetic":
+        return values.astype(bool)
+    if name in _FLOATS:
+        return values.astype(np.float64)
+    if name in _TEXT:
+        values[missing] = ""
+        return values if isinstance(values[0], str) else values.astype(str).astype(object)
+    values[missing] = -1  # a class that was not recorded
+    return values.astype(np.int64)
 
 
 def empty_sighting_columns() -> SightingColumns:

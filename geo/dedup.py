@@ -10,10 +10,12 @@ Rule (the defaults are DedupParams'):
 2. Researchers' decisions are replayed in order into links (confirm, merge) and cuts
    (reject, split) between sightings; a later decision on the same pair overrides an
    earlier one. Decided pairs are no longer candidates.
-3. Undecided candidates are joined closest first (union-find), but a join is refused when
-   the resulting herd would span more than `max_extent_km` (bounding-box diagonal) or
-   `max_span_hours`, or would put two cut sightings together. This stops chaining: A~B and
-   B~C do not make A, B and C one herd when A and C are far apart in space or time.
+3. Undecided candidates join herds closest first, but a join is refused when the resulting
+   herd would span more than `max_extent_km` (bounding-box diagonal) or `max_span_hours`,
+   or would put two cut sightings together. This stops chaining: A~B and B~C do not make
+   A, B and C one herd when A and C are far apart in space or time. The joins run in
+   rounds: two herds whose closest link is each other's closest are joined (reciprocal
+   nearest neighbours, as in agglomerative clustering), vectorised over all herds at once.
 4. Each decided link then merges the whole herds its two sightings are in (a researcher's
    merge is not held to the limits), unless a cut lies between the two herds.
 
@@ -74,7 +76,7 @@ class Sightings:
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Candidate pairs (i < j) with their distance in km and time apart in hours."""
+    """Candidate pairs (i < j, in no particular order), distance in km and hours apart."""
 
     i: np.ndarray
     j: np.ndarray
@@ -120,13 +122,13 @@ def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candid
     if len(pairs) == 0:
         return _no_candidates()
     i, j = pairs[:, 0], pairs[:, 1]
-    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / 1000.0
+    # Gates applied one after another on ever fewer pairs (the window holds millions).
     hours = np.abs(s.t[i] - s.t[j]) / 3600.0
-    keep = (km <= params.allowed_km(hours)) & (hours <= params.max_hours)
-    keep &= similar_size(s.count[i], s.count[j], params)
-    keep &= similar_composition(s.classes[i], s.classes[j], params)
-    order = np.lexsort((j[keep], i[keep]))
-    return Candidates(i[keep][order], j[keep][order], km[keep][order], hours[keep][order])
+    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / 1000.0
+    keep = np.flatnonzero((km <= params.allowed_km(hours)) & (hours <= params.max_hours))
+    keep = keep[similar_size(s.count[i[keep]], s.count[j[keep]], params)]
+    keep = keep[similar_composition(s.classes[i[keep]], s.classes[j[keep]], params)]
+    return Candidates(i[keep], j[keep], km[keep], hours[keep])
 
 
 def similar_size(a: np.ndarray, b: np.ndarray, params: DedupParams) -> np.ndarray:
@@ -285,84 +287,160 @@ def _components_needing_care(
 
 
 def _spread(comp: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    high = np.full(k, -np.inf)
-    low = np.full(k, np.inf)
-    np.maximum.at(high, comp, values)
-    np.minimum.at(low, comp, values)
-    return np.asarray(high - low)
+    """max − min of values per component 0..k-1 (sort + reduceat: ufunc.at is slow)."""
+    order = np.argsort(comp, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(comp[order]) != 0])
+    ordered = values[order]
+    return np.asarray(np.maximum.reduceat(ordered, starts) - np.minimum.reduceat(ordered, starts))
 
 
 def _careful_union(
     s: Sightings, comp: np.ndarray, hard: np.ndarray, auto: Candidates, cuts: np.ndarray,
     params: DedupParams,
 ) -> np.ndarray:  # fmt: skip
-    """Ordered union-find inside the components that need it: closest pairs first."""
-    groups = _Groups(s, cuts)
+    """Closest-first joins inside the components that need them (see _reciprocal_rounds)."""
+    members = np.flatnonzero(hard[comp])
+    local = np.full(len(comp), -1, dtype=np.int64)
+    local[members] = np.arange(len(members))
     in_hard = hard[comp[auto.i]]
     order = np.lexsort((auto.hours[in_hard], auto.km[in_hard]))
-    for a, b in zip(auto.i[in_hard][order], auto.j[in_hard][order], strict=True):
-        groups.union(int(a), int(b), params)
+    first, second = local[auto.i[in_hard][order]], local[auto.j[in_hard][order]]
+    groups = _Groups(s, members, local[cuts] if len(cuts) else cuts, params)
+    # Components holding a cut take the one-pair-at-a-time path, which checks cuts.
+    with_cut = np.zeros(len(hard), dtype=bool)
+    with_cut[comp[cuts.reshape(-1)]] = True
+    slow = with_cut[comp[members[first]]]
+    _reciprocal_rounds(groups, first[~slow], second[~slow])
+    groups.join_in_order(first[slow].tolist(), second[slow].tolist())
     labels = comp.copy()
-    members = np.flatnonzero(hard[comp])
     # Offset so careful groups never collide with the untouched component numbers.
-    labels[members] = len(comp) + np.array([groups.find(int(m)) for m in members])
+    labels[members] = len(comp) + groups.roots()
     return np.asarray(labels)
 
 
-class _Groups:
-    """Union-find that tracks each group's box, time span and cut partners."""
+def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -> None:
+    """Join herds in rounds, vectorised: two herds whose closest candidate link is each
+    other's closest are joined when the result stays within the limits; a refused link is
+    dropped for good (herds only grow). Ends with one-at-a-time joins if rounds stall."""
+    lists = (groups.x0, groups.x1, groups.y0, groups.y1, groups.t0, groups.t1)
+    x0, x1, y0, y1, t0, t1 = (np.asarray(v) for v in lists)
+    root = np.asarray(groups.parent, dtype=np.int64)
+    rank = np.arange(len(first))  # the links arrive closest first
+    for _ in range(_MAX_ROUNDS):
+        ra, rb = root[first], root[second]
+        box = (np.minimum(x0[ra], x0[rb]), np.maximum(x1[ra], x1[rb]),
+               np.minimum(y0[ra], y0[rb]), np.maximum(y1[ra], y1[rb]),
+               np.minimum(t0[ra], t0[rb]), np.maximum(t1[ra], t1[rb]))  # fmt: skip
+        # Internal links are done; a link whose herds would break a limit now always will.
+        live = (ra != rb) & ((box[1] - box[0]) ** 2 + (box[3] - box[2]) ** 2 <= groups.max_d2)
+        live &= box[5] - box[4] <= groups.max_span
+        first, second, rank, ra, rb = first[live], second[live], rank[live], ra[live], rb[live]
+        if len(first) == 0:
+            break
+        best = np.minimum(_first_rank(ra, rank, len(root)), _first_rank(rb, rank, len(root)))
+        mutual = np.flatnonzero((best[ra] == rank) & (best[rb] == rank))
+        pa, pb = ra[mutual], rb[mutual]
+        for column, value in zip((x0, x1, y0, y1, t0, t1), box, strict=True):
+            column[pa] = value[live][mutual]
+        relabel = np.arange(len(root))
+        relabel[pb] = pa
+        root = relabel[root]
+    groups.load(root, (x0, x1, y0, y1, t0, t1))
+    groups.join_in_order(first.tolist(), second.tolist())
 
-    def __init__(self, s: Sightings, cuts: np.ndarray) -> None:
-        self.s = s
-        self.parent: dict[int, int] = {}
-        self.box: dict[int, tuple[float, float, float, float, float, float]] = {}
+
+def _first_rank(groups: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
+    """Each group's smallest rank; rank ascends, so writing in reverse leaves the first."""
+    best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    best[groups[::-1]] = rank[::-1]
+    return best
+
+
+_MAX_ROUNDS = 60  # enough for real data; a pathological chain finishes one pair at a time
+
+
+class _Groups:
+    """Union-find over plain lists (hot loop: ~1 µs a pair), each group's box and time span
+    kept at its root, and cut partners merged along."""
+
+    def __init__(
+        self, s: Sightings, members: np.ndarray, cuts: np.ndarray, params: DedupParams
+    ) -> None:
+        self.parent = list(range(len(members)))
+        self.x0 = s.x[members].tolist()
+        self.x1 = list(self.x0)
+        self.y0 = s.y[members].tolist()
+        self.y1 = list(self.y0)
+        self.t0 = s.t[members].tolist()
+        self.t1 = list(self.t0)
+        self.max_d2 = (params.max_extent_km * 1000.0) ** 2
+        self.max_span = params.max_span_hours * 3600.0
         self.cut: dict[int, set[int]] = {}
-        for a, b in cuts:
-            self.cut.setdefault(int(a), set()).add(int(b))
-            self.cut.setdefault(int(b), set()).add(int(a))
+        for a, b in cuts.tolist():
+            if a >= 0 and b >= 0:
+                self.cut.setdefault(a, set()).add(b)
+                self.cut.setdefault(b, set()).add(a)
+
+    def load(self, root: np.ndarray, box: tuple[np.ndarray, ...]) -> None:
+        """Take over groups joined elsewhere (every member pointing at its root)."""
+        self.parent = root.tolist()
+        self.x0, self.x1, self.y0, self.y1, self.t0, self.t1 = (v.tolist() for v in box)
 
     def find(self, a: int) -> int:
-        root = a
-        while self.parent.get(root, root) != root:
-            root = self.parent[root]
-        while a != root:  # path compression
-            self.parent[a], a = root, self.parent.get(a, a)
-        return root
+        parent = self.parent
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]  # path halving
+            a = parent[a]
+        return a
 
-    def _box(self, r: int) -> tuple[float, float, float, float, float, float]:
-        if r not in self.box:
-            x, y, t = float(self.s.x[r]), float(self.s.y[r]), float(self.s.t[r])
-            self.box[r] = (x, x, y, y, t, t)
-        return self.box[r]
+    def join_in_order(self, firsts: list[int], seconds: list[int]) -> None:
+        """Join each pair's groups unless the box, the span or a cut forbids it."""
+        if not firsts:
+            return
+        parent, x0, x1, y0, y1, t0, t1 = (self.parent, self.x0, self.x1, self.y0, self.y1,
+                                          self.t0, self.t1)  # fmt: skip
+        max_d2, max_span, cut = self.max_d2, self.max_span, self.cut
+        size = [1] * len(parent)
+        for a, b in zip(firsts, seconds, strict=True):
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            while parent[b] != b:
+                parent[b] = parent[parent[b]]
+                b = parent[b]
+            if a == b:
+                continue
+            lx = x0[a] if x0[a] < x0[b] else x0[b]
+            hx = x1[a] if x1[a] > x1[b] else x1[b]
+            ly = y0[a] if y0[a] < y0[b] else y0[b]
+            hy = y1[a] if y1[a] > y1[b] else y1[b]
+            lt = t0[a] if t0[a] < t0[b] else t0[b]
+            ht = t1[a] if t1[a] > t1[b] else t1[b]
+            if (hx - lx) ** 2 + (hy - ly) ** 2 > max_d2 or ht - lt > max_span:
+                continue
+            if size[a] < size[b]:  # union by size keeps the trees shallow
+                a, b = b, a
+            if cut and self._cut_between(a, b):
+                continue
+            parent[b] = a
+            size[a] += size[b]
+            x0[a], x1[a], y0[a], y1[a], t0[a], t1[a] = lx, hx, ly, hy, lt, ht
 
-    def union(self, a: int, b: int, params: DedupParams) -> bool:
-        """Join a's and b's groups unless a cut or the extent or span limit forbids it."""
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
+    def _cut_between(self, a: int, b: int) -> bool:
+        if any(self.find(p) == b for p in self.cut.get(a, ())):
             return True
-        if any(self.find(p) == rb for p in self.cut.get(ra, ())):
-            return False
-        merged = _merge_box(self._box(ra), self._box(rb))
-        if not _fits(merged, params):
-            return False
-        self.parent[rb] = ra
-        self.box[ra] = merged
-        if rb in self.cut:
-            self.cut.setdefault(ra, set()).update(self.cut.pop(rb))
-        return True
+        if b in self.cut:
+            self.cut.setdefault(a, set()).update(self.cut[b])  # b's cuts move to the root a
+        return False
 
-
-def _merge_box(
-    p: tuple[float, float, float, float, float, float],
-    q: tuple[float, float, float, float, float, float],
-) -> tuple[float, float, float, float, float, float]:
-    return (min(p[0], q[0]), max(p[1], q[1]), min(p[2], q[2]), max(p[3], q[3]),
-            min(p[4], q[4]), max(p[5], q[5]))  # fmt: skip
-
-
-def _fits(box: tuple[float, float, float, float, float, float], params: DedupParams) -> bool:
-    extent_km = float(np.hypot(box[1] - box[0], box[3] - box[2])) / 1000.0
-    return extent_km <= params.max_extent_km and (box[5] - box[4]) / 3600.0 <= params.max_span_hours
+    def roots(self) -> np.ndarray:
+        """Every member's root, by pointer jumping in numpy."""
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
 
 
 def _numbered(labels: np.ndarray, cand: Candidates, refused: list[tuple[int, int]]) -> Grouping:
