@@ -84,7 +84,22 @@ def sighting_columns_from_rows(rows: Sequence[Sequence[Any]]) -> SightingColumns
         return empty_sighting_columns()
     table = np.array(rows, dtype=object)
     arrays = [_column(name, table[:, k]) for k, name in enumerate(SIGHTING_COLUMNS)]
-    return SightingColumns(*arrays)
+    return SightingColumns(*arrays).take(_time_order(arrays[1], arrays[0]))
+
+
+def _time_order(epoch: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions in (whole UTC second, id) order, the same on every backend. Sorting here is
+    cheaper than SQL's ORDER BY, which walks the time index and jumps around the table."""
+    order = np.argsort(epoch, kind="stable")
+    ordered = epoch[order]
+    ties = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(ties) == 0:
+        return order
+    # Positions in runs of the same second (a few per cent), re-sorted by (second, id) at once.
+    tied = np.unique(np.concatenate([ties, ties + 1]))
+    subset = order[tied]
+    order[tied] = subset[np.lexsort((ids[subset].astype(str), epoch[subset]))]
+    return order
 
 
 _TEXT = {"id", "local_date", "population", "region", "survey_id"}

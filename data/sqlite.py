@@ -347,7 +347,8 @@ class SQLiteStore:
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
         where, params = queries.sqlite_where(query)
         where_sql = queries.where_clause(where)
-        sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {where_sql} ORDER BY observed_at, id"
+        # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_rows), is faster.
+        sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {where_sql}"
         return sighting_columns_from_rows(self._reader().execute(sql, params).fetchall())
 
     # herd decisions -------------------------------------------------------------------------

@@ -79,7 +79,8 @@ class ObservationStore(Protocol):
         ...
 
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
-        """Every matching sighting (no paging, `limit` ignored) as lean numpy columns."""
+        """Every matching sighting (no paging, `limit` ignored) as lean numpy columns,
+        ordered by (whole UTC second, id)."""
         ...
 
     # herd de-duplication decisions

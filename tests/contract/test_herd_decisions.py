@@ -59,3 +59,9 @@ def test_sighting_columns_follow_the_query_filters(store):
     cols = store.sighting_columns(ObservationQuery(populations=("sundrun",)))
     assert cols.population.tolist() == ["sundrun"]
     assert len(store.sighting_columns(ObservationQuery(populations=("taimyr",)))) == 0
+
+
+def test_sighting_columns_break_same_second_ties_by_id(store):
+    same = [make_observation(n, observed_at=make_observation(0).observed_at) for n in range(5, 9)]
+    store.add_observations(same, actor="olga")
+    assert list(store.sighting_columns(ObservationQuery()).id) == sorted(str(o.id) for o in same)
