@@ -41,6 +41,7 @@ from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
 from data.queries import rows_to_herd_counts
 from data.records import (
+    FeaturePage,
     HerdCount,
     Observation,
     ObservationQuery,
@@ -232,6 +233,16 @@ class PostGISStore:
         more = len(rows) > query.limit
         next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
         return Page(items, next_after)
+
+    def query_features(self, query: ObservationQuery) -> FeaturePage:
+        where, params = pq.postgis_where(query)
+        if query.after is not None:
+            part, after_params = pq.after_cursor(query.after)
+            where.append(part)
+            params += after_params
+        sql = f"{_OBS_LISTING} {pq.where_clause(where)} ORDER BY observed_at, id LIMIT %s"
+        rows = self._read_all(sql, [*params, query.limit + 1])
+        return _rows.rows_to_feature_page(rows, query.limit)
 
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = pq.postgis_where(query)

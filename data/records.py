@@ -221,6 +221,14 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class FeaturePage:
+    """One page of observations already shaped as GeoJSON Features (the listing's hot path)."""
+
+    features: list[dict[str, Any]]
+    next_after: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
 class HerdCount:
     """Aggregated counts for one period, population and cell (or region)."""
 

@@ -19,6 +19,7 @@ from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
 from data.records import (
+    FeaturePage,
     HerdCount,
     Observation,
     ObservationQuery,
@@ -241,6 +242,15 @@ class SQLiteStore:
         next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
         return Page(items, next_after)
 
+    def query_features(self, query: ObservationQuery) -> FeaturePage:
+        where, params = queries.sqlite_where(query)
+        if query.after is not None:
+            where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
+            params += [query.after[0], query.after[0], query.after[1]]
+        sql = f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
+        rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
+        return _rows.rows_to_feature_page(rows, query.limit)
+
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = queries.sqlite_where(query)
         sql = f"SELECT COUNT(*) FROM observations {queries.where_clause(where)}"
@@ -337,6 +347,11 @@ class SQLiteStore:
         cell_size_m: float = 50_000.0,
         seasons: SeasonCalendar | None = None,
     ) -> list[HerdCount]:
+        if by == "cell" and (
+            indexed := queries.sqlite_indexed_cell_counts(query, every, cell_size_m)
+        ):  # read in the herd-count index's order: no sort of every row
+            rows = self._reader().execute(*indexed).fetchall()
+            return queries.rows_to_herd_counts(rows, by=by, cell_size_m=cell_size_m)
         where, params = queries.sqlite_where(query)
         period_sql, period_params = queries.sqlite_period(every, seasons or SeasonCalendar())
         key_sql, key_params = queries.key_expression(by, cell_size_m)

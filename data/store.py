@@ -9,6 +9,7 @@ from uuid import UUID
 from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from data.records import (
+    FeaturePage,
     HerdCount,
     Observation,
     ObservationQuery,
@@ -42,6 +43,10 @@ class ObservationStore(Protocol):
 
     def query_observations(self, query: ObservationQuery) -> Page:
         """One page of observations ordered by (observed_at, id)."""
+        ...
+
+    def query_features(self, query: ObservationQuery) -> FeaturePage:
+        """The same page as query_observations, as GeoJSON Feature dicts (listing hot path)."""
         ...
 
     def count_observations(self, query: ObservationQuery) -> int: ...

@@ -202,13 +202,11 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
 
 
 @router.get("", response_class=JSONResponse)
-def list_observations(
-    request: Request, query: QueryDep, user: Reader, store: StoreDep
-) -> JSONResponse:
+def list_observations(request: Request, query: QueryDep, user: Reader, store: StoreDep) -> Response:
     """Observations as a GeoJSON FeatureCollection, paged with a `next` link."""
     if user.role == "observer":  # observers see their own records only
         query = _replace(query, observer=user.name)
-    page = store.query_observations(query)
+    page = store.query_features(query)
     links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     next_url = None
     if page.next_after:
@@ -216,12 +214,12 @@ def list_observations(
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
     body = {
         "type": "FeatureCollection",
-        "features": [observation_feature(o) for o in page.items],
-        "numberReturned": len(page.items),
+        "features": page.features,
+        "numberReturned": len(page.features),
         "next": next_url,
         "links": links,
     }
-    return JSONResponse(body, media_type="application/geo+json")
+    return Response(msgspec.json.encode(body), media_type="application/geo+json")
 
 
 def _replace(query: ObservationQuery, **changes: Any) -> ObservationQuery:

@@ -321,3 +321,21 @@ def test_tokens_identify_users_until_revoked(store: ObservationStore) -> None:
     store.revoke_user("olga")
     assert store.user_for_token(token) is None
     assert [(u.name, u.active) for u in store.list_users()] == [("olga", False)]
+
+
+def test_feature_pages_equal_the_records_as_features(store: ObservationStore) -> None:
+    from field_api.schemas import observation_feature
+
+    batch = make_batch(12)
+    batch[3] = replace(batch[3], lon=10.0, lat=60.0, notes="far away", accuracy_m=None)
+    store.add_observations(batch, actor="olga")
+    store.update_observation(batch[5].id, {"count": 99}, base_revision=1, actor="olga")
+    after = None
+    while True:
+        query = ObservationQuery(limit=5, after=after)
+        records, features = store.query_observations(query), store.query_features(query)
+        assert features.features == [observation_feature(o) for o in records.items]
+        assert features.next_after == records.next_after
+        if records.next_after is None:
+            break
+        after = records.next_after
