@@ -57,7 +57,8 @@ def surveys() -> list[Survey]:
             for month in MONTHS:
                 start = datetime(year, month, 5, 8, tzinfo=ZoneInfo(r.timezone))
                 made.append(Survey(
-                    id=f"bench-{r.population}-{year}-{month:02d}", method=METHODS.get(month, "aerial"),
+                    id=f"bench-{r.population}-{year}-{month:02d}",
+                    method=METHODS.get(month, "aerial"),
                     started_at=start, ended_at=start + timedelta(days=7), effort_km=420.0,
                     name=f"synthetic benchmark survey {r.population} {year}-{month:02d}",
                     notes="synthetic", created_by="bench",
@@ -99,11 +100,12 @@ def _herd(rng: np.random.Generator, r: object, survey: Survey, i: int) -> Observ
 def _seen_again(rng: np.random.Generator, herd: Observation, key: str) -> Observation:
     """Another team, 0.5-6 hours later, a km or two away, counting within ±15%."""
     km = rng.normal(0, 1.5, 2)
+    lon = round(herd.lon + km[0] / (111 * math.cos(math.radians(herd.lat))), 5)
     return Observation(
         id=uuid.uuid5(_NAMESPACE, key),
         observed_at=herd.observed_at + timedelta(hours=float(rng.uniform(0.5, 6))),
-        timezone=herd.timezone, lon=round(herd.lon + km[0] / (111 * math.cos(math.radians(herd.lat))), 5),
-        lat=round(herd.lat + km[1] / 111, 5), count=max(1, int(herd.count * rng.uniform(0.85, 1.15))),
+        timezone=herd.timezone, lon=lon, lat=round(herd.lat + km[1] / 111, 5),
+        count=max(1, int(herd.count * rng.uniform(0.85, 1.15))),
         composition=herd.composition, survey_id=herd.survey_id, population=herd.population,
         observer="bench", flags=("synthetic",),
     )  # fmt: skip
@@ -131,7 +133,8 @@ def load(db: Path, n: int) -> tuple[int, float]:
     for start in range(0, len(observations), 50_000):
         chunk = _rows.tag_observations(observations[start : start + 50_000])
         seqs = range(start + 1, start + len(chunk) + 1)
-        con.executemany(_INSERT, _rows.observation_rows(chunk, seqs=seqs, upload_hashes=["bench"] * len(chunk)))
+        rows = _rows.observation_rows(chunk, seqs=seqs, upload_hashes=["bench"] * len(chunk))
+        con.executemany(_INSERT, rows)
         con.commit()
     con.close()
     return len(observations), time.perf_counter() - started
@@ -151,8 +154,10 @@ def run_report(db: Path, out: Path, year: str) -> dict[str, float]:
     marks["compute tables"] = time.perf_counter()
     write_report(report, out, ("html", "pdf", "csv"))
     marks["charts, map, HTML, PDF, CSV"] = time.perf_counter()
-    print(f"  sightings read: {len(inputs.sightings):,}; herds (all years): {tables.grouping.n_herds:,}; "
-          f"candidate pairs: {len(tables.grouping.candidates):,}; herds in {year}: {len(report.herds):,}")  # fmt: skip
+    grouping = tables.grouping
+    print(f"  sightings read: {len(inputs.sightings):,}; herds (all years): "
+          f"{grouping.n_herds:,}; candidate pairs: {len(grouping.candidates):,}; "
+          f"herds in {year}: {len(report.herds):,}")  # fmt: skip
     print(f"  CPU time of this process: {time.process_time() - cpu:.1f} s "
           "(the machine's two cores are shared with other work; wall time below)")  # fmt: skip
     names = list(marks)
@@ -160,7 +165,9 @@ def run_report(db: Path, out: Path, year: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--year", default="2024")
     parser.add_argument("--db", type=Path, help="keep the loaded store here and reuse it next time")
@@ -172,7 +179,7 @@ def main() -> None:
             print(f"reusing {db} with {n:,} SYNTHETIC observations")
         else:
             n, seconds = load(db, args.n)
-            print(f"loaded {n:,} SYNTHETIC observations in {seconds:.1f} s (setup, not timed below)")
+            print(f"loaded {n:,} SYNTHETIC observations in {seconds:.1f} s (setup, not timed)")
         steps = run_report(db, Path(tmp) / "out", args.year)
         for name, took in steps.items():
             print(f"  {name:<30} {took:6.2f} s")
