@@ -186,7 +186,7 @@ def main() -> None:
         total = sum(steps.values())
         print(f"annual report {args.year}, HTML + PDF + CSV over {n:,} observations: {total:.1f} s "
               f"(target <= 15 s: {'met' if total <= 15 else 'NOT met'})")  # fmt: skip
-        sizes = {p.suffix: p.stat().st_size for p in (Path(tmp) / "out").rglob("*.*")}
+        sizes = {p.suffix: p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.suffix}
         print("  sizes: " + ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in sorted(sizes.items())))
 
 
