@@ -49,7 +49,7 @@ def methods_note(
         "kilometres come from its track or area where recorded. A herd's count is "
         "credited to the survey of its largest sighting. Counts per unit of effort are "
         "minimum counts divided by that effort.",
-        f"Trend. For the {p.series_label} of each year up to {p.year}, the minimum counts "
+        f"Trend. For {_each(p)} up to {p.year}, the minimum counts "
         f"are fitted by a log-linear quasi-Poisson model, log E[count] = a + b·year (a "
         f"generalised linear model fitted by iteratively reweighted least squares, "
         f"dispersion from Pearson's X² over n−2). The annual rate of change is exp(b) − 1, "
@@ -57,3 +57,11 @@ def methods_note(
         f"no sightings of a population are treated as not surveyed, not as zero. Minimum "
         f"counts depend on survey effort: a trend is only as comparable as the surveys.",
     )
+
+
+def _each(p: ReportPeriod) -> str:
+    """"each year", "July of each year", "the calving season of each year"."""
+    if p.every == "year":
+        return "each year"
+    prefix = "" if p.every == "month" else "the "
+    return f"{prefix}{p.series_label} of each year"
