@@ -52,7 +52,7 @@ def counts_figure(report: PopulationReport) -> Figure:
     rows = report.summary[(report.summary["area"] == "all areas")
                           & (report.summary["population"] != ALL_POPULATIONS)]  # fmt: skip
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    fig.subplots_adjust(left=0.2, right=0.97, top=0.9, bottom=0.15)
+    fig.subplots_adjust(left=0.25, right=0.97, top=0.9, bottom=0.15)
     y = np.arange(len(rows))
     colours = [population_colour(p) for p in rows["population"]]
     ax.barh(y - 0.2, rows["minimum_count"], 0.4, color=colours,
@@ -126,7 +126,7 @@ def composition_figure(report: PopulationReport) -> Figure:
     """Calves and bulls per 100 adult females with 95% intervals, per population."""
     comp = report.composition
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
-    fig.subplots_adjust(left=0.2, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
+    fig.subplots_adjust(left=0.25, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))
     for ax, name, title in ((axes[0], "calves_per_100_cows", "calves per 100 cows"),
                             (axes[1], "bulls_per_100_cows", "bulls per 100 cows")):  # fmt: skip
