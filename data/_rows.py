@@ -282,8 +282,9 @@ def row_to_feature(row: Sequence[Any], flag_cache: dict[Any, list[str]]) -> dict
             "review_state": review,
             "flags": list(flag_cache[key]),
             "region": region,
-            "created_at": _as_datetime(created).isoformat(),
-            "updated_at": _as_datetime(updated).isoformat(),
+            # SQLite keeps these as utc_text already: the same spelling isoformat() gives.
+            "created_at": created if isinstance(created, str) else created.isoformat(),
+            "updated_at": updated if isinstance(updated, str) else updated.isoformat(),
         },
     }
 

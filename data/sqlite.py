@@ -42,6 +42,13 @@ _REV_INSERT = (
     f"INSERT INTO revisions ({', '.join(_rows.REVISION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_rows.REVISION_COLUMNS))})"
 )
+# Listings read neither the period, grid nor hash columns: skipping them is a third less to fetch.
+_LISTING_UNREAD = ("local_date", "ea_x", "ea_y", "content_hash", "upload_hash", "change_seq")
+_OBS_LISTING = (
+    "SELECT "
+    + ", ".join(f"NULL AS {c}" if c in _LISTING_UNREAD else c for c in _rows.OBSERVATION_COLUMNS)
+    + " FROM observations"
+)
 _SURVEY_SELECT = "SELECT " + ", ".join(_rows.SURVEY_COLUMNS) + " FROM surveys"
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
@@ -247,7 +254,7 @@ class SQLiteStore:
         if query.after is not None:
             where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
             params += [query.after[0], query.after[0], query.after[1]]
-        sql = f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
+        sql = f"{_OBS_LISTING} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
         rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
         return _rows.rows_to_feature_page(rows, query.limit)
 
