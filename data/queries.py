@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, timedelta
 from typing import Any
 
 from data._rows import utc_text
@@ -124,6 +125,56 @@ def key_expression(by: str, cell_size_m: float) -> tuple[str, list[Any]]:
         iy = f"(CAST(ea_y / ? + {_GRID_SHIFT} AS INTEGER) - {_GRID_SHIFT})"
         return f"{ix} || ':' || {iy}", [cell_size_m, cell_size_m]
     raise ValueError(f"by must be population, region or cell, not {by!r}")
+
+
+# Cell sizes with grid keys in SQLite's herd-count index, coarsest first, as that index orders
+# them (data/sql/sqlite/0004_herd_count_index.sql).
+SQLITE_INDEXED_CELLS_M: tuple[int, ...] = (200_000, 100_000, 50_000, 25_000)
+_COMPOSITION = ("adult_males", "adult_females", "yearlings", "calves", "unclassified")
+# Local dates lie within a day of UTC: two days of margin bound the months of a time window.
+_LOCAL_MARGIN = timedelta(days=2)
+
+
+def sqlite_indexed_cell_counts(
+    query: ObservationQuery, every: Period, cell_size_m: float
+) -> tuple[str, list[Any]] | None:
+    """Herd counts per cell read in the order of the herd-count index, or None when the
+    index cannot serve the request (seasons, or a cell size it holds no keys for).
+
+    The inner GROUP BY follows a prefix of the index (local month, population, the grid
+    keys down to the requested size), so SQLite streams it instead of sorting every row;
+    the outer one, over those few aggregates, makes the periods and cell keys exactly as
+    herd_count_sql does, in the same order. The sums are integers: no rounding differs.
+    """
+    if every not in ("year", "month") or cell_size_m not in SQLITE_INDEXED_CELLS_M:
+        return None
+    where, params = sqlite_where(query)
+    # With one population SQLite would sort rather than use the index's order: "+" stops it.
+    where = [f"+{part}" if part.startswith("population IN") else part for part in where]
+    if query.start is not None:  # lets a time window seek the index: a range of months
+        where.append("local_month >= ?")
+        params.append(f"{(query.start - _LOCAL_MARGIN).astimezone(UTC):%Y-%m}")
+    if query.end is not None:
+        where.append("local_month <= ?")
+        params.append(f"{(query.end + _LOCAL_MARGIN).astimezone(UTC):%Y-%m}")
+    sizes = SQLITE_INDEXED_CELLS_M[: SQLITE_INDEXED_CELLS_M.index(int(cell_size_m)) + 1]
+    cells = ", ".join(f"grid{s // 1000}_x, grid{s // 1000}_y" for s in sizes)
+    km = sizes[-1] // 1000
+    inner = (
+        f"SELECT local_month, population, grid{km}_x AS ix, grid{km}_y AS iy, "
+        "COUNT(*) AS sightings, SUM(count) AS animals, "
+        + ", ".join(f"SUM({c}) AS {c}" for c in _COMPOSITION)
+        + f" FROM observations {where_clause(where)} "
+        f"GROUP BY local_month, population, {cells}"
+    )
+    period = "substr(local_month, 1, 4)" if every == "year" else "local_month"
+    sql = (
+        f"SELECT {period} AS period, population, ix || ':' || iy AS key, NULL, NULL, "
+        "SUM(sightings), SUM(animals), "
+        + ", ".join(f"COALESCE(SUM({c}), 0)" for c in _COMPOSITION)
+        + f" FROM ({inner}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    return sql, params
 
 
 def herd_count_sql(period_sql: str, key_sql: str, where: str) -> str:
