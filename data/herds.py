@@ -106,10 +106,18 @@ _TEXT = {"id", "local_date", "population", "region", "survey_id"}
 _FLOATS = {"epoch_s", "lon", "lat", "ea_x", "ea_y"}
 
 
+def _epoch_seconds(utc_texts: np.ndarray) -> np.ndarray:
+    """Whole UTC seconds, fraction dropped, from utc_text spellings ("…T…:SS.ffffff+00:00")."""
+    whole = np.array([text[:19] for text in utc_texts], dtype="datetime64[s]")
+    return whole.astype(np.int64).astype(np.float64)
+
+
 def _column(name: str, values: np.ndarray) -> np.ndarray:
     missing = np.equal(values, None)  # type: ignore[call-overload]  # elementwise "is None"
     if name == "synthetic":
         return values.astype(bool)
+    if name == "epoch_s" and isinstance(values[0], str):
+        return _epoch_seconds(values)
     if name in _FLOATS:
         return values.astype(np.float64)
     if name in _TEXT:
