@@ -66,22 +66,6 @@ def tag_observations(batch: Sequence[Observation]) -> list[Observation]:
     return [replace(o, **changes) for o, changes in zip(batch, _region_changes(batch), strict=True)]
 
 
-def prepare_new(batch: Sequence[Observation], *, actor: str, now: datetime) -> list[Observation]:
-    """New observations as stored: tagged, owned, revision 1, stamped (one copy each)."""
-    return [
-        replace(
-            o,
-            observer=o.observer or actor,
-            revision=1,
-            status="active",
-            created_at=now,
-            updated_at=now,
-            **changes,
-        )
-        for o, changes in zip(batch, _region_changes(batch), strict=True)
-    ]
-
-
 def new_observation_rows(
     batch: Sequence[Observation],
     *,
@@ -104,46 +88,12 @@ def new_observation_rows(
     flag_json: dict[tuple[str, ...], str] = {}  # a handful of distinct flag sets per batch
     rows = []
     for i, (obs, changes) in enumerate(zip(batch, _region_changes(batch), strict=True)):
-        c = obs.composition
         flags = changes["flags"]
         if flags not in flag_json:
             flag_json[flags] = json.dumps(list(flags))
-        rows.append(
-            (
-                texts[i],
-                observed[i],
-                local_date_text(obs),
-                obs.timezone,
-                obs.lon,
-                obs.lat,
-                float(xs[i]),
-                float(ys[i]),
-                obs.accuracy_m,
-                obs.count,
-                c.adult_males,
-                c.adult_females,
-                c.yearlings,
-                c.calves,
-                c.unclassified,
-                obs.count_method,
-                obs.survey_id,
-                obs.population,
-                obs.behaviour,
-                obs.notes,
-                obs.device_id,
-                obs.observer or actor,
-                1,
-                "active",
-                obs.review_state,
-                flag_json[flags],
-                changes["region"],
-                stamp,
-                stamp,
-                hashes[i],
-                hashes[i],
-                seqs[i],
-            )
-        )
+        server_side = (obs.observer or actor, 1, "active", obs.review_state, flag_json[flags],
+                       changes["region"], stamp, stamp, hashes[i], hashes[i], seqs[i])  # fmt: skip
+        rows.append(_row(obs, texts[i], observed[i], float(xs[i]), float(ys[i]), server_side))
     return rows
 
 
@@ -165,49 +115,36 @@ def observation_rows(
     upload_hashes: Sequence[str],
     content_hashes: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Rows for OBSERVATION_COLUMNS; equal-area coordinates computed for the whole batch."""
+    """Rows for OBSERVATION_COLUMNS of observations as they are (edits, transfers, loads)."""
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
     hashes = content_hashes or [o.content_hash() for o in batch]
     rows = []
     for i, obs in enumerate(batch):
-        c = obs.composition
+        server_side = (obs.observer, obs.revision, obs.status, obs.review_state,
+                       json.dumps(list(obs.flags)), obs.region,
+                       utc_text(obs.created_at or now_utc()), utc_text(obs.updated_at or now_utc()),
+                       hashes[i], upload_hashes[i], seqs[i])  # fmt: skip
         rows.append(
-            (
-                str(obs.id),
-                utc_text(obs.observed_at),
-                local_date_text(obs),
-                obs.timezone,
-                obs.lon,
-                obs.lat,
-                float(xs[i]),
-                float(ys[i]),
-                obs.accuracy_m,
-                obs.count,
-                c.adult_males,
-                c.adult_females,
-                c.yearlings,
-                c.calves,
-                c.unclassified,
-                obs.count_method,
-                obs.survey_id,
-                obs.population,
-                obs.behaviour,
-                obs.notes,
-                obs.device_id,
-                obs.observer,
-                obs.revision,
-                obs.status,
-                obs.review_state,
-                json.dumps(list(obs.flags)),
-                obs.region,
-                utc_text(obs.created_at or now_utc()),
-                utc_text(obs.updated_at or now_utc()),
-                hashes[i],
-                upload_hashes[i],
-                seqs[i],
+            _row(
+                obs, str(obs.id), utc_text(obs.observed_at), float(xs[i]), float(ys[i]), server_side
             )
         )
     return rows
+
+
+def _row(
+    obs: Observation, id_text: str, observed: str, x: float, y: float, server_side: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """One row in OBSERVATION_COLUMNS order: the device's fields, then the server's
+    (observer, revision, status, review_state, flags, region, created_at, updated_at,
+    content_hash, upload_hash, change_seq)."""
+    c = obs.composition
+    return (
+        id_text, observed, local_date_text(obs), obs.timezone, obs.lon, obs.lat, x, y,
+        obs.accuracy_m, obs.count, c.adult_males, c.adult_females, c.yearlings, c.calves,
+        c.unclassified, obs.count_method, obs.survey_id, obs.population, obs.behaviour,
+        obs.notes, obs.device_id, *server_side,
+    )  # fmt: skip
 
 
 def row_to_observation(row: Sequence[Any]) -> Observation:
@@ -290,13 +227,17 @@ def row_to_feature(row: Sequence[Any], flag_cache: dict[Any, list[str]]) -> dict
 
 
 def rows_to_feature_page(rows: Sequence[Sequence[Any]], limit: int) -> FeaturePage:
-    """Features for the first `limit` rows; the cursor when a row beyond them was fetched."""
+    """Features for the first `limit` rows, and the cursor to the next page."""
     cache: dict[Any, list[str]] = {}
-    features = [row_to_feature(r, cache) for r in rows[:limit]]
-    if len(rows) <= limit or not features:
-        return FeaturePage(features, None)
+    return FeaturePage([row_to_feature(r, cache) for r in rows[:limit]], next_cursor(rows, limit))
+
+
+def next_cursor(rows: Sequence[Sequence[Any]], limit: int) -> tuple[str, str] | None:
+    """(observed_at, id) of a page's last row when one more row than the page was fetched."""
+    if len(rows) <= limit or limit < 1:
+        return None
     last = rows[limit - 1]
-    return FeaturePage(features, (utc_text(_as_datetime(last[1])), str(last[0])))
+    return utc_text(_as_datetime(last[1])), str(last[0])
 
 
 def _as_datetime(value: Any) -> datetime:

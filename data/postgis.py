@@ -186,7 +186,7 @@ class PostGISStore:
         with self._write() as conn:
             known = _stored_states(conn, list({o.id for o in batch}))
             fresh = _first_unknown(batch, hashes, known)
-            new = _rows.prepare_new([f[0] for f in fresh], actor=actor, now=_rows.now_utc())
+            new = [f[0] for f in fresh]
             inserted = self._insert(conn, new, [f[1] for f in fresh], actor)
             lost = [o.id for o in new if o.id not in inserted]  # another worker was first
             known.update(_stored_states(conn, lost))
@@ -199,7 +199,9 @@ class PostGISStore:
         if not new:
             return set()
         seqs = _next_seqs(conn, len(new))
-        rows = _rows.observation_rows(new, seqs=seqs, upload_hashes=hashes, content_hashes=hashes)
+        now = _rows.now_utc()
+        stamp = _rows.utc_text(now)
+        rows = _rows.new_observation_rows(new, actor=actor, now=now, seqs=seqs, hashes=hashes)
         with conn.cursor() as cur:
             # COPY into a staging table and one INSERT ... SELECT: a round trip per batch,
             # not per row. ORDER BY id gives every worker one lock order: no deadlocks.
@@ -209,7 +211,7 @@ class PostGISStore:
                     copy.write_row(row)
             cur.execute(_FROM_STAGE + " ON CONFLICT (id) DO NOTHING RETURNING id")
             inserted = {r[0] for r in cur.fetchall()}
-            revisions = [_rows.revision_row(s, o, "create", actor, None)
+            revisions = [_rows.revision_row(s, o, "create", actor, None, at_text=stamp)
                          for s, o in zip(seqs, new, strict=True) if o.id in inserted]  # fmt: skip
             with cur.copy(f"COPY revisions ({_REV_COLUMNS}) FROM STDIN") as copy:
                 for revision in revisions:
@@ -221,28 +223,22 @@ class PostGISStore:
             return _load(conn, observation_id)
 
     def query_observations(self, query: ObservationQuery) -> Page:
-        where, params = pq.postgis_where(query)
-        if query.after is not None:
-            part, after_params = pq.after_cursor(query.after)
-            where.append(part)
-            params += after_params
-        sql = f"{_OBS_LISTING} {pq.where_clause(where)} ORDER BY observed_at, id LIMIT %s"
-        rows = self._read_all(sql, [*params, query.limit + 1])
+        rows = self._listing_rows(query)
         items = [_rows.row_to_observation(r) for r in rows[: query.limit]]
-        last = items[-1] if items else None
-        more = len(rows) > query.limit
-        next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
-        return Page(items, next_after)
+        return Page(items, _rows.next_cursor(rows, query.limit))
 
     def query_features(self, query: ObservationQuery) -> FeaturePage:
+        return _rows.rows_to_feature_page(self._listing_rows(query), query.limit)
+
+    def _listing_rows(self, query: ObservationQuery) -> list[tuple[Any, ...]]:
+        """One page in (observed_at, id) order, plus one row to tell whether more follow."""
         where, params = pq.postgis_where(query)
         if query.after is not None:
             part, after_params = pq.after_cursor(query.after)
             where.append(part)
             params += after_params
         sql = f"{_OBS_LISTING} {pq.where_clause(where)} ORDER BY observed_at, id LIMIT %s"
-        rows = self._read_all(sql, [*params, query.limit + 1])
-        return _rows.rows_to_feature_page(rows, query.limit)
+        return self._read_all(sql, [*params, query.limit + 1])
 
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = pq.postgis_where(query)

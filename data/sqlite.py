@@ -237,26 +237,21 @@ class SQLiteStore:
         return self._load(self._reader(), observation_id)
 
     def query_observations(self, query: ObservationQuery) -> Page:
-        where, params = queries.sqlite_where(query)
-        if query.after is not None:
-            where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
-            params += [query.after[0], query.after[0], query.after[1]]
-        sql = f"{_OBS_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
-        rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
+        rows = self._listing_rows(query)
         items = [_rows.row_to_observation(r) for r in rows[: query.limit]]
-        more = len(rows) > query.limit
-        last = items[-1] if items else None
-        next_after = (_rows.utc_text(last.observed_at), str(last.id)) if more and last else None
-        return Page(items, next_after)
+        return Page(items, _rows.next_cursor(rows, query.limit))
 
     def query_features(self, query: ObservationQuery) -> FeaturePage:
+        return _rows.rows_to_feature_page(self._listing_rows(query), query.limit)
+
+    def _listing_rows(self, query: ObservationQuery) -> list[Any]:
+        """One page in (observed_at, id) order, plus one row to tell whether more follow."""
         where, params = queries.sqlite_where(query)
         if query.after is not None:
             where.append("(observed_at > ? OR (observed_at = ? AND id > ?))")
             params += [query.after[0], query.after[0], query.after[1]]
         sql = f"{_OBS_LISTING} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
-        rows = self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
-        return _rows.rows_to_feature_page(rows, query.limit)
+        return self._reader().execute(sql, [*params, query.limit + 1]).fetchall()
 
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = queries.sqlite_where(query)

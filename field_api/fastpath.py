@@ -19,8 +19,8 @@ from uuid import UUID
 
 import msgspec
 
-from data.records import Composition, Observation
-from field_api.schemas import timezone_known
+from data.records import Observation
+from field_api.schemas import classified_total, feature_to_observation, timezone_known
 from geo.coords import to_wgs84
 
 NonNegative = Annotated[int, msgspec.Meta(ge=0)]
@@ -104,28 +104,7 @@ def decode_valid_batch(
         p = feature.properties
         if not _plausible(p, float(lon), float(lat), populations, latest):
             return None
-        c = p.composition
-        observations.append(
-            Observation(
-                id=feature.id,
-                observed_at=p.observed_at,
-                lon=float(lon),
-                lat=float(lat),
-                count=p.count,
-                timezone=p.timezone,
-                accuracy_m=p.accuracy_m,
-                composition=Composition(
-                    c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified
-                ),
-                count_method=p.count_method,
-                survey_id=p.survey_id,
-                population=p.population,
-                behaviour=p.behaviour,
-                notes=p.notes,
-                device_id=p.device_id,
-                observer=observer,
-            )
-        )
+        observations.append(feature_to_observation(feature, float(lon), float(lat), observer))
     return observations
 
 
@@ -141,19 +120,11 @@ def _plausible(
     p: _Properties, lon: float, lat: float, populations: Collection[str], latest: datetime
 ) -> bool:
     """The checks pydantic's schema leaves to field_api/ingest.py, as one yes or no."""
-    c = p.composition
-    classified = (
-        (c.adult_males or 0)
-        + (c.adult_females or 0)
-        + (c.yearlings or 0)
-        + (c.calves or 0)
-        + (c.unclassified or 0)
-    )
     return (
         -180.0 <= lon <= 180.0
         and -90.0 <= lat <= 90.0
         and (p.accuracy_m is None or math.isfinite(p.accuracy_m))
-        and classified <= p.count
+        and classified_total(p.composition) <= p.count
         and p.population in populations
         and timezone_known(p.timezone)
         and p.observed_at <= latest

@@ -78,7 +78,8 @@ class ObservationPropertiesIn(_Strict):
     # record in plain Python, so that this model validates entirely inside pydantic-core.
 
 
-def classified_total(c: CompositionIn) -> int:
+def classified_total(c: Any) -> int:
+    """Animals placed in any class (a CompositionIn or the fast path's struct)."""
     return (
         (c.adult_males or 0)
         + (c.adult_females or 0)
@@ -119,10 +120,12 @@ class FeatureCollectionEnvelope(BaseModel):
     features: list[Any]
 
 
-def feature_to_observation(
-    feature: ObservationFeatureIn, lon: float, lat: float, observer: str
-) -> Observation:
-    """A domain record from a validated Feature and its (already transformed) lon/lat."""
+def feature_to_observation(feature: Any, lon: float, lat: float, observer: str) -> Observation:
+    """A domain record from a validated Feature and its (already transformed) lon/lat.
+
+    `feature` is an ObservationFeatureIn, or the upload fast path's msgspec struct of the
+    same shape (field_api/fastpath.py): one builder for both.
+    """
     p = feature.properties
     c = p.composition
     return Observation(
