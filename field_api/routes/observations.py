@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,8 +10,9 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
-from data.records import EDITABLE_FIELDS, Observation, ObservationQuery, Outcome
+from data.records import EDITABLE_FIELDS, Observation, Outcome
 from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError, pydantic_errors
@@ -165,8 +167,6 @@ async def upload_batch(
 
 
 def _envelope(body: Any) -> FeatureCollectionEnvelope:
-    from pydantic import ValidationError
-
     try:
         return FeatureCollectionEnvelope.model_validate(body)
     except ValidationError as exc:
@@ -205,7 +205,7 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
 def list_observations(request: Request, query: QueryDep, user: Reader, store: StoreDep) -> Response:
     """Observations as a GeoJSON FeatureCollection, paged with a `next` link."""
     if user.role == "observer":  # observers see their own records only
-        query = _replace(query, observer=user.name)
+        query = replace(query, observer=user.name)
     page = store.query_features(query)
     links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     next_url = None
@@ -220,12 +220,6 @@ def list_observations(request: Request, query: QueryDep, user: Reader, store: St
         "links": links,
     }
     return Response(msgspec.json.encode(body), media_type="application/geo+json")
-
-
-def _replace(query: ObservationQuery, **changes: Any) -> ObservationQuery:
-    from dataclasses import replace
-
-    return replace(query, **changes)
 
 
 @router.get("/{observation_id}", response_class=JSONResponse)
@@ -268,8 +262,6 @@ async def edit_observation(
 
 
 def _parse_patch(body: Any) -> ObservationPatch:
-    from pydantic import ValidationError
-
     try:
         return ObservationPatch.model_validate(body)
     except ValidationError as exc:
@@ -283,8 +275,6 @@ def _validated_changes(
     current: Observation, patch: ObservationPatch, settings: SettingsDep
 ) -> dict[str, Any]:
     """Re-validate the whole edited record through the upload schema, so edits obey every rule."""
-    from field_api.schemas import observation_feature as as_feature
-
     unknown = sorted(set(patch.properties) - set(EDITABLE_FIELDS))
     if unknown:
         raise ApiError(
@@ -293,7 +283,7 @@ def _validated_changes(
             f"properties {', '.join(unknown)} cannot be edited",
             field=f"properties.{unknown[0]}",
         )
-    feature = as_feature(current)
+    feature = observation_feature(current)
     feature["properties"].update(patch.properties)
     if patch.geometry is not None:
         feature["geometry"] = patch.geometry.model_dump()
