@@ -76,9 +76,27 @@ def new_observation_rows(
     ids: Sequence[str] | None = None,
     observed_utc: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Rows for brand-new observations: tagged, owned, revision 1, stamped `now`.
+    """Rows for brand-new observations: tagged, owned, revision 1, stamped `now`."""
+    heads = new_row_heads(
+        batch, actor=actor, now=now, hashes=hashes, ids=ids, observed_utc=observed_utc
+    )
+    return [(*head, seq) for head, seq in zip(heads, seqs, strict=True)]
 
-    Built straight from the uploaded records rather than through copies of them
+
+def new_row_heads(
+    batch: Sequence[Observation],
+    *,
+    actor: str,
+    now: datetime,
+    hashes: Sequence[str],
+    ids: Sequence[str] | None = None,
+    observed_utc: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """new_observation_rows without the last column, change_seq.
+
+    The sequence number is only known inside the write transaction; everything else can be
+    built before it, outside the one writer thread that every upload queues for. Built
+    straight from the uploaded records rather than through copies of them
     (dataclasses.replace costs more than the INSERT on the hot upload path).
     """
     xs, ys = to_equal_area([o.lon for o in batch], [o.lat for o in batch])
@@ -92,7 +110,7 @@ def new_observation_rows(
         if flags not in flag_json:
             flag_json[flags] = json.dumps(list(flags))
         server_side = (obs.observer or actor, 1, "active", obs.review_state, flag_json[flags],
-                       changes["region"], stamp, stamp, hashes[i], hashes[i], seqs[i])  # fmt: skip
+                       changes["region"], stamp, stamp, hashes[i], hashes[i])  # fmt: skip
         rows.append(_row(obs, texts[i], observed[i], float(xs[i]), float(ys[i]), server_side))
     return rows
 

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -134,23 +134,24 @@ class SQLiteStore:
         observed = [_rows.utc_text(o.observed_at) for o in batch]
         hashes = [o.content_hash(t) for o, t in zip(batch, observed, strict=True)]
         ids = [str(o.id) for o in batch]
+        # Rows are built here, in the caller's thread: the one writer thread that every
+        # upload queues for then only looks up, inserts and commits.
+        now = _rows.now_utc()
+        heads = _rows.new_row_heads(
+            batch, actor=actor, now=now, hashes=hashes, ids=ids, observed_utc=observed
+        )
+        prepared = _Prepared(batch, ids, hashes, heads, _rows.utc_text(now))
 
         def store_batch(con: sqlite3.Connection) -> list[Outcome]:
-            return self._add_in_transaction(con, batch, actor, observed, hashes, ids)
+            return self._add_in_transaction(con, prepared, actor)
 
         return self._committer.run(store_batch)
 
     def _add_in_transaction(
-        self,
-        con: sqlite3.Connection,
-        batch: Sequence[Observation],
-        actor: str,
-        observed: list[str],
-        hashes: list[str],
-        ids: list[str],
+        self, con: sqlite3.Connection, prepared: _Prepared, actor: str
     ) -> list[Outcome]:
+        batch, ids = prepared.batch, prepared.ids
         stored = self._stored_states(con, ids)
-        seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
         outcomes: list[Outcome] = []
         fresh: dict[str, int] = {}  # id → index in batch of its first, created, copy
         for i, (obs, key) in enumerate(zip(batch, ids, strict=True)):
@@ -158,10 +159,10 @@ class SQLiteStore:
                 fresh[key] = i
                 outcomes.append(Outcome(obs.id, "created", 1))
                 continue
-            outcomes.append(self._resend(con, obs, hashes[i], stored, fresh, batch, actor))
-        new = list(fresh.values())
-        rows, new_hashes, new_ids, new_observed = _pick(new, batch, hashes, ids, observed)
-        self._insert(con, rows, new_hashes, new_ids, new_observed, seq, actor)
+            outcomes.append(
+                self._resend(con, obs, prepared.hashes[i], stored, fresh, batch, actor)
+            )
+        self._insert(con, prepared, list(fresh.values()), actor)
         return outcomes
 
     def _resend(
@@ -188,29 +189,22 @@ class SQLiteStore:
         return classify_resend(owned, incoming_hash, known, load)
 
     def _insert(
-        self,
-        con: sqlite3.Connection,
-        batch: list[Observation],
-        hashes: list[str],
-        ids: list[str],
-        observed: list[str],
-        last_seq: int,
-        actor: str,
+        self, con: sqlite3.Connection, prepared: _Prepared, new: list[int], actor: str
     ) -> None:
-        if not batch:
+        """Insert the new observations (indexes into the batch) and their create revisions."""
+        if not new:
             return
-        now = _rows.now_utc()
-        stamp = _rows.utc_text(now)
-        seqs = list(range(last_seq + 1, last_seq + 1 + len(batch)))
-        rows = _rows.new_observation_rows(
-            batch, actor=actor, now=now, seqs=seqs, hashes=hashes, ids=ids, observed_utc=observed
-        )
-        con.executemany(_OBS_INSERT, rows)
+        last_seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
+        seqs = range(last_seq + 1, last_seq + 1 + len(new))
+        heads = prepared.heads
+        con.executemany(_OBS_INSERT, [(*heads[i], s) for i, s in zip(new, seqs, strict=True)])
+        batch, ids, stamp = prepared.batch, prepared.ids, prepared.stamp
+        revision = _rows.revision_row
         con.executemany(
             _REV_INSERT,
             [
-                _rows.revision_row(s, o, "create", actor, None, at_text=stamp, id_text=i)
-                for s, o, i in zip(seqs, batch, ids, strict=True)
+                revision(s, batch[i], "create", actor, None, at_text=stamp, id_text=ids[i])
+                for i, s in zip(new, seqs, strict=True)
             ],
         )
 
@@ -619,9 +613,16 @@ class SQLiteStore:
             self._writer.close()
 
 
-def _pick(indexes: list[int], *columns: Sequence[Any]) -> list[list[Any]]:
-    """The same rows of several parallel lists."""
-    return [[column[i] for i in indexes] for column in columns]
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An upload made ready before it queues for the writer: ids, hashes and row heads
+    (every column but change_seq), all parallel to the batch."""
+
+    batch: Sequence[Observation]
+    ids: list[str]
+    hashes: list[str]
+    heads: list[tuple[Any, ...]]
+    stamp: str
 
 
 def _check_editable(current: Observation, base_revision: int) -> None:
