@@ -14,6 +14,7 @@ from uuid import UUID
 from data import _rows, herd_sql, queries
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
 from data.errors import Conflict, Gone, NotFound
+from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
@@ -61,6 +62,7 @@ class SQLiteStore:
         self.url = f"sqlite:///{path}"
         self._synchronous = synchronous
         self._write_lock = threading.Lock()
+        self._file_lock = WriterFileLock(path)
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._writer = self._connect(readonly=False)
@@ -97,8 +99,9 @@ class SQLiteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction at a time; BEGIN IMMEDIATE also serialises other processes."""
-        with self._write_lock:
+        """One write transaction at a time, across threads and worker processes (the file
+        lock orders this store's processes; BEGIN IMMEDIATE also holds off any other)."""
+        with self._write_lock, self._file_lock:
             con = self._writer
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -611,6 +614,7 @@ class SQLiteStore:
                 con.close()
             self._readers.clear()
             self._writer.close()
+            self._file_lock.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from data.errors import NotFound
 from data.records import ObservationQuery
 from data.sqlite import SQLiteStore
+from tests.factories import make_batch
 
 
 def test_wal_and_full_sync(sqlite_store: SQLiteStore) -> None:
@@ -81,3 +83,27 @@ def test_group_commit_isolates_a_failing_upload(
     assert sqlite_store.count_observations(ObservationQuery(include_retracted=True)) == 150
     with pytest.raises(NotFound):
         sqlite_store.get_observation(poisoned[0].id)
+
+
+def test_writers_of_one_file_take_turns_through_the_file_lock(tmp_path: Path) -> None:
+    """Two stores on one file (as two worker processes have): the second writer waits on
+    the lock beside the database, and starts the moment the first one lets go."""
+    path = str(tmp_path / "shared.db")
+    first, second = SQLiteStore(path), SQLiteStore(path)
+    first.migrate()
+    order: list[str] = []
+    with first._write():  # holds the file lock and SQLite's write lock
+        waiter = threading.Thread(
+            target=lambda: order.append(
+                second.add_observations(make_batch(3), actor="olga")[0].status
+            )
+        )
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive() and order == []  # blocked behind the first writer
+        order.append("first done")
+    waiter.join(timeout=10)
+    assert order == ["first done", "created"]
+    assert (tmp_path / "shared.db-writer.lock").exists()
+    first.close()
+    second.close()

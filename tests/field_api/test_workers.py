@@ -1,7 +1,9 @@
-"""`herdwatch serve --workers 4` on one PostGIS database: a storm of duplicate uploads.
+"""`herdwatch serve --workers N` on one database: a storm of duplicate uploads.
 
-Four worker processes share nothing but the database, so only its unique constraints stop
-a record being stored twice when the same upload reaches two workers at once.
+The worker processes share nothing but the database, so only its unique constraints (and,
+on SQLite, its one-writer lock) stop a record being stored twice when the same upload
+reaches two workers at once. Four workers on PostGIS; two on a SQLite file, as a laptop
+with two cores would run it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,11 +25,12 @@ from typing import Any
 import httpx
 import pytest
 
+from data.sqlite import SQLiteStore
 from tests.conftest import postgis_store_in_fresh_schema
 from tests.factories import make_feature
 from tests.live_server import free_port
 
-pytestmark = [pytest.mark.postgis, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -52,10 +56,10 @@ def _worker_pids(store: Any, own_pid: int) -> set[int]:
     return {int(name.split(":")[1]) for (name,) in rows} - {own_pid}
 
 
-def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HERDWATCH_DATABASE_URL": url}
     command = [sys.executable, "-m", "field_api.cli", "serve", "--host", "127.0.0.1", "--port",
-               str(port), "--workers", str(WORKERS), "--log-level", "warning"]  # fmt: skip
+               str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -108,41 +112,83 @@ def _send_everything(base: str, token: str, seed: int) -> list[tuple[str, str]]:
     return results
 
 
+@pytest.mark.postgis
 def test_four_postgis_workers_store_each_record_once_in_a_storm(pg: Any, tmp_path: Path) -> None:
     token = pg.add_user("olga", "observer")
     port, log = free_port(), tmp_path / "server.log"
-    base = f"http://127.0.0.1:{port}"
-    proc = _start_server(pg.url, port, log)
+    proc = _start_server(pg.url, port, log, WORKERS)
     try:
-        _wait_until(lambda: _answers(base), proc, log, "the server answering /health")
+        _wait_until(lambda: _answers(f"http://127.0.0.1:{port}"), proc, log, "/health answering")
         _wait_until(lambda: len(_worker_pids(pg, os.getpid())) >= WORKERS, proc, log,
                     f"{WORKERS} workers connecting")  # fmt: skip
-        start = threading.Barrier(SENDERS)
-
-        def sender(seed: int) -> list[tuple[str, str]]:
-            start.wait()
-            return _send_everything(base, token, seed)
-
-        with ThreadPoolExecutor(SENDERS) as pool:
-            results = [r for batch in pool.map(sender, range(SENDERS)) for r in batch]
+        results = _storm(f"http://127.0.0.1:{port}", token)
         workers = _worker_pids(pg, os.getpid())
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+        _stop(proc)
     assert len(workers) >= WORKERS, (workers, log.read_text())
+    _assert_each_record_once(results)
+    stored = pg._read_all("SELECT id::text, count(*) FROM observations GROUP BY id")
+    assert {oid for oid, _ in stored} == {oid for oid, _ in results}
+    creates = pg._read_all("SELECT count(*), count(DISTINCT observation_id) FROM revisions")
+    assert creates == [(RECORDS, RECORDS)]
+
+
+def test_two_sqlite_workers_store_each_record_once_in_a_storm(tmp_path: Path) -> None:
+    db = tmp_path / "storm.db"
+    store = SQLiteStore(str(db))
+    store.migrate()
+    token = store.add_user("olga", "observer")
+    store.close()
+    port, log = free_port(), tmp_path / "server.log"
+    proc = _start_server(f"sqlite:///{db}", port, log, 2)
+    try:
+        _wait_until(lambda: _answers(f"http://127.0.0.1:{port}"), proc, log, "/health answering")
+        results = _storm(f"http://127.0.0.1:{port}", token)
+        pids = _serving_pids(proc.pid)
+    finally:
+        _stop(proc)
+    assert len(pids) >= 2, (pids, log.read_text())
+    _assert_each_record_once(results)
+    with sqlite3.connect(db) as con:
+        stored = con.execute("SELECT id FROM observations").fetchall()
+        creates = con.execute(
+            "SELECT count(*), count(DISTINCT observation_id) FROM revisions"
+        ).fetchone()
+    assert sorted(oid for (oid,) in stored) == sorted({oid for oid, _ in results})
+    assert creates == (RECORDS, RECORDS)
+
+
+def _serving_pids(parent: int) -> set[int]:
+    """uvicorn's worker processes: the children of the supervisor."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def _storm(base: str, token: str) -> list[tuple[str, str]]:
+    """SENDERS tablets at once, each sending every record (so each record arrives 12 times)."""
+    start = threading.Barrier(SENDERS)
+
+    def sender(seed: int) -> list[tuple[str, str]]:
+        start.wait()
+        return _send_everything(base, token, seed)
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        return [r for batch in pool.map(sender, range(SENDERS)) for r in batch]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _assert_each_record_once(results: list[tuple[str, str]]) -> None:
     statuses = Counter(status for _, status in results)
     assert set(statuses) <= {"created", "unchanged"}, statuses  # every send acknowledged
     created = Counter(oid for oid, status in results if status == "created")
-    acknowledged = {oid for oid, _ in results}
-    assert len(acknowledged) == RECORDS
+    assert len({oid for oid, _ in results}) == RECORDS
     # Never created twice (a "created" can be missing only if its answer was lost).
     assert set(created.values()) == {1}, [oid for oid, n in created.items() if n > 1]
-    stored = pg._read_all("SELECT id::text, count(*) FROM observations GROUP BY id")
-    assert {oid for oid, _ in stored} == acknowledged
-    creates = pg._read_all("SELECT count(*), count(DISTINCT observation_id) FROM revisions")
-    assert creates == [(RECORDS, RECORDS)]
