@@ -11,6 +11,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from data.records import (
     Composition,
     FeaturePage,
@@ -247,7 +249,8 @@ def row_to_feature(row: Sequence[Any], flag_cache: dict[Any, list[str]]) -> dict
 def rows_to_feature_page(rows: Sequence[Sequence[Any]], limit: int) -> FeaturePage:
     """Features for the first `limit` rows, and the cursor to the next page."""
     cache: dict[Any, list[str]] = {}
-    return FeaturePage([row_to_feature(r, cache) for r in rows[:limit]], next_cursor(rows, limit))
+    features = [row_to_feature(r, cache) for r in rows[:limit]]
+    return FeaturePage(msgspec.json.encode(features), len(features), next_cursor(rows, limit))
 
 
 def next_cursor(rows: Sequence[Sequence[Any]], limit: int) -> tuple[str, str] | None:

@@ -228,17 +228,20 @@ class PostGISStore:
         return Page(items, _rows.next_cursor(rows, query.limit))
 
     def query_features(self, query: ObservationQuery) -> FeaturePage:
-        return _rows.rows_to_feature_page(self._listing_rows(query), query.limit)
+        """The page from each row's stored Feature text (migration 0004), joined."""
+        rows = self._listing_rows(query, pq.FEATURE_LISTING)
+        page = [feature for _, _, feature in rows[: query.limit]]
+        last = rows[query.limit - 1] if len(rows) > query.limit >= 1 else None
+        return FeaturePage(
+            f"[{','.join(page)}]".encode(), len(page), (last[1], last[0]) if last else None
+        )
 
-    def _listing_rows(self, query: ObservationQuery) -> list[tuple[Any, ...]]:
+    def _listing_rows(
+        self, query: ObservationQuery, select: str = _OBS_LISTING
+    ) -> list[tuple[Any, ...]]:
         """One page in (observed_at, id) order, plus one row to tell whether more follow."""
-        where, params = pq.postgis_where(query)
-        if query.after is not None:
-            part, after_params = pq.after_cursor(query.after)
-            where.append(part)
-            params += after_params
-        sql = f"{_OBS_LISTING} {pq.where_clause(where)} ORDER BY observed_at, id LIMIT %s"
-        return self._read_all(sql, [*params, query.limit + 1])
+        sql, params = pq.listing_sql(select, query)
+        return self._read_all(sql, params)
 
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = pq.postgis_where(query)

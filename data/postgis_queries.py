@@ -25,10 +25,20 @@ SIGHTING_SELECT = (
     "flags @> '[\"synthetic\"]'::jsonb FROM observations"
 )
 
+# A listing page as text only, so nothing needs decoding: id, the next-page cursor's time
+# (spelled as data/_rows.utc_text spells it) and the Feature kept by migration 0004's trigger.
+FEATURE_LISTING = (
+    "SELECT id::text, "
+    "to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), "
+    "feature FROM observations"
+)
+
 __all__ = [
+    "FEATURE_LISTING",
     "SIGHTING_SELECT",
     "herd_count_sql",
     "key_expression",
+    "listing_sql",
     "period_expression",
     "postgis_where",
     "where_clause",
@@ -105,6 +115,17 @@ def _bbox(
         tests.append(f"({index} AND lon BETWEEN %s AND %s AND lat BETWEEN %s AND %s)")
         params += [west, east, min_lat, max_lat]
     return (tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})"), params
+
+
+def listing_sql(select: str, query: ObservationQuery) -> tuple[str, list[Any]]:
+    """One page in (observed_at, id) order, plus one row to tell whether more follow."""
+    where, params = postgis_where(query)
+    if query.after is not None:
+        part, after_params = after_cursor(query.after)
+        where.append(part)
+        params += after_params
+    sql = f"{select} {where_clause(where)} ORDER BY observed_at, id LIMIT %s"
+    return sql, [*params, query.limit + 1]
 
 
 def after_cursor(after: tuple[str, str]) -> tuple[str, list[Any]]:

@@ -222,9 +222,14 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class FeaturePage:
-    """One page of observations already shaped as GeoJSON Features (the listing's hot path)."""
+    """One page of observations already written as GeoJSON (the listing's hot path).
 
-    features: list[dict[str, Any]]
+    `features` is the JSON text of an array of Features, each as
+    field_api.schemas.observation_feature makes it; `returned` counts them.
+    """
+
+    features: bytes
+    returned: int
     next_after: tuple[str, str] | None
 
 

@@ -51,6 +51,7 @@ _OBS_LISTING = (
     + " FROM observations"
 )
 _SURVEY_SELECT = "SELECT " + ", ".join(_rows.SURVEY_COLUMNS) + " FROM surveys"
+READER_MMAP_BYTES = 1 << 30
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
@@ -86,6 +87,10 @@ class SQLiteStore:
         con.execute("PRAGMA cache_size = -65536")
         if readonly:
             con.execute("PRAGMA query_only = 1")
+            # Readers map the file: a listing page touches ~1,400 scattered pages, and a
+            # mapped page costs no read() call and no copy (14 → 9 ms per page in
+            # bench/query.py). Address space only; the OS shares the pages between threads.
+            con.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
         return con
 
     def _reader(self) -> sqlite3.Connection:

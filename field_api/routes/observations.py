@@ -186,7 +186,8 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
     for p in parsed:
         outcome = outcomes.get(p.index)
         if outcome is not None and outcome.status == "created":  # the common case, kept lean
-            result = {"index": p.index, "id": str(outcome.id), "status": "created", "revision": 1}
+            # msgspec writes the UUID itself, faster than str() here.
+            result = {"index": p.index, "id": outcome.id, "status": "created", "revision": 1}
         elif outcome is not None:
             result = outcome_json(outcome, p.index)
         else:
@@ -212,14 +213,10 @@ def list_observations(request: Request, query: QueryDep, user: Reader, store: St
     if page.next_after:
         next_url = str(request.url.include_query_params(next=encode_cursor(page.next_after)))
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
-    body = {
-        "type": "FeatureCollection",
-        "features": page.features,
-        "numberReturned": len(page.features),
-        "next": next_url,
-        "links": links,
-    }
-    return Response(msgspec.json.encode(body), media_type="application/geo+json")
+    # The store hands over the features as JSON text already; only the envelope is encoded.
+    rest = msgspec.json.encode({"numberReturned": page.returned, "next": next_url, "links": links})
+    body = b'{"type":"FeatureCollection","features":' + page.features + b"," + rest[1:]
+    return Response(body, media_type="application/geo+json")
 
 
 @router.get("/{observation_id}", response_class=JSONResponse)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -328,13 +329,22 @@ def test_feature_pages_equal_the_records_as_features(store: ObservationStore) ->
 
     batch = make_batch(12)
     batch[3] = replace(batch[3], lon=10.0, lat=60.0, notes="far away", accuracy_m=None)
+    # Spellings a stored text could get wrong: escapes, Cyrillic, 17 significant digits,
+    # whole seconds, a zone west of Greenwich and one with a historic offset in seconds.
+    batch[4] = replace(batch[4], notes='herd "B"\\north\nстадо ✓', behaviour="\t",
+                       lon=129.12345678901234, lat=62.000000000000014, accuracy_m=0.1)  # fmt: skip
+    batch[6] = replace(batch[6], observed_at=batch[6].observed_at.replace(microsecond=0),
+                       timezone="America/Anchorage", survey_id="s-1")  # fmt: skip
+    batch[7] = replace(batch[7], observed_at=datetime(1880, 6, 1, 12, tzinfo=UTC),
+                       timezone="Asia/Yakutsk")  # fmt: skip
     store.add_observations(batch, actor="olga")
     store.update_observation(batch[5].id, {"count": 99}, base_revision=1, actor="olga")
     after = None
     while True:
         query = ObservationQuery(limit=5, after=after)
         records, features = store.query_observations(query), store.query_features(query)
-        assert features.features == [observation_feature(o) for o in records.items]
+        assert json.loads(features.features) == [observation_feature(o) for o in records.items]
+        assert features.returned == len(records.items)
         assert features.next_after == records.next_after
         if records.next_after is None:
             break
