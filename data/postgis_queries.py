@@ -27,8 +27,9 @@ SIGHTING_SELECT = (
 
 # A listing page as text only, so nothing needs decoding: id, the next-page cursor's time
 # (spelled as data/_rows.utc_text spells it) and the Feature kept by migration 0004's trigger.
+# Aliased, so that ORDER BY id still sorts the uuid column, not this text.
 FEATURE_LISTING = (
-    "SELECT id::text, "
+    "SELECT id::text AS id_text, "
     "to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), "
     "feature FROM observations"
 )
