@@ -11,10 +11,12 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from data.reference import region_index
 from data.store import ObservationStore, open_store
 from field_api.errors import add_exception_handlers, problem
 from field_api.routes import changes, counts, health, observations, session, surveys
 from field_api.settings import Settings
+from geo.coords import to_equal_area
 
 # Objects allocated between young-generation collections (CPython's default is 700).
 _GC_YOUNG_THRESHOLD = 10_000
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         app.state.store = store or open_store(settings.database_url)
         if store is None:  # a served process, not a test: tune it for long running
             app.state.store.migrate()
+            load_reference_data()
             settle_garbage_collector()
         yield
         if store is None:  # close only what we opened
@@ -64,6 +67,16 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     add_exception_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def load_reference_data() -> None:
+    """Load what the first upload would otherwise load: region polygons, CRS transforms.
+
+    Left to the first request, fifty tablets arriving together each started loading the
+    boundaries in their own thread, and their first answers took a second or more.
+    """
+    region_index()
+    to_equal_area([130.0], [62.0])
 
 
 def settle_garbage_collector() -> None:

@@ -114,7 +114,8 @@ def _raise_if_invalid(parsed: Parsed, observation_id: UUID) -> None:
 def _single_response(outcome: Outcome, request: Request) -> JSONResponse:
     body = outcome_json(outcome)
     if outcome.status in _STATUS:
-        location = str(request.url_for("get_observation", observation_id=str(outcome.id)))
+        # Spelled out: url_for searches every route, a twentieth of a single upload's time.
+        location = f"{str(request.base_url).rstrip('/')}{router.prefix}/{outcome.id}"
         return JSONResponse(
             body, status_code=_STATUS[outcome.status], headers={"Location": location}
         )
