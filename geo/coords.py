@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -50,8 +50,23 @@ def normalise_crs(name: str) -> str:
     return code
 
 
-@lru_cache(maxsize=64)
+# One Transformer per thread and CRS pair. A Transformer made in the server's main thread
+# at start-up and then used by two upload threads at once corrupted the heap (malloc
+# "unaligned tcache chunk", bench/ingest.py, pyproj 3.7): PROJ objects stay in their thread.
+_per_thread = threading.local()
+
+
 def _transformer(source: str, target: str) -> Transformer:
+    made: dict[tuple[str, str], Transformer] | None = getattr(_per_thread, "transformers", None)
+    if made is None:
+        made = _per_thread.transformers = {}
+    found = made.get((source, target))
+    if found is None:
+        found = made[(source, target)] = _make_transformer(source, target)
+    return found
+
+
+def _make_transformer(source: str, target: str) -> Transformer:
     try:
         return Transformer.from_crs(CRS.from_user_input(source), target, always_xy=True)
     except CRSError as exc:

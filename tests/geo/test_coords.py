@@ -72,3 +72,27 @@ def test_survey_effort_in_km_and_km2() -> None:
     assert survey_effort(square)[1] == pytest.approx(38.1 * 111.5, rel=0.04)
     with pytest.raises(EffortError):
         survey_effort({"type": "Point", "coordinates": [1, 2]})
+
+
+def test_each_thread_transforms_with_its_own_transformer() -> None:
+    """A PROJ object shared between upload threads corrupted the server's heap: every
+    thread gets its own, and they all agree."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo import coords
+
+    together = threading.Barrier(4)
+
+    def transform_here(wait: bool = True) -> tuple[int, list[float]]:
+        if wait:  # four tasks on four distinct threads at once
+            together.wait()
+        x, y = to_equal_area([129.7], [62.0])
+        return id(coords._transformer(coords.WGS84, coords.EQUAL_AREA)), [float(x[0]), float(y[0])]
+
+    here = transform_here(wait=False)
+    assert id(coords._transformer(coords.WGS84, coords.EQUAL_AREA)) == here[0]  # reused
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: transform_here(), range(4)))
+    assert len({ident for ident, _ in results} | {here[0]}) == 5
+    assert all(point == here[1] for _, point in results)
