@@ -231,10 +231,8 @@ class PostGISStore:
         """The page from each row's stored Feature text (migration 0004), joined."""
         rows = self._listing_rows(query, pq.FEATURE_LISTING)
         page = [feature for _, _, feature in rows[: query.limit]]
-        last = rows[query.limit - 1] if len(rows) > query.limit >= 1 else None
-        return FeaturePage(
-            f"[{','.join(page)}]".encode(), len(page), (last[1], last[0]) if last else None
-        )
+        cursor = _rows.next_cursor(rows, query.limit)
+        return FeaturePage(f"[{','.join(page)}]".encode(), len(page), cursor)
 
     def _listing_rows(
         self, query: ObservationQuery, select: str = _OBS_LISTING
