@@ -20,7 +20,8 @@ class WriterFileLock:
 
     def __init__(self, database_path: str) -> None:
         try:
-            self._fd: int | None = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT)
+            lock_path = f"{database_path}-writer.lock"
+            self._fd: int | None = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:  # a read-only directory: readers never write, so nothing to order
             self._fd = None
 
