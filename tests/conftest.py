@@ -129,7 +129,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     postgis_ran = 0
     if reporter:
-        postgis_ran = sum(1 for r in reporter.stats.get("passed", []) if "postgis" in r.nodeid)
+        # By marker (the store fixture's postgis parameter carries it), not by name.
+        passed = reporter.stats.get("passed", [])
+        postgis_ran = sum(1 for r in passed if r.when == "call" and "postgis" in r.keywords)
         reporter.write_line(f"PostGIS tests that ran and passed: {postgis_ran}")
     if IN_CI and skipped:
         if reporter:
