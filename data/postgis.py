@@ -66,6 +66,10 @@ _OBS_LISTING = (
     + ", ".join(f"NULL AS {c}" if c in _UNREAD else c for c in _rows.OBSERVATION_COLUMNS)
     + " FROM observations"
 )
+_DATA_VERSION = (
+    "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
+    "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
+)
 _OBS_INSERT = (
     f"INSERT INTO observations ({_COLUMNS}) "
     f"VALUES ({', '.join(['%s'] * len(_rows.OBSERVATION_COLUMNS))})"
@@ -333,6 +337,10 @@ class PostGISStore:
             f"SELECT {', '.join(herd_sql.DECISION_COLUMNS)} FROM herd_decisions ORDER BY id"
         )
         return [herd_sql.row_to_decision(r) for r in rows]
+
+    def data_version(self) -> tuple[int, ...]:
+        row = self._read_one(_DATA_VERSION)
+        return tuple(int(v) for v in row) if row else (0, 0, 0, 0)
 
     # surveys ------------------------------------------------------------------------------
     def add_survey(self, survey: Survey) -> Outcome:

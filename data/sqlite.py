@@ -35,6 +35,10 @@ from data.seasons import SeasonCalendar
 from data.tokens import hash_token
 
 _OBS_SELECT = "SELECT " + ", ".join(_rows.OBSERVATION_COLUMNS) + " FROM observations"
+_DATA_VERSION = (
+    "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
+    "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
+)
 _OBS_INSERT = (
     f"INSERT INTO observations ({', '.join(_rows.OBSERVATION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_rows.OBSERVATION_COLUMNS))})"
@@ -390,6 +394,10 @@ class SQLiteStore:
             .fetchall()
         )
         return [herd_sql.row_to_decision(r) for r in rows]
+
+    def data_version(self) -> tuple[int, ...]:
+        row = self._reader().execute(_DATA_VERSION).fetchone()
+        return tuple(int(v) for v in row) if row else (0, 0, 0, 0)
 
     # surveys ------------------------------------------------------------------------------
     def add_survey(self, survey: Survey) -> Outcome:

@@ -46,7 +46,7 @@ class ObservationStore(Protocol):
         ...
 
     def query_features(self, query: ObservationQuery) -> FeaturePage:
-        """The same page as query_observations, as GeoJSON Feature dicts (listing hot path)."""
+        """The same page as query_observations, as GeoJSON text (the listing's hot path)."""
         ...
 
     def count_observations(self, query: ObservationQuery) -> int: ...
@@ -95,6 +95,13 @@ class ObservationStore(Protocol):
 
     def list_herd_decisions(self) -> list[HerdDecision]:
         """Every decision, oldest first (the order reports replay them in)."""
+        ...
+
+    def data_version(self) -> tuple[int, ...]:
+        """Latest revision seq, revisions, herd decisions and surveys. Every change a report
+        could see adds a revision, a decision or a survey (all three append-only; a transfer
+        copies revisions with their old numbers, hence the count beside the latest), so an
+        equal version means an equal report."""
         ...
 
     # surveys

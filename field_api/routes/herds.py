@@ -15,8 +15,9 @@ from data.herds import HerdDecision
 from data.store import ObservationStore
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
+from field_api.herd_cache import HerdCache, HerdCacheDep
 from field_api.settings import Settings
-from reports.herds import HerdTables, build_herds, herd_members, inputs_around, load_inputs
+from reports.herds import HerdTables, build_herds, herd_members, inputs_around
 from reports.periods import PeriodError, parse_period
 
 router = APIRouter(prefix="/api/v1/herds", tags=["herds"])
@@ -101,14 +102,14 @@ def list_decisions(user: Researcher, store: StoreDep) -> dict[str, Any]:
 
 @router.get("")
 def list_herds(
-    user: Researcher, store: StoreDep, settings: SettingsDep,
+    user: Researcher, store: StoreDep, settings: SettingsDep, cache: HerdCacheDep,
     every: Annotated[str, Query(description="month, season or year")] = "year",
     period: Annotated[str, Query(description="2024, 2024-07 or 2024-calving")] = "",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """The period's de-duplicated herds as GeoJSON points, with the sightings each merged."""
-    tables = _tables(store, settings, every, period)
+    tables = _tables(store, settings, cache, every, period)
     herds = tables.herds[tables.herds[every] == period]
     page = herds.iloc[offset : offset + limit]
     features = [_herd_feature(row) for _, row in _with_ids(tables, page).iterrows()]
@@ -119,12 +120,12 @@ def list_herds(
 
 @router.get("/candidates")
 def list_candidates(
-    user: Researcher, store: StoreDep, settings: SettingsDep,
+    user: Researcher, store: StoreDep, settings: SettingsDep, cache: HerdCacheDep,
     every: Annotated[str, Query()] = "year", period: Annotated[str, Query()] = "",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:  # fmt: skip
     """Candidate matches in the period and whether the rule (or a decision) joined them."""
-    tables = _tables(store, settings, every, period)
+    tables = _tables(store, settings, cache, every, period)
     cand = tables.grouping.candidates
     ids = tables.sightings["id"].to_numpy()
     herd = tables.sightings["herd"].to_numpy()
@@ -136,12 +137,14 @@ def list_candidates(
     return {"every": every, "period": period, "candidates": rows}
 
 
-def _tables(store: ObservationStore, settings: Settings, every: str, period: str) -> HerdTables:
+def _tables(
+    store: ObservationStore, settings: Settings, cache: HerdCache, every: str, period: str
+) -> HerdTables:
     try:
         parse_period(every, period, settings.season_calendar)
     except PeriodError as exc:
         raise ApiError(422, f"invalid_{exc.field}", exc.message, field=exc.field) from exc
-    return build_herds(load_inputs(store, seasons=settings.season_calendar))
+    return cache.herds(store, settings.season_calendar)[1]
 
 
 def _with_ids(tables: HerdTables, page: Any) -> Any:

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from data.store import ObservationStore
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
+from field_api.herd_cache import HerdCache, HerdCacheDep
 from field_api.settings import Settings
-from reports.herds import build_herds, load_inputs
 from reports.periods import PeriodError, parse_period
 from reports.population import PopulationReport, compute_report
 from reports.render import to_csv, to_html, to_pdf
@@ -23,7 +23,7 @@ REPORT_FORMATS = ("html", "pdf", "csv")
 
 @router.get("/reports", response_class=Response)
 def population_report(
-    user: Researcher, store: StoreDep, settings: SettingsDep,
+    user: Researcher, store: StoreDep, settings: SettingsDep, cache: HerdCacheDep,
     every: Annotated[str, Query(description="month, season or year (local time)")] = "",
     period: Annotated[str, Query(description="2024, 2024-07 or 2024-calving")] = "",
     format: Annotated[str, Query(description="html, pdf or csv")] = "html",
@@ -36,7 +36,7 @@ def population_report(
         raise ApiError(
             422, "invalid_table", f"table must be one of {', '.join(CSV_TABLES)}", field="table"
         )
-    report = _report(store, settings, every, period)
+    report = _report(store, settings, cache, every, period)
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
     if format == "pdf":
         inline = {"Content-Disposition": f'inline; filename="{stem}.pdf"'}
@@ -49,15 +49,15 @@ def population_report(
 
 
 def _report(
-    store: ObservationStore, settings: Settings, every: str, period: str
+    store: ObservationStore, settings: Settings, cache: HerdCache, every: str, period: str
 ) -> PopulationReport:
     seasons = settings.season_calendar
     try:
         parse_period(every, period, seasons)
     except PeriodError as exc:
         raise ApiError(422, f"invalid_{exc.field}", exc.message, field=exc.field) from exc
-    inputs = load_inputs(store, seasons=seasons)
-    report = compute_report(inputs, build_herds(inputs), every, period)
+    inputs, herds = cache.herds(store, seasons)
+    report = compute_report(inputs, herds, every, period)
     if len(report.herds) == 0:
         raise ApiError(404, "no_sightings", f"no sightings in {every} {period}", field="period")
     return report

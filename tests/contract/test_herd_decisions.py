@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from data.herds import HerdDecision
-from data.records import Composition, ObservationQuery
-from tests.factories import make_observation
+from data.records import Composition, ObservationQuery, Survey
+from data.store import ObservationStore
+from tests.factories import BASE_TIME, make_batch, make_observation
 
 
 def test_decisions_are_kept_in_order_with_who_and_when(store):
@@ -65,3 +66,23 @@ def test_sighting_columns_break_same_second_ties_by_id(store):
     same = [make_observation(n, observed_at=make_observation(0).observed_at) for n in range(5, 9)]
     store.add_observations(same, actor="olga")
     assert list(store.sighting_columns(ObservationQuery()).id) == sorted(str(o.id) for o in same)
+
+
+def test_the_data_version_moves_with_every_change_a_report_could_see(
+    store: ObservationStore,
+) -> None:
+    batch = make_batch(3)
+    seen = [store.data_version()]
+    store.add_observations(batch, actor="olga")
+    seen.append(store.data_version())
+    store.add_observations(batch, actor="olga")  # a re-send changes nothing
+    assert store.data_version() == seen[-1]
+    store.update_observation(batch[0].id, {"count": 7}, base_revision=1, actor="olga")
+    seen.append(store.data_version())
+    store.retract_observation(batch[1].id, actor="olga")
+    seen.append(store.data_version())
+    store.add_herd_decision(HerdDecision("merge", (batch[0].id, batch[2].id), actor="rita"))
+    seen.append(store.data_version())
+    store.add_survey(Survey(id="s-1", method="aerial", started_at=BASE_TIME, created_by="rita"))
+    seen.append(store.data_version())
+    assert len(set(seen)) == len(seen), seen

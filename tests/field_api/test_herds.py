@@ -92,3 +92,23 @@ def test_only_researchers_decide(api, role, status):
 def test_bad_period_names_the_field(api):
     response = api.researcher.get(URL, params={"every": "year", "period": "last"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "period"
+
+
+def test_herds_are_worked_out_once_per_version_of_the_data(api):
+    state = api.researcher.app.state
+    assert herd_sizes(api) == [50, 400]
+    report = api.researcher.get("/api/v1/reports", params={"every": "year", "period": "2024",
+                                                           "format": "csv"})  # fmt: skip
+    assert report.status_code == 200
+    assert state.herd_cache.builds == 1  # the listing and the report shared one grouping
+    far = sightings()[3]
+    api.observer.put(f"/api/v1/observations/{uuid.UUID(int=99)}", json={
+        "type": "Feature", "id": str(uuid.UUID(int=99)),
+        "geometry": {"type": "Point", "coordinates": [far.lon + 5, far.lat]},
+        "properties": {"observed_at": far.observed_at.isoformat(), "count": 70},
+    })  # fmt: skip
+    assert herd_sizes(api) == [50, 70, 400]  # the upload moved the version: worked out again
+    assert state.herd_cache.builds == 2
+    again = api.researcher.get("/api/v1/reports", params={"every": "year", "period": "2024",
+                                                          "format": "csv"})  # fmt: skip
+    assert state.herd_cache.builds == 2 and again.text != report.text
