@@ -372,7 +372,8 @@ class SQLiteStore:
         where_sql = queries.where_clause(where)
         # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_rows), is faster.
         sql = f"{herd_sql.SQLITE_SIGHTING_SELECT} {where_sql}"
-        return sighting_columns_from_rows(self._reader().execute(sql, params).fetchall())
+        # The cursor itself, not fetchall(): the columns are filled row by row, no list.
+        return sighting_columns_from_rows(self._reader().execute(sql, params))
 
     # herd decisions -------------------------------------------------------------------------
     def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
