@@ -26,6 +26,7 @@ ordered joins run only where chains or decisions need them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -110,25 +111,91 @@ class Decision(Protocol):
 
 
 def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candidates:
-    """Candidate pairs by space-time window (KD-tree), then speed, size and composition gates."""
+    """Candidate pairs by space-time window (KD-tree), then speed, size and composition gates.
+
+    The search runs per block of sightings with no gap over max_hours inside (a pair across
+    such a gap is never a candidate): small trees and pair arrays that stay in cache, and
+    two blocks at a time on two cores (scipy and numpy release the GIL).
+    """
     if len(s) < 2:
         return _no_candidates()
+    by_time = np.argsort(s.t, kind="stable")
+    blocks = _time_blocks(s.t[by_time], params)
+    shares, well_classified = _class_shares(s.classes, params)
+
+    def search(block: tuple[int, int]) -> Candidates:
+        members = by_time[block[0] : block[1]]
+        return _block_candidates(s, members, shares, well_classified, params)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(search, blocks))
+    return _concatenated(found)
+
+
+def _time_blocks(t_sorted: np.ndarray, params: DedupParams) -> list[tuple[int, int]]:
+    """(start, end) positions in time order, split where sightings are over max_hours apart."""
+    gaps = np.flatnonzero(np.diff(t_sorted) > params.max_hours * 3600.0) + 1
+    bounds = np.r_[0, gaps, len(t_sorted)].tolist()
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a > 1]
+
+
+def _block_candidates(
+    s: Sightings, members: np.ndarray, shares: np.ndarray, well_classified: np.ndarray,
+    params: DedupParams,
+) -> Candidates:  # fmt: skip
+    """Candidates among some sightings (indices into s, in time order)."""
     reach_m = params.max_distance_km * 1000.0
     # Time scaled so that max_hours spans the same as max_distance: one Chebyshev ball
-    # (p=inf) is then the whole space-time window.
+    # (p=inf) is then the whole space-time window. The offset is the same for every block,
+    # so each point has the very coordinates a single tree over all sightings would use.
     scale = reach_m / (params.max_hours * 3600.0)
-    tree = cKDTree(np.column_stack([s.x, s.y, (s.t - s.t.min()) * scale]))
+    x, y, t, count = s.x[members], s.y[members], s.t[members], s.count[members]
+    tree = cKDTree(np.column_stack([x, y, (t - s.t.min()) * scale]))
     pairs = tree.query_pairs(reach_m, p=np.inf, output_type="ndarray")
     if len(pairs) == 0:
         return _no_candidates()
     i, j = pairs[:, 0], pairs[:, 1]
     # Gates applied one after another on ever fewer pairs (the window holds millions).
-    hours = np.abs(s.t[i] - s.t[j]) / 3600.0
-    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / 1000.0
+    hours = np.abs(t[i] - t[j]) / 3600.0
+    km = np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0
     keep = np.flatnonzero((km <= params.allowed_km(hours)) & (hours <= params.max_hours))
-    keep = keep[similar_size(s.count[i[keep]], s.count[j[keep]], params)]
-    keep = keep[similar_composition(s.classes[i[keep]], s.classes[j[keep]], params)]
-    return Candidates(i[keep], j[keep], km[keep], hours[keep])
+    keep = keep[similar_size(count[i[keep]], count[j[keep]], params)]
+    a, b = members[i[keep]], members[j[keep]]
+    keep = keep[_similar_shares(shares, well_classified, a, b, params)]
+    a, b = members[i[keep]], members[j[keep]]
+    return Candidates(np.minimum(a, b), np.maximum(a, b), km[keep], hours[keep])
+
+
+def _concatenated(found: list[Candidates]) -> Candidates:
+    """All blocks' candidates, in (i, j) order: the same whatever the blocks or the tree."""
+    if not found:
+        return _no_candidates()
+    i, j, km, hours = (np.concatenate([getattr(c, f) for c in found])
+                       for f in ("i", "j", "km", "hours"))  # fmt: skip
+    order = np.lexsort((j, i))
+    return Candidates(i[order], j[order], km[order], hours[order])
+
+
+def _class_shares(classes: np.ndarray, params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
+    """Each sighting's class shares, and whether it classified enough to compare them (what
+    similar_composition computes per pair, once per sighting: the same numbers)."""
+    counted = np.clip(classes, 0, None)
+    total = counted.sum(axis=1)
+    well = total >= params.min_classified
+    shares = np.zeros(counted.shape, dtype=np.float64)
+    shares[well] = counted[well] / total[well, None]
+    return shares, well
+
+
+def _similar_shares(
+    shares: np.ndarray, well: np.ndarray, a: np.ndarray, b: np.ndarray, params: DedupParams
+) -> np.ndarray:
+    """similar_composition for pairs (a, b) of sightings, from _class_shares."""
+    ok = np.ones(len(a), dtype=bool)
+    both = np.flatnonzero(well[a] & well[b])
+    diff = np.abs(shares[a[both]] - shares[b[both]]).max(axis=1)
+    ok[both] = diff <= params.max_composition_diff
+    return ok
 
 
 def similar_size(a: np.ndarray, b: np.ndarray, params: DedupParams) -> np.ndarray:

@@ -131,3 +131,28 @@ def test_million_scale_inputs_stay_vectorised():
     assert len(grouping.labels) == n and grouping.labels.max() == grouping.n_herds - 1
     pairs = find_candidates(s)
     assert np.all(pairs.i < pairs.j) and np.all(pairs.hours <= 24)
+
+
+def test_candidates_equal_every_pair_checked_one_by_one():
+    # Unsorted times with gaps over max_hours (separate search blocks), mixed classes.
+    rng = np.random.default_rng(7)
+    n = 400
+    days = rng.choice([0.0, 2.0, 2.5, 9.0], n) * 24 * HOUR + rng.uniform(0, 30 * HOUR, n)
+    classes = np.where(rng.random((n, 4)) < 0.2, -1, rng.integers(0, 30, (n, 4)))
+    s = Sightings(rng.uniform(0, 60 * KM, n), rng.uniform(0, 60 * KM, n), days,
+                  rng.integers(1, 60, n), classes)  # fmt: skip
+    p = DedupParams()
+    i, j = np.triu_indices(n, 1)
+    hours = np.abs(s.t[i] - s.t[j]) / HOUR
+    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / KM
+    big, small = np.maximum(s.count[i], s.count[j]), np.minimum(s.count[i], s.count[j])
+    share = np.clip(classes, 0, None) / np.clip(classes, 0, None).sum(axis=1, keepdims=True)
+    well = np.clip(classes, 0, None).sum(axis=1) >= p.min_classified
+    close = np.abs(share[i] - share[j]).max(axis=1) <= p.max_composition_diff
+    keep = (km <= np.minimum(30, 2 + 4 * hours)) & (hours <= 24) & (big <= 2 * small + 5)
+    keep &= ~(well[i] & well[j]) | close
+    found = find_candidates(s, p)
+    found_pairs = sorted(zip(found.i.tolist(), found.j.tolist(), strict=True))
+    assert found_pairs == list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
+    assert 0 < len(found) < keep.size and np.allclose(found.km, np.hypot(
+        s.x[found.i] - s.x[found.j], s.y[found.i] - s.y[found.j]) / KM)  # fmt: skip
