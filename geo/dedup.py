@@ -167,13 +167,12 @@ def _block_candidates(
 
 
 def _concatenated(found: list[Candidates]) -> Candidates:
-    """All blocks' candidates, in (i, j) order: the same whatever the blocks or the tree."""
+    """All blocks' candidates, block after block."""
     if not found:
         return _no_candidates()
     i, j, km, hours = (np.concatenate([getattr(c, f) for c in found])
                        for f in ("i", "j", "km", "hours"))  # fmt: skip
-    order = np.lexsort((j, i))
-    return Candidates(i[order], j[order], km[order], hours[order])
+    return Candidates(i, j, km, hours)
 
 
 def _class_shares(classes: np.ndarray, params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
@@ -395,12 +394,15 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
     rank = np.arange(len(first))  # the links arrive closest first
     for _ in range(_MAX_ROUNDS):
         ra, rb = root[first], root[second]
+        # Internal links are done: dropped before the boxes are gathered for the rest.
+        apart = np.flatnonzero(ra != rb)
+        first, second, rank, ra, rb = first[apart], second[apart], rank[apart], ra[apart], rb[apart]
         box = (np.minimum(x0[ra], x0[rb]), np.maximum(x1[ra], x1[rb]),
                np.minimum(y0[ra], y0[rb]), np.maximum(y1[ra], y1[rb]),
                np.minimum(t0[ra], t0[rb]), np.maximum(t1[ra], t1[rb]))  # fmt: skip
-        # Internal links are done; a link whose herds would break a limit now always will.
-        live = (ra != rb) & ((box[1] - box[0]) ** 2 + (box[3] - box[2]) ** 2 <= groups.max_d2)
-        live &= box[5] - box[4] <= groups.max_span
+        # A link whose herds would break a limit now always will.
+        fits = (box[1] - box[0]) ** 2 + (box[3] - box[2]) ** 2 <= groups.max_d2
+        live = np.flatnonzero(fits & (box[5] - box[4] <= groups.max_span))
         first, second, rank, ra, rb = first[live], second[live], rank[live], ra[live], rb[live]
         if len(first) == 0:
             break
@@ -408,7 +410,7 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
         mutual = np.flatnonzero((best[ra] == rank) & (best[rb] == rank))
         pa, pb = ra[mutual], rb[mutual]
         for column, value in zip((x0, x1, y0, y1, t0, t1), box, strict=True):
-            column[pa] = value[live][mutual]
+            column[pa] = value[live[mutual]]
         relabel = np.arange(len(root))
         relabel[pb] = pa
         root = relabel[root]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from data.records import Period
 from data.seasons import SeasonCalendar
@@ -96,14 +97,16 @@ def period_end(p: ReportPeriod, seasons: SeasonCalendar) -> date:
 
 
 def period_keys(local_dates: np.ndarray, every: str, seasons: SeasonCalendar) -> np.ndarray:
-    """Period key per "YYYY-MM-DD" local date (vectorised: seasons looked up per unique day)."""
+    """Period key per "YYYY-MM-DD" local date: worked out once per distinct day (a few
+    thousand among hundreds of thousands of herds; hashing them beats sorting them)."""
     dates = np.asarray(local_dates, dtype=object)
     if len(dates) == 0:
         return np.array([], dtype=object)
+    codes, unique = pd.factorize(dates, use_na_sentinel=False)
     if every == "year":
-        return np.array([d[:4] for d in dates], dtype=object)
-    if every == "month":
-        return np.array([d[:7] for d in dates], dtype=object)
-    unique, inverse = np.unique(dates.astype(str), return_inverse=True)
-    keys = np.array([seasons.period_key(date.fromisoformat(d)) for d in unique], dtype=object)
-    return keys[inverse.reshape(-1)]
+        keys = [str(d)[:4] for d in unique]
+    elif every == "month":
+        keys = [str(d)[:7] for d in unique]
+    else:
+        keys = [seasons.period_key(date.fromisoformat(str(d))) for d in unique]
+    return np.array(keys, dtype=object)[codes]
