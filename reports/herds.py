@@ -101,25 +101,58 @@ def _decided_pairs(
 
 def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
     """Per herd: size = largest count among its sightings; place, population and area from
-    that sighting; composition from its best-classified sighting; period from its first."""
-    by_herd = frame.groupby("herd", sort=True)
-    largest = frame.loc[by_herd["count"].idxmax()].set_index("herd")
-    best = frame.loc[by_herd["classified"].idxmax()].set_index("herd")
-    first = frame.drop_duplicates("herd").set_index("herd").sort_index()  # rows are in time order
+    that sighting; composition from its best-classified sighting; period from its first.
+    Ties go to the earliest sighting (rows are in time order), as pandas' idxmax does."""
+    col = {name: frame[name].to_numpy() for name in frame.columns}
+    groups = _HerdGroups(col["herd"])
+    first, largest, best = groups.first(), groups.first_max(col["count"]), \
+        groups.first_max(col["classified"])  # fmt: skip
     herds = pd.DataFrame({
-        "herd_id": first["id"], "first_seen": first["epoch_s"],
-        "last_seen": by_herd["epoch_s"].max(), "local_date": first["local_date"],
-        "sightings": by_herd.size(), "size": largest["count"],
-        "sighting_total": by_herd["count"].sum(),
-        "population": largest["population"],
-        "area": largest["region"].replace("", OUTSIDE),
-        "lon": largest["lon"], "lat": largest["lat"], "x": largest["ea_x"], "y": largest["ea_y"],
-        "survey_id": largest["survey_id"],
-        **{name: best[name] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
-    })  # fmt: skip
+        "herd_id": col["id"][first], "first_seen": col["epoch_s"][first],
+        "last_seen": groups.reduce(np.maximum, col["epoch_s"]),
+        "local_date": col["local_date"][first], "sightings": groups.sizes,
+        "size": col["count"][largest], "sighting_total": groups.reduce(np.add, col["count"]),
+        "population": col["population"][largest],
+        "area": np.where(col["region"][largest] == "", OUTSIDE, col["region"][largest]),
+        "lon": col["lon"][largest], "lat": col["lat"][largest],
+        "x": col["ea_x"][largest], "y": col["ea_y"][largest],
+        "survey_id": col["survey_id"][largest],
+        **{name: col[name][best] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
+    }, index=pd.RangeIndex(groups.n, name="herd"))  # fmt: skip
+    # Keys per distinct local day (a few thousand), then spread to the herds.
+    codes, days = pd.factorize(col["local_date"][first], use_na_sentinel=False)
     for every in EVERY:
-        herds[every] = period_keys(herds["local_date"].to_numpy(), every, seasons)
+        herds[every] = period_keys(np.asarray(days, dtype=object), every, seasons)[codes]
     return herds
+
+
+class _HerdGroups:
+    """Rows grouped by herd number 0..n-1 with numpy (one stable sort); pandas groupby and
+    row takes of the million-row frame cost most of a second."""
+
+    def __init__(self, herd: np.ndarray) -> None:
+        self.order = np.argsort(herd, kind="stable")  # within a herd: rows in time order
+        self.herd = herd[self.order]
+        self.starts = _run_starts(self.herd)
+        self.n = len(self.starts)
+        self.sizes = np.diff(np.r_[self.starts, len(herd)])
+
+    def first(self) -> np.ndarray:
+        return self.order[self.starts]
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        return ufunc.reduceat(values[self.order], self.starts)
+
+    def first_max(self, values: np.ndarray) -> np.ndarray:
+        """Row of each herd's largest value, the earliest row where several share it."""
+        ordered = values[self.order]
+        at_max = np.flatnonzero(ordered == np.repeat(self.reduce(np.maximum, values), self.sizes))
+        return self.order[at_max[_run_starts(self.herd[at_max])]]
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal sorted keys begins."""
+    return np.flatnonzero(np.r_[len(keys) > 0, keys[1:] != keys[:-1]])
 
 
 def sighting_ids_by_herd(tables: HerdTables, herds: pd.Index) -> pd.Series:
