@@ -156,3 +156,14 @@ def test_candidates_equal_every_pair_checked_one_by_one():
     assert found_pairs == list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
     assert 0 < len(found) < keep.size and np.allclose(found.km, np.hypot(
         s.x[found.i] - s.x[found.j], s.y[found.i] - s.y[found.j]) / KM)  # fmt: skip
+
+
+def test_stalled_rounds_finish_one_pair_at_a_time_with_the_same_herds(monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 5_000
+    s = Sightings(rng.uniform(0, 200 * KM, n), rng.uniform(0, 200 * KM, n),
+                  np.sort(rng.uniform(0, 20 * 24 * HOUR, n)), rng.integers(5, 200, n),
+                  np.full((n, 4), -1))  # fmt: skip
+    rounds = group_herds(s).labels
+    monkeypatch.setattr("geo.dedup._MAX_ROUNDS", 1)  # most joins left to join_in_order
+    assert np.array_equal(group_herds(s).labels, rounds)
