@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import matplotlib
 from jinja2 import Environment
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -32,6 +33,11 @@ from reportlab.platypus import (
 from reports.charts import render_charts
 from reports.population import PopulationReport
 from reports.tables import csv_frame, display_table, herds_frame
+
+# Streams (figures, fonts, pages) go into PDFs as compressed binary, not also ASCII85 text:
+# reportlab encodes ASCII85 in pure Python, a quarter of a second for the report's figures,
+# and the text form is a quarter larger. Every PDF reader takes binary streams.
+rl_config.useA85 = 0
 
 FORMATS: tuple[str, ...] = ("html", "pdf", "csv", "gpkg")
 SECTIONS: tuple[tuple[str, str, str | None], ...] = (
