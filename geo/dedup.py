@@ -122,10 +122,11 @@ def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candid
     by_time = np.argsort(s.t, kind="stable")
     blocks = _time_blocks(s.t[by_time], params)
     shares, well_classified = _class_shares(s.classes, params)
+    t0 = float(s.t.min())
 
     def search(block: tuple[int, int]) -> Candidates:
         members = by_time[block[0] : block[1]]
-        return _block_candidates(s, members, shares, well_classified, params)
+        return _block_candidates(s, members, t0, (shares, well_classified), params)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = list(pool.map(search, blocks))
@@ -140,17 +141,18 @@ def _time_blocks(t_sorted: np.ndarray, params: DedupParams) -> list[tuple[int, i
 
 
 def _block_candidates(
-    s: Sightings, members: np.ndarray, shares: np.ndarray, well_classified: np.ndarray,
+    s: Sightings, members: np.ndarray, t0: float, classes: tuple[np.ndarray, np.ndarray],
     params: DedupParams,
 ) -> Candidates:  # fmt: skip
-    """Candidates among some sightings (indices into s, in time order)."""
+    """Candidates among some sightings (indices into s, in time order); t0 is the earliest
+    time of all sightings and classes what _class_shares returns."""
     reach_m = params.max_distance_km * 1000.0
     # Time scaled so that max_hours spans the same as max_distance: one Chebyshev ball
     # (p=inf) is then the whole space-time window. The offset is the same for every block,
     # so each point has the very coordinates a single tree over all sightings would use.
     scale = reach_m / (params.max_hours * 3600.0)
     x, y, t, count = s.x[members], s.y[members], s.t[members], s.count[members]
-    tree = cKDTree(np.column_stack([x, y, (t - s.t.min()) * scale]))
+    tree = cKDTree(np.column_stack([x, y, (t - t0) * scale]))
     pairs = tree.query_pairs(reach_m, p=np.inf, output_type="ndarray")
     if len(pairs) == 0:
         return _no_candidates()
@@ -163,7 +165,7 @@ def _block_candidates(
     km = np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0
     keep = np.flatnonzero(km <= params.allowed_km(hours))
     a, b = members[i[keep]], members[j[keep]]
-    keep = keep[_similar_shares(shares, well_classified, a, b, params)]
+    keep = keep[_similar_shares(*classes, a, b, params)]
     a, b = members[i[keep]], members[j[keep]]
     return Candidates(np.minimum(a, b), np.maximum(a, b), km[keep], hours[keep])
 
