@@ -167,3 +167,14 @@ def test_stalled_rounds_finish_one_pair_at_a_time_with_the_same_herds(monkeypatc
     rounds = group_herds(s).labels
     monkeypatch.setattr("geo.dedup._MAX_ROUNDS", 1)  # most joins left to join_in_order
     assert np.array_equal(group_herds(s).labels, rounds)
+
+
+def test_components_in_two_halves_give_the_herds_of_one_pass(monkeypatch):
+    rng = np.random.default_rng(9)
+    n = 5_000
+    s = Sightings(rng.uniform(0, 300 * KM, n), rng.uniform(0, 300 * KM, n),
+                  np.sort(rng.uniform(0, 20 * 24 * HOUR, n)), rng.integers(5, 200, n),
+                  np.full((n, 4), -1))  # fmt: skip
+    halves = group_herds(s).labels
+    monkeypatch.setattr("geo.dedup._halves", lambda comp, hard: [hard, np.zeros_like(hard)])
+    assert np.array_equal(group_herds(s).labels, halves)
