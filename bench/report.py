@@ -171,6 +171,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--year", default="2024")
     parser.add_argument("--db", type=Path, help="keep the loaded store here and reuse it next time")
+    parser.add_argument("--http", action="store_true",
+                        help="also ask a real server for the report twice (the second reuses "
+                             "the herds while the data has not changed)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
@@ -188,6 +191,37 @@ def main() -> None:
               f"(target <= 15 s: {'met' if total <= 15 else 'NOT met'})")  # fmt: skip
         sizes = {p.suffix: p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.suffix}
         print("  sizes: " + ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in sorted(sizes.items())))
+        if args.http:
+            first, again = http_report_times(db, args.year)
+            print(f"GET /api/v1/reports?every=year&period={args.year}&format=pdf through a real "
+                  f"server: {first:.1f} s, asked again: {again:.1f} s")  # fmt: skip
+
+
+def http_report_times(db: Path, year: str) -> tuple[float, float]:
+    """Wall time of the same PDF report asked twice of `herdwatch serve` over the store."""
+    import httpx
+
+    from bench.ingest import serve
+    from tests.live_server import free_port
+
+    store = SQLiteStore(str(db))
+    token = store.add_user(f"bench-{uuid.uuid4().hex[:8]}", "researcher")
+    store.close()
+    port = free_port()
+    proc = serve(db, port)
+    params = {"every": "year", "period": year, "format": "pdf"}
+    times = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300,
+                          headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+            for _ in range(2):
+                began = time.perf_counter()
+                client.get("/api/v1/reports", params=params).raise_for_status()
+                times.append(time.perf_counter() - began)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return times[0], times[1]
 
 
 if __name__ == "__main__":
