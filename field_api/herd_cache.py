@@ -20,9 +20,14 @@ from reports.herds import HerdTables, ReportInputs, build_herds, load_inputs
 
 
 class HerdCache:
-    """The newest (inputs, herds) of one store; concurrent requests wait for one build."""
+    """The newest (inputs, herds) of one store; concurrent requests wait for one build.
 
-    def __init__(self) -> None:
+    With `keep` false nothing is kept: every call works the herds out again (the setting
+    HERDWATCH_HERD_CACHE, for machines that cannot spare the memory).
+    """
+
+    def __init__(self, *, keep: bool = True) -> None:
+        self._keep = keep
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
         self._value: tuple[ReportInputs, HerdTables] | None = None
@@ -34,19 +39,22 @@ class HerdCache:
         # The version is read before the data: what is kept is never older than its key.
         key = (store.url, seasons, store.data_version())
         with self._lock:
-            if self._key != key or self._value is None:
-                inputs = load_inputs(store, seasons=seasons)
-                self._value = (inputs, build_herds(inputs))
-                self._key = key
-                self.builds += 1
-            return self._value
+            if self._key == key and self._value is not None:
+                return self._value
+            self._value = None  # let the old grouping go before the new one is built
+            inputs = load_inputs(store, seasons=seasons)
+            value = (inputs, build_herds(inputs))
+            self.builds += 1
+            if self._keep:
+                self._key, self._value = key, value
+            return value
 
 
 async def get_herd_cache(request: Request) -> HerdCache:
     """The app's cache, made on first use (async: on the event loop, so made once)."""
     state = request.app.state
     if getattr(state, "herd_cache", None) is None:
-        state.herd_cache = HerdCache()
+        state.herd_cache = HerdCache(keep=state.settings.herd_cache)
     cache: HerdCache = state.herd_cache
     return cache
 

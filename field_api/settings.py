@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         500, ge=0, le=20_000
     )  # maps draw sightings one by one up to this
     thread_pool_size: int = Field(100, ge=1, le=1000)
+    herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False
 

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from data.seasons import SeasonCalendar
 from tests.reports.sample import sightings
 
 URL = "/api/v1/herds"
@@ -112,3 +113,13 @@ def test_herds_are_worked_out_once_per_version_of_the_data(api):
     again = api.researcher.get("/api/v1/reports", params={"every": "year", "period": "2024",
                                                           "format": "csv"})  # fmt: skip
     assert state.herd_cache.builds == 2 and again.text != report.text
+
+
+def test_without_the_cache_every_request_works_the_herds_out(api):
+    from field_api.herd_cache import HerdCache
+
+    cache = HerdCache(keep=False)
+    first = cache.herds(api.store, SeasonCalendar())[1]
+    second = cache.herds(api.store, SeasonCalendar())[1]
+    assert cache.builds == 2 and first is not second
+    assert first.herds.equals(second.herds)
