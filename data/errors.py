@@ -36,6 +36,12 @@ class Gone(StoreError):
     code = "gone"
 
 
+class BadDatabaseUrl(StoreError, ValueError):
+    """HERDWATCH_DATABASE_URL (or --database-url) names no store this program can open."""
+
+    code = "bad_database_url"
+
+
 class InvalidQuery(StoreError):
     code = "invalid_query"
 

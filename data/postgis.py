@@ -35,7 +35,7 @@ from psycopg_pool import ConnectionPool
 from data import _rows, herd_sql
 from data import postgis_queries as pq
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
-from data.errors import Conflict, Gone, NotFound
+from data.errors import BadDatabaseUrl, Conflict, Gone, NotFound
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
@@ -132,7 +132,7 @@ class PostGISStore:
         conninfo, params = _split_query(url, ("schema", "pool_size"))
         schema = schema or params.get("schema")
         if schema is not None and not _SCHEMA_NAME.match(schema):
-            raise ValueError(f"schema {schema!r} must be lower-case letters, digits and _")
+            raise BadDatabaseUrl(f"schema {schema!r} must be lower-case letters, digits and _")
         # A direct connection first: a wrong URL fails now, not after the pool's timeout.
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
             if schema is not None:

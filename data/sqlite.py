@@ -13,7 +13,7 @@ from uuid import UUID
 
 from data import _rows, herd_sql, queries
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
-from data.errors import Conflict, Gone, NotFound
+from data.errors import BadDatabaseUrl, Conflict, Gone, NotFound
 from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
@@ -78,7 +78,7 @@ class SQLiteStore:
         """sqlite:///relative.db or sqlite:////absolute/path.db."""
         path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
         if not path or path == ":memory:":
-            raise ValueError("SQLite store needs a file path (readers and writer share it)")
+            raise BadDatabaseUrl("a SQLite store needs a file path (readers and writer share it)")
         return cls(path)
 
     def _connect(self, *, readonly: bool) -> sqlite3.Connection:

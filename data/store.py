@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from data.bulk import Accounts, StoredObservation
+from data.errors import BadDatabaseUrl
 from data.herds import HerdDecision, SightingColumns
 from data.records import (
     FeaturePage,
@@ -171,4 +172,6 @@ def open_store(url: str) -> ObservationStore:
         from data.postgis import PostGISStore  # type: ignore[import-not-found,unused-ignore]
 
         return PostGISStore.from_url(url)  # type: ignore[no-any-return,unused-ignore]
-    raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…")
+    raise BadDatabaseUrl(
+        f"unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…"
+    )

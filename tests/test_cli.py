@@ -92,3 +92,13 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([str(herdwatch), "--help"], capture_output=True, text=True, check=True)
     for command in ("serve", "migrate", "users", "demo"):
         assert command in result.stdout
+
+
+def test_a_database_url_it_cannot_open_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--database-url", str(tmp_path / "h.db"), "migrate"])  # sqlite:/// forgotten
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err == [f"herdwatch: unsupported database URL '{tmp_path / 'h.db'}': "
+                   "use sqlite:///file.db or postgresql://…"]  # fmt: skip
