@@ -179,3 +179,31 @@ def test_sequence_continues_after_imported_revisions(pg: Any) -> None:
     pg.import_revisions([Revision(500, obs.id, 1, "create", "olga", obs.observed_at, None, None)])
     edited = pg.update_observation(obs.id, {"count": 3}, base_revision=1, actor="olga")
     assert [r.seq for r in pg.history(obs.id)] == [500, 501] and edited.revision == 2
+
+
+def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> None:
+    """A production database upgraded in place: rows stored before the trigger existed get
+    their Feature text, equal to the API's Feature of the record."""
+    import json
+
+    from field_api.schemas import observation_feature
+
+    store: Any = postgis_store_in_fresh_schema()
+    try:
+        with store._pool.connection() as conn:  # the schema as it was before 0004
+            conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY, "
+                         "name text NOT NULL, applied_at timestamptz NOT NULL)")  # fmt: skip
+            for migration in migrations_for("postgis")[:3]:
+                conn.execute(migration.sql.encode())
+                conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, now())",
+                             (migration.version, migration.name))  # fmt: skip
+        batch = make_batch(5)
+        store.add_observations(batch, actor="olga")
+        assert [m.split("_")[0] for m in store.migrate()] == ["0004"]
+        records = store.query_observations(ObservationQuery())
+        page = store.query_features(ObservationQuery())
+        assert json.loads(page.features) == [observation_feature(o) for o in records.items]
+        assert len(records.items) == 5
+    finally:
+        store.drop_schema()
+        store.close()
