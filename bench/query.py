@@ -131,17 +131,17 @@ def load_sqlite(path: Path, n: int) -> None:
 def load_postgis(url: str, n: int) -> None:
     import psycopg
 
-    from data.postgis import PostGISStore
+    from data.postgis import WRITE_COLUMNS, PostGISStore, with_feature_texts
 
     store = PostGISStore.from_url(url)
     store.migrate()
     store.close()
     conninfo, schema = url.split("?schema=")
     with psycopg.connect(conninfo, options=f"-c search_path={schema},public") as conn:
-        columns = ", ".join(_rows.OBSERVATION_COLUMNS)
+        columns = ", ".join(WRITE_COLUMNS)  # with each Feature's text, as the store writes
         for rows in _progress(synthetic_chunks(n), n, "PostGIS COPY"):
             with conn.cursor().copy(f"COPY observations ({columns}) FROM STDIN") as copy:
-                for row in rows:
+                for row in with_feature_texts(rows):
                     copy.write_row(row)
             conn.commit()
         conn.execute(f"SELECT setval('revision_seq', {n})")

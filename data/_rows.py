@@ -239,11 +239,25 @@ def row_to_feature(row: Sequence[Any], flag_cache: dict[Any, list[str]]) -> dict
             "review_state": review,
             "flags": list(flag_cache[key]),
             "region": region,
-            # SQLite keeps these as utc_text already: the same spelling isoformat() gives.
-            "created_at": created if isinstance(created, str) else created.isoformat(),
-            "updated_at": updated if isinstance(updated, str) else updated.isoformat(),
+            "created_at": _isoformat(created),
+            "updated_at": _isoformat(updated),
         },
     }
+
+
+def _isoformat(value: datetime | str) -> str:
+    """datetime.isoformat() of a stored instant. SQLite keeps utc_text, which always writes
+    the microseconds; isoformat() leaves them out when they are zero."""
+    if isinstance(value, str):
+        return value.replace(".000000+", "+", 1) if value[19:26] == ".000000" else value
+    return value.isoformat()
+
+
+def feature_texts(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Each row's Feature as JSON text, byte for byte what the API sends for it (PostGIS
+    keeps it beside the row, migration 0004, so a listing page is these texts joined)."""
+    cache: dict[Any, list[str]] = {}
+    return [msgspec.json.encode(row_to_feature(row, cache)).decode() for row in rows]
 
 
 def rows_to_feature_page(rows: Sequence[Sequence[Any]], limit: int) -> FeaturePage:

@@ -70,10 +70,10 @@ _DATA_VERSION = (
     "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
     "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
 )
-_OBS_INSERT = (
-    f"INSERT INTO observations ({_COLUMNS}) "
-    f"VALUES ({', '.join(['%s'] * len(_rows.OBSERVATION_COLUMNS))})"
-)
+# What every write names: the columns, then the Feature text of migration 0004.
+WRITE_COLUMNS: tuple[str, ...] = (*_rows.OBSERVATION_COLUMNS, "feature")
+_WRITE = ", ".join(WRITE_COLUMNS)
+_FEATURE_FILL_BATCH = 5000  # rows per UPDATE when migrate() fills in texts of older rows
 _REV_COLUMNS = ", ".join(_rows.REVISION_COLUMNS)
 _REV_INSERT = (
     f"INSERT INTO revisions ({_REV_COLUMNS}) "
@@ -88,13 +88,13 @@ _SURVEY_INSERT = (
 # Per connection, emptied at each commit: uploads arrive here by COPY first.
 _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS incoming ON COMMIT DELETE ROWS AS "
-    f"SELECT {_COLUMNS} FROM observations WITH NO DATA"
+    f"SELECT {_WRITE} FROM observations WITH NO DATA"
 )
 _REV_STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS incoming_revisions ON COMMIT DELETE ROWS AS "
     f"SELECT {_REV_COLUMNS} FROM revisions WITH NO DATA"
 )
-_FROM_STAGE = f"INSERT INTO observations ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming ORDER BY id"
+_FROM_STAGE = f"INSERT INTO observations ({_WRITE}) SELECT {_WRITE} FROM incoming ORDER BY id"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _STATE_SELECT = (
     "SELECT id, status, revision, content_hash, upload_hash, observer FROM observations "
@@ -182,6 +182,7 @@ class PostGISStore:
                     (migration.version, migration.name),
                 )
                 applied.append(f"{migration.version:04d}_{migration.name}")
+            _fill_feature_texts(conn)
         return applied
 
     # observations -----------------------------------------------------------------------
@@ -210,8 +211,8 @@ class PostGISStore:
             # COPY into a staging table and one INSERT ... SELECT: a round trip per batch,
             # not per row. ORDER BY id gives every worker one lock order: no deadlocks.
             cur.execute(_STAGE)
-            with cur.copy(f"COPY incoming ({_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
+            with cur.copy(f"COPY incoming ({_WRITE}) FROM STDIN") as copy:
+                for row in with_feature_texts(rows):
                     copy.write_row(row)
             cur.execute(_FROM_STAGE + " ON CONFLICT (id) DO NOTHING RETURNING id")
             inserted = {r[0] for r in cur.fetchall()}
@@ -235,6 +236,8 @@ class PostGISStore:
         """The page from each row's stored Feature text (migration 0004), joined."""
         rows = self._listing_rows(query, pq.FEATURE_LISTING)
         page = [feature for _, _, feature in rows[: query.limit]]
+        if None in page:  # stored before migration 0004 and not filled in yet
+            return _rows.rows_to_feature_page(self._listing_rows(query), query.limit)
         cursor = _rows.next_cursor(rows, query.limit)
         return FeaturePage(f"[{','.join(page)}]".encode(), len(page), cursor)
 
@@ -469,11 +472,11 @@ class PostGISStore:
             [i.observation for i in items], seqs=[i.change_seq for i in items],
             upload_hashes=[i.upload_hash for i in items],
         )  # fmt: skip
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in WRITE_COLUMNS[1:])
         with self._write() as conn, conn.cursor() as cur:
             cur.execute(_STAGE)
-            with cur.copy(f"COPY incoming ({_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
+            with cur.copy(f"COPY incoming ({_WRITE}) FROM STDIN") as copy:
+                for row in with_feature_texts(rows):
                     copy.write_row(row)
             cur.execute(
                 f"{_FROM_STAGE} ON CONFLICT (id) DO UPDATE SET {updates} "
@@ -663,10 +666,33 @@ def _rewrite(
         "SELECT upload_hash FROM observations WHERE id = %s", (before.id,)
     ).fetchone()
     upload_hash = stored[0] if stored else after.content_hash()
-    [row] = _rows.observation_rows([after], seqs=[seq], upload_hashes=[upload_hash])
-    columns = _rows.OBSERVATION_COLUMNS[1:]
+    [row] = with_feature_texts(
+        _rows.observation_rows([after], seqs=[seq], upload_hashes=[upload_hash])
+    )
+    columns = WRITE_COLUMNS[1:]
     conn.execute(
         f"UPDATE observations SET {', '.join(c + ' = %s' for c in columns)} WHERE id = %s",
         (*row[1:], row[0]),
     )
     conn.execute(_REV_INSERT, _rows.revision_row(seq, after, action, actor, before, reason))
+
+
+def with_feature_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows in WRITE_COLUMNS order: each row with its Feature text (migration 0004)."""
+    return [(*row, text) for row, text in zip(rows, _rows.feature_texts(rows), strict=True)]
+
+
+def _fill_feature_texts(conn: psycopg.Connection[Any]) -> int:
+    """Write the Feature text of rows stored without one (before migration 0004)."""
+    filled = 0
+    while rows := conn.execute(
+        f"{_OBS_SELECT} WHERE feature IS NULL LIMIT {_FEATURE_FILL_BATCH}"
+    ).fetchall():
+        texts = _rows.feature_texts(rows)
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE observations SET feature = %s WHERE id = %s",
+                [(text, row[0]) for row, text in zip(rows, texts, strict=True)],
+            )
+        filled += len(rows)
+    return filled

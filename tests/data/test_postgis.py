@@ -182,10 +182,11 @@ def test_sequence_continues_after_imported_revisions(pg: Any) -> None:
 
 
 def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> None:
-    """A production database upgraded in place: rows stored before the trigger existed get
-    their Feature text, equal to the API's Feature of the record."""
-    import json
+    """A production database upgraded in place: `herdwatch migrate` gives the rows stored
+    before it their Feature text, equal byte for byte to the API's Feature of the record."""
+    import msgspec
 
+    from data import _rows
     from field_api.schemas import observation_feature
 
     store: Any = postgis_store_in_fresh_schema()
@@ -197,12 +198,17 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
                 conn.execute(migration.sql.encode())
                 conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, now())",
                              (migration.version, migration.name))  # fmt: skip
-        batch = make_batch(5)
-        store.add_observations(batch, actor="olga")
+            # Rows as the code before 0004 wrote them: no Feature text.
+            rows = _rows.observation_rows(make_batch(5), seqs=range(1, 6), upload_hashes=["h"] * 5)
+            with conn.cursor().copy(f"COPY observations ({', '.join(_rows.OBSERVATION_COLUMNS)})"
+                                    " FROM STDIN") as copy:  # fmt: skip
+                for row in rows:
+                    copy.write_row(row)
         assert [m.split("_")[0] for m in store.migrate()] == ["0004"]
+        assert _one(store, "SELECT count(*) FROM observations WHERE feature IS NULL") == 0
         records = store.query_observations(ObservationQuery())
         page = store.query_features(ObservationQuery())
-        assert json.loads(page.features) == [observation_feature(o) for o in records.items]
+        assert page.features == msgspec.json.encode([observation_feature(o) for o in records.items])
         assert len(records.items) == 5
     finally:
         store.drop_schema()
