@@ -42,6 +42,13 @@ class BadDatabaseUrl(StoreError, ValueError):
     code = "bad_database_url"
 
 
+class StoreBusy(StoreError):
+    """Another process held the write lock past the wait limit: nothing was written, and
+    sending the same upload again is safe."""
+
+    code = "store_busy"
+
+
 class InvalidQuery(StoreError):
     code = "invalid_query"
 

@@ -16,7 +16,6 @@ from data.store import ObservationStore, open_store
 from field_api.errors import add_exception_handlers, problem
 from field_api.routes import changes, counts, health, observations, session, surveys
 from field_api.settings import Settings
-from geo.coords import to_equal_area
 
 # Objects allocated between young-generation collections (CPython's default is 700).
 _GC_YOUNG_THRESHOLD = 10_000
@@ -70,13 +69,13 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
 
 
 def load_reference_data() -> None:
-    """Load what the first upload would otherwise load: region polygons, CRS transforms.
+    """Load the region polygons the first upload would otherwise load.
 
     Left to the first request, fifty tablets arriving together each started loading the
-    boundaries in their own thread, and their first answers took a second or more.
+    boundaries in their own thread, and their first answers took a second or more. (CRS
+    transforms are made per thread, geo/coords.py, so there is nothing to share here.)
     """
     region_index()
-    to_equal_area([130.0], [62.0])
 
 
 def settle_garbage_collector() -> None:

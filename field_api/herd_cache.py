@@ -23,7 +23,8 @@ class HerdCache:
     """The newest (inputs, herds) of one store; concurrent requests wait for one build.
 
     With `keep` false nothing is kept: every call works the herds out again (the setting
-    HERDWATCH_HERD_CACHE, for machines that cannot spare the memory).
+    HERDWATCH_HERD_CACHE, for machines that cannot spare the memory). Builds still take
+    turns then, so two reports at once never hold two groupings in memory.
     """
 
     def __init__(self, *, keep: bool = True) -> None:
@@ -36,9 +37,10 @@ class HerdCache:
     def herds(
         self, store: ObservationStore, seasons: SeasonCalendar
     ) -> tuple[ReportInputs, HerdTables]:
-        # The version is read before the data: what is kept is never older than its key.
-        key = (store.url, seasons, store.data_version())
         with self._lock:
+            # Read inside the lock, so a request that waited sees what the one before it
+            # kept; and before the data, so what is kept is never older than its key.
+            key = (store.url, seasons, store.data_version())
             if self._key == key and self._value is not None:
                 return self._value
             self._value = None  # let the old grouping go before the new one is built

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -56,13 +57,22 @@ def normalise_crs(name: str) -> str:
 _per_thread = threading.local()
 
 
+_TRANSFORMERS_PER_THREAD = 32  # the CRS codes clients send: a few UTM zones, not thousands
+
+
 def _transformer(source: str, target: str) -> Transformer:
-    made: dict[tuple[str, str], Transformer] | None = getattr(_per_thread, "transformers", None)
+    made: OrderedDict[tuple[str, str], Transformer] | None = getattr(
+        _per_thread, "transformers", None
+    )
     if made is None:
-        made = _per_thread.transformers = {}
+        made = _per_thread.transformers = OrderedDict()
     found = made.get((source, target))
     if found is None:
         found = made[(source, target)] = _make_transformer(source, target)
+        if len(made) > _TRANSFORMERS_PER_THREAD:  # least recently used goes first
+            made.popitem(last=False)
+    else:
+        made.move_to_end((source, target))
     return found
 
 

@@ -87,10 +87,11 @@ def test_group_commit_isolates_a_failing_upload(
 
 def test_writers_of_one_file_take_turns_through_the_file_lock(tmp_path: Path) -> None:
     """Two stores on one file (as two worker processes have): the second writer waits on
-    the lock beside the database, and starts the moment the first one lets go."""
+    the lock beside the database, not in SQLite's busy handler (set to give up at once)."""
     path = str(tmp_path / "shared.db")
     first, second = SQLiteStore(path), SQLiteStore(path)
     first.migrate()
+    second._writer.execute("PRAGMA busy_timeout = 0")  # SQLITE_BUSY at once without the lock
     order: list[str] = []
     with first._write():  # holds the file lock and SQLite's write lock
         waiter = threading.Thread(
@@ -104,6 +105,18 @@ def test_writers_of_one_file_take_turns_through_the_file_lock(tmp_path: Path) ->
         order.append("first done")
     waiter.join(timeout=10)
     assert order == ["first done", "created"]
-    assert (tmp_path / "shared.db-writer.lock").exists()
     first.close()
     second.close()
+
+
+def test_a_writer_stuck_in_another_process_is_a_busy_store_not_a_hang(tmp_path: Path) -> None:
+    from data.errors import StoreBusy
+    from data.file_lock import WriterFileLock
+
+    path = str(tmp_path / "stuck.db")
+    stuck, waiting = WriterFileLock(path), WriterFileLock(path, timeout_s=0.2)
+    with stuck, pytest.raises(StoreBusy, match="nothing was written"):
+        with waiting:
+            pass
+    with waiting:  # free again once the other one lets go
+        pass

@@ -96,3 +96,14 @@ def test_each_thread_transforms_with_its_own_transformer() -> None:
         results = list(pool.map(lambda _: transform_here(), range(4)))
     assert len({ident for ident, _ in results} | {here[0]}) == 5
     assert all(point == here[1] for _, point in results)
+
+
+def test_a_thread_keeps_a_bounded_number_of_transformers() -> None:
+    """Clients choose the CRS: cycling through many codes must not grow memory for ever."""
+    from geo import coords
+
+    for zone in range(1, 41):  # forty UTM zones north, EPSG:32601 … 32640
+        to_wgs84([500_000.0], [6_900_000.0], f"EPSG:{32600 + zone}")
+    assert len(coords._per_thread.transformers) == coords._TRANSFORMERS_PER_THREAD
+    assert ("EPSG:32640", coords.WGS84) in coords._per_thread.transformers
+    assert ("EPSG:32601", coords.WGS84) not in coords._per_thread.transformers
