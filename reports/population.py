@@ -51,9 +51,14 @@ def build_population_report(
 
 
 def compute_report(
-    inputs: ReportInputs, tables: HerdTables, every: str, period: str
-) -> PopulationReport:
-    """Every table of one period's report from herds built once (pure)."""
+    inputs: ReportInputs, tables: HerdTables, every: str, period: str,
+    generated_at: datetime | None = None,
+) -> PopulationReport:  # fmt: skip
+    """Every table of one period's report from herds built once (pure).
+
+    `generated_at` defaults to when the inputs were read; a server that keeps the herds
+    between requests (field_api/herd_cache.py) passes the time of the request.
+    """
     p = parse_period(every, period, inputs.seasons)
     prev = previous_period(p, inputs.seasons)
     herds = tables.herds
@@ -65,7 +70,8 @@ def compute_report(
     series = trend_series(herds, p)
     trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
     return PopulationReport(
-        period=p, previous=prev, generated_at=inputs.loaded_at, params=inputs.params,
+        period=p, previous=prev, generated_at=generated_at or inputs.loaded_at,
+        params=inputs.params,
         summary=summary_table(current, sightings, herds[herds[p.every] == prev.key]),
         composition=composition_table(current), effort=effort_table(current, sightings, inputs),
         trend=trend_table(series, trends, p), trend_counts=series, herds=current,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -57,7 +58,7 @@ def _report(
     except PeriodError as exc:
         raise ApiError(422, f"invalid_{exc.field}", exc.message, field=exc.field) from exc
     inputs, herds = cache.herds(store, seasons)
-    report = compute_report(inputs, herds, every, period)
+    report = compute_report(inputs, herds, every, period, generated_at=datetime.now(UTC))
     if len(report.herds) == 0:
         raise ApiError(404, "no_sightings", f"no sightings in {every} {period}", field="period")
     return report
