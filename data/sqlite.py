@@ -489,17 +489,8 @@ class SQLiteStore:
 
     # bulk -----------------------------------------------------------------------------
     def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]:
-        after = ""
-        while True:
-            rows = (
-                self._reader()
-                .execute(f"{_OBS_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size))
-                .fetchall()
-            )
-            if not rows:
-                return
-            after = rows[-1][0]
-            yield [_rows.row_to_observation(r) for r in rows]
+        for chunk in self.export_observations(batch_size=batch_size):
+            yield [item.observation for item in chunk]
 
     def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]:
         after = 0

@@ -53,6 +53,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Observatio
 
 
 @pytest.fixture
+def pg() -> Iterator[Any]:
+    """A fresh, migrated PostGIS store alone, for PostGIS-only tests."""
+    opened: Any = postgis_store_in_fresh_schema()
+    opened.migrate()
+    yield opened
+    _close(opened)
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     opened = SQLiteStore(str(tmp_path / "herdwatch.db"))
     opened.migrate()

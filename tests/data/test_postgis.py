@@ -19,15 +19,6 @@ pytestmark = pytest.mark.postgis
 
 
 @pytest.fixture
-def pg() -> Iterator[Any]:
-    store: Any = postgis_store_in_fresh_schema()
-    store.migrate()
-    yield store
-    store.drop_schema()
-    store.close()
-
-
-@pytest.fixture
 def twin(pg: Any) -> Iterator[Any]:
     """A second store on the same schema with its own pool: another worker process's view."""
     from data.postgis import PostGISStore

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ import httpx
 import pytest
 
 from data.sqlite import SQLiteStore
-from tests.conftest import postgis_store_in_fresh_schema
 from tests.factories import make_feature
 from tests.live_server import free_port
 
@@ -36,15 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
 RECORDS = 200
 SENDERS = 12
-
-
-@pytest.fixture
-def pg() -> Iterator[Any]:
-    store: Any = postgis_store_in_fresh_schema()
-    store.migrate()
-    yield store
-    store.drop_schema()
-    store.close()
 
 
 def _worker_pids(store: Any, own_pid: int) -> set[int]:
