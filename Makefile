@@ -36,9 +36,12 @@ test: $(STAMP)
 	HERDWATCH_TEST_POSTGIS_URL="$$($(BIN)/python -m tests.postgis_probe --url)" \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+PACKAGES := domain geo data maps reports field_api
+
 lint: $(STAMP)
-	$(BIN)/ruff check field_api geo maps data reports tests bench
-	$(BIN)/mypy field_api geo maps data reports
+	$(BIN)/ruff check $(PACKAGES) tests bench
+	$(BIN)/ruff format --check $(PACKAGES) tests bench
+	$(BIN)/mypy $(PACKAGES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -32,8 +32,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data import _rows  # noqa: E402
-from data.records import Composition, Observation  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
+from domain.records import Composition, Observation  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
 
 POPULATIONS = ("lena-olenek", "yana-indigirka", "sundrun", "forest")
@@ -100,9 +100,13 @@ def api_rate(
 
 
 def post_all(
-    features: list[dict[str, Any]], batch: int, clients: int, db: Path | str, token: str,
+    features: list[dict[str, Any]],
+    batch: int,
+    clients: int,
+    db: Path | str,
+    token: str,
     workers: int,
-) -> float:  # fmt: skip
+) -> float:
     """Serve the store, post every feature in batches from `clients` threads; obs/s."""
     port = free_port()
     proc = serve(db, port, workers)
@@ -259,9 +263,13 @@ def main() -> None:
     # in production); --workers 1 --clients 2 measures a single process.
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--postgis-url", default=os.environ.get(
-        "HERDWATCH_BENCH_POSTGIS_URL", "postgresql://postgres@127.0.0.1:5432/herdwatch_bench"),
-        help="PostGIS database for the PostGIS side (schemas bench_ingest_*)")  # fmt: skip
+    parser.add_argument(
+        "--postgis-url",
+        default=os.environ.get(
+            "HERDWATCH_BENCH_POSTGIS_URL", "postgresql://postgres@127.0.0.1:5432/herdwatch_bench"
+        ),
+        help="PostGIS database for the PostGIS side (schemas bench_ingest_*)",
+    )
     parser.add_argument("--skip-postgis", action="store_true")
     args = parser.parse_args()
     features = make_features(args.n)

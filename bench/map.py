@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data import _rows  # noqa: E402
 from data.demo import RANGES  # noqa: E402
-from data.records import Composition, Observation, ObservationQuery, Period  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
+from domain.records import Composition, Observation, ObservationQuery, Period  # noqa: E402
 from field_api.assets import inlined_assets, linked_assets  # noqa: E402
 from field_api.map_service import build_herd_map, load_map_data  # noqa: E402
 from field_api.settings import Settings  # noqa: E402
@@ -70,11 +70,17 @@ def _observation(i: int, rng: np.random.Generator) -> Observation:
     females = count // 2
     calves = count // 5 if month >= 6 else 0
     return Observation(
-        id=uuid.uuid5(_NAMESPACE, str(i)), observed_at=when, timezone=r.timezone,
-        lon=round(lon, 5), lat=round(lat, 5), count=count,
+        id=uuid.uuid5(_NAMESPACE, str(i)),
+        observed_at=when,
+        timezone=r.timezone,
+        lon=round(lon, 5),
+        lat=round(lat, 5),
+        count=count,
         composition=Composition(count - females - calves, females, 0, calves, 0),
-        population=r.population, observer="bench", flags=("synthetic",),
-    )  # fmt: skip
+        population=r.population,
+        observer="bench",
+        flags=("synthetic",),
+    )
 
 
 def load(db: Path, n: int) -> float:
@@ -119,10 +125,16 @@ def herd_map(store: SQLiteStore, every: Period, settings: Settings) -> dict[str,
     done = time.perf_counter()
     inlined = inlined_assets()
     saved = render_html(build_herd_map(data, every=every, settings=settings, assets=inlined))
-    return {"total_s": done - started, "sql_s": aggregated - started, "render_s": done - aggregated,
-            "html_mb": len(html.encode()) / 1e6, "saved_mb": len(saved.encode()) / 1e6,
-            "cells": len(data.counts), "periods": len(data.periods),
-            "cell_km": data.cell_size_m / 1000}  # fmt: skip
+    return {
+        "total_s": done - started,
+        "sql_s": aggregated - started,
+        "render_s": done - aggregated,
+        "html_mb": len(html.encode()) / 1e6,
+        "saved_mb": len(saved.encode()) / 1e6,
+        "cells": len(data.counts),
+        "periods": len(data.periods),
+        "cell_km": data.cell_size_m / 1000,
+    }
 
 
 def naive_folium(store: SQLiteStore, n: int) -> dict[str, float]:
@@ -135,9 +147,13 @@ def naive_folium(store: SQLiteStore, n: int) -> dict[str, float]:
         folium.Marker([obs.lat, obs.lon], popup=popup).add_to(m)
     html = m.get_root().render()
     elapsed = time.perf_counter() - started
-    return {"total_s": elapsed, "html_mb": len(html.encode()) / 1e6, "points": len(page.items),
-            "ms_per_point": 1000 * elapsed / max(len(page.items), 1),
-            "kib_per_point": len(html.encode()) / 1024 / max(len(page.items), 1)}  # fmt: skip
+    return {
+        "total_s": elapsed,
+        "html_mb": len(html.encode()) / 1e6,
+        "points": len(page.items),
+        "ms_per_point": 1000 * elapsed / max(len(page.items), 1),
+        "kib_per_point": len(html.encode()) / 1024 / max(len(page.items), 1),
+    }
 
 
 def main() -> None:
@@ -159,20 +175,26 @@ def main() -> None:
         store.close()
     print(f"\nherd-count map, {args.n:,} observations (target: ≤ 3 s, ≤ 3 MB)")
     for every, r in results.items():
-        print(f"  {every:5s}: {r['total_s']:.2f} s (SQL {r['sql_s']:.2f} s + render "
-              f"{r['render_s']:.2f} s), HTML {r['html_mb']:.2f} MB served ({r['saved_mb']:.2f} MB "
-              f"saved with scripts inlined), {r['cells']:,.0f} cell counts, "
-              f"{r['periods']:.0f} periods, {r['cell_km']:g} km cells")  # fmt: skip
+        print(
+            f"  {every:5s}: {r['total_s']:.2f} s (SQL {r['sql_s']:.2f} s + render "
+            f"{r['render_s']:.2f} s), HTML {r['html_mb']:.2f} MB served ({r['saved_mb']:.2f} MB "
+            f"saved with scripts inlined), {r['cells']:,.0f} cell counts, "
+            f"{r['periods']:.0f} periods, {r['cell_km']:g} km cells"
+        )
     print("naive folium, one marker per observation")
     for n, r in naive.items():
-        print(f"  {n:>6,} points: {r['total_s']:.2f} s, HTML {r['html_mb']:.2f} MB "
-              f"({r['ms_per_point']:.2f} ms and {r['kib_per_point']:.2f} KiB "
-              "per point)")  # fmt: skip
+        print(
+            f"  {n:>6,} points: {r['total_s']:.2f} s, HTML {r['html_mb']:.2f} MB "
+            f"({r['ms_per_point']:.2f} ms and {r['kib_per_point']:.2f} KiB "
+            "per point)"
+        )
     per_ms = sum(r["ms_per_point"] for r in naive.values()) / max(len(naive), 1)
     per_kib = sum(r["kib_per_point"] for r in naive.values()) / max(len(naive), 1)
-    print(f"naive folium at {args.n:,} points, extrapolated: "
-          f"~{per_ms * args.n / 1000:,.0f} s, "
-          f"~{per_kib * args.n / 1024 / 1024:,.1f} GiB of HTML")  # fmt: skip
+    print(
+        f"naive folium at {args.n:,} points, extrapolated: "
+        f"~{per_ms * args.n / 1000:,.0f} s, "
+        f"~{per_kib * args.n / 1024 / 1024:,.1f} GiB of HTML"
+    )
 
 
 if __name__ == "__main__":

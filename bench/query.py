@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from data import _rows, queries  # noqa: E402
 from data import postgis_queries as pq  # noqa: E402
-from data.records import POPULATIONS, Composition, Observation, ObservationQuery  # noqa: E402
 from data.sqlite import READER_MMAP_BYTES, SQLiteStore  # noqa: E402
+from domain.records import POPULATIONS, Composition, Observation, ObservationQuery  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
@@ -61,8 +61,11 @@ class Query:
     end: datetime
 
     def params(self) -> dict[str, Any]:
-        return {"bbox": ",".join(f"{v:g}" for v in self.bbox), "limit": PAGE,
-                "datetime": f"{_z(self.start)}/{_z(self.end)}"}  # fmt: skip
+        return {
+            "bbox": ",".join(f"{v:g}" for v in self.bbox),
+            "limit": PAGE,
+            "datetime": f"{_z(self.start)}/{_z(self.end)}",
+        }
 
     def record_query(self) -> ObservationQuery:
         return ObservationQuery(bbox=self.bbox, start=self.start, end=self.end, limit=PAGE)
@@ -78,9 +81,13 @@ def make_queries(n: int, seed: int = 7) -> list[Query]:
     for _ in range(n):
         lon, lat = rng.uniform(LON[0], LON[1] - 6), rng.uniform(LAT[0], LAT[1] - 3)
         start = START + timedelta(days=rng.uniform(0, 365 * (YEARS - 1)))
-        found.append(Query((round(lon, 3), round(lat, 3), round(lon + 6, 3), round(lat + 3, 3)),
-                           start.replace(microsecond=0),
-                           (start + timedelta(days=365)).replace(microsecond=0)))  # fmt: skip
+        found.append(
+            Query(
+                (round(lon, 3), round(lat, 3), round(lon + 6, 3), round(lat + 3, 3)),
+                start.replace(microsecond=0),
+                (start + timedelta(days=365)).replace(microsecond=0),
+            )
+        )
     return found
 
 
@@ -99,15 +106,24 @@ def synthetic_chunks(n: int, seed: int = 42) -> Iterator[list[tuple[Any, ...]]]:
             Observation(
                 id=uuid.UUID(int=first + i + 1),
                 observed_at=START + timedelta(seconds=float(seconds[i])),
-                lon=float(lons[i]), lat=float(lats[i]), count=int(counts[i]),
-                composition=Composition(adult_females=int(counts[i]) // 3,
-                                        calves=int(counts[i]) // 8),
-                population=POPULATIONS[i % 6], count_method="visual", accuracy_m=10.0,
-                device_id=f"tablet-{i % 50}", observer="bench", flags=("synthetic",),
-                notes="synthetic benchmark record", created_at=created, updated_at=created,
+                lon=float(lons[i]),
+                lat=float(lats[i]),
+                count=int(counts[i]),
+                composition=Composition(
+                    adult_females=int(counts[i]) // 3, calves=int(counts[i]) // 8
+                ),
+                population=POPULATIONS[i % 6],
+                count_method="visual",
+                accuracy_m=10.0,
+                device_id=f"tablet-{i % 50}",
+                observer="bench",
+                flags=("synthetic",),
+                notes="synthetic benchmark record",
+                created_at=created,
+                updated_at=created,
             )
             for i in range(size)
-        ]  # fmt: skip
+        ]
         seqs = list(range(first + 1, first + size + 1))
         hashes = [o.content_hash() for o in batch]
         yield _rows.observation_rows(batch, seqs=seqs, upload_hashes=hashes, content_hashes=hashes)
@@ -155,8 +171,11 @@ def _progress(chunks: Iterator[list[Any]], n: int, what: str) -> Iterator[list[A
     for rows in chunks:
         yield rows
         done += len(rows)
-        print(f"\r  {what}: {done:,}/{n:,} ({done / (time.perf_counter() - began):,.0f}/s)",
-              end="", flush=True)  # fmt: skip
+        print(
+            f"\r  {what}: {done:,}/{n:,} ({done / (time.perf_counter() - began):,.0f}/s)",
+            end="",
+            flush=True,
+        )
     print()
 
 
@@ -165,8 +184,16 @@ def http_times(url: str, queries_: list[Query], token: str) -> tuple[list[float]
     """Wall time of each GET until its whole body arrived, and the page sizes."""
     port = free_port()
     env = {**os.environ, "HERDWATCH_DATABASE_URL": url}
-    command = [sys.executable, "-m", "field_api.cli", "serve", "--port", str(port),
-               "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "field_api.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     responses: list[httpx.Response] = []
@@ -219,8 +246,9 @@ def postgis_sql_times(url: str, queries_: list[Query]) -> list[float]:
     import psycopg
 
     conninfo, schema = url.split("?schema=")
-    con = psycopg.connect(conninfo, autocommit=True,
-                          options=f"-c timezone=UTC -c search_path={schema},public")  # fmt: skip
+    con = psycopg.connect(
+        conninfo, autocommit=True, options=f"-c timezone=UTC -c search_path={schema},public"
+    )
 
     def run(q: Query) -> None:
         sql, params = pq.listing_sql(pq.FEATURE_LISTING, q.record_query())
@@ -364,11 +392,15 @@ def main() -> None:
         prewarm_postgis(url)
         http, sizes = http_times(url, queries_, token)
         results.append(("PostGIS", http, postgis_sql_times(url, queries_), sizes))
-    print(f"\n{args.n:,} synthetic observations over {YEARS} years; {args.queries} queries of a "
-          f"6°×3° box and one year, limit={PAGE}")  # fmt: skip
+    print(
+        f"\n{args.n:,} synthetic observations over {YEARS} years; {args.queries} queries of a "
+        f"6°×3° box and one year, limit={PAGE}"
+    )
     for name, http, sql, sizes in results:
-        print(f"{name:8} HTTP (page of {statistics.median(sizes):,.0f} features): {_ms(http)}"
-              f"   | raw SQL: {_ms(sql)}")  # fmt: skip
+        print(
+            f"{name:8} HTTP (page of {statistics.median(sizes):,.0f} features): {_ms(http)}"
+            f"   | raw SQL: {_ms(sql)}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data import _rows  # noqa: E402
 from data.demo import RANGES  # noqa: E402
-from data.records import Composition, Observation, Survey  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
+from domain.records import Composition, Observation, Survey  # noqa: E402
 from reports.herds import build_herds, load_inputs  # noqa: E402
 from reports.output import write_report  # noqa: E402
 from reports.population import compute_report  # noqa: E402
@@ -56,13 +56,18 @@ def surveys() -> list[Survey]:
         for r in RANGES:
             for month in MONTHS:
                 start = datetime(year, month, 5, 8, tzinfo=ZoneInfo(r.timezone))
-                made.append(Survey(
-                    id=f"bench-{r.population}-{year}-{month:02d}",
-                    method=METHODS.get(month, "aerial"),
-                    started_at=start, ended_at=start + timedelta(days=7), effort_km=420.0,
-                    name=f"synthetic benchmark survey {r.population} {year}-{month:02d}",
-                    notes="synthetic", created_by="bench",
-                ))  # fmt: skip
+                made.append(
+                    Survey(
+                        id=f"bench-{r.population}-{year}-{month:02d}",
+                        method=METHODS.get(month, "aerial"),
+                        started_at=start,
+                        ended_at=start + timedelta(days=7),
+                        effort_km=420.0,
+                        name=f"synthetic benchmark survey {r.population} {year}-{month:02d}",
+                        notes="synthetic",
+                        created_by="bench",
+                    )
+                )
     return made
 
 
@@ -90,11 +95,18 @@ def _herd(rng: np.random.Generator, r: object, survey: Survey, i: int) -> Observ
     count = max(1, int(rng.lognormal(math.log(r.median_herd), 0.9)))  # type: ignore[attr-defined]
     when = survey.started_at + timedelta(hours=float(rng.uniform(0, 7 * 24)))
     return Observation(
-        id=uuid.uuid5(_NAMESPACE, f"{survey.id}/{i}"), observed_at=when,
+        id=uuid.uuid5(_NAMESPACE, f"{survey.id}/{i}"),
+        observed_at=when,
         timezone=survey.started_at.tzinfo.key,  # type: ignore[union-attr]
-        lon=round(lon, 5), lat=round(lat, 5), count=count, composition=_classes(rng, count, month),
-        survey_id=survey.id, population=r.population, observer="bench", flags=("synthetic",),  # type: ignore[attr-defined]
-    )  # fmt: skip
+        lon=round(lon, 5),
+        lat=round(lat, 5),
+        count=count,
+        composition=_classes(rng, count, month),
+        survey_id=survey.id,
+        population=r.population,
+        observer="bench",
+        flags=("synthetic",),  # type: ignore[attr-defined]
+    )
 
 
 def _seen_again(rng: np.random.Generator, herd: Observation, key: str) -> Observation:
@@ -104,11 +116,16 @@ def _seen_again(rng: np.random.Generator, herd: Observation, key: str) -> Observ
     return Observation(
         id=uuid.uuid5(_NAMESPACE, key),
         observed_at=herd.observed_at + timedelta(hours=float(rng.uniform(0.5, 6))),
-        timezone=herd.timezone, lon=lon, lat=round(herd.lat + km[1] / 111, 5),
+        timezone=herd.timezone,
+        lon=lon,
+        lat=round(herd.lat + km[1] / 111, 5),
         count=max(1, int(herd.count * rng.uniform(0.85, 1.15))),
-        composition=herd.composition, survey_id=herd.survey_id, population=herd.population,
-        observer="bench", flags=("synthetic",),
-    )  # fmt: skip
+        composition=herd.composition,
+        survey_id=herd.survey_id,
+        population=herd.population,
+        observer="bench",
+        flags=("synthetic",),
+    )
 
 
 def _classes(rng: np.random.Generator, count: int, month: int) -> Composition:
@@ -155,11 +172,15 @@ def run_report(db: Path, out: Path, year: str) -> dict[str, float]:
     write_report(report, out, ("html", "pdf", "csv"))
     marks["charts, map, HTML, PDF, CSV"] = time.perf_counter()
     grouping = tables.grouping
-    print(f"  sightings read: {len(inputs.sightings):,}; herds (all years): "
-          f"{grouping.n_herds:,}; candidate pairs: {len(grouping.candidates):,}; "
-          f"herds in {year}: {len(report.herds):,}")  # fmt: skip
-    print(f"  CPU time of this process: {time.process_time() - cpu:.1f} s "
-          "(the machine's two cores are shared with other work; wall time below)")  # fmt: skip
+    print(
+        f"  sightings read: {len(inputs.sightings):,}; herds (all years): "
+        f"{grouping.n_herds:,}; candidate pairs: {len(grouping.candidates):,}; "
+        f"herds in {year}: {len(report.herds):,}"
+    )
+    print(
+        f"  CPU time of this process: {time.process_time() - cpu:.1f} s "
+        "(the machine's two cores are shared with other work; wall time below)"
+    )
     names = list(marks)
     return {name: marks[name] - marks[names[k]] for k, name in enumerate(names[1:])}
 
@@ -171,9 +192,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--year", default="2024")
     parser.add_argument("--db", type=Path, help="keep the loaded store here and reuse it next time")
-    parser.add_argument("--http", action="store_true",
-                        help="also ask a real server for the report twice (the second reuses "
-                             "the herds while the data has not changed)")  # fmt: skip
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also ask a real server for the report twice (the second reuses "
+        "the herds while the data has not changed)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
@@ -187,14 +211,18 @@ def main() -> None:
         for name, took in steps.items():
             print(f"  {name:<30} {took:6.2f} s")
         total = sum(steps.values())
-        print(f"annual report {args.year}, HTML + PDF + CSV over {n:,} observations: {total:.1f} s "
-              f"(target <= 15 s: {'met' if total <= 15 else 'NOT met'})")  # fmt: skip
+        print(
+            f"annual report {args.year}, HTML + PDF + CSV over {n:,} observations: {total:.1f} s "
+            f"(target <= 15 s: {'met' if total <= 15 else 'NOT met'})"
+        )
         sizes = {p.suffix: p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.suffix}
         print("  sizes: " + ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in sorted(sizes.items())))
         if args.http:
             first, again = http_report_times(db, args.year)
-            print(f"GET /api/v1/reports?every=year&period={args.year}&format=pdf through a real "
-                  f"server: {first:.1f} s, asked again: {again:.1f} s")  # fmt: skip
+            print(
+                f"GET /api/v1/reports?every=year&period={args.year}&format=pdf through a real "
+                f"server: {first:.1f} s, asked again: {again:.1f} s"
+            )
 
 
 def http_report_times(db: Path, year: str) -> tuple[float, float]:
@@ -212,8 +240,11 @@ def http_report_times(db: Path, year: str) -> tuple[float, float]:
     params = {"every": "year", "period": year, "format": "pdf"}
     times = []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300,
-                          headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=300,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
             for _ in range(2):
                 began = time.perf_counter()
                 client.get("/api/v1/reports", params=params).raise_for_status()

@@ -63,16 +63,23 @@ def main() -> None:
         # Clients are made before the clock starts: building one (its TLS context) costs the
         # harness tens of milliseconds that no tablet spends per upload.
         clients = [
-            httpx.Client(base_url=f"http://127.0.0.1:{port}",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
             for token in tokens
-        ]  # fmt: skip
+        ]
         threads = [
             threading.Thread(
                 target=run_tablet,
-                args=(clients[i], features[i * args.per_tablet : (i + 1) * args.per_tablet],
-                      latencies, errors),
-            )  # fmt: skip
+                args=(
+                    clients[i],
+                    features[i * args.per_tablet : (i + 1) * args.per_tablet],
+                    latencies,
+                    errors,
+                ),
+            )
             for i in range(args.tablets)
         ]
         began = time.perf_counter()
@@ -84,11 +91,15 @@ def main() -> None:
         proc.terminate()
         proc.wait(10)
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"tablets: {args.tablets}, observations: {len(latencies):,} single PUTs, "
-          f"server workers: {args.workers} (SQLite, synchronous=FULL)")  # fmt: skip
+    print(
+        f"tablets: {args.tablets}, observations: {len(latencies):,} single PUTs, "
+        f"server workers: {args.workers} (SQLite, synchronous=FULL)"
+    )
     print(f"throughput:  {len(latencies) / elapsed:,.0f} observations/s   (target >= 800)")
-    print(f"latency:     p50 {cuts[49] * 1000:.1f} ms, p95 {cuts[94] * 1000:.1f} ms, "
-          f"p99 {cuts[98] * 1000:.1f} ms   (target p99 <= 150 ms)")  # fmt: skip
+    print(
+        f"latency:     p50 {cuts[49] * 1000:.1f} ms, p95 {cuts[94] * 1000:.1f} ms, "
+        f"p99 {cuts[98] * 1000:.1f} ms   (target p99 <= 150 ms)"
+    )
     print(f"errors:      {len(errors)}")
 
 

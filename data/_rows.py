@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from data.records import (
+from domain.records import (
     Composition,
     FeaturePage,
     Observation,
@@ -27,19 +27,66 @@ from geo.regions import flags_for_region
 
 # Column order of every observation row, in INSERT and SELECT alike.
 OBSERVATION_COLUMNS: tuple[str, ...] = (
-    "id", "observed_at", "local_date", "timezone", "lon", "lat", "ea_x", "ea_y",
-    "accuracy_m", "count", "adult_males", "adult_females", "yearlings", "calves",
-    "unclassified", "count_method", "survey_id", "population", "behaviour", "notes",
-    "device_id", "observer", "revision", "status", "review_state", "flags", "region",
-    "created_at", "updated_at", "content_hash", "upload_hash", "change_seq",
-)  # fmt: skip
+    "id",
+    "observed_at",
+    "local_date",
+    "timezone",
+    "lon",
+    "lat",
+    "ea_x",
+    "ea_y",
+    "accuracy_m",
+    "count",
+    "adult_males",
+    "adult_females",
+    "yearlings",
+    "calves",
+    "unclassified",
+    "count_method",
+    "survey_id",
+    "population",
+    "behaviour",
+    "notes",
+    "device_id",
+    "observer",
+    "revision",
+    "status",
+    "review_state",
+    "flags",
+    "region",
+    "created_at",
+    "updated_at",
+    "content_hash",
+    "upload_hash",
+    "change_seq",
+)
 REVISION_COLUMNS: tuple[str, ...] = (
-    "seq", "observation_id", "revision", "action", "actor", "at", "before", "after", "reason",
-)  # fmt: skip
+    "seq",
+    "observation_id",
+    "revision",
+    "action",
+    "actor",
+    "at",
+    "before",
+    "after",
+    "reason",
+)
 SURVEY_COLUMNS: tuple[str, ...] = (
-    "id", "method", "started_at", "ended_at", "name", "team", "platform", "geometry",
-    "effort_km", "effort_km2", "notes", "created_by", "created_at", "content_hash",
-)  # fmt: skip
+    "id",
+    "method",
+    "started_at",
+    "ended_at",
+    "name",
+    "team",
+    "platform",
+    "geometry",
+    "effort_km",
+    "effort_km2",
+    "notes",
+    "created_by",
+    "created_at",
+    "content_hash",
+)
 
 
 utc_text = utc_iso  # one fixed spelling of a UTC instant, so that text order is time order
@@ -111,8 +158,18 @@ def new_row_heads(
         flags = changes["flags"]
         if flags not in flag_json:
             flag_json[flags] = json.dumps(list(flags))
-        server_side = (obs.observer or actor, 1, "active", obs.review_state, flag_json[flags],
-                       changes["region"], stamp, stamp, hashes[i], hashes[i])  # fmt: skip
+        server_side = (
+            obs.observer or actor,
+            1,
+            "active",
+            obs.review_state,
+            flag_json[flags],
+            changes["region"],
+            stamp,
+            stamp,
+            hashes[i],
+            hashes[i],
+        )
         rows.append(_row(obs, texts[i], observed[i], float(xs[i]), float(ys[i]), server_side))
     return rows
 
@@ -140,10 +197,19 @@ def observation_rows(
     hashes = content_hashes or [o.content_hash() for o in batch]
     rows = []
     for i, obs in enumerate(batch):
-        server_side = (obs.observer, obs.revision, obs.status, obs.review_state,
-                       json.dumps(list(obs.flags)), obs.region,
-                       utc_text(obs.created_at or now_utc()), utc_text(obs.updated_at or now_utc()),
-                       hashes[i], upload_hashes[i], seqs[i])  # fmt: skip
+        server_side = (
+            obs.observer,
+            obs.revision,
+            obs.status,
+            obs.review_state,
+            json.dumps(list(obs.flags)),
+            obs.region,
+            utc_text(obs.created_at or now_utc()),
+            utc_text(obs.updated_at or now_utc()),
+            hashes[i],
+            upload_hashes[i],
+            seqs[i],
+        )
         rows.append(
             _row(
                 obs, str(obs.id), utc_text(obs.observed_at), float(xs[i]), float(ys[i]), server_side
@@ -160,18 +226,65 @@ def _row(
     content_hash, upload_hash, change_seq)."""
     c = obs.composition
     return (
-        id_text, observed, local_date_text(obs), obs.timezone, obs.lon, obs.lat, x, y,
-        obs.accuracy_m, obs.count, c.adult_males, c.adult_females, c.yearlings, c.calves,
-        c.unclassified, obs.count_method, obs.survey_id, obs.population, obs.behaviour,
-        obs.notes, obs.device_id, *server_side,
-    )  # fmt: skip
+        id_text,
+        observed,
+        local_date_text(obs),
+        obs.timezone,
+        obs.lon,
+        obs.lat,
+        x,
+        y,
+        obs.accuracy_m,
+        obs.count,
+        c.adult_males,
+        c.adult_females,
+        c.yearlings,
+        c.calves,
+        c.unclassified,
+        obs.count_method,
+        obs.survey_id,
+        obs.population,
+        obs.behaviour,
+        obs.notes,
+        obs.device_id,
+        *server_side,
+    )
 
 
 def row_to_observation(row: Sequence[Any]) -> Observation:
     """An Observation from a row in OBSERVATION_COLUMNS order."""
-    (oid, observed_at, _local, tz, lon, lat, _x, _y, acc, count, males, females, yearlings,
-     calves, unclassified, method, survey, population, behaviour, notes, device, observer,
-     revision, status, review, flags, region, created, updated, *_rest) = row  # fmt: skip
+    (
+        oid,
+        observed_at,
+        _local,
+        tz,
+        lon,
+        lat,
+        _x,
+        _y,
+        acc,
+        count,
+        males,
+        females,
+        yearlings,
+        calves,
+        unclassified,
+        method,
+        survey,
+        population,
+        behaviour,
+        notes,
+        device,
+        observer,
+        revision,
+        status,
+        review,
+        flags,
+        region,
+        created,
+        updated,
+        *_rest,
+    ) = row
     return Observation(
         id=oid if isinstance(oid, UUID) else UUID(oid),
         observed_at=_as_datetime(observed_at).astimezone(zone(tz)),
@@ -205,9 +318,38 @@ def row_to_feature(row: Sequence[Any], flag_cache: dict[Any, list[str]]) -> dict
     contract test holds them equal), without building the record first: a listing page is
     1,000 of these and the record cost more than the query.
     """
-    (oid, observed_at, _local, tz, lon, lat, _x, _y, acc, count, males, females, yearlings,
-     calves, unclassified, method, survey, population, behaviour, notes, device, observer,
-     revision, status, review, flags, region, created, updated, *_rest) = row  # fmt: skip
+    (
+        oid,
+        observed_at,
+        _local,
+        tz,
+        lon,
+        lat,
+        _x,
+        _y,
+        acc,
+        count,
+        males,
+        females,
+        yearlings,
+        calves,
+        unclassified,
+        method,
+        survey,
+        population,
+        behaviour,
+        notes,
+        device,
+        observer,
+        revision,
+        status,
+        review,
+        flags,
+        region,
+        created,
+        updated,
+        *_rest,
+    ) = row
     key = flags if isinstance(flags, str) else tuple(flags)
     if key not in flag_cache:
         flag_cache[key] = list(json.loads(flags) if isinstance(flags, str) else flags)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from data._rows import utc_text
-from data.records import Observation, Revision, Survey, User, _canonical, observation_to_dict
+from domain.records import Observation, Revision, Survey, User, _canonical, observation_to_dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,19 @@ def stored_observation_hash(item: StoredObservation) -> str:
 def revision_hash(revision: Revision) -> str:
     """SHA-256 over every field of an audit entry."""
     r = revision  # no asdict(): it deep-copies both snapshots, the slowest part of a check
-    return _digest([r.seq, str(r.observation_id), r.revision, r.action, r.actor,
-                    _canonical(r.at), r.before, r.after, r.reason])  # fmt: skip
+    return _digest(
+        [
+            r.seq,
+            str(r.observation_id),
+            r.revision,
+            r.action,
+            r.actor,
+            _canonical(r.at),
+            r.before,
+            r.after,
+            r.reason,
+        ]
+    )
 
 
 def survey_hash(survey: Survey) -> str:
@@ -69,8 +80,13 @@ def survey_hash(survey: Survey) -> str:
 def revision_to_row(revision: Revision) -> tuple[Any, ...]:
     """A row for data._rows.REVISION_COLUMNS from an audit entry, snapshots as JSON text."""
     return (
-        revision.seq, str(revision.observation_id), revision.revision, revision.action,
-        revision.actor, utc_text(revision.at),
+        revision.seq,
+        str(revision.observation_id),
+        revision.revision,
+        revision.action,
+        revision.actor,
+        utc_text(revision.at),
         json.dumps(revision.before) if revision.before is not None else None,
-        json.dumps(revision.after) if revision.after is not None else None, revision.reason,
-    )  # fmt: skip
+        json.dumps(revision.after) if revision.after is not None else None,
+        revision.reason,
+    )

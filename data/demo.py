@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from data.records import Composition, Observation, Survey
+from domain.records import Composition, Observation, Survey
 
 SYNTHETIC_FLAG = "synthetic"
 _NAMESPACE = uuid.UUID("6f1c1c52-8a52-4bb8-9a1e-5e1d2a0f0b77")

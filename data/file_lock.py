@@ -17,7 +17,7 @@ import os
 import threading
 from types import TracebackType
 
-from data.errors import StoreBusy
+from domain.errors import StoreBusy
 
 
 class WriterFileLock:

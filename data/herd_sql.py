@@ -11,8 +11,14 @@ from data._rows import _as_datetime, utc_text
 from data.herds import HerdDecision
 
 DECISION_COLUMNS: tuple[str, ...] = (
-    "id", "action", "observation_ids", "other_ids", "actor", "decided_at", "note",
-)  # fmt: skip
+    "id",
+    "action",
+    "observation_ids",
+    "other_ids",
+    "actor",
+    "decided_at",
+    "note",
+)
 
 # SQLite keeps UTC text and sends its first 19 characters ("YYYY-MM-DDTHH:MM:SS"): numpy
 # parses a million of those into whole epoch seconds in 0.05 s, where strftime('%s') took

@@ -15,10 +15,24 @@ DECISION_ACTIONS: tuple[str, ...] = ("confirm", "reject", "merge", "split")
 
 # Column order of SightingColumns rows, as every backend selects them.
 SIGHTING_COLUMNS: tuple[str, ...] = (
-    "id", "epoch_s", "local_date", "lon", "lat", "ea_x", "ea_y", "count", "adult_males",
-    "adult_females", "yearlings", "calves", "unclassified", "population", "region", "survey_id",
+    "id",
+    "epoch_s",
+    "local_date",
+    "lon",
+    "lat",
+    "ea_x",
+    "ea_y",
+    "count",
+    "adult_males",
+    "adult_females",
+    "yearlings",
+    "calves",
+    "unclassified",
+    "population",
+    "region",
+    "survey_id",
     "synthetic",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +102,12 @@ def sighting_columns_from_rows(rows: Iterable[Sequence[Any]]) -> SightingColumns
     epoch = _epoch_seconds(table["epoch_s"])
     order = _time_order(epoch, table["id"])
     # Each field taken straight into time order: one contiguous copy per column.
-    return SightingColumns(*(
-        epoch[order] if name == "epoch_s" else _column(name, table[name][order])
-        for name in SIGHTING_COLUMNS
-    ))  # fmt: skip
+    return SightingColumns(
+        *(
+            epoch[order] if name == "epoch_s" else _column(name, table[name][order])
+            for name in SIGHTING_COLUMNS
+        )
+    )
 
 
 def _time_order(epoch: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -110,16 +126,28 @@ def _time_order(epoch: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 _TEXT = {"id", "local_date", "population", "region", "survey_id"}
-_NUMBERS = {"lon", "lat", "ea_x", "ea_y", "count", "adult_males", "adult_females", "yearlings",
-            "calves", "unclassified"}  # fmt: skip
+_NUMBERS = {
+    "lon",
+    "lat",
+    "ea_x",
+    "ea_y",
+    "count",
+    "adult_males",
+    "adult_females",
+    "yearlings",
+    "calves",
+    "unclassified",
+}
 _FLOATS = {"lon", "lat", "ea_x", "ea_y"}
 # One row as one record: numbers land as float64 (NULL becomes NaN: an unrecorded class, -1
 # below; counts are exact below 2**53), text and the epoch (text or number by backend) stay
 # Python objects until cast per column.
-_ROW = np.dtype([
-    (name, np.float64 if name in _NUMBERS else bool if name == "synthetic" else object)
-    for name in SIGHTING_COLUMNS
-])  # fmt: skip
+_ROW = np.dtype(
+    [
+        (name, np.float64 if name in _NUMBERS else bool if name == "synthetic" else object)
+        for name in SIGHTING_COLUMNS
+    ]
+)
 
 
 def _epoch_seconds(values: np.ndarray) -> np.ndarray:
@@ -146,8 +174,18 @@ def _column(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def empty_sighting_columns() -> SightingColumns:
-    kinds = {"epoch_s": np.float64, "lon": np.float64, "lat": np.float64, "ea_x": np.float64,
-             "ea_y": np.float64, "count": np.int64, "adult_males": np.int64,
-             "adult_females": np.int64, "yearlings": np.int64, "calves": np.int64,
-             "unclassified": np.int64, "synthetic": bool}  # fmt: skip
+    kinds = {
+        "epoch_s": np.float64,
+        "lon": np.float64,
+        "lat": np.float64,
+        "ea_x": np.float64,
+        "ea_y": np.float64,
+        "count": np.int64,
+        "adult_males": np.int64,
+        "adult_females": np.int64,
+        "yearlings": np.int64,
+        "calves": np.int64,
+        "unclassified": np.int64,
+        "synthetic": bool,
+    }
     return SightingColumns(*(np.array([], dtype=kinds.get(n, object)) for n in SIGHTING_COLUMNS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from data.records import Observation, Outcome
+from domain.records import Observation, Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,12 +35,14 @@ from psycopg_pool import ConnectionPool
 from data import _rows, herd_sql
 from data import postgis_queries as pq
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
-from data.errors import BadDatabaseUrl, Conflict, Gone, NotFound
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
 from data.queries import rows_to_herd_counts
-from data.records import (
+from data.sqlite import _check_editable  # the same messages on both backends
+from data.tokens import hash_token
+from domain.errors import BadDatabaseUrl, Conflict, Gone, NotFound
+from domain.records import (
     FeaturePage,
     HerdCount,
     Observation,
@@ -52,9 +54,7 @@ from data.records import (
     Survey,
     User,
 )
-from data.seasons import SeasonCalendar
-from data.sqlite import _check_editable  # the same messages on both backends
-from data.tokens import hash_token
+from domain.seasons import SeasonCalendar
 
 _COLUMNS = ", ".join(_rows.OBSERVATION_COLUMNS)
 _OBS_SELECT = f"SELECT {_COLUMNS} FROM observations"
@@ -113,10 +113,14 @@ class PostGISStore:
             # `public` after ours: PostGIS's functions and types live there.
             options += f" -c search_path={schema},public"
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=True, name="herdwatch",
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            name="herdwatch",
             kwargs={"autocommit": True, "options": options, "application_name": _app_name(schema)},
             configure=_configure,
-        )  # fmt: skip
+        )
         with self._pool.connection() as conn:
             current = conn.execute("SELECT current_schema()").fetchone()
         self._feed_lock = _lock_key(f"herdwatch-feed:{current[0] if current else ''}")
@@ -216,8 +220,11 @@ class PostGISStore:
                     copy.write_row(row)
             cur.execute(_FROM_STAGE + " ON CONFLICT (id) DO NOTHING RETURNING id")
             inserted = {r[0] for r in cur.fetchall()}
-            revisions = [_rows.revision_row(s, o, "create", actor, None, at_text=stamp)
-                         for s, o in zip(seqs, new, strict=True) if o.id in inserted]  # fmt: skip
+            revisions = [
+                _rows.revision_row(s, o, "create", actor, None, at_text=stamp)
+                for s, o in zip(seqs, new, strict=True)
+                if o.id in inserted
+            ]
             with cur.copy(f"COPY revisions ({_REV_COLUMNS}) FROM STDIN") as copy:
                 for revision in revisions:
                     copy.write_row(revision)
@@ -259,8 +266,9 @@ class PostGISStore:
         with self._write() as conn:
             current = _load(conn, observation_id, for_update=True)
             _check_editable(current, base_revision)
-            edited = replace(current, **changes, revision=current.revision + 1,
-                             updated_at=_rows.now_utc())  # fmt: skip
+            edited = replace(
+                current, **changes, revision=current.revision + 1, updated_at=_rows.now_utc()
+            )
             if "lon" in changes or "lat" in changes:
                 edited = _rows.tag_observations([edited])[0]
             _rewrite(conn, current, edited, "edit", actor, None)
@@ -273,8 +281,12 @@ class PostGISStore:
             current = _load(conn, observation_id, for_update=True)
             if current.status == "retracted":
                 raise Gone(f"observation {observation_id} is already retracted", field="id")
-            retracted = replace(current, status="retracted", revision=current.revision + 1,
-                                updated_at=_rows.now_utc())  # fmt: skip
+            retracted = replace(
+                current,
+                status="retracted",
+                revision=current.revision + 1,
+                updated_at=_rows.now_utc(),
+            )
             _rewrite(conn, current, retracted, "retract", actor, reason)
         return retracted
 
@@ -469,9 +481,10 @@ class PostGISStore:
         if not items:
             return 0
         rows = _rows.observation_rows(
-            [i.observation for i in items], seqs=[i.change_seq for i in items],
+            [i.observation for i in items],
+            seqs=[i.change_seq for i in items],
             upload_hashes=[i.upload_hash for i in items],
-        )  # fmt: skip
+        )
         updates = ", ".join(f"{c} = excluded.{c}" for c in WRITE_COLUMNS[1:])
         with self._write() as conn, conn.cursor() as cur:
             cur.execute(_STAGE)
@@ -628,9 +641,13 @@ def _next_seqs(conn: psycopg.Connection[Any], n: int) -> list[int]:
 
 
 def _outcomes(
-    conn: psycopg.Connection[Any], batch: Sequence[Observation], hashes: list[str],
-    inserted: set[UUID], known: dict[UUID, StoredState], actor: str,
-) -> list[Outcome]:  # fmt: skip
+    conn: psycopg.Connection[Any],
+    batch: Sequence[Observation],
+    hashes: list[str],
+    inserted: set[UUID],
+    known: dict[UUID, StoredState],
+    actor: str,
+) -> list[Outcome]:
     """One outcome per uploaded record, in batch order, as SQLite reports them."""
     outcomes = []
     created: set[UUID] = set()
@@ -658,9 +675,13 @@ def _load(
 
 
 def _rewrite(
-    conn: psycopg.Connection[Any], before: Observation, after: Observation, action: str,
-    actor: str, reason: str | None,
-) -> None:  # fmt: skip
+    conn: psycopg.Connection[Any],
+    before: Observation,
+    after: Observation,
+    action: str,
+    actor: str,
+    reason: str | None,
+) -> None:
     [seq] = _next_seqs(conn, 1)
     stored = conn.execute(
         "SELECT upload_hash FROM observations WHERE id = %s", (before.id,)

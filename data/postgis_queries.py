@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from data.queries import where_clause
-from data.records import ObservationQuery, Period
-from data.seasons import SeasonCalendar
+from domain.records import ObservationQuery, Period
+from domain.seasons import SeasonCalendar
 
 # Same shift-then-truncate as data/queries.py, so a point on a cell edge lands in the same
 # cell on both backends (floor() could differ from it by one ulp just below zero).

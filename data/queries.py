@@ -7,8 +7,8 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from data._rows import utc_text
-from data.records import HerdCount, ObservationQuery, Period
-from data.seasons import SeasonCalendar
+from domain.records import HerdCount, ObservationQuery, Period
+from domain.seasons import SeasonCalendar
 from geo.grid import cell_centre_lon_lat, cell_key
 
 # Grid indices are floored by shifting into positive numbers before CAST truncates;

@@ -13,13 +13,14 @@ from uuid import UUID
 
 from data import _rows, herd_sql, queries
 from data.bulk import Accounts, StoredObservation, TokenRecord, revision_to_row
-from data.errors import BadDatabaseUrl, Conflict, Gone, NotFound
 from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import migrations_for
 from data.outcomes import StoredState, classify_resend
-from data.records import (
+from data.tokens import hash_token
+from domain.errors import BadDatabaseUrl, Conflict, Gone, NotFound
+from domain.records import (
     FeaturePage,
     HerdCount,
     Observation,
@@ -31,8 +32,7 @@ from data.records import (
     Survey,
     User,
 )
-from data.seasons import SeasonCalendar
-from data.tokens import hash_token
+from domain.seasons import SeasonCalendar
 
 _OBS_SELECT = "SELECT " + ", ".join(_rows.OBSERVATION_COLUMNS) + " FROM observations"
 _DATA_VERSION = (
@@ -171,9 +171,7 @@ class SQLiteStore:
                 fresh[key] = i
                 outcomes.append(Outcome(obs.id, "created", 1))
                 continue
-            outcomes.append(
-                self._resend(con, obs, prepared.hashes[i], stored, fresh, batch, actor)
-            )
+            outcomes.append(self._resend(con, obs, prepared.hashes[i], stored, fresh, batch, actor))
         self._insert(con, prepared, list(fresh.values()), actor)
         return outcomes
 
@@ -538,8 +536,10 @@ class SQLiteStore:
             upload_hashes=[i.upload_hash for i in items],
         )
         updates = ", ".join(f"{c} = excluded.{c}" for c in _rows.OBSERVATION_COLUMNS[1:])
-        sql = (f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
-               "WHERE observations.revision < excluded.revision")  # fmt: skip
+        sql = (
+            f"{_OBS_INSERT} ON CONFLICT (id) DO UPDATE SET {updates} "
+            "WHERE observations.revision < excluded.revision"
+        )
         with self._write() as con:
             before = con.total_changes
             con.executemany(sql, rows)
@@ -608,8 +608,10 @@ class SQLiteStore:
         rows = [(d.id, *herd_sql.decision_params(d)) for d in decisions]
         with self._write() as con:
             before = con.total_changes
-            con.executemany(f"INSERT OR IGNORE INTO herd_decisions ({columns}) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)  # fmt: skip
+            con.executemany(
+                f"INSERT OR IGNORE INTO herd_decisions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             return con.total_changes - before
 
     def close(self) -> None:

@@ -7,9 +7,9 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from data.bulk import Accounts, StoredObservation
-from data.errors import BadDatabaseUrl
 from data.herds import HerdDecision, SightingColumns
-from data.records import (
+from domain.errors import BadDatabaseUrl
+from domain.records import (
     FeaturePage,
     HerdCount,
     Observation,
@@ -21,7 +21,7 @@ from data.records import (
     Survey,
     User,
 )
-from data.seasons import SeasonCalendar
+from domain.seasons import SeasonCalendar
 
 
 class ObservationStore(Protocol):

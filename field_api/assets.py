@@ -41,9 +41,22 @@ def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
     specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
     vendor_dir.mkdir(parents=True, exist_ok=True)
     # --ignore-scripts: these are plain file packages; nothing should run at install.
-    subprocess.run([npm, "install", "--prefix", str(vendor_dir), "--no-save", "--no-audit",
-                    "--no-fund", "--ignore-scripts", "--no-package-lock", *specs],
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(vendor_dir),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--no-package-lock",
+            *specs,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     still_missing = missing_files(vendor_dir / "node_modules")
     if still_missing:
         raise AssetsMissing(f"npm finished but these files are missing: {', '.join(still_missing)}")

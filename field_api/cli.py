@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from data.records import ROLES, ObservationQuery
 from data.store import ObservationStore, open_store
+from domain.records import ROLES, ObservationQuery
 from field_api.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = handler or module.COMMANDS.get(args.command)
     if handler is None:
         parser.error(f"unknown command {args.command}")
-    from data.errors import StoreError
+    from domain.errors import StoreError
 
     try:
         return handler(args, settings)

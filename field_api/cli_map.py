@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any, get_args
 
-from data.records import Period
 from data.store import open_store
+from domain.records import Period
 from field_api.assets import AssetsMissing, inlined_assets
 from field_api.errors import ApiError
 from field_api.filters import observation_query
@@ -32,9 +32,14 @@ def add_arguments(subparsers: Any) -> None:
 def write_map(args: argparse.Namespace, settings: Settings) -> int:
     """Aggregate in the store, render with inlined scripts, write the file."""
     try:
-        query = observation_query(settings, bbox=args.bbox, datetime_=args.datetime,
-                                  population=args.population, method=args.method,
-                                  survey=args.survey)  # fmt: skip
+        query = observation_query(
+            settings,
+            bbox=args.bbox,
+            datetime_=args.datetime,
+            population=args.population,
+            method=args.method,
+            survey=args.survey,
+        )
         assets = inlined_assets()
     except (ApiError, AssetsMissing) as exc:
         print(f"herdwatch map: {getattr(exc, 'message', exc)}")
@@ -46,17 +51,21 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store.migrate()
         cell_size_m = args.cell_km * 1000 if args.cell_km else None
-        data = load_map_data(store, query, every=args.every, settings=settings,
-                             cell_size_m=cell_size_m)  # fmt: skip
+        data = load_map_data(
+            store, query, every=args.every, settings=settings, cell_size_m=cell_size_m
+        )
     finally:
         store.close()
-    m = build_herd_map(data, every=args.every, settings=settings, assets=assets,
-                       side_html=generated_note())  # fmt: skip
+    m = build_herd_map(
+        data, every=args.every, settings=settings, assets=assets, side_html=generated_note()
+    )
     html = render_html(m)
     args.out.write_text(html, encoding="utf-8")
     animals = sum(c.animals for c in data.counts)
-    print(f"wrote {args.out} ({len(html.encode()) / 1e6:.2f} MB): {len(data.periods)} periods, "
-          f"{len(data.counts):,} cell counts, {animals:,} animals in raw sightings")  # fmt: skip
+    print(
+        f"wrote {args.out} ({len(html.encode()) / 1e6:.2f} MB): {len(data.periods)} periods, "
+        f"{len(data.counts):,} cell counts, {animals:,} animals in raw sightings"
+    )
     return 0
 
 

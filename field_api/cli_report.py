@@ -18,10 +18,11 @@ from reports.population import compute_report
 def add_arguments(subparsers: Any) -> None:
     """Register `report` on the main parser's subcommands."""
     report = subparsers.add_parser(
-        "report", help="write population reports (HTML, PDF, CSV, GeoPackage)",
+        "report",
+        help="write population reports (HTML, PDF, CSV, GeoPackage)",
         description="One period: --every year --period 2024. Every completed period not yet "
         "written: --due (one daily cron line is the whole schedule; a second run writes nothing).",
-    )  # fmt: skip
+    )
     report.add_argument(
         "--every", choices=EVERY, help="month, season or year (with --due: only these)"
     )

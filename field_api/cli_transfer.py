@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from data.bulk import revision_hash, stored_observation_hash, survey_hash
-from data.records import ObservationQuery
 from data.store import ObservationStore, open_store
+from domain.records import ObservationQuery
 from field_api.settings import Settings
 
 T = TypeVar("T")
@@ -27,13 +27,25 @@ T = TypeVar("T")
 def add_arguments(subparsers: Any) -> None:
     """Register `transfer` on the `herdwatch` parser."""
     parser = subparsers.add_parser(
-        "transfer", help="copy every record, revision and survey from one store to another",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    parser.add_argument("--from", dest="source", required=True, metavar="URL",
-                        help="store to copy from: sqlite:///file.db or postgresql://…")  # fmt: skip
-    parser.add_argument("--to", dest="target", required=True, metavar="URL",
-                        help="store to copy into (migrated first)")  # fmt: skip
+        "transfer",
+        help="copy every record, revision and survey from one store to another",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="URL",
+        help="store to copy from: sqlite:///file.db or postgresql://…",
+    )
+    parser.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="store to copy into (migrated first)",
+    )
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -53,9 +65,12 @@ class Check:
 
 
 def transfer(
-    source: ObservationStore, target: ObservationStore, *, batch_size: int = 5000,
+    source: ObservationStore,
+    target: ObservationStore,
+    *,
+    batch_size: int = 5000,
     progress: bool = True,
-) -> list[Check]:  # fmt: skip
+) -> list[Check]:
     """Copy everything from `source` into `target`, then compare; returns one Check per kind."""
     target.migrate()
     total = source.count_observations(ObservationQuery(include_retracted=True))
@@ -76,9 +91,12 @@ def transfer(
 
 
 def verify(
-    source: ObservationStore, target: ObservationStore, *, batch_size: int = 5000,
+    source: ObservationStore,
+    target: ObservationStore,
+    *,
+    batch_size: int = 5000,
     progress: bool = True,
-) -> list[Check]:  # fmt: skip
+) -> list[Check]:
     """Counts and a content hash of every record, compared side by side."""
 
     def observations(store: ObservationStore) -> Iterator[tuple[Any, str]]:
@@ -96,8 +114,10 @@ def verify(
     def accounts(store: ObservationStore) -> Iterator[tuple[Any, str]]:
         exported = store.export_accounts()
         users = [(f"user {u.name}", _utc([u.role, u.active, u.created_at])) for u in exported.users]
-        tokens = [(f"token {t.token_hash}", _utc([t.user_name, t.created_at, t.revoked_at]))
-                  for t in exported.tokens]  # fmt: skip
+        tokens = [
+            (f"token {t.token_hash}", _utc([t.user_name, t.created_at, t.revoked_at]))
+            for t in exported.tokens
+        ]
         yield from sorted(users + tokens)
 
     def decisions(store: ObservationStore) -> Iterator[tuple[Any, str]]:
@@ -108,13 +128,20 @@ def verify(
             )
 
     kinds: list[tuple[str, Callable[[ObservationStore], Iterator[tuple[Any, str]]]]] = [
-        ("observations", observations), ("revisions", revisions), ("surveys", surveys),
-        ("users and tokens", accounts), ("herd decisions", decisions),
-    ]  # fmt: skip
+        ("observations", observations),
+        ("revisions", revisions),
+        ("surveys", surveys),
+        ("users and tokens", accounts),
+        ("herd decisions", decisions),
+    ]
     checks = []
     for kind, keyed in kinds:
-        pairs = tqdm(_merge(keyed(source), keyed(target)), unit="rec", desc=f"verify {kind}",
-                     disable=not progress)  # fmt: skip
+        pairs = tqdm(
+            _merge(keyed(source), keyed(target)),
+            unit="rec",
+            desc=f"verify {kind}",
+            disable=not progress,
+        )
         checks.append(_compare(kind, pairs))
     return checks
 
@@ -156,8 +183,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     source, target = open_store(args.source), open_store(args.target)
     try:
         source.migrate()
-        checks = transfer(source, target, batch_size=args.batch_size,
-                          progress=not args.no_progress)  # fmt: skip
+        checks = transfer(source, target, batch_size=args.batch_size, progress=not args.no_progress)
     finally:
         source.close()
         target.close()

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from data.records import User
 from data.store import ObservationStore
+from domain.records import User
 from field_api.errors import ApiError
 from field_api.settings import Settings
 

@@ -10,13 +10,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from data.errors import Conflict, Gone, InvalidQuery, NotFound, StoreBusy, StoreError
+from domain.errors import Conflict, Gone, NotFound, StoreBusy, StoreError
 
 STATUS_CODES: dict[type[StoreError], int] = {
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
-    InvalidQuery: 422,
     StoreBusy: 503,
 }
 PROBLEM = "application/problem+json"

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from data.records import Observation
+from domain.records import Observation
 from field_api.schemas import classified_total, feature_to_observation, timezone_known
 from geo.coords import to_wgs84
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from data.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery
+from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery
 from field_api.deps import SettingsDep
 from field_api.errors import ApiError
 from field_api.settings import Settings

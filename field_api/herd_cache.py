@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from data.seasons import SeasonCalendar
 from data.store import ObservationStore
+from domain.seasons import SeasonCalendar
 from reports.herds import HerdTables, ReportInputs, build_herds, load_inputs
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
-from data.records import Observation
+from domain.records import Observation
 from field_api.errors import pydantic_errors
 from field_api.fastpath import decode_valid_batch
 from field_api.schemas import (

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import folium
 
-from data.records import HerdCount, Observation, ObservationQuery, Period
 from data.reference import boundaries_geojson
-from data.seasons import SeasonCalendar, period_key
 from data.store import ObservationStore
+from domain.records import HerdCount, Observation, ObservationQuery, Period
+from domain.seasons import SeasonCalendar, period_key
 from field_api.settings import Settings
 from geo.coords import to_equal_area
 from geo.grid import CELL_SIZES_M, cell_size_for_extent, parse_cell_key
@@ -39,9 +39,13 @@ class HerdMapData:
 
 
 def load_map_data(
-    store: ObservationStore, query: ObservationQuery, *, every: Period, settings: Settings,
+    store: ObservationStore,
+    query: ObservationQuery,
+    *,
+    every: Period,
+    settings: Settings,
     cell_size_m: float | None = None,
-) -> HerdMapData:  # fmt: skip
+) -> HerdMapData:
     """Aggregate in the store at a cell size that suits the extent, then fetch few sightings."""
     calendar = settings.season_calendar
     size = cell_size_m or cell_size_for_extent(*bbox_extent_m(query.bbox or STUDY_AREA))
@@ -49,8 +53,9 @@ def load_map_data(
     finer = None if cell_size_m else _finer_size_for(counts, size)
     if finer is not None:  # the data fill a small part of the area: look closer
         size = finer
-        counts = store.herd_counts(query, every=every, by="cell", cell_size_m=size,
-                                   seasons=calendar)  # fmt: skip
+        counts = store.herd_counts(
+            query, every=every, by="cell", cell_size_m=size, seasons=calendar
+        )
     periods = fill_periods({c.period for c in counts}, every, calendar)
     return HerdMapData(counts, size, periods, _few_sightings(store, query, counts, settings))
 
@@ -100,9 +105,11 @@ def fill_periods(present: set[str], every: Period, calendar: SeasonCalendar) -> 
 
 
 def _few_sightings(
-    store: ObservationStore, query: ObservationQuery, counts: Sequence[HerdCount],
+    store: ObservationStore,
+    query: ObservationQuery,
+    counts: Sequence[HerdCount],
     settings: Settings,
-) -> list[Observation]:  # fmt: skip
+) -> list[Observation]:
     """The individual sightings when the filter leaves at most settings.map_sightings_max."""
     total = sum(c.sightings for c in counts)  # free: the aggregate already counted them
     limit = settings.map_sightings_max
@@ -122,16 +129,29 @@ def season_period_of(calendar: SeasonCalendar, every: Period) -> Callable[[Obser
 
 
 def build_herd_map(
-    data: HerdMapData, *, every: Period, settings: Settings, assets: MapAssets,
-    side_html: str = "", title: str = "Wild reindeer counted",
-) -> folium.Map:  # fmt: skip
+    data: HerdMapData,
+    *,
+    every: Period,
+    settings: Settings,
+    assets: MapAssets,
+    side_html: str = "",
+    title: str = "Wild reindeer counted",
+) -> folium.Map:
     """The folium map of one HerdMapData, with the Sakha boundary and the configured tiles."""
     return herd_count_map(
-        data.counts, every=every, cell_size_m=data.cell_size_m, periods=data.periods,
-        sightings=data.sightings, boundaries=boundaries_geojson(), tile_url=settings.tile_url,
-        tile_attribution=settings.tile_attribution, assets=assets, title=title,
-        side_html=side_html, period_of=season_period_of(settings.season_calendar, every),
-    )  # fmt: skip
+        data.counts,
+        every=every,
+        cell_size_m=data.cell_size_m,
+        periods=data.periods,
+        sightings=data.sightings,
+        boundaries=boundaries_geojson(),
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        assets=assets,
+        title=title,
+        side_html=side_html,
+        period_of=season_period_of(settings.season_calendar, every),
+    )
 
 
 def generated_note(now: datetime | None = None) -> str:

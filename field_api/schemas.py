@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from data.records import (
+from domain.records import (
     COUNT_METHODS,
     SURVEY_METHODS,
     Composition,

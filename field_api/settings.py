@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from data.records import POPULATIONS
-from data.seasons import DEFAULT_SEASONS, SeasonCalendar
+from domain.records import POPULATIONS
+from domain.seasons import DEFAULT_SEASONS, SeasonCalendar
 
 _DEFAULT_SEASONS = ",".join(f"{name}={start}" for name, start in DEFAULT_SEASONS)
 

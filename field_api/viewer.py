@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from data.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
+from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
 from field_api.errors import ApiError
 from field_api.filters import observation_query
 from field_api.settings import Settings
@@ -41,19 +41,28 @@ class ViewerFilters:
         populations = tuple(p for p in params.getlist("population") if p)
         every = params.get("every") or "year"
         if every not in PERIODS:
-            raise ApiError(422, "invalid_every", "period must be year, season or month",
-                           field="every")  # fmt: skip
+            raise ApiError(
+                422, "invalid_every", "period must be year, season or month", field="every"
+            )
         start, end = (_day(params.get(name, ""), name) for name in ("from", "to"))
         method, bbox = params.get("method", ""), params.get("bbox", "").strip()
-        query = observation_query(settings, bbox=bbox or None,
-                                  population=",".join(populations), method=method or None,
-                                  datetime_=_interval(start, end))  # fmt: skip
+        query = observation_query(
+            settings,
+            bbox=bbox or None,
+            population=",".join(populations),
+            method=method or None,
+            datetime_=_interval(start, end),
+        )
         return cls(populations, method, start, end, every, bbox, query)  # type: ignore[arg-type]
 
     def api_params(self) -> dict[str, str]:
         """The same filters as GET /api/v1/observations takes them."""
-        params = {"population": ",".join(self.populations), "method": self.method,
-                  "datetime": _interval(self.start, self.end) or "", "bbox": self.bbox}  # fmt: skip
+        params = {
+            "population": ",".join(self.populations),
+            "method": self.method,
+            "datetime": _interval(self.start, self.end) or "",
+            "bbox": self.bbox,
+        }
         return {k: v for k, v in params.items() if v}
 
 
@@ -94,7 +103,7 @@ def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -
         f'<form method="post" action="/logout" class="hw-user">Signed in as {escape(user)} '
         '<button type="submit">Sign out</button></form>'
         f"<style>{_FORM_CSS}</style>"
-    )  # fmt: skip
+    )
 
 
 def _population_boxes(filters: ViewerFilters, settings: Settings) -> str:
@@ -110,8 +119,10 @@ def _population_boxes(filters: ViewerFilters, settings: Settings) -> str:
 def _method_select(current: str) -> str:
     options = ['<option value="">any method</option>']
     for group, methods in (("survey", SURVEY_METHODS), ("count", COUNT_METHODS)):
-        inner = "".join(f'<option value="{m}"{" selected" if m == current else ""}>{m}</option>'
-                        for m in methods)  # fmt: skip
+        inner = "".join(
+            f'<option value="{m}"{" selected" if m == current else ""}>{m}</option>'
+            for m in methods
+        )
         options.append(f'<optgroup label="{group} method">{inner}</optgroup>')
     select = f'<select name="method">{"".join(options)}</select>'
     return f'<label class="hw-field">Method {select}</label>'
@@ -125,8 +136,9 @@ def _dates(filters: ViewerFilters) -> str:
 
 
 def _every_select(current: str) -> str:
-    options = "".join(f'<option value="{p}"{" selected" if p == current else ""}>{p}</option>'
-                      for p in PERIODS)  # fmt: skip
+    options = "".join(
+        f'<option value="{p}"{" selected" if p == current else ""}>{p}</option>' for p in PERIODS
+    )
     return f'<label class="hw-field">Period <select name="every">{options}</select></label>'
 
 
@@ -141,7 +153,7 @@ def error_page(status: int, message: str, *, filters_back: bool = False) -> HTML
         '<form method="post" action="/logout"><button type="submit">Sign out</button></form>'
         "</body></html>",
         status_code=status,
-    )  # fmt: skip
+    )
 
 
 _FORM_CSS = """

@@ -141,9 +141,12 @@ def _time_blocks(t_sorted: np.ndarray, params: DedupParams) -> list[tuple[int, i
 
 
 def _block_candidates(
-    s: Sightings, members: np.ndarray, t0: float, classes: tuple[np.ndarray, np.ndarray],
+    s: Sightings,
+    members: np.ndarray,
+    t0: float,
+    classes: tuple[np.ndarray, np.ndarray],
     params: DedupParams,
-) -> Candidates:  # fmt: skip
+) -> Candidates:
     """Candidates among some sightings (indices into s, in time order); t0 is the earliest
     time of all sightings and classes what _class_shares returns."""
     reach_m = params.max_distance_km * 1000.0
@@ -174,8 +177,9 @@ def _concatenated(found: list[Candidates]) -> Candidates:
     """All blocks' candidates, block after block."""
     if not found:
         return _no_candidates()
-    i, j, km, hours = (np.concatenate([getattr(c, f) for c in found])
-                       for f in ("i", "j", "km", "hours"))  # fmt: skip
+    i, j, km, hours = (
+        np.concatenate([getattr(c, f) for c in found]) for f in ("i", "j", "km", "hours")
+    )
     return Candidates(i, j, km, hours)
 
 
@@ -365,9 +369,13 @@ def _spread(comp: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _careful_union(
-    s: Sightings, comp: np.ndarray, hard: np.ndarray, auto: Candidates, cuts: np.ndarray,
+    s: Sightings,
+    comp: np.ndarray,
+    hard: np.ndarray,
+    auto: Candidates,
+    cuts: np.ndarray,
     params: DedupParams,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Closest-first joins inside the components that need them (see _reciprocal_rounds).
     Components never join one another, so two halves of them run on two cores (numpy
     releases the GIL) and give the very herds of one pass over all."""
@@ -394,9 +402,13 @@ def _halves(comp: np.ndarray, hard: np.ndarray) -> list[np.ndarray]:
 
 
 def _careful_part(
-    s: Sightings, comp: np.ndarray, hard: np.ndarray, auto: Candidates, cuts: np.ndarray,
+    s: Sightings,
+    comp: np.ndarray,
+    hard: np.ndarray,
+    auto: Candidates,
+    cuts: np.ndarray,
     params: DedupParams,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """The sightings of the chosen components and the number of each one's group."""
     members = np.flatnonzero(hard[comp])
     local = np.full(len(comp), -1, dtype=np.int64)
@@ -439,9 +451,14 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
         # Internal links are done: dropped before the boxes are gathered for the rest.
         apart = np.flatnonzero(ra != rb)
         first, second, rank, ra, rb = first[apart], second[apart], rank[apart], ra[apart], rb[apart]
-        box = (np.minimum(x0[ra], x0[rb]), np.maximum(x1[ra], x1[rb]),
-               np.minimum(y0[ra], y0[rb]), np.maximum(y1[ra], y1[rb]),
-               np.minimum(t0[ra], t0[rb]), np.maximum(t1[ra], t1[rb]))  # fmt: skip
+        box = (
+            np.minimum(x0[ra], x0[rb]),
+            np.maximum(x1[ra], x1[rb]),
+            np.minimum(y0[ra], y0[rb]),
+            np.maximum(y1[ra], y1[rb]),
+            np.minimum(t0[ra], t0[rb]),
+            np.maximum(t1[ra], t1[rb]),
+        )
         # A link whose herds would break a limit now always will.
         fits = (box[1] - box[0]) ** 2 + (box[3] - box[2]) ** 2 <= groups.max_d2
         live = np.flatnonzero(fits & (box[5] - box[4] <= groups.max_span))

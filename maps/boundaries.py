@@ -34,8 +34,13 @@ def _simplify(collection: dict[str, Any]) -> dict[str, Any]:
         name = feature["properties"].get("shapeName", "")
         tolerance = SIMPLIFY_DEG[SAKHA] if name == SAKHA else SIMPLIFY_DEG["neighbour"]
         geometry = shape(feature["geometry"]).simplify(tolerance, preserve_topology=True)
-        features.append({"type": "Feature", "properties": {"name": name, "sakha": name == SAKHA},
-                         "geometry": _rounded(mapping(geometry))})  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": name, "sakha": name == SAKHA},
+                "geometry": _rounded(mapping(geometry)),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -62,10 +67,20 @@ def boundary_layer(collection: dict[str, Any]) -> folium.GeoJson:
 
 def _style(feature: dict[str, Any]) -> dict[str, Any]:
     if feature["properties"]["sakha"]:
-        return {"color": "#3d3d3d", "weight": 2.5, "fillColor": "#f3efe2", "fillOpacity": 0.55,
-                "className": "hw-boundary hw-boundary-sakha"}  # fmt: skip
-    return {"color": "#8a8a8a", "weight": 1, "fillColor": "#e9ecef", "fillOpacity": 0.35,
-            "className": "hw-boundary"}  # fmt: skip
+        return {
+            "color": "#3d3d3d",
+            "weight": 2.5,
+            "fillColor": "#f3efe2",
+            "fillOpacity": 0.55,
+            "className": "hw-boundary hw-boundary-sakha",
+        }
+    return {
+        "color": "#8a8a8a",
+        "weight": 1,
+        "fillColor": "#e9ecef",
+        "fillOpacity": 0.35,
+        "className": "hw-boundary",
+    }
 
 
 def geojson_bounds(

@@ -23,7 +23,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from data.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
+from domain.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
 from maps.style import MAP_CSS, MAP_JS, population_colour, population_label
@@ -79,12 +79,18 @@ def herd_count_map(
     period_list = list(periods) if periods is not None else sorted({c.period for c in counts})
     populations = _populations(counts, sightings)
     # maxZoom on the map itself: with no tile layer Leaflet (and the clusters) need it.
-    m = folium.Map(location=[66.0, 130.0], zoom_start=4, tiles=None, control_scale=True,
-                   maxZoom=13, minZoom=2)  # fmt: skip
+    m = folium.Map(
+        location=[66.0, 130.0], zoom_start=4, tiles=None, control_scale=True, maxZoom=13, minZoom=2
+    )
     use_assets(m, assets)
     if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution or "base map", name="Base map",
-                         overlay=False, control=False).add_to(m)  # fmt: skip
+        folium.TileLayer(
+            tiles=tile_url,
+            attr=tile_attribution or "base map",
+            name="Base map",
+            overlay=False,
+            control=False,
+        ).add_to(m)
     if boundaries:
         boundary_layer(boundaries).add_to(m)
     groups = [folium.FeatureGroup(name=_layer_label(p), show=True) for p in populations]
@@ -98,10 +104,24 @@ def herd_count_map(
         period_of = local_period(every)
     data = map_payload(counts, period_list, populations, sightings, period_of)
     totals = period_totals(counts, period_list)
-    TimeSlider(data, groups, cluster, every=every, cell_size_m=cell_size_m,
-               bounds=_bounds(counts, boundaries)).add_to(m)  # fmt: skip
-    _add_page(m, data, totals, assets=assets, title=title, every=every, side_html=side_html,
-              cell_size_m=cell_size_m)  # fmt: skip
+    TimeSlider(
+        data,
+        groups,
+        cluster,
+        every=every,
+        cell_size_m=cell_size_m,
+        bounds=_bounds(counts, boundaries),
+    ).add_to(m)
+    _add_page(
+        m,
+        data,
+        totals,
+        assets=assets,
+        title=title,
+        every=every,
+        side_html=side_html,
+        cell_size_m=cell_size_m,
+    )
     return m
 
 
@@ -121,20 +141,23 @@ def _populations(counts: Sequence[HerdCount], sightings: Sequence[Observation]) 
 def _layer_label(population: str) -> str:
     colour = population_colour(population)
     name = escape(population_label(population))
-    return (f'<span class="hw-swatch" style="background:{colour}"></span>'
-            f'<span class="hw-layer-name">{name}</span>')  # fmt: skip
+    return (
+        f'<span class="hw-swatch" style="background:{colour}"></span>'
+        f'<span class="hw-layer-name">{name}</span>'
+    )
 
 
 def _sightings_cluster(sightings: Sequence[Observation]) -> MarkerCluster:
-    cluster = MarkerCluster(name=f"Individual sightings ({len(sightings):,})", show=True,
-                            options={"maxClusterRadius": 40})  # fmt: skip
+    cluster = MarkerCluster(
+        name=f"Individual sightings ({len(sightings):,})",
+        show=True,
+        options={"maxClusterRadius": 40},
+    )
     no_assets(cluster)
     return cluster
 
 
-def _bounds(
-    counts: Sequence[HerdCount], boundaries: dict[str, Any] | None
-) -> list[list[float]]:
+def _bounds(counts: Sequence[HerdCount], boundaries: dict[str, Any] | None) -> list[list[float]]:
     """[[south, west], [north, east]] around the cells, else around Sakha."""
     if counts:
         lons = [unwrap_lon(c.lon) for c in counts]
@@ -142,8 +165,9 @@ def _bounds(
         west, south, east, north = min(lons), min(lats), max(lons), max(lats)
         pad = 1.0
         return [[south - pad, west - pad], [north + pad, east + pad]]
-    west, south, east, north = (geojson_bounds(boundaries, "Sakha Republic") if boundaries
-                                else SAKHA_BOUNDS)  # fmt: skip
+    west, south, east, north = (
+        geojson_bounds(boundaries, "Sakha Republic") if boundaries else SAKHA_BOUNDS
+    )
     return [[south, west], [north, east]]
 
 
@@ -153,9 +177,12 @@ def unwrap_lon(lon: float) -> float:
 
 
 def map_payload(
-    counts: Sequence[HerdCount], periods: Sequence[str], populations: Sequence[str],
-    sightings: Sequence[Observation] = (), period_of: PeriodOf | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    counts: Sequence[HerdCount],
+    periods: Sequence[str],
+    populations: Sequence[str],
+    sightings: Sequence[Observation] = (),
+    period_of: PeriodOf | None = None,
+) -> dict[str, Any]:
     """The compact table the page's script draws from (also what the tests read back).
 
     counts[i] holds period i's rows: [population index, cell index, animals, sightings,
@@ -172,26 +199,40 @@ def map_payload(
         if c.key not in cells:
             cells[c.key] = len(cell_rows)
             cell_rows.append([round(c.lat, 4), round(unwrap_lon(c.lon), 4), c.key])
-        by_period[period_index[c.period]].append([
-            pop_index[c.population], cells[c.key], c.animals, c.sightings,
-            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified,
-        ])  # fmt: skip
+        by_period[period_index[c.period]].append(
+            [
+                pop_index[c.population],
+                cells[c.key],
+                c.animals,
+                c.sightings,
+                c.adult_males,
+                c.adult_females,
+                c.yearlings,
+                c.calves,
+                c.unclassified,
+            ]
+        )
     return {
         "periods": list(periods),
-        "populations": [{"id": p, "name": population_label(p), "colour": population_colour(p)}
-                        for p in populations],
+        "populations": [
+            {"id": p, "name": population_label(p), "colour": population_colour(p)}
+            for p in populations
+        ],
         "cells": cell_rows,
         "counts": by_period,
         "max_animals": max((c.animals for c in counts), default=0),
-        "sightings": _sighting_rows(sightings, period_index, pop_index,
-                                    period_of or (lambda o: "")),
-    }  # fmt: skip
+        "sightings": _sighting_rows(
+            sightings, period_index, pop_index, period_of or (lambda o: "")
+        ),
+    }
 
 
 def _sighting_rows(
-    sightings: Sequence[Observation], period_index: dict[str, int], pop_index: dict[str, int],
+    sightings: Sequence[Observation],
+    period_index: dict[str, int],
+    pop_index: dict[str, int],
     period_of: PeriodOf,
-) -> list[list[list[Any]]]:  # fmt: skip
+) -> list[list[list[Any]]]:
     """Per period: [lat, lon, count, local time, population, composition..., method, survey]."""
     rows: list[list[list[Any]]] = [[] for _ in period_index]
     for obs in sightings:
@@ -200,9 +241,18 @@ def _sighting_rows(
             continue
         composition = [getattr(obs.composition, n) for n in COMPOSITION_FIELDS]
         local = obs.observed_at.astimezone(ZoneInfo(obs.timezone))
-        rows[i].append([round(obs.lat, 5), round(unwrap_lon(obs.lon), 5), obs.count,
-                        local.strftime("%Y-%m-%d %H:%M"), pop_index[obs.population],
-                        *composition, obs.count_method, obs.survey_id or ""])  # fmt: skip
+        rows[i].append(
+            [
+                round(obs.lat, 5),
+                round(unwrap_lon(obs.lon), 5),
+                obs.count,
+                local.strftime("%Y-%m-%d %H:%M"),
+                pop_index[obs.population],
+                *composition,
+                obs.count_method,
+                obs.survey_id or "",
+            ]
+        )
     return rows
 
 
@@ -239,39 +289,54 @@ def totals_table(totals: Sequence[PeriodTotal], *, every: str) -> str:
     head += '<th title="calves per 100 adult females">Calves/100♀</th><th></th>'
     sightings = sum(t.sightings for t in totals)
     animals = sum(t.animals for t in totals)
-    foot = (f'<th>All</th><td class="hw-num" id="hw-total-sightings">{sightings:,}</td>'
-            f'<td class="hw-num" id="hw-total-animals">{animals:,}</td>'
-            "<td></td><td></td>")  # fmt: skip
-    return (f'<table id="hw-totals"><caption>Totals per {escape(every)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-            f"<tfoot><tr>{foot}</tr></tfoot></table>")  # fmt: skip
+    foot = (
+        f'<th>All</th><td class="hw-num" id="hw-total-sightings">{sightings:,}</td>'
+        f'<td class="hw-num" id="hw-total-animals">{animals:,}</td>'
+        "<td></td><td></td>"
+    )
+    return (
+        f'<table id="hw-totals"><caption>Totals per {escape(every)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+        f"<tfoot><tr>{foot}</tr></tfoot></table>"
+    )
 
 
 def _totals_row(i: int, t: PeriodTotal, peak: int) -> str:
     calves = f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–"
     period = escape(t.period)
     bar = f'<span class="hw-bar" style="width:{100.0 * t.animals / peak:.1f}%"></span>'
-    return (f'<tr data-period-index="{i}" data-period="{period}"><th scope="row">{period}</th>'
-            f'<td class="hw-num hw-sightings">{t.sightings:,}</td>'
-            f'<td class="hw-num hw-animals">{t.animals:,}</td>'
-            f'<td class="hw-num">{calves}</td><td class="hw-bar-cell">{bar}</td></tr>')  # fmt: skip
+    return (
+        f'<tr data-period-index="{i}" data-period="{period}"><th scope="row">{period}</th>'
+        f'<td class="hw-num hw-sightings">{t.sightings:,}</td>'
+        f'<td class="hw-num hw-animals">{t.animals:,}</td>'
+        f'<td class="hw-num">{calves}</td><td class="hw-bar-cell">{bar}</td></tr>'
+    )
 
 
 def _add_page(
-    m: folium.Map, data: dict[str, Any], totals: Sequence[PeriodTotal], *, assets: MapAssets,
-    title: str, every: str, side_html: str, cell_size_m: float,
-) -> None:  # fmt: skip
+    m: folium.Map,
+    data: dict[str, Any],
+    totals: Sequence[PeriodTotal],
+    *,
+    assets: MapAssets,
+    title: str,
+    every: str,
+    side_html: str,
+    cell_size_m: float,
+) -> None:
     """Title, styles, the side panel (caller's HTML + totals) and the data table."""
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
     root.header.add_child(RawHtml(f"<title>{escape(title)}</title>"), name="hw_title")
     root.header.add_child(RawHtml(inline_header(assets)), name="hw_inline_assets")
     root.header.add_child(RawHtml(f"<style>{MAP_CSS}</style>"), name="hw_css")
     km = cell_size_m / 1000
-    side = (f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
-            f'<p class="hw-note">Sums of raw sightings per {escape(every)} in '
-            f"{km:g} km × {km:g} km equal-area cells (EPSG:3576). The same herd may be seen "
-            "more than once: these are not de-duplicated herd counts.</p>"
-            f'{totals_table(totals, every=every)}</aside>')  # fmt: skip
+    side = (
+        f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
+        f'<p class="hw-note">Sums of raw sightings per {escape(every)} in '
+        f"{km:g} km × {km:g} km equal-area cells (EPSG:3576). The same herd may be seen "
+        "more than once: these are not de-duplicated herd counts.</p>"
+        f"{totals_table(totals, every=every)}</aside>"
+    )
     root.html.add_child(RawHtml(side), name="hw_side")
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     root.html.add_child(
@@ -309,18 +374,28 @@ class TimeSlider(MacroElement):
     )
 
     def __init__(
-        self, data: dict[str, Any], groups: Sequence[folium.FeatureGroup],
-        cluster: MarkerCluster | None, *, every: str, cell_size_m: float,
+        self,
+        data: dict[str, Any],
+        groups: Sequence[folium.FeatureGroup],
+        cluster: MarkerCluster | None,
+        *,
+        every: str,
+        cell_size_m: float,
         bounds: list[list[float]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         self._name = "TimeSlider"
         self.group_names = [g.get_name() for g in groups]
         self.cluster_name = cluster.get_name() if cluster is not None else "null"
         start = _last_period_with_counts(data["counts"])
-        self.options = {"every": every, "cell_km": cell_size_m / 1000, "start": start,
-                        "max_radius": MAX_RADIUS_PX, "bounds": bounds,
-                        "size_key": size_key(data["max_animals"])}  # fmt: skip
+        self.options = {
+            "every": every,
+            "cell_km": cell_size_m / 1000,
+            "start": start,
+            "max_radius": MAX_RADIUS_PX,
+            "bounds": bounds,
+            "size_key": size_key(data["max_animals"]),
+        }
         self.js = MAP_JS
 
 

@@ -30,8 +30,12 @@ DPI = 110
 
 def render_charts(report: PopulationReport) -> dict[str, bytes]:
     """Every figure of the report by name: counts, trend, composition, map (PNG bytes)."""
-    figures = {"counts": counts_figure(report), "trend": trend_figure(report),
-               "composition": composition_figure(report), "map": map_figure(report)}  # fmt: skip
+    figures = {
+        "counts": counts_figure(report),
+        "trend": trend_figure(report),
+        "composition": composition_figure(report),
+        "map": map_figure(report),
+    }
     return {name: _png(fig) for name, fig in figures.items()}
 
 
@@ -49,14 +53,20 @@ def _populations(report: PopulationReport) -> list[str]:
 
 def counts_figure(report: PopulationReport) -> Figure:
     """Minimum count (de-duplicated) beside the raw sighting total, per population."""
-    rows = report.summary[(report.summary["area"] == "all areas")
-                          & (report.summary["population"] != ALL_POPULATIONS)]  # fmt: skip
+    rows = report.summary[
+        (report.summary["area"] == "all areas") & (report.summary["population"] != ALL_POPULATIONS)
+    ]
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     fig.subplots_adjust(left=0.25, right=0.97, top=0.9, bottom=0.15)
     y = np.arange(len(rows))
     colours = [population_colour(p) for p in rows["population"]]
-    ax.barh(y - 0.2, rows["minimum_count"], 0.4, color=colours,
-            label="minimum count (de-duplicated herds)")  # fmt: skip
+    ax.barh(
+        y - 0.2,
+        rows["minimum_count"],
+        0.4,
+        color=colours,
+        label="minimum count (de-duplicated herds)",
+    )
     ax.barh(
         y + 0.2,
         rows["sighting_total"],
@@ -98,8 +108,10 @@ def trend_figure(report: PopulationReport) -> Figure:
     ax.tick_params(labelsize=7)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"Minimum counts, {report.period.series_label} of each year, with trend "
-                 "and 95% band", fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"Minimum counts, {report.period.series_label} of each year, with trend and 95% band",
+        fontsize=9,
+    )
     ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return fig
 
@@ -128,8 +140,10 @@ def composition_figure(report: PopulationReport) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
     fig.subplots_adjust(left=0.25, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))
-    for ax, name, title in ((axes[0], "calves_per_100_cows", "calves per 100 cows"),
-                            (axes[1], "bulls_per_100_cows", "bulls per 100 cows")):  # fmt: skip
+    for ax, name, title in (
+        (axes[0], "calves_per_100_cows", "calves per 100 cows"),
+        (axes[1], "bulls_per_100_cows", "bulls per 100 cows"),
+    ):
         value = comp[name].astype(float).to_numpy()
         low = value - comp[f"{name}_low"].astype(float).to_numpy()
         high = comp[f"{name}_high"].astype(float).to_numpy() - value
@@ -157,8 +171,15 @@ def map_figure(report: PopulationReport) -> Figure:
     herds = report.herds
     for pop, rows in herds.groupby("population", sort=True):
         sizes = 4 + 60 * np.sqrt(rows["size"].to_numpy() / max(1, herds["size"].max()))
-        ax.scatter(rows["x"], rows["y"], s=sizes, color=population_colour(str(pop)), alpha=0.6,
-                   lw=0, label=f"{population_label(str(pop))} ({len(rows):,} herds)")  # fmt: skip
+        ax.scatter(
+            rows["x"],
+            rows["y"],
+            s=sizes,
+            color=population_colour(str(pop)),
+            alpha=0.6,
+            lw=0,
+            label=f"{population_label(str(pop))} ({len(rows):,} herds)",
+        )
     _frame(ax, herds)
     ax.set_title(
         f"De-duplicated herds, {report.period.label} (symbol area ~ herd size)", fontsize=10
@@ -181,8 +202,12 @@ def _frame(ax: plt.Axes, herds: pd.DataFrame) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("EPSG:3576 (North Pole LAEA Russia). Boundaries © OpenStreetMap contributors, "
-                  "via geoBoundaries (ODbL).", fontsize=6, color="#666")  # fmt: skip
+    ax.set_xlabel(
+        "EPSG:3576 (North Pole LAEA Russia). Boundaries © OpenStreetMap contributors, "
+        "via geoBoundaries (ODbL).",
+        fontsize=6,
+        color="#666",
+    )
 
 
 @lru_cache(maxsize=2)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from data.herds import SIGHTING_COLUMNS, HerdDecision, SightingColumns
-from data.records import ObservationQuery, Survey
-from data.seasons import SeasonCalendar
 from data.store import ObservationStore
+from domain.records import ObservationQuery, Survey
+from domain.seasons import SeasonCalendar
 from geo.dedup import DedupParams, Grouping, Sightings, group_herds, resolve_decisions
 from reports.periods import EVERY, period_keys
 
@@ -42,9 +42,12 @@ class HerdTables:
 
 
 def load_inputs(
-    store: ObservationStore, *, params: DedupParams = DedupParams(),
-    seasons: SeasonCalendar | None = None, query: ObservationQuery | None = None,
-) -> ReportInputs:  # fmt: skip
+    store: ObservationStore,
+    *,
+    params: DedupParams = DedupParams(),
+    seasons: SeasonCalendar | None = None,
+    query: ObservationQuery | None = None,
+) -> ReportInputs:
     """Read active sightings (lean columns), every survey and every decision."""
     return ReportInputs(
         sightings=store.sighting_columns(query or ObservationQuery()),
@@ -105,20 +108,31 @@ def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
     Ties go to the earliest sighting (rows are in time order), as pandas' idxmax does."""
     col = {name: frame[name].to_numpy() for name in frame.columns}
     groups = _HerdGroups(col["herd"])
-    first, largest, best = groups.first(), groups.first_max(col["count"]), \
-        groups.first_max(col["classified"])  # fmt: skip
-    herds = pd.DataFrame({
-        "herd_id": col["id"][first], "first_seen": col["epoch_s"][first],
-        "last_seen": groups.reduce(np.maximum, col["epoch_s"]),
-        "local_date": col["local_date"][first], "sightings": groups.sizes,
-        "size": col["count"][largest], "sighting_total": groups.reduce(np.add, col["count"]),
-        "population": col["population"][largest],
-        "area": np.where(col["region"][largest] == "", OUTSIDE, col["region"][largest]),
-        "lon": col["lon"][largest], "lat": col["lat"][largest],
-        "x": col["ea_x"][largest], "y": col["ea_y"][largest],
-        "survey_id": col["survey_id"][largest],
-        **{name: col[name][best] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
-    }, index=pd.RangeIndex(groups.n, name="herd"))  # fmt: skip
+    first, largest, best = (
+        groups.first(),
+        groups.first_max(col["count"]),
+        groups.first_max(col["classified"]),
+    )
+    herds = pd.DataFrame(
+        {
+            "herd_id": col["id"][first],
+            "first_seen": col["epoch_s"][first],
+            "last_seen": groups.reduce(np.maximum, col["epoch_s"]),
+            "local_date": col["local_date"][first],
+            "sightings": groups.sizes,
+            "size": col["count"][largest],
+            "sighting_total": groups.reduce(np.add, col["count"]),
+            "population": col["population"][largest],
+            "area": np.where(col["region"][largest] == "", OUTSIDE, col["region"][largest]),
+            "lon": col["lon"][largest],
+            "lat": col["lat"][largest],
+            "x": col["ea_x"][largest],
+            "y": col["ea_y"][largest],
+            "survey_id": col["survey_id"][largest],
+            **{name: col[name][best] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
+        },
+        index=pd.RangeIndex(groups.n, name="herd"),
+    )
     # Keys per distinct local day (a few thousand), then spread to the herds.
     codes, days = pd.factorize(col["local_date"][first], use_na_sentinel=False)
     for every in EVERY:
@@ -175,13 +189,17 @@ def herd_members(inputs: ReportInputs, tables: HerdTables, ids: Sequence[str]) -
 
 
 def inputs_around(
-    store: ObservationStore, epochs: Sequence[float], *, params: DedupParams = DedupParams(),
+    store: ObservationStore,
+    epochs: Sequence[float],
+    *,
+    params: DedupParams = DedupParams(),
     seasons: SeasonCalendar | None = None,
-) -> ReportInputs:  # fmt: skip
+) -> ReportInputs:
     """Inputs for the time around some sightings: a herd spans at most max_span_hours, so
     three spans either side hold every sighting that could join theirs."""
     reach = 3 * params.max_span_hours * 3600
     start = datetime.fromtimestamp(min(epochs) - reach, UTC)
     end = datetime.fromtimestamp(max(epochs) + reach, UTC)
-    return load_inputs(store, params=params, seasons=seasons,
-                       query=ObservationQuery(start=start, end=end))  # fmt: skip
+    return load_inputs(
+        store, params=params, seasons=seasons, query=ObservationQuery(start=start, end=end)
+    )

@@ -32,8 +32,11 @@ def methods_note(
         f"Researchers' decisions. {decisions} decision(s) (confirm, reject, merge, split), "
         f"each kept with who made it and when, override the automatic rule for the "
         f"sightings they name; later decisions win. "
-        + (f"{len(refused)} decided link(s) were blocked by a later rejection or split. "
-           if refused else "")
+        + (
+            f"{len(refused)} decided link(s) were blocked by a later rejection or split. "
+            if refused
+            else ""
+        )
         + "Undecided candidates follow the rule above.",
         f"Periods. Periods are calendar {p.every}s in the observer's local time; a herd "
         f"belongs to the period of its first sighting. Change is from {p.every} to "
@@ -60,7 +63,7 @@ def methods_note(
 
 
 def _each(p: ReportPeriod) -> str:
-    """"each year", "July of each year", "the calving season of each year"."""
+    """ "each year", "July of each year", "the calving season of each year"."""
     if p.every == "year":
         return "each year"
     prefix = "" if p.every == "month" else "the "

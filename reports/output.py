@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from data.seasons import SeasonCalendar
+from domain.seasons import SeasonCalendar
 from reports.herds import HerdTables
 from reports.periods import EVERY, parse_period, period_end
 from reports.population import PopulationReport
@@ -83,9 +83,13 @@ def completed_periods(
 
 
 def due_periods(
-    out: Path, tables: HerdTables, seasons: SeasonCalendar, *,
-    everies: Iterable[str] = EVERY, today: date | None = None,
-) -> list[tuple[str, str]]:  # fmt: skip
+    out: Path,
+    tables: HerdTables,
+    seasons: SeasonCalendar,
+    *,
+    everies: Iterable[str] = EVERY,
+    today: date | None = None,
+) -> list[tuple[str, str]]:
     """(every, period) pairs completed but not yet written completely into `out`."""
     due = []
     for every in everies:

@@ -9,12 +9,24 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from data.records import Period
-from data.seasons import SeasonCalendar
+from domain.records import Period
+from domain.seasons import SeasonCalendar
 
 EVERY: tuple[str, ...] = ("month", "season", "year")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")  # fmt: skip
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class PeriodError(ValueError):
@@ -55,8 +67,11 @@ def parse_period(every: str, key: str, seasons: SeasonCalendar) -> ReportPeriod:
     if every not in EVERY:
         raise PeriodError("every", f"every must be month, season or year, not {every!r}")
     names = [name for name, _ in seasons.starts]
-    patterns = {"year": r"(\d{4})", "month": r"(\d{4})-(0[1-9]|1[0-2])",
-                "season": r"(\d{4})-(" + "|".join(re.escape(n) for n in names) + ")"}  # fmt: skip
+    patterns = {
+        "year": r"(\d{4})",
+        "month": r"(\d{4})-(0[1-9]|1[0-2])",
+        "season": r"(\d{4})-(" + "|".join(re.escape(n) for n in names) + ")",
+    }
     match = re.fullmatch(patterns[every], key)
     if not match:
         examples = {"year": "2024", "month": "2024-07", "season": f"2024-{names[0]}"}

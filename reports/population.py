@@ -51,9 +51,12 @@ def build_population_report(
 
 
 def compute_report(
-    inputs: ReportInputs, tables: HerdTables, every: str, period: str,
+    inputs: ReportInputs,
+    tables: HerdTables,
+    every: str,
+    period: str,
     generated_at: datetime | None = None,
-) -> PopulationReport:  # fmt: skip
+) -> PopulationReport:
     """Every table of one period's report from herds built once (pure).
 
     `generated_at` defaults to when the inputs were read; a server that keeps the herds
@@ -65,20 +68,28 @@ def compute_report(
     current = herds[herds[p.every] == p.key]
     sightings = tables.sightings[tables.sightings["herd"].isin(current.index)]
     # Which sightings each herd merged: the audit trail of the count, in every export.
-    current = current.assign(sighting_ids=_joined_ids(sightings),
-                             synthetic=sightings.groupby("herd")["synthetic"].any())
+    current = current.assign(
+        sighting_ids=_joined_ids(sightings), synthetic=sightings.groupby("herd")["synthetic"].any()
+    )
     series = trend_series(herds, p)
     trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
     return PopulationReport(
-        period=p, previous=prev, generated_at=generated_at or inputs.loaded_at,
+        period=p,
+        previous=prev,
+        generated_at=generated_at or inputs.loaded_at,
         params=inputs.params,
         summary=summary_table(current, sightings, herds[herds[p.every] == prev.key]),
-        composition=composition_table(current), effort=effort_table(current, sightings, inputs),
-        trend=trend_table(series, trends, p), trend_counts=series, herds=current,
-        trends=trends, decisions=len(inputs.decisions),
-        methods=methods_note(p, inputs.params, len(inputs.decisions),
-                             tables.grouping.refused_links),
-    )  # fmt: skip
+        composition=composition_table(current),
+        effort=effort_table(current, sightings, inputs),
+        trend=trend_table(series, trends, p),
+        trend_counts=series,
+        herds=current,
+        trends=trends,
+        decisions=len(inputs.decisions),
+        methods=methods_note(
+            p, inputs.params, len(inputs.decisions), tables.grouping.refused_links
+        ),
+    )
 
 
 def _with_totals(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
@@ -98,26 +109,42 @@ def summary_table(
 ) -> pd.DataFrame:
     """Sightings, herds and the minimum count per population and area, with the change."""
     seen = sightings.assign(area=sightings["region"].replace("", OUTSIDE))
-    raw = {(pop, area): (len(rows), int(rows["count"].sum()))
-           for pop, area, rows in _with_totals(seen)}  # fmt: skip
+    raw = {
+        (pop, area): (len(rows), int(rows["count"].sum())) for pop, area, rows in _with_totals(seen)
+    }
     before = {(pop, area): int(rows["size"].sum()) for pop, area, rows in _with_totals(previous)}
     rows = []
     for pop, area, herds in _with_totals(current):
         n_seen, sighting_total = raw.get((pop, area), (0, 0))
         minimum = int(herds["size"].sum())
         prev = before.get((pop, area)) if len(previous) else None
-        rows.append({
-            "population": pop, "area": area, "sightings": n_seen,
-            "sighting_total": sighting_total, "herds": len(herds), "minimum_count": minimum,
-            "previous_minimum_count": prev,
-            "change": None if prev is None else minimum - prev,
-            "change_pct": None if not prev else round(100.0 * (minimum - prev) / prev, 1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "population": pop,
+                "area": area,
+                "sightings": n_seen,
+                "sighting_total": sighting_total,
+                "herds": len(herds),
+                "minimum_count": minimum,
+                "previous_minimum_count": prev,
+                "change": None if prev is None else minimum - prev,
+                "change_pct": None if not prev else round(100.0 * (minimum - prev) / prev, 1),
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-SUMMARY_COLUMNS = ["population", "area", "sightings", "sighting_total", "herds", "minimum_count",
-                   "previous_minimum_count", "change", "change_pct"]  # fmt: skip
+SUMMARY_COLUMNS = [
+    "population",
+    "area",
+    "sightings",
+    "sighting_total",
+    "herds",
+    "minimum_count",
+    "previous_minimum_count",
+    "change",
+    "change_pct",
+]
 
 
 def composition_table(current: pd.DataFrame) -> pd.DataFrame:
@@ -168,19 +195,40 @@ def effort_table(
     for (pop, method), rows_seen in seen.groupby(["population", "method"], sort=True):
         ids = [sid for sid in rows_seen["survey_id"].unique() if sid in surveys]
         herds = counted[(counted["population"] == pop) & (counted["method"] == method)]
-        rows.append({"population": pop, "method": method, "surveys": len(ids),
-                     **_effort(ids, inputs), "herds": len(herds),
-                     "minimum_count": int(herds["size"].sum())})  # fmt: skip
+        rows.append(
+            {
+                "population": pop,
+                "method": method,
+                "surveys": len(ids),
+                **_effort(ids, inputs),
+                "herds": len(herds),
+                "minimum_count": int(herds["size"].sum()),
+            }
+        )
     frame = pd.DataFrame(rows, columns=EFFORT_COLUMNS[:8])
-    for unit, column, per in (("per_survey_day", "survey_days", 1), ("per_100_km", "km", 100),
-                              ("per_100_km2", "km2", 100)):  # fmt: skip
+    for unit, column, per in (
+        ("per_survey_day", "survey_days", 1),
+        ("per_100_km", "km", 100),
+        ("per_100_km2", "km2", 100),
+    ):
         effort = frame[column].astype(float)
         frame[unit] = (frame["minimum_count"] / effort * per).where(effort > 0).round(2)
     return frame
 
 
-EFFORT_COLUMNS = ["population", "method", "surveys", "survey_days", "km", "km2", "herds",
-                  "minimum_count", "per_survey_day", "per_100_km", "per_100_km2"]  # fmt: skip
+EFFORT_COLUMNS = [
+    "population",
+    "method",
+    "surveys",
+    "survey_days",
+    "km",
+    "km2",
+    "herds",
+    "minimum_count",
+    "per_survey_day",
+    "per_100_km",
+    "per_100_km2",
+]
 
 
 def _effort(ids: list[str], inputs: ReportInputs) -> dict[str, float | None]:
@@ -188,9 +236,11 @@ def _effort(ids: list[str], inputs: ReportInputs) -> dict[str, float | None]:
     days = [(s.ended_at - s.started_at).total_seconds() / 86400 for s in surveys if s.ended_at]
     km = [s.effort_km for s in surveys if s.effort_km is not None]
     km2 = [s.effort_km2 for s in surveys if s.effort_km2 is not None]
-    return {"survey_days": round(sum(days), 2) if days else None,
-            "km": round(sum(km), 1) if km else None,
-            "km2": round(sum(km2), 1) if km2 else None}  # fmt: skip
+    return {
+        "survey_days": round(sum(days), 2) if days else None,
+        "km": round(sum(km), 1) if km else None,
+        "km2": round(sum(km2), 1) if km2 else None,
+    }
 
 
 def _joined_ids(sightings: pd.DataFrame) -> pd.Series:
@@ -223,8 +273,10 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod) -> pd.DataFrame:
 
 
 def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | None]:
-    return {str(pop): quasi_poisson_trend(rows["year"].tolist(), rows["minimum_count"].tolist())
-            for pop, rows in series.groupby("population", sort=False)}  # fmt: skip
+    return {
+        str(pop): quasi_poisson_trend(rows["year"].tolist(), rows["minimum_count"].tolist())
+        for pop, rows in series.groupby("population", sort=False)
+    }
 
 
 def trend_table(series: pd.DataFrame, trends: dict[str, Trend], p: ReportPeriod) -> pd.DataFrame:
@@ -233,12 +285,19 @@ def trend_table(series: pd.DataFrame, trends: dict[str, Trend], p: ReportPeriod)
     for pop, rows_pop in series.groupby("population", sort=False):
         t = trends.get(str(pop))
         years = rows_pop["year"].tolist()
-        rows.append({"population": pop, "series": p.series_label, "years": len(years),
-                     "first_year": min(years), "last_year": max(years),
-                     "rate_pct": _pct(t.rate) if t else None,
-                     "rate_low_pct": _pct(t.rate_low) if t else None,
-                     "rate_high_pct": _pct(t.rate_high) if t else None,
-                     "dispersion": round(t.dispersion, 2) if t else None})  # fmt: skip
+        rows.append(
+            {
+                "population": pop,
+                "series": p.series_label,
+                "years": len(years),
+                "first_year": min(years),
+                "last_year": max(years),
+                "rate_pct": _pct(t.rate) if t else None,
+                "rate_low_pct": _pct(t.rate_low) if t else None,
+                "rate_high_pct": _pct(t.rate_high) if t else None,
+                "dispersion": round(t.dispersion, 2) if t else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -258,4 +317,3 @@ def is_empty(report: PopulationReport) -> bool:
 def nan_to_none(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns with None for missing values (CSV and HTML print blanks)."""
     return frame.astype(object).where(pd.notna(frame), None)
-

@@ -51,17 +51,21 @@ SECTIONS: tuple[tuple[str, str, str | None], ...] = (
 def key_figures(report: PopulationReport) -> list[tuple[str, str]]:
     """The headline numbers, labelled so that nobody mistakes sightings for herds."""
     total = report.summary.iloc[-1]
-    return [("Sightings (raw)", f"{int(total['sightings']):,}"),
-            ("De-duplicated herds", f"{int(total['herds']):,}"),
-            ("Minimum count (animals)", f"{int(total['minimum_count']):,}"),
-            ("Sighting total (raw, overcounts)", f"{int(total['sighting_total']):,}")]  # fmt: skip
+    return [
+        ("Sightings (raw)", f"{int(total['sightings']):,}"),
+        ("De-duplicated herds", f"{int(total['herds']):,}"),
+        ("Minimum count (animals)", f"{int(total['minimum_count']):,}"),
+        ("Sighting total (raw, overcounts)", f"{int(total['sighting_total']):,}"),
+    ]
 
 
 def synthetic_warning(report: PopulationReport) -> str | None:
     if "synthetic" in report.herds and bool(report.herds["synthetic"].any()):
         n = int(report.herds["synthetic"].sum())
-        return (f"{n:,} of these herds include SYNTHETIC records (demo or benchmark data, "
-                "flag 'synthetic'): not real survey results.")  # fmt: skip
+        return (
+            f"{n:,} of these herds include SYNTHETIC records (demo or benchmark data, "
+            "flag 'synthetic'): not real survey results."
+        )
     return None
 
 
@@ -107,10 +111,13 @@ def to_html(report: PopulationReport, images: dict[str, bytes] | None = None) ->
     """One self-contained HTML page: tables, charts and map inline (no external files)."""
     images = images or render_charts(report)
     return _HTML.render(
-        r=report, keys=key_figures(report), warning=synthetic_warning(report), sections=SECTIONS,
+        r=report,
+        keys=key_figures(report),
+        warning=synthetic_warning(report),
+        sections=SECTIONS,
         tables={name: display_table(report, name) for name, _, _ in SECTIONS},
         images={k: base64.b64encode(v).decode() for k, v in images.items()},
-    )  # fmt: skip
+    )
 
 
 # ----------------------------------------------------------------------------------- PDF
@@ -118,8 +125,10 @@ def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> 
     """The same report as a PDF (A4): key figures, tables, charts, map and methods."""
     images = images or render_charts(report)
     styles = _styles()
-    story: list[object] = [Paragraph(report.title, styles["Title"]),
-                           Paragraph(_subtitle(report), styles["Normal"])]  # fmt: skip
+    story: list[object] = [
+        Paragraph(report.title, styles["Title"]),
+        Paragraph(_subtitle(report), styles["Normal"]),
+    ]
     warning = synthetic_warning(report)
     if warning:
         story.append(Paragraph(warning, styles["warn"]))
@@ -130,23 +139,35 @@ def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> 
             head.append(_image(images[chart], 170 * mm))
         story.append(KeepTogether(head))  # a heading never sits alone at a page foot
         story.append(_table(*display_table(report, name), styles))
-    story += [PageBreak(), Paragraph("Map of the period", styles["Heading2"]),
-              _image(images["map"], 175 * mm)]  # fmt: skip
+    story += [
+        PageBreak(),
+        Paragraph("Map of the period", styles["Heading2"]),
+        _image(images["map"], 175 * mm),
+    ]
     story.append(Paragraph("Methods", styles["Heading2"]))
     story += [Paragraph(escape(p), styles["small"]) for p in report.methods]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=report.title, author="Herdwatch",
-                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm)  # fmt: skip
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=report.title,
+        author="Herdwatch",
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+    )
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
 
 
 def _subtitle(report: PopulationReport) -> str:
-    return (f"Every {report.period.every}: {report.period.key}, compared with "
-            f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. "
-            "Counted herds, not sightings: the minimum count sums de-duplicated herd "
-            "sizes.")  # fmt: skip
+    return (
+        f"Every {report.period.every}: {report.period.key}, compared with "
+        f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. "
+        "Counted herds, not sightings: the minimum count sums de-duplicated herd "
+        "sizes."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -165,8 +186,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     for name in ("Title", "Normal", "Heading2"):
         sheet[name].fontName = font if name == "Normal" else "DejaVuSans-Bold"
     styles = {name: sheet[name] for name in ("Title", "Normal", "Heading2")}
-    styles["small"] = ParagraphStyle("small", parent=sheet["Normal"], fontSize=8, leading=10,
-                                     spaceAfter=4)  # fmt: skip
+    styles["small"] = ParagraphStyle(
+        "small", parent=sheet["Normal"], fontSize=8, leading=10, spaceAfter=4
+    )
     styles["cell"] = ParagraphStyle("cell", parent=sheet["Normal"], fontSize=6.5, leading=8)
     styles["warn"] = ParagraphStyle(
         "warn", parent=sheet["Normal"], backColor=colors.HexColor("#fff3cd")
@@ -177,10 +199,17 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _key_table(report: PopulationReport) -> Table:
     labels, values = zip(*key_figures(report), strict=True)
     table = Table([list(labels), list(values)])
-    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#eef2f5")),
-                               ("FONTNAME", (0, 0), (-1, -1), _font()),
-                               ("FONTSIZE", (0, 0), (-1, 0), 7), ("FONTSIZE", (0, 1), (-1, 1), 13),
-                               ("TOPPADDING", (0, 1), (-1, 1), 4)]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#eef2f5")),
+                ("FONTNAME", (0, 0), (-1, -1), _font()),
+                ("FONTSIZE", (0, 0), (-1, 0), 7),
+                ("FONTSIZE", (0, 1), (-1, 1), 13),
+                ("TOPPADDING", (0, 1), (-1, 1), 4),
+            ]
+        )
+    )
     return table
 
 
@@ -189,9 +218,15 @@ def _table(headers: list[str], rows: list[list[str]], styles: dict[str, Paragrap
     data = [[Paragraph(f"<b>{escape(h)}</b>", cell) for h in headers]]
     data += [[Paragraph(escape(c), cell) for c in row] for row in rows]
     table = Table(data, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f5")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f5")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
@@ -216,6 +251,7 @@ def to_csv(report: PopulationReport, table: str = "summary") -> str:
 def to_gpkg(report: PopulationReport, path: Path) -> None:
     """The period's de-duplicated herds as points (EPSG:4326) in a GeoPackage layer "herds"."""
     herds = herds_frame(report)
-    frame = gpd.GeoDataFrame(herds, geometry=gpd.points_from_xy(herds["lon"], herds["lat"]),
-                             crs="EPSG:4326")  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        herds, geometry=gpd.points_from_xy(herds["lon"], herds["lat"]), crs="EPSG:4326"
+    )
     frame.to_file(path, layer="herds", driver="GPKG", engine="pyogrio")

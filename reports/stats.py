@@ -102,10 +102,19 @@ def quasi_poisson_trend(years: Sequence[int], counts: Sequence[float]) -> Trend 
     se = float(np.sqrt(cov[1, 1]))
     t = float(stats.t.ppf(0.975, df))
     slope = float(beta[1])
-    return Trend(tuple(int(v) for v in years), tuple(float(c) for c in counts), float(beta[0]),
-                 slope, se, dispersion, float(np.expm1(slope)), float(np.expm1(slope - t * se)),
-                 float(np.expm1(slope + t * se)), df,
-                 (float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])))  # fmt: skip
+    return Trend(
+        tuple(int(v) for v in years),
+        tuple(float(c) for c in counts),
+        float(beta[0]),
+        slope,
+        se,
+        dispersion,
+        float(np.expm1(slope)),
+        float(np.expm1(slope - t * se)),
+        float(np.expm1(slope + t * se)),
+        df,
+        (float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])),
+    )
 
 
 def _irls(

@@ -27,7 +27,7 @@ def signed(value: Any, digits: int = 0, suffix: str = "") -> str:
 
 
 def with_interval(row: pd.Series, name: str, digits: int = 1) -> str:
-    """"27.4 (25.1–29.6)"; the interval is left out where it cannot be computed."""
+    """ "27.4 (25.1–29.6)"; the interval is left out where it cannot be computed."""
     value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
     if number(value) == "–":
         return "–"
@@ -50,40 +50,57 @@ def _change(row: pd.Series) -> str:
 
 # Each display table: the frame's attribute and (header, cell) columns.
 DISPLAY: dict[str, tuple[str, list[tuple[str, Cell]]]] = {
-    "summary": ("summary", [
-        ("Population", _population), ("Area", lambda r: str(r["area"])),
-        ("Sightings", lambda r: number(r["sightings"])),
-        ("Sighting total (raw)", lambda r: number(r["sighting_total"])),
-        ("Herds", lambda r: number(r["herds"])),
-        ("Minimum count", lambda r: number(r["minimum_count"])),
-        ("Previous period", lambda r: number(r["previous_minimum_count"])),
-        ("Change", _change),
-    ]),
-    "composition": ("composition", [
-        ("Population", _population), ("Herds classified", lambda r: number(r["herds_classified"])),
-        ("Animals classified", lambda r: number(r["animals_classified"])),
-        ("Calves / 100 cows (95% CI)", lambda r: with_interval(r, "calves_per_100_cows")),
-        ("Bulls / 100 cows (95% CI)", lambda r: with_interval(r, "bulls_per_100_cows")),
-        ("% calves (95% CI)", lambda r: with_interval(r, "percent_calves")),
-    ]),
-    "effort": ("effort", [
-        ("Population", _population), ("Method", lambda r: str(r["method"])),
-        ("Surveys", lambda r: number(r["surveys"])),
-        ("Survey-days", lambda r: number(r["survey_days"], 1)),
-        ("km", lambda r: number(r["km"], 1)), ("km²", lambda r: number(r["km2"], 1)),
-        ("Herds", lambda r: number(r["herds"])),
-        ("Minimum count", lambda r: number(r["minimum_count"])),
-        ("Per survey-day", lambda r: number(r["per_survey_day"], 1)),
-        ("Per 100 km", lambda r: number(r["per_100_km"], 1)),
-        ("Per 100 km²", lambda r: number(r["per_100_km2"], 1)),
-    ]),
-    "trend": ("trend", [
-        ("Population", _population), ("Series", lambda r: str(r["series"])),
-        ("Years", lambda r: f"{r['first_year']}–{r['last_year']} ({r['years']})"),
-        ("Annual change % (95% CI)", lambda r: _rate(r)),
-        ("Dispersion", lambda r: number(r["dispersion"], 1)),
-    ]),
-}  # fmt: skip
+    "summary": (
+        "summary",
+        [
+            ("Population", _population),
+            ("Area", lambda r: str(r["area"])),
+            ("Sightings", lambda r: number(r["sightings"])),
+            ("Sighting total (raw)", lambda r: number(r["sighting_total"])),
+            ("Herds", lambda r: number(r["herds"])),
+            ("Minimum count", lambda r: number(r["minimum_count"])),
+            ("Previous period", lambda r: number(r["previous_minimum_count"])),
+            ("Change", _change),
+        ],
+    ),
+    "composition": (
+        "composition",
+        [
+            ("Population", _population),
+            ("Herds classified", lambda r: number(r["herds_classified"])),
+            ("Animals classified", lambda r: number(r["animals_classified"])),
+            ("Calves / 100 cows (95% CI)", lambda r: with_interval(r, "calves_per_100_cows")),
+            ("Bulls / 100 cows (95% CI)", lambda r: with_interval(r, "bulls_per_100_cows")),
+            ("% calves (95% CI)", lambda r: with_interval(r, "percent_calves")),
+        ],
+    ),
+    "effort": (
+        "effort",
+        [
+            ("Population", _population),
+            ("Method", lambda r: str(r["method"])),
+            ("Surveys", lambda r: number(r["surveys"])),
+            ("Survey-days", lambda r: number(r["survey_days"], 1)),
+            ("km", lambda r: number(r["km"], 1)),
+            ("km²", lambda r: number(r["km2"], 1)),
+            ("Herds", lambda r: number(r["herds"])),
+            ("Minimum count", lambda r: number(r["minimum_count"])),
+            ("Per survey-day", lambda r: number(r["per_survey_day"], 1)),
+            ("Per 100 km", lambda r: number(r["per_100_km"], 1)),
+            ("Per 100 km²", lambda r: number(r["per_100_km2"], 1)),
+        ],
+    ),
+    "trend": (
+        "trend",
+        [
+            ("Population", _population),
+            ("Series", lambda r: str(r["series"])),
+            ("Years", lambda r: f"{r['first_year']}–{r['last_year']} ({r['years']})"),
+            ("Annual change % (95% CI)", lambda r: _rate(r)),
+            ("Dispersion", lambda r: number(r["dispersion"], 1)),
+        ],
+    ),
+}
 
 
 def _rate(row: pd.Series) -> str:
@@ -102,10 +119,27 @@ def display_table(report: PopulationReport, name: str) -> tuple[list[str], list[
 
 
 CSV_TABLES: tuple[str, ...] = ("summary", "composition", "effort", "trend", "trend_counts", "herds")
-HERD_CSV_COLUMNS = ["herd_id", "population", "area", "size", "sightings", "sighting_total", "lon",
-                    "lat", "first_seen", "last_seen", "local_date", "survey_id", "adult_males",
-                    "adult_females", "yearlings", "calves", "unclassified", "synthetic",
-                    "sighting_ids"]  # fmt: skip
+HERD_CSV_COLUMNS = [
+    "herd_id",
+    "population",
+    "area",
+    "size",
+    "sightings",
+    "sighting_total",
+    "lon",
+    "lat",
+    "first_seen",
+    "last_seen",
+    "local_date",
+    "survey_id",
+    "adult_males",
+    "adult_females",
+    "yearlings",
+    "calves",
+    "unclassified",
+    "synthetic",
+    "sighting_ids",
+]
 
 
 def csv_frame(report: PopulationReport, name: str) -> pd.DataFrame:

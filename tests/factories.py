@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data.records import Composition, Observation
+from domain.records import Composition, Observation
 
 YAKUTSK = ZoneInfo("Asia/Yakutsk")
 BASE_TIME = datetime(2024, 7, 10, 10, 0, tzinfo=YAKUTSK)

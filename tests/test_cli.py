@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from data.records import ObservationQuery
 from data.sqlite import SQLiteStore
+from domain.records import ObservationQuery
 from field_api.cli import main
 
 
@@ -100,5 +100,7 @@ def test_a_database_url_it_cannot_open_is_one_clear_line(
     code = main(["--database-url", str(tmp_path / "h.db"), "migrate"])  # sqlite:/// forgotten
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
-    assert err == [f"herdwatch: unsupported database URL '{tmp_path / 'h.db'}': "
-                   "use sqlite:///file.db or postgresql://…"]  # fmt: skip
+    assert err == [
+        f"herdwatch: unsupported database URL '{tmp_path / 'h.db'}': "
+        "use sqlite:///file.db or postgresql://…"
+    ]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from data.records import Period
+from domain.records import Period
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.filters import QueryDep
 

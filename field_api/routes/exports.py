@@ -15,8 +15,8 @@ from dataclasses import replace
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from data.records import COMPOSITION_FIELDS, Observation, ObservationQuery
 from data.store import ObservationStore
+from domain.records import COMPOSITION_FIELDS, Observation, ObservationQuery
 from field_api.deps import Researcher, StoreDep
 from field_api.filters import QueryDep
 from field_api.schemas import observation_feature
@@ -25,24 +25,49 @@ router = APIRouter(prefix="/api/v1", tags=["exports"])
 
 EXPORT_PAGE = 2000
 CSV_COLUMNS: tuple[str, ...] = (
-    "id", "observed_at", "timezone", "lon", "lat", "accuracy_m", "count", *COMPOSITION_FIELDS,
-    "count_method", "survey_id", "population", "behaviour", "notes", "device_id", "observer",
-    "revision", "status", "review_state", "flags", "region", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "observed_at",
+    "timezone",
+    "lon",
+    "lat",
+    "accuracy_m",
+    "count",
+    *COMPOSITION_FIELDS,
+    "count_method",
+    "survey_id",
+    "population",
+    "behaviour",
+    "notes",
+    "device_id",
+    "observer",
+    "revision",
+    "status",
+    "review_state",
+    "flags",
+    "region",
+    "created_at",
+    "updated_at",
+)
 
 
 @router.get("/observations.geojson", response_class=StreamingResponse)
 def export_geojson(query: QueryDep, user: Researcher, store: StoreDep) -> StreamingResponse:
     """Every matching observation as one GeoJSON FeatureCollection (RFC 7946), streamed."""
-    return StreamingResponse(_geojson_chunks(store, query), media_type="application/geo+json",
-                             headers=_attachment("herdwatch-observations.geojson"))  # fmt: skip
+    return StreamingResponse(
+        _geojson_chunks(store, query),
+        media_type="application/geo+json",
+        headers=_attachment("herdwatch-observations.geojson"),
+    )
 
 
 @router.get("/observations.csv", response_class=StreamingResponse)
 def export_csv(query: QueryDep, user: Researcher, store: StoreDep) -> StreamingResponse:
     """Every matching observation as CSV (one row each, lon/lat in EPSG:4326), streamed."""
-    return StreamingResponse(_csv_chunks(store, query), media_type="text/csv; charset=utf-8",
-                             headers=_attachment("herdwatch-observations.csv"))  # fmt: skip
+    return StreamingResponse(
+        _csv_chunks(store, query),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment("herdwatch-observations.csv"),
+    )
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -89,10 +114,26 @@ def csv_row(obs: Observation) -> list[object]:
     """One observation as a CSV row in CSV_COLUMNS order (empty cells for missing values)."""
     composition = [getattr(obs.composition, name) for name in COMPOSITION_FIELDS]
     return [
-        obs.id, obs.observed_at.isoformat(), obs.timezone, obs.lon, obs.lat, obs.accuracy_m,
-        obs.count, *composition, obs.count_method, obs.survey_id, obs.population, obs.behaviour,
-        obs.notes, obs.device_id, obs.observer, obs.revision, obs.status, obs.review_state,
-        ";".join(obs.flags), obs.region,
+        obs.id,
+        obs.observed_at.isoformat(),
+        obs.timezone,
+        obs.lon,
+        obs.lat,
+        obs.accuracy_m,
+        obs.count,
+        *composition,
+        obs.count_method,
+        obs.survey_id,
+        obs.population,
+        obs.behaviour,
+        obs.notes,
+        obs.device_id,
+        obs.observer,
+        obs.revision,
+        obs.status,
+        obs.review_state,
+        ";".join(obs.flags),
+        obs.region,
         obs.created_at.isoformat() if obs.created_at else None,
         obs.updated_at.isoformat() if obs.updated_at else None,
-    ]  # fmt: skip
+    ]

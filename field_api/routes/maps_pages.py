@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from data.records import Period, User
 from data.store import ObservationStore
+from domain.records import Period, User
 from field_api import assets
 from field_api.deps import Researcher, SettingsDep, StoreDep, token_from_request
 from field_api.errors import ApiError
@@ -37,14 +37,24 @@ _STATIC_TYPES = {".js", ".css", ".png", ".svg"}
 
 @router.get("/maps/herd-counts", response_class=HTMLResponse)
 def herd_count_map_page(
-    query: QueryDep, user: Researcher, store: StoreDep, settings: SettingsDep,
-    every: EveryParam = "year", cell_km: CellParam = None,
-) -> HTMLResponse:  # fmt: skip
+    query: QueryDep,
+    user: Researcher,
+    store: StoreDep,
+    settings: SettingsDep,
+    every: EveryParam = "year",
+    cell_km: CellParam = None,
+) -> HTMLResponse:
     """The herd-count map as one self-contained page (scripts inlined: it opens offline)."""
-    data = load_map_data(store, query, every=every, settings=settings,
-                         cell_size_m=cell_km * 1000 if cell_km else None)  # fmt: skip
-    m = build_herd_map(data, every=every, settings=settings, assets=_inlined(),
-                       side_html=generated_note())  # fmt: skip
+    data = load_map_data(
+        store,
+        query,
+        every=every,
+        settings=settings,
+        cell_size_m=cell_km * 1000 if cell_km else None,
+    )
+    m = build_herd_map(
+        data, every=every, settings=settings, assets=_inlined(), side_html=generated_note()
+    )
     return HTMLResponse(render_html(m))
 
 
@@ -56,8 +66,11 @@ async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Re
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
     if user.role not in ("researcher", "admin"):
-        return error_page(403, "The map viewer is for researchers and administrators; "
-                          "observers upload and edit their own records.")  # fmt: skip
+        return error_page(
+            403,
+            "The map viewer is for researchers and administrators; "
+            "observers upload and edit their own records.",
+        )
     try:
         filters = ViewerFilters.from_request(request, settings)
     except ApiError as exc:
@@ -70,8 +83,9 @@ def _viewer_html(
 ) -> str:
     data = load_map_data(store, filters.query, every=filters.every, settings=settings)
     side = viewer_side_html(filters, settings, user=user.name)
-    m = build_herd_map(data, every=filters.every, settings=settings,
-                       assets=assets.linked_assets(), side_html=side)  # fmt: skip
+    m = build_herd_map(
+        data, every=filters.every, settings=settings, assets=assets.linked_assets(), side_html=side
+    )
     return render_html(m)
 
 

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from data.records import EDITABLE_FIELDS, Observation, Outcome
+from domain.records import EDITABLE_FIELDS, Observation, Outcome
 from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError, pydantic_errors

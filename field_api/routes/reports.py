@@ -24,12 +24,15 @@ REPORT_FORMATS = ("html", "pdf", "csv")
 
 @router.get("/reports", response_class=Response)
 def population_report(
-    user: Researcher, store: StoreDep, settings: SettingsDep, cache: HerdCacheDep,
+    user: Researcher,
+    store: StoreDep,
+    settings: SettingsDep,
+    cache: HerdCacheDep,
     every: Annotated[str, Query(description="month, season or year (local time)")] = "",
     period: Annotated[str, Query(description="2024, 2024-07 or 2024-calving")] = "",
     format: Annotated[str, Query(description="html, pdf or csv")] = "html",
     table: Annotated[str, Query(description=f"format=csv: {', '.join(CSV_TABLES)}")] = "summary",
-) -> Response:  # fmt: skip
+) -> Response:
     """De-duplicated herd counts, composition, effort and trend for one period."""
     if format not in REPORT_FORMATS:
         raise ApiError(422, "invalid_format", "format must be html, pdf or csv", field="format")

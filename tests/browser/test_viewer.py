@@ -30,8 +30,14 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("HERDWATCH_CHROMIUM", "/usr/bin/chromium")
 # Chromium's own background traffic would otherwise try Google's hosts (no network here).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _need(ok: bool, message: str) -> None:
@@ -62,19 +68,34 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace
     store.add_observations(observations, actor="demo")
     token = store.add_user("rita", "researcher")
     # Tiles from the test server itself: they 404, as at a field station with no tile server.
-    settings = Settings(database_url=f"sqlite:///{db}", tile_url="/tiles/{z}/{x}/{y}.png",
-                        tile_attribution="no tiles in tests", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=f"sqlite:///{db}",
+        tile_url="/tiles/{z}/{x}/{y}.png",
+        tile_attribution="no tiles in tests",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, store),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", host=f"127.0.0.1:{port}", token=token,
-                          observations=observations)  # fmt: skip
+    yield SimpleNamespace(
+        url=f"http://127.0.0.1:{port}",
+        host=f"127.0.0.1:{port}",
+        token=token,
+        observations=observations,
+    )
     server.should_exit = True
     thread.join(timeout=10)
     store.close()

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data.records import Composition, HerdCount, Observation, ObservationQuery, Period, Survey
-from data.seasons import SeasonCalendar, period_key
 from data.store import ObservationStore
+from domain.records import Composition, HerdCount, Observation, ObservationQuery, Period, Survey
+from domain.seasons import SeasonCalendar, period_key
 from geo.coords import to_equal_area
 from geo.grid import CELL_SIZES_M, cell_centre_lon_lat
 from tests.factories import make_observation
@@ -33,20 +33,30 @@ PLACES = ((126.0, 71.0), (140.5, 66.2), (-170.0, 66.0), (60.0, 70.0), (128.3, 71
 def _observations() -> list[Observation]:
     """Sightings on month and year edges, at several places, methods and compositions."""
     found = []
-    edges = [datetime(2023, 12, 31, 23, 30, tzinfo=UTC), datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
-             datetime(2024, 6, 30, 14, 45, tzinfo=UTC), datetime(2024, 7, 1, 9, 0, tzinfo=UTC),
-             datetime(2024, 10, 31, 23, 0, tzinfo=UTC)]  # fmt: skip
+    edges = [
+        datetime(2023, 12, 31, 23, 30, tzinfo=UTC),
+        datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
+        datetime(2024, 6, 30, 14, 45, tzinfo=UTC),
+        datetime(2024, 7, 1, 9, 0, tzinfo=UTC),
+        datetime(2024, 10, 31, 23, 0, tzinfo=UTC),
+    ]
     for n in range(120):
         lon, lat = PLACES[n % len(PLACES)]
         classes = Composition(n % 4, n % 6, None, n % 3, None) if n % 5 else Composition()
         found.append(
             make_observation(
-                n, observed_at=edges[n % len(edges)] + timedelta(hours=(n // 7) % 5 - 2),
-                timezone=ZONES[n % len(ZONES)], lon=lon + (n % 9) * 0.37, lat=lat + (n % 4) * 0.29,
-                count=5 + n % 13, composition=classes, population=POPULATIONS[n % 3],
-                count_method=("visual", "photo")[n % 2], survey_id="aerial-1" if n % 4 else None,
+                n,
+                observed_at=edges[n % len(edges)] + timedelta(hours=(n // 7) % 5 - 2),
+                timezone=ZONES[n % len(ZONES)],
+                lon=lon + (n % 9) * 0.37,
+                lat=lat + (n % 4) * 0.29,
+                count=5 + n % 13,
+                composition=classes,
+                population=POPULATIONS[n % 3],
+                count_method=("visual", "photo")[n % 2],
+                survey_id="aerial-1" if n % 4 else None,
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -64,8 +74,15 @@ def _expected(
         key = f"{math.floor(x / size)}:{math.floor(y / size)}"
         total = sums[(period_key(local, every, calendar), obs.population, key)]
         c = obs.composition
-        parts = (1, obs.count, c.adult_males, c.adult_females, c.yearlings, c.calves,
-                 c.unclassified)  # fmt: skip
+        parts = (
+            1,
+            obs.count,
+            c.adult_males,
+            c.adult_females,
+            c.yearlings,
+            c.calves,
+            c.unclassified,
+        )
         for i, part in enumerate(parts):
             total[i] += part or 0
     return [(*k, *v) for k, v in sorted(sums.items(), key=lambda kv: [s.encode() for s in kv[0]])]
@@ -75,8 +92,21 @@ def _as_tuples(counts: list[HerdCount], size: float) -> list[tuple[object, ...]]
     for c in counts:
         ix, _, iy = c.key.partition(":")
         assert (c.lon, c.lat) == cell_centre_lon_lat(int(ix), int(iy), size)
-    return [(c.period, c.population, c.key, c.sightings, c.animals, c.adult_males,
-             c.adult_females, c.yearlings, c.calves, c.unclassified) for c in counts]  # fmt: skip
+    return [
+        (
+            c.period,
+            c.population,
+            c.key,
+            c.sightings,
+            c.animals,
+            c.adult_males,
+            c.adult_females,
+            c.yearlings,
+            c.calves,
+            c.unclassified,
+        )
+        for c in counts
+    ]
 
 
 @pytest.mark.parametrize("every", ["year", "month", "season"])
@@ -103,20 +133,31 @@ def test_herd_counts_per_cell_match_the_observations_under_every_filter(
     filters = {
         "none": (ObservationQuery(), kept(lambda o: True)),
         "retracted too": (ObservationQuery(include_retracted=True), [True] * len(observations)),
-        "time window": (ObservationQuery(start=start, end=end),
-                        kept(lambda o: start <= o.observed_at <= end)),
-        "local months outside the window's": (ObservationQuery(start=july, end=october),
-                                              kept(lambda o: july <= o.observed_at <= october)),
-        "bbox": (ObservationQuery(bbox=box),
-                 kept(lambda o: box[0] <= o.lon <= box[2] and box[1] <= o.lat <= box[3])),
-        "one population": (ObservationQuery(populations=("sundrun",)),
-                           kept(lambda o: o.population == "sundrun")),
+        "time window": (
+            ObservationQuery(start=start, end=end),
+            kept(lambda o: start <= o.observed_at <= end),
+        ),
+        "local months outside the window's": (
+            ObservationQuery(start=july, end=october),
+            kept(lambda o: july <= o.observed_at <= october),
+        ),
+        "bbox": (
+            ObservationQuery(bbox=box),
+            kept(lambda o: box[0] <= o.lon <= box[2] and box[1] <= o.lat <= box[3]),
+        ),
+        "one population": (
+            ObservationQuery(populations=("sundrun",)),
+            kept(lambda o: o.population == "sundrun"),
+        ),
         "populations and method": (
             ObservationQuery(populations=("sundrun", "taimyr"), methods=("photo",)),
-            kept(lambda o: o.population != "lena-olenek" and o.count_method == "photo")),
-        "survey method": (ObservationQuery(survey_methods=("aerial",)),
-                          kept(lambda o: o.survey_id == "aerial-1")),
-    }  # fmt: skip
+            kept(lambda o: o.population != "lena-olenek" and o.count_method == "photo"),
+        ),
+        "survey method": (
+            ObservationQuery(survey_methods=("aerial",)),
+            kept(lambda o: o.survey_id == "aerial-1"),
+        ),
+    }
     for size in (*CELL_SIZES_M, 30_000.0):
         for name, (query, keep) in filters.items():
             counts = store.herd_counts(query, every=every, by="cell", cell_size_m=size)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from data.herds import HerdDecision
-from data.records import Composition, ObservationQuery, Survey
 from data.store import ObservationStore
+from domain.records import Composition, ObservationQuery, Survey
 from tests.factories import BASE_TIME, make_batch, make_observation
 
 
@@ -49,8 +49,9 @@ def test_sighting_columns_hold_active_sightings_in_time_order(store):
 
 
 def test_sighting_columns_mark_synthetic_records(store):
-    store.add_observations([make_observation(1, flags=("synthetic",)), make_observation(2)],
-                           actor="olga")  # fmt: skip
+    store.add_observations(
+        [make_observation(1, flags=("synthetic",)), make_observation(2)], actor="olga"
+    )
     assert store.sighting_columns(ObservationQuery()).synthetic.tolist() == [True, False]
 
 

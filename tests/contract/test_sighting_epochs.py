@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from data.records import ObservationQuery
 from data.store import ObservationStore
+from domain.records import ObservationQuery
 from tests.factories import BASE_TIME, make_observation
 
 

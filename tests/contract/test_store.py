@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from data import _rows
-from data.errors import Conflict, Gone, NotFound
-from data.records import Composition, ObservationQuery, Survey
 from data.store import ObservationStore
+from domain.errors import Conflict, Gone, NotFound
+from domain.records import Composition, ObservationQuery, Survey
 from tests.factories import BASE_TIME, make_batch, make_observation
 
 
@@ -331,15 +331,32 @@ def test_feature_pages_equal_the_records_as_features(store: ObservationStore) ->
     batch[3] = replace(batch[3], lon=10.0, lat=60.0, notes="far away", accuracy_m=None)
     # Spellings a stored text could get wrong: escapes, Cyrillic, 17 significant digits,
     # whole seconds, a zone west of Greenwich and one with a historic offset in seconds.
-    batch[4] = replace(batch[4], notes='herd "B"\\north\nстадо ✓', behaviour="\t",
-                       lon=129.12345678901234, lat=62.000000000000014, accuracy_m=0.1)  # fmt: skip
-    batch[6] = replace(batch[6], observed_at=batch[6].observed_at.replace(microsecond=0),
-                       timezone="America/Anchorage", survey_id="s-1")  # fmt: skip
-    batch[7] = replace(batch[7], observed_at=datetime(1880, 6, 1, 12, tzinfo=UTC),
-                       timezone="Asia/Yakutsk")  # fmt: skip
+    batch[4] = replace(
+        batch[4],
+        notes='herd "B"\\north\nстадо ✓',
+        behaviour="\t",
+        lon=129.12345678901234,
+        lat=62.000000000000014,
+        accuracy_m=0.1,
+    )
+    batch[6] = replace(
+        batch[6],
+        observed_at=batch[6].observed_at.replace(microsecond=0),
+        timezone="America/Anchorage",
+        survey_id="s-1",
+    )
+    batch[7] = replace(
+        batch[7], observed_at=datetime(1880, 6, 1, 12, tzinfo=UTC), timezone="Asia/Yakutsk"
+    )
     # A zone PostgreSQL would read as a fixed-offset abbreviation, and whole-number floats.
-    batch[8] = replace(batch[8], observed_at=datetime(2024, 7, 1, 10, tzinfo=UTC),
-                       timezone="CET", lon=130.0, lat=62.0, accuracy_m=5.0)  # fmt: skip
+    batch[8] = replace(
+        batch[8],
+        observed_at=datetime(2024, 7, 1, 10, tzinfo=UTC),
+        timezone="CET",
+        lon=130.0,
+        lat=62.0,
+        accuracy_m=5.0,
+    )
     store.add_observations(batch, actor="olga")
     store.update_observation(batch[5].id, {"count": 99}, base_revision=1, actor="olga")
     after = None

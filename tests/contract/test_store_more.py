@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from data.bulk import StoredObservation
-from data.records import ObservationQuery, Survey
-from data.seasons import SeasonCalendar
 from data.store import ObservationStore
+from domain.records import ObservationQuery, Survey
+from domain.seasons import SeasonCalendar
 from tests.factories import BASE_TIME, make_batch, make_observation
 
 
@@ -44,16 +44,21 @@ def test_bbox_across_the_antimeridian_with_a_time_window(store: ObservationStore
     west = make_observation(2, lon=-179.5, lat=66.0, observed_at=when)
     late = make_observation(3, lon=-179.5, lat=66.0, observed_at=when + timedelta(days=400))
     store.add_observations([east, west, late], actor="olga")
-    query = ObservationQuery(bbox=(179.0, 65.0, -179.0, 67.0), start=BASE_TIME,
-                             end=BASE_TIME + timedelta(days=10))  # fmt: skip
+    query = ObservationQuery(
+        bbox=(179.0, 65.0, -179.0, 67.0), start=BASE_TIME, end=BASE_TIME + timedelta(days=10)
+    )
     assert _ids(store, query) == {east.id, west.id}
 
 
 def test_paging_a_bbox_and_time_window_walks_each_record_once(store: ObservationStore) -> None:
     batch = make_batch(30)
     store.add_observations(batch, actor="olga")
-    query = ObservationQuery(bbox=(110.0, 60.0, 150.0, 75.0), start=batch[3].observed_at,
-                             end=batch[26].observed_at, limit=4)  # fmt: skip
+    query = ObservationQuery(
+        bbox=(110.0, 60.0, 150.0, 75.0),
+        start=batch[3].observed_at,
+        end=batch[26].observed_at,
+        limit=4,
+    )
     seen = []
     while True:
         page = store.query_observations(query)
@@ -92,13 +97,17 @@ def test_cell_keys_and_periods_sort_bytewise(store: ObservationStore) -> None:
 def test_a_custom_season_calendar_wraps_the_year(store: ObservationStore) -> None:
     calendar = SeasonCalendar.parse("spring=03-01,autumn=09-01")
     days = [(2024, 2, 28), (2024, 3, 1), (2024, 8, 31), (2024, 9, 1), (2024, 12, 31)]
-    batch = [make_observation(i, observed_at=BASE_TIME.replace(year=y, month=m, day=d))
-             for i, (y, m, d) in enumerate(days)]  # fmt: skip
+    batch = [
+        make_observation(i, observed_at=BASE_TIME.replace(year=y, month=m, day=d))
+        for i, (y, m, d) in enumerate(days)
+    ]
     store.add_observations(batch, actor="olga")
     counts = store.herd_counts(ObservationQuery(), every="season", seasons=calendar)
     assert {c.period: c.sightings for c in counts} == {
-        "2023-autumn": 1, "2024-spring": 2, "2024-autumn": 2,
-    }  # fmt: skip
+        "2023-autumn": 1,
+        "2024-spring": 2,
+        "2024-autumn": 2,
+    }
 
 
 def test_changes_feed_for_one_observer(store: ObservationStore) -> None:

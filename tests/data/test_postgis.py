@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from data.migrations import migrations_for
-from data.records import ObservationQuery
+from domain.records import ObservationQuery
 from tests.conftest import POSTGIS_URL, postgis_store_in_fresh_schema
 from tests.factories import BASE_TIME, make_batch, make_observation
 
@@ -163,7 +163,7 @@ def test_change_feed_misses_nothing_while_writers_commit_out_of_order(pg: Any, t
 
 def test_sequence_continues_after_imported_revisions(pg: Any) -> None:
     from data.bulk import StoredObservation
-    from data.records import Revision
+    from domain.records import Revision
 
     obs = make_observation(created_at=BASE_TIME, updated_at=BASE_TIME)
     pg.import_observations([StoredObservation(obs, obs.content_hash(), 500)])
@@ -183,16 +183,21 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
     store: Any = postgis_store_in_fresh_schema()
     try:
         with store._pool.connection() as conn:  # the schema as it was before 0004
-            conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY, "
-                         "name text NOT NULL, applied_at timestamptz NOT NULL)")  # fmt: skip
+            conn.execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL)"
+            )
             for migration in migrations_for("postgis")[:3]:
                 conn.execute(migration.sql.encode())
-                conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, now())",
-                             (migration.version, migration.name))  # fmt: skip
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, now())",
+                    (migration.version, migration.name),
+                )
             # Rows as the code before 0004 wrote them: no Feature text.
             rows = _rows.observation_rows(make_batch(5), seqs=range(1, 6), upload_hashes=["h"] * 5)
-            with conn.cursor().copy(f"COPY observations ({', '.join(_rows.OBSERVATION_COLUMNS)})"
-                                    " FROM STDIN") as copy:  # fmt: skip
+            with conn.cursor().copy(
+                f"COPY observations ({', '.join(_rows.OBSERVATION_COLUMNS)}) FROM STDIN"
+            ) as copy:
                 for row in rows:
                     copy.write_row(row)
         assert [m.split("_")[0] for m in store.migrate()] == ["0004"]

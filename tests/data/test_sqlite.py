@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.errors import NotFound
-from data.records import ObservationQuery
 from data.sqlite import SQLiteStore
+from domain.errors import NotFound
+from domain.records import ObservationQuery
 from tests.factories import make_batch
 
 
@@ -35,7 +35,7 @@ def test_spatial_and_time_indexes_exist(sqlite_store: SQLiteStore) -> None:
 
 def test_small_bbox_queries_use_the_cell_index(sqlite_store: SQLiteStore) -> None:
     from data.queries import sqlite_where, where_clause
-    from data.records import ObservationQuery
+    from domain.records import ObservationQuery
 
     where, params = sqlite_where(ObservationQuery(bbox=(125.0, 70.0, 127.5, 72.0)))
     plan = (
@@ -110,8 +110,8 @@ def test_writers_of_one_file_take_turns_through_the_file_lock(tmp_path: Path) ->
 
 
 def test_a_writer_stuck_in_another_process_is_a_busy_store_not_a_hang(tmp_path: Path) -> None:
-    from data.errors import StoreBusy
     from data.file_lock import WriterFileLock
+    from domain.errors import StoreBusy
 
     path = str(tmp_path / "stuck.db")
     stuck, waiting = WriterFileLock(path), WriterFileLock(path, timeout_s=0.2)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from data import queries
-from data.records import ObservationQuery, Period
 from data.sqlite import SQLiteStore
+from domain.records import ObservationQuery, Period
 
 
 @pytest.mark.parametrize("every", ["year", "month"])
@@ -18,8 +18,12 @@ def test_cell_counts_stream_the_herd_count_index(
     sqlite_store: SQLiteStore, every: Period, size: int
 ) -> None:
     # Filters included: each is read from the index too (no ANALYZE statistics here).
-    query = ObservationQuery(start=datetime(2024, 1, 1, tzinfo=UTC), populations=("sundrun",),
-                             methods=("visual",), survey_methods=("aerial",))  # fmt: skip
+    query = ObservationQuery(
+        start=datetime(2024, 1, 1, tzinfo=UTC),
+        populations=("sundrun",),
+        methods=("visual",),
+        survey_methods=("aerial",),
+    )
     indexed = queries.sqlite_indexed_cell_counts(query, every, size)
     assert indexed is not None
     sql, params = indexed

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from data.herds import HerdDecision
-from data.records import Survey, observation_to_dict
 from data.sqlite import SQLiteStore
 from data.store import ObservationStore
+from domain.records import Survey, observation_to_dict
 from field_api.cli import main
 from tests.conftest import postgis_store_in_fresh_schema
 from tests.factories import BASE_TIME, make_batch, make_observation
@@ -22,19 +22,31 @@ from tests.factories import BASE_TIME, make_batch, make_observation
 
 def _fill(store: ObservationStore) -> dict[str, str]:
     """Every kind of record: edits, a move, a retraction, flags, surveys, users, tokens."""
-    store.add_survey(Survey(id="aerial-2024-07", method="aerial", started_at=BASE_TIME,
-                            ended_at=BASE_TIME + timedelta(hours=5), name="Lena delta flight",
-                            team=("olga", "ivan"), platform="Mi-8",
-                            geometry={"type": "LineString",
-                                      "coordinates": [[128.1, 71.2], [129.4, 71.9]]},
-                            created_by="adam"))  # fmt: skip
+    store.add_survey(
+        Survey(
+            id="aerial-2024-07",
+            method="aerial",
+            started_at=BASE_TIME,
+            ended_at=BASE_TIME + timedelta(hours=5),
+            name="Lena delta flight",
+            team=("olga", "ivan"),
+            platform="Mi-8",
+            geometry={"type": "LineString", "coordinates": [[128.1, 71.2], [129.4, 71.9]]},
+            created_by="adam",
+        )
+    )
     store.add_survey(
         Survey(id="foot-2024-09", method="foot", started_at=BASE_TIME, created_by="olga")
     )
     batch = make_batch(25, survey_id="aerial-2024-07")
     batch.append(make_observation(100, lon=-75.0, lat=45.0, flags=("synthetic",), notes="Ottawa?"))
-    batch.append(make_observation(101, timezone="Asia/Srednekolymsk", observed_at=datetime(
-        2023, 12, 31, 23, 30, 0, 123456, tzinfo=BASE_TIME.tzinfo)))  # fmt: skip
+    batch.append(
+        make_observation(
+            101,
+            timezone="Asia/Srednekolymsk",
+            observed_at=datetime(2023, 12, 31, 23, 30, 0, 123456, tzinfo=BASE_TIME.tzinfo),
+        )
+    )
     store.add_observations(batch[:13], actor="olga")
     store.add_observations(batch[13:], actor="ivan")
     store.update_observation(
@@ -45,8 +57,14 @@ def _fill(store: ObservationStore) -> dict[str, str]:
     )
     store.retract_observation(batch[4].id, actor="olga", reason="double entry")
     store.add_herd_decision(HerdDecision("merge", (batch[0].id, batch[1].id), actor="rita"))
-    store.add_herd_decision(HerdDecision("reject", (batch[5].id, batch[6].id), actor="rita",
-                                         note="two herds: different composition"))  # fmt: skip
+    store.add_herd_decision(
+        HerdDecision(
+            "reject",
+            (batch[5].id, batch[6].id),
+            actor="rita",
+            note="two herds: different composition",
+        )
+    )
     tokens = {
         "olga": store.add_user("olga", "observer"),
         "rita": store.add_user("rita", "researcher"),
@@ -65,23 +83,24 @@ def _snapshot(store: ObservationStore) -> dict[str, Any]:
             json.dumps(_jsonable(asdict(r)), sort_keys=True)
             for batch in store.iter_all_revisions()
             for r in batch
-        ],  # fmt: skip
+        ],
         "history": {
             str(o.id): [
                 json.dumps(_jsonable(asdict(r)), sort_keys=True) for r in store.history(o.id)
             ]
             for o in observations
-        },  # fmt: skip
+        },
         "stored": [
             (str(i.observation.id), i.upload_hash, i.change_seq)
             for batch in store.export_observations()
             for i in batch
-        ],  # fmt: skip
+        ],
         "changes": [str(o.id) for o in store.changes_since(0, limit=1000)[0]],
         "surveys": [json.dumps(_jsonable(asdict(s)), sort_keys=True) for s in store.list_surveys()],
         "accounts": json.dumps(_jsonable(asdict(store.export_accounts())), sort_keys=True),
-        "decisions": [json.dumps(_jsonable(asdict(d)), sort_keys=True)
-                      for d in store.list_herd_decisions()],  # fmt: skip
+        "decisions": [
+            json.dumps(_jsonable(asdict(d)), sort_keys=True) for d in store.list_herd_decisions()
+        ],
     }
 
 

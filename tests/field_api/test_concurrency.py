@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from data import _rows
-from data.records import ObservationQuery
 from data.store import ObservationStore
+from domain.records import ObservationQuery
 from field_api.app import create_app
 from field_api.settings import Settings
 from tests.factories import make_collection, make_feature

@@ -100,5 +100,14 @@ def test_structural_problems_fall_back(mutate: Any) -> None:
 def test_empty_and_oversized_batches_fall_back() -> None:
     assert fast([]) is None
     body = json.dumps(make_collection(3)).encode()
-    assert decode_valid_batch(body, crs=None, observer="o", populations=SETTINGS.populations,
-                              max_batch_size=2, max_future_minutes=10) is None  # fmt: skip
+    assert (
+        decode_valid_batch(
+            body,
+            crs=None,
+            observer="o",
+            populations=SETTINGS.populations,
+            max_batch_size=2,
+            max_future_minutes=10,
+        )
+        is None
+    )

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from data.seasons import SeasonCalendar
+from domain.seasons import SeasonCalendar
 from tests.reports.sample import sightings
 
 URL = "/api/v1/herds"
@@ -65,15 +65,18 @@ def test_reject_undoes_an_automatic_match(api):
     assert herd_sizes(api) == [50, 400]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"action": "confirm", "observation_ids": [IDS[1]]}, "observation_ids"),
-    ({"action": "merge", "observation_ids": [IDS[1], IDS[1]]}, "observation_ids"),
-    ({"action": "merge", "observation_ids": [IDS[1], str(uuid.uuid4())]}, "observation_ids[1]"),
-    ({"action": "split", "observation_ids": [IDS[3]]}, "observation_ids"),
-    ({"action": "split", "observation_ids": [IDS[0], IDS[3]]}, "observation_ids"),
-    ({"action": "glue", "observation_ids": IDS[1:3]}, "action"),
-    ({"action": "merge", "observation_ids": ["not-a-uuid", IDS[1]]}, "observation_ids[0]"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "confirm", "observation_ids": [IDS[1]]}, "observation_ids"),
+        ({"action": "merge", "observation_ids": [IDS[1], IDS[1]]}, "observation_ids"),
+        ({"action": "merge", "observation_ids": [IDS[1], str(uuid.uuid4())]}, "observation_ids[1]"),
+        ({"action": "split", "observation_ids": [IDS[3]]}, "observation_ids"),
+        ({"action": "split", "observation_ids": [IDS[0], IDS[3]]}, "observation_ids"),
+        ({"action": "glue", "observation_ids": IDS[1:3]}, "action"),
+        ({"action": "merge", "observation_ids": ["not-a-uuid", IDS[1]]}, "observation_ids[0]"),
+    ],
+)
 def test_bad_decisions_are_422_naming_the_field(api, body, field):
     response = api.researcher.post(f"{URL}/decisions", json=body)
     assert response.status_code == 422, response.json()
@@ -81,8 +84,9 @@ def test_bad_decisions_are_422_naming_the_field(api, body, field):
     assert api.researcher.get(f"{URL}/decisions").json()["decisions"] == []
 
 
-@pytest.mark.parametrize(("role", "status"), [("anonymous", 401), ("observer", 403),
-                                              ("researcher", 201)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "status"), [("anonymous", 401), ("observer", 403), ("researcher", 201)]
+)
 def test_only_researchers_decide(api, role, status):
     body = {"action": "confirm", "observation_ids": IDS[1:3]}
     assert api.by_role()[role].post(f"{URL}/decisions", json=body).status_code == status
@@ -98,20 +102,26 @@ def test_bad_period_names_the_field(api):
 def test_herds_are_worked_out_once_per_version_of_the_data(api):
     state = api.researcher.app.state
     assert herd_sizes(api) == [50, 400]
-    report = api.researcher.get("/api/v1/reports", params={"every": "year", "period": "2024",
-                                                           "format": "csv"})  # fmt: skip
+    report = api.researcher.get(
+        "/api/v1/reports", params={"every": "year", "period": "2024", "format": "csv"}
+    )
     assert report.status_code == 200
     assert state.herd_cache.builds == 1  # the listing and the report shared one grouping
     far = sightings()[3]
-    api.observer.put(f"/api/v1/observations/{uuid.UUID(int=99)}", json={
-        "type": "Feature", "id": str(uuid.UUID(int=99)),
-        "geometry": {"type": "Point", "coordinates": [far.lon + 5, far.lat]},
-        "properties": {"observed_at": far.observed_at.isoformat(), "count": 70},
-    })  # fmt: skip
+    api.observer.put(
+        f"/api/v1/observations/{uuid.UUID(int=99)}",
+        json={
+            "type": "Feature",
+            "id": str(uuid.UUID(int=99)),
+            "geometry": {"type": "Point", "coordinates": [far.lon + 5, far.lat]},
+            "properties": {"observed_at": far.observed_at.isoformat(), "count": 70},
+        },
+    )
     assert herd_sizes(api) == [50, 70, 400]  # the upload moved the version: worked out again
     assert state.herd_cache.builds == 2
-    again = api.researcher.get("/api/v1/reports", params={"every": "year", "period": "2024",
-                                                          "format": "csv"})  # fmt: skip
+    again = api.researcher.get(
+        "/api/v1/reports", params={"every": "year", "period": "2024", "format": "csv"}
+    )
     assert state.herd_cache.builds == 2 and again.text != report.text
 
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data.records import Observation, ObservationQuery
-from data.seasons import SeasonCalendar
+from domain.records import Observation, ObservationQuery
+from domain.seasons import SeasonCalendar
 from field_api.map_service import bbox_extent_m, fill_periods
 from field_api.routes import exports
 from tests.factories import make_observation
@@ -20,8 +20,13 @@ from tests.factories import make_observation
 YAKUTSK = ZoneInfo("Asia/Yakutsk")
 MAP = "/maps/herd-counts"
 EXPORTS = ("/api/v1/observations.csv", "/api/v1/observations.geojson")
-ROLES = [("anonymous", 401), ("bad_token", 401), ("observer", 403), ("researcher", 200),
-         ("admin", 200)]  # fmt: skip
+ROLES = [
+    ("anonymous", 401),
+    ("bad_token", 401),
+    ("observer", 403),
+    ("researcher", 200),
+    ("admin", 200),
+]
 
 
 def observations() -> list[Observation]:
@@ -63,7 +68,7 @@ def test_map_is_one_self_contained_page_with_the_totals(api):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)=', html)  # scripts inlined
+    assert not re.findall(r"<(?:script|link)[^>]+(?:src|href)=", html)  # scripts inlined
     assert "L.map(" in html and "L.Control" in html
     assert totals(html) == (25, sum(10 + n for n in range(25)))
 
@@ -75,11 +80,23 @@ def test_map_takes_the_listing_filters(api):
     assert totals(api.admin.get(MAP, params={"datetime": window}).text)[0] == 12
 
 
-@pytest.mark.parametrize("params", [
-    {"every": "week"}, {"every": ""}, {"cell_km": "wide"}, {"cell_km": "0"}, {"cell_km": "5000"},
-    {"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"datetime": "yesterday"}, {"population": "caribou"},
-    {"method": "helicopter"}, {"limit": "many"}, {"next": "!!"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"every": "week"},
+        {"every": ""},
+        {"cell_km": "wide"},
+        {"cell_km": "0"},
+        {"cell_km": "5000"},
+        {"bbox": "1,2,3"},
+        {"bbox": "a,b,c,d"},
+        {"datetime": "yesterday"},
+        {"population": "caribou"},
+        {"method": "helicopter"},
+        {"limit": "many"},
+        {"next": "!!"},
+    ],
+)
 def test_map_rejects_bad_filters_naming_the_field(api, params):
     response = api.researcher.get(MAP, params=params)
     assert response.status_code == 422
@@ -114,8 +131,9 @@ def test_viewer_sends_a_stranger_to_the_login_page_and_back(api):
 
 
 def test_viewer_after_signing_in_with_the_form(api):
-    login = api.anonymous.post("/login", data={"token": api.tokens["rita"], "next": "/viewer"},
-                               follow_redirects=False)  # fmt: skip
+    login = api.anonymous.post(
+        "/login", data={"token": api.tokens["rita"], "next": "/viewer"}, follow_redirects=False
+    )
     assert login.status_code == 303 and login.headers["location"] == "/viewer"
     page = api.anonymous.get("/viewer")
     assert page.status_code == 200
@@ -142,8 +160,12 @@ def test_viewer_serves_scripts_from_herdwatch(api):
 
 def test_viewer_filter_form_changes_the_totals_and_keeps_its_choices(api):
     everything = totals(api.researcher.get("/viewer").text)
-    form = [("population", "sundrun"), ("every", "month"), ("from", "2022-01-01"),
-            ("to", "2022-12-31")]  # fmt: skip
+    form = [
+        ("population", "sundrun"),
+        ("every", "month"),
+        ("from", "2022-01-01"),
+        ("to", "2022-12-31"),
+    ]
     html = api.researcher.get("/viewer", params=form).text
     sundrun_2022 = [10 + n for n in range(25) if n % 5 == 0 and n % 2 == 0]
     assert everything == (25, sum(10 + n for n in range(25)))
@@ -166,10 +188,18 @@ def test_viewer_export_links_download_exactly_what_is_shown(api):
     assert (len(features), sum(f["properties"]["count"] for f in features)) == shown
 
 
-@pytest.mark.parametrize("params", [
-    {"from": "last spring"}, {"to": "2024-13-01"}, {"every": "week"}, {"population": "caribou"},
-    {"method": "helicopter"}, {"bbox": "1,2"}, {"from": "2024-02-01", "to": "2024-01-01"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "last spring"},
+        {"to": "2024-13-01"},
+        {"every": "week"},
+        {"population": "caribou"},
+        {"method": "helicopter"},
+        {"bbox": "1,2"},
+        {"from": "2024-02-01", "to": "2024-01-01"},
+    ],
+)
 def test_viewer_answers_bad_filters_with_a_readable_page(api, params):
     response = api.researcher.get("/viewer", params=params)
     assert response.status_code == 422
@@ -187,9 +217,16 @@ def test_export_roles(api, path, role, status):
 
 
 @pytest.mark.parametrize("path", EXPORTS)
-@pytest.mark.parametrize("params", [{"bbox": "x"}, {"population": "caribou"},
-                                    {"datetime": "soon"}, {"limit": "lots"},
-                                    {"method": "sled"}])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "x"},
+        {"population": "caribou"},
+        {"datetime": "soon"},
+        {"limit": "lots"},
+        {"method": "sled"},
+    ],
+)
 def test_export_rejects_bad_filters(api, path, params):
     assert api.researcher.get(path, params=params).status_code == 422
 
@@ -223,8 +260,16 @@ def test_empty_exports_are_still_valid(api):
 # --- static files and helpers ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["../../assets.py", "leaflet/package.json", "nothing.js",
-                                  "..%2F..%2Fassets.py", "leaflet/dist/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../../assets.py",
+        "leaflet/package.json",
+        "nothing.js",
+        "..%2F..%2Fassets.py",
+        "leaflet/dist/",
+    ],
+)
 def test_static_route_serves_only_vendored_scripts(api, path):
     assert api.anonymous.get(f"/static/vendor/{path}").status_code == 404
 

@@ -43,8 +43,14 @@ def test_pdf_and_csv(api):
     assert sorted(int(r["size"]) for r in csv.DictReader(io.StringIO(herds.text))) == [50, 400]
 
 
-ROLE_STATUS = [("anonymous", 401), ("bad_token", 401), ("observer", 403), ("other_observer", 403),
-               ("researcher", 200), ("admin", 200)]  # fmt: skip
+ROLE_STATUS = [
+    ("anonymous", 401),
+    ("bad_token", 401),
+    ("observer", 403),
+    ("other_observer", 403),
+    ("researcher", 200),
+    ("admin", 200),
+]
 
 
 @pytest.mark.parametrize(("role", "status"), ROLE_STATUS)
@@ -52,15 +58,18 @@ def test_only_researchers_and_admins_read_reports(api, role, status):
     assert api.by_role()[role].get(URL, params=GOOD).status_code == status
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"every": "week", "period": "2024"}, "every"),
-    ({"every": "year", "period": "24"}, "period"),
-    ({"every": "month", "period": "2024"}, "period"),
-    ({"every": "season", "period": "2024-spring"}, "period"),
-    ({**GOOD, "format": "docx"}, "format"),
-    ({**GOOD, "format": "csv", "table": "secrets"}, "table"),
-    ({}, "every"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"every": "week", "period": "2024"}, "every"),
+        ({"every": "year", "period": "24"}, "period"),
+        ({"every": "month", "period": "2024"}, "period"),
+        ({"every": "season", "period": "2024-spring"}, "period"),
+        ({**GOOD, "format": "docx"}, "format"),
+        ({**GOOD, "format": "csv", "table": "secrets"}, "table"),
+        ({}, "every"),
+    ],
+)
 def test_bad_parameters_are_422_naming_the_field(api, params, field):
     response = api.researcher.get(URL, params=params)
     assert response.status_code == 422

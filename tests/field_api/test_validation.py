@@ -63,7 +63,7 @@ def test_each_bad_property_is_named(
     assert response.headers["content-type"] == "application/problem+json"
     assert (
         sqlite_api.store.count_observations(
-            __import__("data.records").records.ObservationQuery(include_retracted=True)
+            __import__("domain.records").records.ObservationQuery(include_retracted=True)
         )
         == 0
     )

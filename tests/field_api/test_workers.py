@@ -47,8 +47,20 @@ def _worker_pids(store: Any, own_pid: int) -> set[int]:
 
 def _start_server(url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HERDWATCH_DATABASE_URL": url}
-    command = [sys.executable, "-m", "field_api.cli", "serve", "--host", "127.0.0.1", "--port",
-               str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "field_api.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -108,8 +120,12 @@ def test_four_postgis_workers_store_each_record_once_in_a_storm(pg: Any, tmp_pat
     proc = _start_server(pg.url, port, log, WORKERS)
     try:
         _wait_until(lambda: _answers(f"http://127.0.0.1:{port}"), proc, log, "/health answering")
-        _wait_until(lambda: len(_worker_pids(pg, os.getpid())) >= WORKERS, proc, log,
-                    f"{WORKERS} workers connecting")  # fmt: skip
+        _wait_until(
+            lambda: len(_worker_pids(pg, os.getpid())) >= WORKERS,
+            proc,
+            log,
+            f"{WORKERS} workers connecting",
+        )
         results = _storm(f"http://127.0.0.1:{port}", token)
         workers = _worker_pids(pg, os.getpid())
     finally:

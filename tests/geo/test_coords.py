@@ -8,7 +8,6 @@ import pytest
 
 from data.reference import region_index
 from geo.coords import CoordinateError, lon_lat_problems, normalise_crs, to_equal_area, to_wgs84
-from geo.distance import distance_m
 from geo.effort import EffortError, survey_effort
 from geo.grid import cell_centre_lon_lat, cell_index, cell_polygon_lon_lat
 from geo.regions import flags_for_region
@@ -34,6 +33,12 @@ def test_impossible_coordinates_name_their_axis() -> None:
     assert lon_lat_problems(129.0, 62.0) == []
     assert [f for f, _ in lon_lat_problems(181.0, 95.0)] == ["lon", "lat"]
     assert [f for f, _ in lon_lat_problems(math.nan, 0.0)] == ["lon"]
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Straight-line distance in the equal-area CRS (what dedup and grids measure in)."""
+    xs, ys = to_equal_area([lon1, lon2], [lat1, lat2])
+    return math.hypot(float(xs[1] - xs[0]), float(ys[1] - ys[0]))
 
 
 def test_distances_are_equal_area_metres_not_degrees() -> None:

@@ -17,8 +17,9 @@ def sightings(*rows: tuple[float, float, float, int], classes=None) -> Sightings
     """Rows of (x km, y km, hours, count) in EPSG:3576."""
     arr = np.array(rows, dtype=float)
     cls = np.array(classes if classes is not None else [CLASSES] * len(rows), dtype=np.int64)
-    return Sightings(arr[:, 0] * KM, arr[:, 1] * KM, arr[:, 2] * HOUR,
-                     arr[:, 3].astype(np.int64), cls)  # fmt: skip
+    return Sightings(
+        arr[:, 0] * KM, arr[:, 1] * KM, arr[:, 2] * HOUR, arr[:, 3].astype(np.int64), cls
+    )
 
 
 def test_two_teams_seeing_one_herd_3_km_and_2_hours_apart_count_once():
@@ -110,12 +111,14 @@ def test_a_cut_holds_against_a_chain_through_a_third_sighting():
 
 def test_decisions_replay_in_order_later_ones_winning():
     d = SimpleNamespace
-    links, cuts = resolve_decisions([
-        d(action="merge", observation_ids=["a", "b", "c"], other_ids=[]),
-        d(action="reject", observation_ids=["c", "a"], other_ids=[]),
-        d(action="split", observation_ids=["b"], other_ids=["a"]),
-        d(action="confirm", observation_ids=["b", "a"], other_ids=[]),
-    ])  # fmt: skip
+    links, cuts = resolve_decisions(
+        [
+            d(action="merge", observation_ids=["a", "b", "c"], other_ids=[]),
+            d(action="reject", observation_ids=["c", "a"], other_ids=[]),
+            d(action="split", observation_ids=["b"], other_ids=["a"]),
+            d(action="confirm", observation_ids=["b", "a"], other_ids=[]),
+        ]
+    )
     assert sorted(links) == [("a", "b"), ("b", "c")]
     assert cuts == [("a", "c")]
 
@@ -123,9 +126,13 @@ def test_decisions_replay_in_order_later_ones_winning():
 def test_million_scale_inputs_stay_vectorised():
     rng = np.random.default_rng(1)
     n = 20_000
-    s = Sightings(rng.uniform(0, 500_000, n), rng.uniform(0, 500_000, n),
-                  np.sort(rng.uniform(0, 90 * 24 * HOUR, n)), rng.integers(5, 200, n),
-                  np.full((n, 4), -1))  # fmt: skip
+    s = Sightings(
+        rng.uniform(0, 500_000, n),
+        rng.uniform(0, 500_000, n),
+        np.sort(rng.uniform(0, 90 * 24 * HOUR, n)),
+        rng.integers(5, 200, n),
+        np.full((n, 4), -1),
+    )
     grouping = group_herds(s)
     assert 0 < grouping.n_herds <= n
     assert len(grouping.labels) == n and grouping.labels.max() == grouping.n_herds - 1
@@ -139,8 +146,13 @@ def test_candidates_equal_every_pair_checked_one_by_one():
     n = 400
     days = rng.choice([0.0, 2.0, 2.5, 9.0], n) * 24 * HOUR + rng.uniform(0, 30 * HOUR, n)
     classes = np.where(rng.random((n, 4)) < 0.2, -1, rng.integers(0, 30, (n, 4)))
-    s = Sightings(rng.uniform(0, 60 * KM, n), rng.uniform(0, 60 * KM, n), days,
-                  rng.integers(1, 60, n), classes)  # fmt: skip
+    s = Sightings(
+        rng.uniform(0, 60 * KM, n),
+        rng.uniform(0, 60 * KM, n),
+        days,
+        rng.integers(1, 60, n),
+        classes,
+    )
     p = DedupParams()
     i, j = np.triu_indices(n, 1)
     hours = np.abs(s.t[i] - s.t[j]) / HOUR
@@ -154,16 +166,21 @@ def test_candidates_equal_every_pair_checked_one_by_one():
     found = find_candidates(s, p)
     found_pairs = sorted(zip(found.i.tolist(), found.j.tolist(), strict=True))
     assert found_pairs == list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
-    assert 0 < len(found) < keep.size and np.allclose(found.km, np.hypot(
-        s.x[found.i] - s.x[found.j], s.y[found.i] - s.y[found.j]) / KM)  # fmt: skip
+    assert 0 < len(found) < keep.size and np.allclose(
+        found.km, np.hypot(s.x[found.i] - s.x[found.j], s.y[found.i] - s.y[found.j]) / KM
+    )
 
 
 def test_stalled_rounds_finish_one_pair_at_a_time_with_the_same_herds(monkeypatch):
     rng = np.random.default_rng(5)
     n = 5_000
-    s = Sightings(rng.uniform(0, 200 * KM, n), rng.uniform(0, 200 * KM, n),
-                  np.sort(rng.uniform(0, 20 * 24 * HOUR, n)), rng.integers(5, 200, n),
-                  np.full((n, 4), -1))  # fmt: skip
+    s = Sightings(
+        rng.uniform(0, 200 * KM, n),
+        rng.uniform(0, 200 * KM, n),
+        np.sort(rng.uniform(0, 20 * 24 * HOUR, n)),
+        rng.integers(5, 200, n),
+        np.full((n, 4), -1),
+    )
     rounds = group_herds(s).labels
     monkeypatch.setattr("geo.dedup._MAX_ROUNDS", 1)  # most joins left to join_in_order
     assert np.array_equal(group_herds(s).labels, rounds)
@@ -172,9 +189,13 @@ def test_stalled_rounds_finish_one_pair_at_a_time_with_the_same_herds(monkeypatc
 def test_components_in_two_halves_give_the_herds_of_one_pass(monkeypatch):
     rng = np.random.default_rng(9)
     n = 5_000
-    s = Sightings(rng.uniform(0, 300 * KM, n), rng.uniform(0, 300 * KM, n),
-                  np.sort(rng.uniform(0, 20 * 24 * HOUR, n)), rng.integers(5, 200, n),
-                  np.full((n, 4), -1))  # fmt: skip
+    s = Sightings(
+        rng.uniform(0, 300 * KM, n),
+        rng.uniform(0, 300 * KM, n),
+        np.sort(rng.uniform(0, 20 * 24 * HOUR, n)),
+        rng.integers(5, 200, n),
+        np.full((n, 4), -1),
+    )
     halves = group_herds(s).labels
     monkeypatch.setattr("geo.dedup._halves", lambda comp, hard: [hard, np.zeros_like(hard)])
     assert np.array_equal(group_herds(s).labels, halves)

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pyproj import Transformer
 
-from data.records import Composition, HerdCount, Observation, ObservationQuery
 from data.reference import boundaries_geojson
 from data.sqlite import SQLiteStore
+from domain.records import Composition, HerdCount, Observation, ObservationQuery
 from maps.assets import MapAssets
 from maps.herd_map import herd_count_map, render_html, size_key
 from tests.factories import make_observation
@@ -39,12 +39,20 @@ def sightings() -> list[Observation]:
         population = list(PLACES)[n % 3]
         lon, lat, tz = PLACES[population]
         when = datetime(2021 + n % 3, 1 + (n * 5) % 12, 1 + n % 27, 0, 30, tzinfo=ZoneInfo(tz))
-        out.append(make_observation(
-            n, population=population, timezone=tz, observed_at=when,
-            lon=lon + (n % 7) * 0.9, lat=lat + (n % 5) * 0.6, count=10 + n,
-            composition=Composition(adult_males=n % 4, adult_females=5, yearlings=None,
-                                    calves=n % 3, unclassified=1),
-        ))  # fmt: skip
+        out.append(
+            make_observation(
+                n,
+                population=population,
+                timezone=tz,
+                observed_at=when,
+                lon=lon + (n % 7) * 0.9,
+                lat=lat + (n % 5) * 0.6,
+                count=10 + n,
+                composition=Composition(
+                    adult_males=n % 4, adult_females=5, yearlings=None, calves=n % 3, unclassified=1
+                ),
+            )
+        )
     return out
 
 
@@ -57,15 +65,17 @@ def expected_cells(observations: list[Observation]) -> dict[tuple[str, str, str]
         year = str(obs.observed_at.astimezone(ZoneInfo(obs.timezone)).year)
         row = sums[(year, obs.population, cell)]
         c = obs.composition
-        for i, value in enumerate((obs.count, 1, c.adult_males, c.adult_females, c.yearlings,
-                                   c.calves, c.unclassified)):  # fmt: skip
+        for i, value in enumerate(
+            (obs.count, 1, c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified)
+        ):
             row[i] += value or 0
     return dict(sums)
 
 
 def page_data(html: str) -> dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="hw-map-data">(.*?)</script>',
-                      html, re.S)  # fmt: skip
+    match = re.search(
+        r'<script type="application/json" id="hw-map-data">(.*?)</script>', html, re.S
+    )
     assert match, "the map's data table is missing"
     data: dict[str, Any] = json.loads(match.group(1).replace("<\\/", "</"))
     return data
@@ -140,12 +150,20 @@ def test_page_loads_scripts_only_from_herdwatch(counts):
 
 
 def test_inlined_page_has_no_links_at_all(counts):
-    inline = MapAssets(inline={p: f"/* {p} */" for p in (
-        "leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js",
-        "leaflet/dist/leaflet.css", "leaflet.markercluster/dist/MarkerCluster.css",
-        "leaflet.markercluster/dist/MarkerCluster.Default.css")})  # fmt: skip
+    inline = MapAssets(
+        inline={
+            p: f"/* {p} */"
+            for p in (
+                "leaflet/dist/leaflet.js",
+                "leaflet.markercluster/dist/leaflet.markercluster.js",
+                "leaflet/dist/leaflet.css",
+                "leaflet.markercluster/dist/MarkerCluster.css",
+                "leaflet.markercluster/dist/MarkerCluster.Default.css",
+            )
+        }
+    )
     html = render(counts, assets=inline)
-    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)=', html)
+    assert not re.findall(r"<(?:script|link)[^>]+(?:src|href)=", html)
     assert "/* leaflet/dist/leaflet.js */" in html
 
 
@@ -160,8 +178,9 @@ def test_sightings_are_clustered_per_period_with_their_numbers(counts, observati
     data = page_data(html)
     assert "L.markerClusterGroup" in html and "Individual sightings (60)" in html
     drawn = {(data["periods"][i], s[2]) for i, rows in enumerate(data["sightings"]) for s in rows}
-    local_year = {(str(o.observed_at.astimezone(ZoneInfo(o.timezone)).year), o.count)
-                  for o in observations}  # fmt: skip
+    local_year = {
+        (str(o.observed_at.astimezone(ZoneInfo(o.timezone)).year), o.count) for o in observations
+    }
     assert drawn == local_year
     assert sum(len(rows) for rows in data["sightings"]) == len(observations)
 
@@ -171,8 +190,9 @@ def test_no_sightings_means_no_cluster_layer(counts):
 
 
 def test_empty_map_still_draws_the_boundary():
-    html = render_html(herd_count_map([], every="month", cell_size_m=CELL_M,
-                                      boundaries=boundaries_geojson()))  # fmt: skip
+    html = render_html(
+        herd_count_map([], every="month", cell_size_m=CELL_M, boundaries=boundaries_geojson())
+    )
     assert page_data(html)["counts"] == [] and "hw-boundary-sakha" in html
     assert 'id="hw-total-animals">0<' in html
 
@@ -204,21 +224,8 @@ def test_the_sightings_include_a_new_year_night_that_utc_puts_in_the_old_year(ob
 
 def test_text_in_the_page_is_never_run_as_a_template():
     odd = HerdCount("2024", "{{ 7 * 7 }}", "1:1", 130.0, 65.0, 1, 5)
-    html = render_html(herd_count_map([odd], every="year", cell_size_m=CELL_M,
-                                      side_html="<p>{{ 6 * 7 }}</p>"))  # fmt: skip
+    html = render_html(
+        herd_count_map([odd], every="year", cell_size_m=CELL_M, side_html="<p>{{ 6 * 7 }}</p>")
+    )
     assert "<p>{{ 6 * 7 }}</p>" in html and '"id":"{{ 7 * 7 }}"' in html
     assert "42" not in html.split('id="hw-side"')[1].split("</aside>")[0]
-
-
-def test_static_png_for_reports(counts, tmp_path):
-    from maps.static_map import herd_count_figure, herd_count_png
-
-    png = herd_count_png(counts, cell_size_m=CELL_M, period="2022", boundaries=boundaries_geojson())
-    assert png.startswith(b"\x89PNG") and len(png) > 10_000
-    (tmp_path / "map.png").write_bytes(png)
-    fig = herd_count_figure(counts, cell_size_m=CELL_M)
-    [cells] = fig.axes[0].collections
-    per_cell: dict[str, int] = defaultdict(int)
-    for c in counts:
-        per_cell[c.key] += c.animals
-    assert sorted(cells.get_array().tolist()) == sorted(per_cell.values())

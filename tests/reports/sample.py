@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from data.records import Composition
+from domain.records import Composition
 from tests.factories import BASE_LAT, BASE_LON, BASE_TIME, make_observation
 
 # Three km east of the base point, in degrees of longitude at its latitude.
@@ -16,17 +16,35 @@ def sightings():
     """2023: one herd of 100. 2024: one herd seen by two teams 3 km and 2 h apart, and a
     herd of 50 about 300 km south in the same hour."""
     last_year = make_observation(
-        1, observed_at=BASE_TIME - timedelta(days=365), lon=BASE_LON, lat=BASE_LAT, count=100,
-        composition=Composition(adult_males=30, adult_females=50, calves=10))  # fmt: skip
+        1,
+        observed_at=BASE_TIME - timedelta(days=365),
+        lon=BASE_LON,
+        lat=BASE_LAT,
+        count=100,
+        composition=Composition(adult_males=30, adult_females=50, calves=10),
+    )
     first_team = make_observation(
-        2, observed_at=BASE_TIME, lon=BASE_LON, lat=BASE_LAT, count=400, composition=Composition(
-            adult_males=100, adult_females=200, yearlings=20, calves=50))  # fmt: skip
+        2,
+        observed_at=BASE_TIME,
+        lon=BASE_LON,
+        lat=BASE_LAT,
+        count=400,
+        composition=Composition(adult_males=100, adult_females=200, yearlings=20, calves=50),
+    )
     second_team = make_observation(
-        3, observed_at=BASE_TIME + timedelta(hours=2), lon=BASE_LON + THREE_KM_EAST,
-        lat=BASE_LAT, count=380, composition=Composition(adult_males=90, adult_females=190,
-                                                         calves=45, unclassified=55))  # fmt: skip
+        3,
+        observed_at=BASE_TIME + timedelta(hours=2),
+        lon=BASE_LON + THREE_KM_EAST,
+        lat=BASE_LAT,
+        count=380,
+        composition=Composition(adult_males=90, adult_females=190, calves=45, unclassified=55),
+    )
     far_away = make_observation(
-        4, observed_at=BASE_TIME + timedelta(minutes=30), lon=BASE_LON, lat=BASE_LAT - 2.7,
-        count=50, composition=Composition(adult_males=10, adult_females=20, yearlings=2,
-                                          calves=6))  # fmt: skip
+        4,
+        observed_at=BASE_TIME + timedelta(minutes=30),
+        lon=BASE_LON,
+        lat=BASE_LAT - 2.7,
+        count=50,
+        composition=Composition(adult_males=10, adult_females=20, yearlings=2, calves=6),
+    )
     return [last_year, first_team, second_team, far_away]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from data.seasons import SeasonCalendar
 from data.sqlite import SQLiteStore
+from domain.seasons import SeasonCalendar
 from field_api.cli import main
 from reports.herds import build_herds, load_inputs
 from reports.output import due_periods
@@ -35,14 +35,33 @@ def files(out: Path) -> dict[Path, int]:
 
 def test_one_period_in_every_format(db: Path, tmp_path: Path):
     out = tmp_path / "out"
-    assert run(db, "--every", "year", "--period", "2024", "--out", str(out),
-               "--format", "html,pdf,csv,gpkg") == 0  # fmt: skip
+    assert (
+        run(
+            db,
+            "--every",
+            "year",
+            "--period",
+            "2024",
+            "--out",
+            str(out),
+            "--format",
+            "html,pdf,csv,gpkg",
+        )
+        == 0
+    )
     names = sorted(p.name for p in (out / "year" / "2024").iterdir())
-    assert names == [".complete", "herdwatch-year-2024-composition.csv",
-                     "herdwatch-year-2024-effort.csv", "herdwatch-year-2024-herds.csv",
-                     "herdwatch-year-2024-herds.gpkg", "herdwatch-year-2024-summary.csv",
-                     "herdwatch-year-2024-trend.csv", "herdwatch-year-2024-trend_counts.csv",
-                     "herdwatch-year-2024.html", "herdwatch-year-2024.pdf"]  # fmt: skip
+    assert names == [
+        ".complete",
+        "herdwatch-year-2024-composition.csv",
+        "herdwatch-year-2024-effort.csv",
+        "herdwatch-year-2024-herds.csv",
+        "herdwatch-year-2024-herds.gpkg",
+        "herdwatch-year-2024-summary.csv",
+        "herdwatch-year-2024-trend.csv",
+        "herdwatch-year-2024-trend_counts.csv",
+        "herdwatch-year-2024.html",
+        "herdwatch-year-2024.pdf",
+    ]
 
 
 def test_due_writes_each_completed_period_once(db: Path, tmp_path: Path, capsys):
@@ -50,8 +69,14 @@ def test_due_writes_each_completed_period_once(db: Path, tmp_path: Path, capsys)
     assert run(db, "--due", "--out", str(out), "--format", "csv") == 0
     written = files(out)
     folders = sorted(str(p.parent.relative_to(out)) for p in written if p.name == ".complete")
-    assert folders == ["month/2023-07", "month/2024-07", "season/2023-post-calving",
-                       "season/2024-post-calving", "year/2023", "year/2024"]  # fmt: skip
+    assert folders == [
+        "month/2023-07",
+        "month/2024-07",
+        "season/2023-post-calving",
+        "season/2024-post-calving",
+        "year/2023",
+        "year/2024",
+    ]
     capsys.readouterr()
     assert run(db, "--due", "--out", str(out), "--format", "csv") == 0
     assert files(out) == written  # the second run writes nothing
@@ -75,17 +100,22 @@ def test_periods_still_running_are_not_due(db: Path, tmp_path: Path):
     store.close()
     seasons = SeasonCalendar()
     assert due_periods(tmp_path, tables, seasons, everies=["year"], today=date(2024, 12, 31)) == [
-        ("year", "2023")]  # fmt: skip
+        ("year", "2023")
+    ]
     assert ("year", "2024") in due_periods(tmp_path, tables, seasons, today=date(2025, 1, 1))
     assert ("season", "2024-post-calving") not in due_periods(
-        tmp_path, tables, seasons, today=date(2024, 9, 14))  # fmt: skip
+        tmp_path, tables, seasons, today=date(2024, 9, 14)
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["--every", "year", "--period", "2024", "--format", "docx"],
-    ["--every", "year", "--period", "24"],
-    ["--every", "year"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--every", "year", "--period", "2024", "--format", "docx"],
+        ["--every", "year", "--period", "24"],
+        ["--every", "year"],
+    ],
+)
 def test_bad_arguments_exit_2_with_a_message(db: Path, tmp_path: Path, capsys, args):
     assert run(db, *args, "--out", str(tmp_path / "out")) == 2
     assert "herdwatch report:" in capsys.readouterr().err

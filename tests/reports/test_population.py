@@ -93,7 +93,8 @@ def test_trend_needs_three_years(loaded):
     lena = row(report.trend, population="lena-olenek")
     assert lena["years"] == 2 and lena["rate_pct"] is None
     assert report.trend_counts[report.trend_counts["population"] == "lena-olenek"][
-        "minimum_count"].tolist() == [100, 450]  # fmt: skip
+        "minimum_count"
+    ].tolist() == [100, 450]
 
 
 def test_the_methods_note_says_what_was_counted(loaded):
@@ -109,10 +110,15 @@ def test_herds_are_built_once_for_many_periods(loaded):
     assert [len(r.herds) for r in years] == [1, 2]
 
 
-@pytest.mark.parametrize(("every", "period", "field"), [
-    ("week", "2024", "every"), ("year", "24", "period"), ("month", "2024-13", "period"),
-    ("season", "2024-spring", "period"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("every", "period", "field"),
+    [
+        ("week", "2024", "every"),
+        ("year", "24", "period"),
+        ("month", "2024-13", "period"),
+        ("season", "2024-spring", "period"),
+    ],
+)
 def test_bad_periods_name_the_field(loaded, every, period, field):
     with pytest.raises(PeriodError) as caught:
         build_population_report(loaded, every, period)

@@ -53,12 +53,26 @@ def poppler(*args: str) -> str:
 
 def test_pdf_text_has_every_section_and_says_what_was_counted(pdf_path: Path):
     text = poppler("pdftotext", "-layout", str(pdf_path), "-")
-    headings = ("Wild reindeer population report: 2024",
-                "Herds and minimum counts by population and area", "Trend across years",
-                "Sex and age composition", "Survey effort and counts per unit of effort",
-                "Map of the period", "Methods")  # fmt: skip
-    words = ("Minimum count", "Calves / 100 cows", "Annual change", "Lena-Olenek", "Taimyr",
-             "SYNTHETIC", "de-duplicated herd sizes", "quasi-Poisson", "EPSG:3576")  # fmt: skip
+    headings = (
+        "Wild reindeer population report: 2024",
+        "Herds and minimum counts by population and area",
+        "Trend across years",
+        "Sex and age composition",
+        "Survey effort and counts per unit of effort",
+        "Map of the period",
+        "Methods",
+    )
+    words = (
+        "Minimum count",
+        "Calves / 100 cows",
+        "Annual change",
+        "Lena-Olenek",
+        "Taimyr",
+        "SYNTHETIC",
+        "de-duplicated herd sizes",
+        "quasi-Poisson",
+        "EPSG:3576",
+    )
     for expected in headings + words:
         assert expected in text
     assert "Σ(yᵢ − R·xᵢ)²" in text  # the DejaVu font carries the formula's characters
@@ -67,8 +81,10 @@ def test_pdf_text_has_every_section_and_says_what_was_counted(pdf_path: Path):
 def test_pdf_pages_map_on_its_own_page_and_four_figures(pdf_path: Path):
     pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", str(pdf_path))).group(1))
     assert 4 <= pages <= 8
-    texts = [poppler("pdftotext", "-f", str(n), "-l", str(n), str(pdf_path), "-")
-             for n in range(1, pages + 1)]  # fmt: skip
+    texts = [
+        poppler("pdftotext", "-f", str(n), "-l", str(n), str(pdf_path), "-")
+        for n in range(1, pages + 1)
+    ]
     map_pages = [n for n, page in enumerate(texts, start=1) if "Map of the period" in page]
     assert len(map_pages) == 1 and map_pages[0] > 1
     listed = poppler("pdfimages", "-list", str(pdf_path)).splitlines()[2:]
@@ -91,8 +107,9 @@ def test_report_trend_equals_a_statsmodels_glm_on_its_own_counts(demo_report: Po
     for population, trend in demo_report.trends.items():
         counts = demo_report.trend_counts[demo_report.trend_counts["population"] == population]
         x = sm.add_constant(counts["year"].to_numpy(dtype=float) - counts["year"].min())
-        fit = sm.GLM(counts["minimum_count"].to_numpy(dtype=float), x,
-                     family=sm.families.Poisson()).fit(scale="X2", use_t=True)  # fmt: skip
+        fit = sm.GLM(
+            counts["minimum_count"].to_numpy(dtype=float), x, family=sm.families.Poisson()
+        ).fit(scale="X2", use_t=True)
         low, high = np.expm1(fit.conf_int(alpha=0.05)[1])
         assert trend.rate == pytest.approx(np.expm1(fit.params[1]), abs=1e-6)
         assert (trend.rate_low, trend.rate_high) == pytest.approx((low, high), abs=1e-6)

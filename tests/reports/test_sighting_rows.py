@@ -8,10 +8,44 @@ from data.herds import sighting_columns_from_rows
 
 # In SIGHTING_COLUMNS order: id, epoch, local date, lon, lat, x, y, count, 5 classes, population,
 # region, survey, synthetic.
-LATE = ("b", "2024-07-10T12:00:59.999864+00:00", "2024-07-10", 120.5, 63.25, 1.5e6, -2.25e6, 40,
-        None, 20, None, 5, 15, "lena-olenek", None, None, 1)  # fmt: skip
-EARLY = ("a", "2024-07-10T11:59:00", "2024-07-10", 120.0, 63.0, 1.4e6, -2.2e6, 7,
-         1, 2, 3, 1, 0, "lena-olenek", "Sakha Republic", "s1", 0)  # fmt: skip
+LATE = (
+    "b",
+    "2024-07-10T12:00:59.999864+00:00",
+    "2024-07-10",
+    120.5,
+    63.25,
+    1.5e6,
+    -2.25e6,
+    40,
+    None,
+    20,
+    None,
+    5,
+    15,
+    "lena-olenek",
+    None,
+    None,
+    1,
+)
+EARLY = (
+    "a",
+    "2024-07-10T11:59:00",
+    "2024-07-10",
+    120.0,
+    63.0,
+    1.4e6,
+    -2.2e6,
+    7,
+    1,
+    2,
+    3,
+    1,
+    0,
+    "lena-olenek",
+    "Sakha Republic",
+    "s1",
+    0,
+)
 
 
 def test_rows_become_typed_columns_in_time_order() -> None:

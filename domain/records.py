@@ -113,11 +113,24 @@ class Observation:
         # repr of a flat tuple in CLIENT_FIELDS order (float repr is the shortest round-trip
         # form, stable across Python versions): this runs once per uploaded record.
         canonical = (
-            observed_utc or utc_iso(self.observed_at), self.timezone, round(self.lon, 9),
-            round(self.lat, 9), self.accuracy_m, self.count, c.adult_males, c.adult_females,
-            c.yearlings, c.calves, c.unclassified, self.count_method, self.survey_id,
-            self.population, self.behaviour, self.notes, self.device_id,
-        )  # fmt: skip
+            observed_utc or utc_iso(self.observed_at),
+            self.timezone,
+            round(self.lon, 9),
+            round(self.lat, 9),
+            self.accuracy_m,
+            self.count,
+            c.adult_males,
+            c.adult_females,
+            c.yearlings,
+            c.calves,
+            c.unclassified,
+            self.count_method,
+            self.survey_id,
+            self.population,
+            self.behaviour,
+            self.notes,
+            self.device_id,
+        )
         return hashlib.sha256(repr(canonical).encode()).hexdigest()
 
     def differing_fields(self, other: Observation) -> list[str]:

@@ -47,11 +47,3 @@ class StoreBusy(StoreError):
     sending the same upload again is safe."""
 
     code = "store_busy"
-
-
-class InvalidQuery(StoreError):
-    code = "invalid_query"
-
-
-class SchemaOutOfDate(StoreError):
-    code = "schema_out_of_date"
