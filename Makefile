@@ -9,7 +9,10 @@ export HERDWATCH_DATABASE_URL ?= sqlite:///herdwatch.db
 
 .PHONY: run test lint typecheck bench clean install
 
+# The prerequisite check says in one line what a fresh machine lacks (Python 3.11+ with venv,
+# Node.js with npm) instead of failing half-way through the install with a traceback.
 $(STAMP): pyproject.toml
+	@sh scripts/check_prereqs.sh '$(PYTHON)' '$(VENV)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
