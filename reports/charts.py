@@ -141,9 +141,16 @@ def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
     ax.plot(positive["year"], positive["minimum_count"], "o", color=colour, ms=4, label=label)
 
 
+COMPOSITION_ROWS = 16  # surveys drawn at most; the table lists them all
+
+
 def composition_figure(report: PopulationReport) -> Figure:
-    """Calves and bulls per 100 adult females with 95% intervals, per population."""
+    """Calves and bulls per 100 adult females with 95% intervals, per population and survey
+    (the surveys with most animals classified, when there are many)."""
     comp = report.composition
+    if len(comp) > COMPOSITION_ROWS:
+        kept = comp["animals_classified"].astype(float).nlargest(COMPOSITION_ROWS).index
+        comp = comp.loc[sorted(kept)]
     fig, axes = plt.subplots(1, 2, figsize=(7.5, max(2.8, 1.0 + 0.3 * len(comp))), sharey=True)
     fig.subplots_adjust(left=0.3, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))

@@ -106,7 +106,7 @@ SURVEY_COUNT_COLUMNS = [
 ]
 
 
-def survey_counts(herds: pd.DataFrame) -> pd.DataFrame:
+def survey_counts(herds: pd.DataFrame, *, dates: bool = True) -> pd.DataFrame:
     """Per population, area and survey: herds, sightings and the survey's minimum count.
 
     `herds` carry "survey" (survey_keys) and "season_name" (the season of their period)."""
@@ -115,12 +115,14 @@ def survey_counts(herds: pd.DataFrame) -> pd.DataFrame:
     grouped = herds.groupby(["population", "area", "survey"], sort=True)
     frame = grouped.agg(
         season=("season_name", "first"),
-        first_date=("local_date", "min"),
-        last_date=("local_date", "max"),
         herds=("size", "size"),
         sightings=("sightings", "sum"),
         minimum_count=("size", "sum"),
     ).reset_index()
+    if not dates:  # min/max of date texts run in Python per group: skipped for the trend
+        return frame
+    spans = grouped["local_date"].agg(["min", "max"]).to_numpy()
+    frame["first_date"], frame["last_date"] = spans[:, 0], spans[:, 1]
     return frame[SURVEY_COUNT_COLUMNS]
 
 
@@ -138,44 +140,41 @@ class Figure:
 NO_FIGURE = Figure(0, "", 0, 0)
 
 
-def choose(per_survey: pd.DataFrame, population: str, rule: CensusRule) -> Figure:
-    """Rule 3 over one population's rows of survey_counts (already narrowed to an area or
-    summed over areas): the census survey's count, else the largest survey's."""
-    if len(per_survey) == 0:
+def choose(per_survey: Iterable[Mapping[str, object]], population: str, rule: CensusRule) -> Figure:
+    """Rule 3 over one population's rows of survey_counts (records, narrowed to an area or
+    over all areas): the census survey's count, else the largest survey's. Plain Python:
+    these are a few rows per population, and pandas' per-group cost was most of a report."""
+    totals: dict[str, list] = {}  # survey → [count, herds, season]
+    for row in per_survey:
+        entry = totals.setdefault(str(row["survey"]), [0, 0, row["season"]])
+        entry[0] += int(row["minimum_count"])  # type: ignore[call-overload]
+        entry[1] += int(row["herds"])  # type: ignore[call-overload]
+    if not totals:
         return NO_FIGURE
-    totals = per_survey.groupby("survey", sort=True).agg(
-        count=("minimum_count", "sum"), herds=("herds", "sum"), season=("season", "first")
-    )
-    census = _census_rows(totals, population, rule)
-    pool = census if len(census) else totals
-    # Largest first; ties to the earliest survey key (stable, keys sorted above).
-    best = pool.sort_values("count", ascending=False, kind="stable").iloc[0]
-    return Figure(
-        int(best["count"]), str(best.name), int(best["herds"]), len(totals), bool(len(census))
-    )
-
-
-def _census_rows(totals: pd.DataFrame, population: str, rule: CensusRule) -> pd.DataFrame:
-    named = totals[totals.index.isin(rule.surveys)]
-    if len(named):
-        return named
-    season = rule.seasons.get(population)
-    if season is None:
-        return totals.iloc[0:0]
-    return totals[totals["season"] == season]
+    census = [s for s in totals if s in rule.surveys]
+    if not census and population in rule.seasons:
+        census = [s for s, t in totals.items() if t[2] == rule.seasons[population]]
+    pool = sorted(census or totals)  # ties go to the first survey key
+    best = max(pool, key=lambda s: totals[s][0])
+    count, herds, _ = totals[best]
+    return Figure(count, best, herds, len(totals), bool(census))
 
 
 def figures(
     counts: pd.DataFrame, rule: CensusRule, areas: bool = True
 ) -> dict[tuple[str, str], Figure]:
     """(population, area) → Figure, with area "" for the population over all its areas."""
+    by_population: dict[str, list[dict[str, object]]] = {}
+    for row in counts.to_dict("records"):
+        by_population.setdefault(str(row["population"]), []).append(row)
     found: dict[tuple[str, str], Figure] = {}
-    for population, rows in counts.groupby("population", sort=True):
-        pop = str(population)
+    for pop in sorted(by_population):
+        rows = by_population[pop]
         found[(pop, "")] = choose(rows, pop, rule)
         if areas:
-            for area, in_area in rows.groupby("area", sort=True):
-                found[(pop, str(area))] = choose(in_area, pop, rule)
+            for area in sorted({str(r["area"]) for r in rows}):
+                in_area = [r for r in rows if r["area"] == area]
+                found[(pop, area)] = choose(in_area, pop, rule)
     return found
 
 

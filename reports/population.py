@@ -85,7 +85,7 @@ def compute_report(
     per_survey = survey_counts(current)
     series = trend_series(herds, p, rule)
     trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
-    previous = survey_counts(herds[herds[p.every] == prev.key])
+    previous = survey_counts(herds[herds[p.every] == prev.key], dates=False)
     return PopulationReport(
         period=p,
         previous=prev,
@@ -382,7 +382,7 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     same = herds[wanted[codes]].assign(year=key_years[codes[wanted[codes]]])
     rows = []
     for year in sorted(set(same["year"].tolist())):
-        found = figures(survey_counts(same[same["year"] == year]), rule, areas=False)
+        found = figures(survey_counts(same[same["year"] == year], dates=False), rule, areas=False)
         for (pop, _), figure in found.items():
             rows.append((pop, year, figure.count, figure.survey))
         total = sum(f.count for f in found.values())
