@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,15 +141,15 @@ class Figure:
 NO_FIGURE = Figure(0, "", 0, 0)
 
 
-def choose(per_survey: Iterable[Mapping[str, object]], population: str, rule: CensusRule) -> Figure:
+def choose(per_survey: Iterable[Mapping[Any, Any]], population: str, rule: CensusRule) -> Figure:
     """Rule 3 over one population's rows of survey_counts (records, narrowed to an area or
     over all areas): the census survey's count, else the largest survey's. Plain Python:
     these are a few rows per population, and pandas' per-group cost was most of a report."""
-    totals: dict[str, list] = {}  # survey → [count, herds, season]
+    totals: dict[str, list[Any]] = {}  # survey → [count, herds, season]
     for row in per_survey:
         entry = totals.setdefault(str(row["survey"]), [0, 0, row["season"]])
-        entry[0] += int(row["minimum_count"])  # type: ignore[call-overload]
-        entry[1] += int(row["herds"])  # type: ignore[call-overload]
+        entry[0] += int(row["minimum_count"])
+        entry[1] += int(row["herds"])
     if not totals:
         return NO_FIGURE
     census = [s for s in totals if s in rule.surveys]
@@ -164,7 +165,7 @@ def figures(
     counts: pd.DataFrame, rule: CensusRule, areas: bool = True
 ) -> dict[tuple[str, str], Figure]:
     """(population, area) → Figure, with area "" for the population over all its areas."""
-    by_population: dict[str, list[dict[str, object]]] = {}
+    by_population: dict[str, list[dict[Any, Any]]] = {}
     for row in counts.to_dict("records"):
         by_population.setdefault(str(row["population"]), []).append(row)
     found: dict[tuple[str, str], Figure] = {}
