@@ -23,6 +23,7 @@ from data.reference import boundaries_geojson  # noqa: E402
 from geo.coords import to_equal_area  # noqa: E402
 from maps.style import population_colour, population_label  # noqa: E402
 from reports.population import ALL_POPULATIONS, PopulationReport  # noqa: E402
+from reports.stats import Trend  # noqa: E402
 
 SAKHA = "Sakha Republic"
 DPI = 110
@@ -128,7 +129,7 @@ def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
     colour = population_colour(pop)
     label = population_label(pop)
     trend = report.trends.get(pop)
-    if trend is not None:
+    if isinstance(trend, Trend):
         years = np.linspace(min(trend.years), max(trend.years), 30)
         mean, low, high = trend.fitted(years.tolist())
         ax.plot(years, mean, color=colour, lw=1.2)

@@ -64,7 +64,13 @@ def methods_note(
         f"dispersion from Pearson's X² over n−2). The annual rate of change is exp(b) − 1, "
         f"with a 95% interval exp(b ± t·se(b)) − 1 on n−2 degrees of freedom. Years with "
         f"no sightings of a population are treated as not surveyed, not as zero. Minimum "
-        f"counts depend on survey effort: a trend is only as comparable as the surveys.",
+        f"counts depend on survey effort: a trend is only as comparable as the surveys. "
+        "The trend of all populations together is not fitted to their yearly sum (that "
+        "would count a population's unsurveyed years as zero): one quasi-Poisson model, "
+        "log E[count] = a_population + b·year, is fitted to every population's surveyed "
+        "years, a level per population and one common slope, dispersion from Pearson's "
+        "X² over n − k − 1 for k populations; each population's own slope is given beside "
+        "it.",
     )
 
 

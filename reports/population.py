@@ -14,7 +14,15 @@ from reports.herds import OUTSIDE, HerdTables, ReportInputs, build_herds, load_i
 from reports.methods import methods_note
 from reports.minimum import CensusRule, Figure, figures, is_window, survey_counts, survey_keys
 from reports.periods import ReportPeriod, parse_period, previous_period
-from reports.stats import Estimate, Trend, proportion_estimate, quasi_poisson_trend, ratio_estimate
+from reports.stats import (
+    CommonTrend,
+    Estimate,
+    Trend,
+    common_trend,
+    proportion_estimate,
+    quasi_poisson_trend,
+    ratio_estimate,
+)
 
 ALL_POPULATIONS = "all populations"
 ALL_AREAS = "all areas"
@@ -35,7 +43,7 @@ class PopulationReport:
     trend: pd.DataFrame  # population: annual rate of change with its 95% interval
     trend_counts: pd.DataFrame  # population, year: minimum count of the same period, survey
     herds: pd.DataFrame  # the period's de-duplicated herds
-    trends: dict[str, Trend] = field(default_factory=dict)
+    trends: dict[str, Trend | CommonTrend] = field(default_factory=dict)
     decisions: int = 0
     methods: tuple[str, ...] = ()
     census: CensusRule = field(default_factory=CensusRule)
@@ -396,14 +404,25 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     ).reset_index(drop=True)
 
 
-def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | None]:
-    return {
-        str(pop): quasi_poisson_trend(rows["year"].tolist(), rows["minimum_count"].tolist())
+def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | CommonTrend | None]:
+    """Each population's own trend, and one common trend for all populations together
+    (a level per population and a shared slope: reports.stats.common_trend)."""
+    own = {
+        str(pop): (rows["year"].tolist(), rows["minimum_count"].tolist())
         for pop, rows in series.groupby("population", sort=False)
+        if pop != ALL_POPULATIONS
     }
+    fitted: dict[str, Trend | CommonTrend | None] = {
+        pop: quasi_poisson_trend(years, counts) for pop, (years, counts) in own.items()
+    }
+    if (series["population"] == ALL_POPULATIONS).any():
+        fitted[ALL_POPULATIONS] = common_trend(own)
+    return fitted
 
 
-def trend_table(series: pd.DataFrame, trends: dict[str, Trend], p: ReportPeriod) -> pd.DataFrame:
+def trend_table(
+    series: pd.DataFrame, trends: dict[str, Trend | CommonTrend], p: ReportPeriod
+) -> pd.DataFrame:
     """Annual rate of change (%/year) with its 95% interval, per population."""
     rows = []
     for pop, rows_pop in series.groupby("population", sort=False):

@@ -107,14 +107,23 @@ def test_pdf_pages_render_to_png(pdf_path: Path, artifacts_dir: Path):
 
 
 def test_report_trend_equals_a_statsmodels_glm_on_its_own_counts(demo_report: PopulationReport):
+    counts = demo_report.trend_counts
+    own = counts[counts["population"] != "all populations"]
     for population, trend in demo_report.trends.items():
-        counts = demo_report.trend_counts[demo_report.trend_counts["population"] == population]
-        x = sm.add_constant(counts["year"].to_numpy(dtype=float) - counts["year"].min())
-        fit = sm.GLM(
-            counts["minimum_count"].to_numpy(dtype=float), x, family=sm.families.Poisson()
-        ).fit(scale="X2", use_t=True)
-        low, high = np.expm1(fit.conf_int(alpha=0.05)[1])
-        assert trend.rate == pytest.approx(np.expm1(fit.params[1]), abs=1e-6)
+        if population == "all populations":  # a population factor and one common slope
+            pops = sorted(set(own["population"]))
+            levels = (own["population"].to_numpy()[:, None] == np.array(pops)).astype(float)
+            years = own["year"].to_numpy(dtype=float) - own["year"].min()
+            x = np.column_stack([levels, years])
+        else:
+            series = own[own["population"] == population]
+            x = sm.add_constant(series["year"].to_numpy(dtype=float) - series["year"].min())
+        y = (own if population == "all populations" else series)["minimum_count"]
+        fit = sm.GLM(y.to_numpy(dtype=float), x, family=sm.families.Poisson()).fit(
+            scale="X2", use_t=True
+        )
+        low, high = np.expm1(fit.conf_int(alpha=0.05)[-1])
+        assert trend.rate == pytest.approx(np.expm1(fit.params[-1]), abs=1e-6)
         assert (trend.rate_low, trend.rate_high) == pytest.approx((low, high), abs=1e-6)
     assert len(demo_report.trends) == 7  # six populations and all together, 2019-2024
 
