@@ -24,7 +24,7 @@ log E[count] = a_population + b·year: a level per population and one year slope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +158,7 @@ def _irls(
 
 
 def common_trend(
-    series: dict[str, tuple[Sequence[int], Sequence[float]]],
+    series: Mapping[str, tuple[Sequence[int], Sequence[float]]],
 ) -> CommonTrend | None:
     """Fit log E[count] = a_population + b·year over each population's surveyed years
     (quasi-Poisson); None without three distinct years or a residual degree of freedom."""
