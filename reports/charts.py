@@ -23,6 +23,7 @@ from data.reference import boundaries_geojson  # noqa: E402
 from geo.coords import to_equal_area  # noqa: E402
 from maps.style import population_colour, population_label  # noqa: E402
 from reports.population import ALL_POPULATIONS, PopulationReport  # noqa: E402
+from reports.stats import Trend  # noqa: E402
 
 SAKHA = "Sakha Republic"
 DPI = 110
@@ -48,14 +49,21 @@ def _png(fig: Figure) -> bytes:
 
 
 def _populations(report: PopulationReport) -> list[str]:
-    return [str(p) for p in report.composition["population"] if p != ALL_POPULATIONS]
+    return [str(p) for p in dict.fromkeys(report.composition["population"]) if p != ALL_POPULATIONS]
+
+
+def population_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """One summary row per population over all its areas: its "all areas" row where it was
+    seen in several areas, its only area's row where it was seen in one."""
+    pops = summary[summary["population"] != ALL_POPULATIONS]
+    several = set(pops.loc[pops["area"] == "all areas", "population"])
+    keep = (pops["area"] == "all areas") | ~pops["population"].isin(several)
+    return pops[keep]
 
 
 def counts_figure(report: PopulationReport) -> Figure:
     """Minimum count (de-duplicated) beside the raw sighting total, per population."""
-    rows = report.summary[
-        (report.summary["area"] == "all areas") & (report.summary["population"] != ALL_POPULATIONS)
-    ]
+    rows = population_rows(report.summary)
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     fig.subplots_adjust(left=0.25, right=0.97, top=0.9, bottom=0.15)
     y = np.arange(len(rows))
@@ -65,7 +73,7 @@ def counts_figure(report: PopulationReport) -> Figure:
         rows["minimum_count"],
         0.4,
         color=colours,
-        label="minimum count (de-duplicated herds)",
+        label="minimum count (largest single survey)",
     )
     ax.barh(
         y + 0.2,
@@ -121,7 +129,7 @@ def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
     colour = population_colour(pop)
     label = population_label(pop)
     trend = report.trends.get(pop)
-    if trend is not None:
+    if isinstance(trend, Trend):
         years = np.linspace(min(trend.years), max(trend.years), 30)
         mean, low, high = trend.fitted(years.tolist())
         ax.plot(years, mean, color=colour, lw=1.2)
@@ -134,11 +142,18 @@ def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
     ax.plot(positive["year"], positive["minimum_count"], "o", color=colour, ms=4, label=label)
 
 
+COMPOSITION_ROWS = 16  # surveys drawn at most; the table lists them all
+
+
 def composition_figure(report: PopulationReport) -> Figure:
-    """Calves and bulls per 100 adult females with 95% intervals, per population."""
+    """Calves and bulls per 100 adult females with 95% intervals, per population and survey
+    (the surveys with most animals classified, when there are many)."""
     comp = report.composition
-    fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.8), sharey=True)
-    fig.subplots_adjust(left=0.25, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
+    if len(comp) > COMPOSITION_ROWS:
+        kept = comp["animals_classified"].astype(float).nlargest(COMPOSITION_ROWS).index
+        comp = comp.loc[sorted(kept)]
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, max(2.8, 1.0 + 0.3 * len(comp))), sharey=True)
+    fig.subplots_adjust(left=0.3, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))
     for ax, name, title in (
         (axes[0], "calves_per_100_cows", "calves per 100 cows"),
@@ -153,7 +168,13 @@ def composition_figure(report: PopulationReport) -> Figure:
         ax.set_title(title + " (95% CI)", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(labelsize=7)
-    axes[0].set_yticks(y, [population_label(str(p)) for p in comp["population"]])
+    labels = [
+        f"{population_label(str(p))}, {season} {str(first)[5:]}"
+        for p, season, first in zip(
+            comp["population"], comp["season"], comp["first_date"], strict=True
+        )
+    ]
+    axes[0].set_yticks(y, labels)
     axes[0].invert_yaxis()
     return fig
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from geo.dedup import DedupParams
+from reports.minimum import WINDOW_GAP_DAYS, WINDOW_MAX_DAYS, CensusRule
 from reports.periods import ReportPeriod
 
 
 def methods_note(
-    p: ReportPeriod, params: DedupParams, decisions: int, refused: list[tuple[int, int]]
+    p: ReportPeriod,
+    params: DedupParams,
+    decisions: int,
+    refused: list[tuple[int, int]],
+    census: CensusRule | None = None,
 ) -> tuple[str, ...]:
     """Paragraphs for the report's methods section, with the thresholds actually used."""
     return (
         "What was counted. A sighting is one herd seen once by one team. Sightings "
         "overcount: two teams, two flights or two days can see the same herd. This report "
-        "therefore counts de-duplicated herds. The minimum count is the sum of "
-        "de-duplicated herd sizes, a herd seen more than once taking the largest count "
-        "among its sightings. The 'sighting total' column is the raw sum of sightings, "
-        "shown only for comparison: it is not a population count. Neither figure is a "
-        "population estimate; no correction for herds that were missed is applied.",
+        "therefore counts de-duplicated herds, a herd seen more than once taking the "
+        "largest count among its sightings. The 'sighting total' column is the raw sum of "
+        "sightings, shown only for comparison: it is not a population count. Neither "
+        "figure is a population estimate; no correction for herds that were missed is "
+        "applied.",
+        _surveys_paragraph(census or CensusRule()),
         f"De-duplication. Two sightings are candidates for one herd when they are at most "
         f"{params.max_hours:g} hours apart and their distance in the equal-area projection "
         f"EPSG:3576 is at most {params.base_km:g} km plus {params.max_speed_kmh:g} km/h "
@@ -58,7 +64,45 @@ def methods_note(
         f"dispersion from Pearson's X² over n−2). The annual rate of change is exp(b) − 1, "
         f"with a 95% interval exp(b ± t·se(b)) − 1 on n−2 degrees of freedom. Years with "
         f"no sightings of a population are treated as not surveyed, not as zero. Minimum "
-        f"counts depend on survey effort: a trend is only as comparable as the surveys.",
+        f"counts depend on survey effort: a trend is only as comparable as the surveys. "
+        "The trend of all populations together is not fitted to their yearly sum (that "
+        "would count a population's unsurveyed years as zero): one quasi-Poisson model, "
+        "log E[count] = a_population + b·year, is fitted to every population's surveyed "
+        "years, a level per population and one common slope, dispersion from Pearson's "
+        "X² over n − k − 1 for k populations; each population's own slope is given beside "
+        "it.",
+    )
+
+
+def _surveys_paragraph(census: CensusRule) -> str:
+    """How a period's minimum count is taken from one survey, and which survey."""
+    if census.is_empty():
+        designated = "No census survey is designated, so the largest survey's count is used."
+    else:
+        parts = [f"{pop}: the {season} season" for pop, season in sorted(census.seasons.items())]
+        parts += [f"survey {s}" for s in sorted(census.surveys)]
+        designated = (
+            "The programme designates as census "
+            + "; ".join(parts)
+            + ". Where a census survey saw the population, its count is used instead of "
+            "the largest."
+        )
+    return (
+        "Minimum count. Herds are de-duplicated within a survey (and between the teams of "
+        "one survey), but repeated surveys of the same range see the same animals again: "
+        "adding them up would count a population several times. Each herd is credited to "
+        "the survey of its largest sighting, and a survey's minimum count is the sum of "
+        "its herds' sizes. A population's minimum count for a period (and for each area) "
+        "is therefore the count of ONE survey, never a sum across surveys: the largest "
+        f"single-survey count in the period. {designated} The 'From survey' column names "
+        "the survey each figure comes from, and the table of surveys gives every "
+        "survey's own count. 'All populations' adds up each population's own figure. "
+        "Sightings that name no survey are grouped into survey windows: per population, "
+        f"in order of local date, a window runs while the gap between sightings is at most "
+        f"{WINDOW_GAP_DAYS} days, and is at most {WINDOW_MAX_DAYS} days long. The "
+        "change from the previous period and the trend use the same figure. Composition "
+        "is given per survey, never pooled across surveys or seasons (calves are born in "
+        "May and June: calves per 100 cows in March and July measure different things)."
     )
 
 

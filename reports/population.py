@@ -12,8 +12,17 @@ from data.store import ObservationStore
 from geo.dedup import DedupParams
 from reports.herds import OUTSIDE, HerdTables, ReportInputs, build_herds, load_inputs
 from reports.methods import methods_note
+from reports.minimum import CensusRule, Figure, figures, is_window, survey_counts, survey_keys
 from reports.periods import ReportPeriod, parse_period, previous_period
-from reports.stats import Estimate, Trend, proportion_estimate, quasi_poisson_trend, ratio_estimate
+from reports.stats import (
+    CommonTrend,
+    Estimate,
+    Trend,
+    common_trend,
+    proportion_estimate,
+    quasi_poisson_trend,
+    ratio_estimate,
+)
 
 ALL_POPULATIONS = "all populations"
 ALL_AREAS = "all areas"
@@ -27,15 +36,17 @@ class PopulationReport:
     previous: ReportPeriod
     generated_at: datetime
     params: DedupParams
-    summary: pd.DataFrame  # population, area: sightings, herds, minimum count, change
-    composition: pd.DataFrame  # population: ratios with 95% intervals
+    summary: pd.DataFrame  # population, area: minimum count from one survey, change
+    surveys: pd.DataFrame  # population, area, survey: each survey's own minimum count
+    composition: pd.DataFrame  # population, survey: ratios with 95% intervals
     effort: pd.DataFrame  # population, survey method: effort and counts per unit
     trend: pd.DataFrame  # population: annual rate of change with its 95% interval
-    trend_counts: pd.DataFrame  # population, year: minimum count of the same period
+    trend_counts: pd.DataFrame  # population, year: minimum count of the same period, survey
     herds: pd.DataFrame  # the period's de-duplicated herds
-    trends: dict[str, Trend] = field(default_factory=dict)
+    trends: dict[str, Trend | CommonTrend] = field(default_factory=dict)
     decisions: int = 0
     methods: tuple[str, ...] = ()
+    census: CensusRule = field(default_factory=CensusRule)
 
     @property
     def title(self) -> str:
@@ -43,11 +54,16 @@ class PopulationReport:
 
 
 def build_population_report(
-    store: ObservationStore, every: str, period: str, *, params: DedupParams = DedupParams()
+    store: ObservationStore,
+    every: str,
+    period: str,
+    *,
+    params: DedupParams = DedupParams(),
+    census: CensusRule | None = None,
 ) -> PopulationReport:
     """Load, de-duplicate and compute one period's report (CLI --due reuses the herds)."""
     inputs = load_inputs(store, params=params)
-    return compute_report(inputs, build_herds(inputs), every, period)
+    return compute_report(inputs, build_herds(inputs), every, period, census=census)
 
 
 def compute_report(
@@ -56,6 +72,8 @@ def compute_report(
     every: str,
     period: str,
     generated_at: datetime | None = None,
+    *,
+    census: CensusRule | None = None,
 ) -> PopulationReport:
     """Every table of one period's report from herds built once (pure).
 
@@ -64,21 +82,25 @@ def compute_report(
     """
     p = parse_period(every, period, inputs.seasons)
     prev = previous_period(p, inputs.seasons)
-    herds = tables.herds
+    rule = census or CensusRule()
+    herds = with_surveys(tables.herds)
     current = herds[herds[p.every] == p.key]
     sightings = tables.sightings[tables.sightings["herd"].isin(current.index)]
     # Which sightings each herd merged: the audit trail of the count, in every export.
     current = current.assign(
         sighting_ids=_joined_ids(sightings), synthetic=sightings.groupby("herd")["synthetic"].any()
     )
-    series = trend_series(herds, p)
+    per_survey = survey_counts(current)
+    series = trend_series(herds, p, rule)
     trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
+    previous = survey_counts(herds[herds[p.every] == prev.key], dates=False)
     return PopulationReport(
         period=p,
         previous=prev,
         generated_at=generated_at or inputs.loaded_at,
         params=inputs.params,
-        summary=summary_table(current, sightings, herds[herds[p.every] == prev.key]),
+        summary=summary_table(per_survey, sightings, previous, rule),
+        surveys=surveys_table(per_survey, rule),
         composition=composition_table(current),
         effort=effort_table(current, sightings, inputs),
         trend=trend_table(series, trends, p),
@@ -87,9 +109,16 @@ def compute_report(
         trends=trends,
         decisions=len(inputs.decisions),
         methods=methods_note(
-            p, inputs.params, len(inputs.decisions), tables.grouping.refused_links
+            p, inputs.params, len(inputs.decisions), tables.grouping.refused_links, rule
         ),
+        census=rule,
     )
+
+
+def with_surveys(herds: pd.DataFrame) -> pd.DataFrame:
+    """Herds with the survey (or survey window) each is counted in, and its season name."""
+    season = herds["season"].astype(str).str[5:] if len(herds) else herds["season"]
+    return herds.assign(survey=survey_keys(herds), season_name=season)
 
 
 def _with_totals(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
@@ -105,33 +134,61 @@ def _with_totals(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
 
 
 def summary_table(
-    current: pd.DataFrame, sightings: pd.DataFrame, previous: pd.DataFrame
+    per_survey: pd.DataFrame, sightings: pd.DataFrame, previous: pd.DataFrame, rule: CensusRule
 ) -> pd.DataFrame:
-    """Sightings, herds and the minimum count per population and area, with the change."""
+    """The minimum count per population and area, each from one survey (reports.minimum),
+    with the raw sightings beside it and the change from the previous period."""
     seen = sightings.assign(area=sightings["region"].replace("", OUTSIDE))
     raw = {
         (pop, area): (len(rows), int(rows["count"].sum())) for pop, area, rows in _with_totals(seen)
     }
-    before = {(pop, area): int(rows["size"].sum()) for pop, area, rows in _with_totals(previous)}
+    now = _figures(per_survey, rule)
+    before = _figures(previous, rule) if len(previous) else {}
     rows = []
-    for pop, area, herds in _with_totals(current):
+    for (pop, area), figure in now.items():
         n_seen, sighting_total = raw.get((pop, area), (0, 0))
-        minimum = int(herds["size"].sum())
-        prev = before.get((pop, area)) if len(previous) else None
+        prev = before[(pop, area)].count if (pop, area) in before else (0 if before else None)
         rows.append(
             {
                 "population": pop,
                 "area": area,
                 "sightings": n_seen,
                 "sighting_total": sighting_total,
-                "herds": len(herds),
-                "minimum_count": minimum,
+                "surveys": figure.surveys,
+                "survey": figure.survey,
+                "census": figure.census,
+                "herds": figure.herds,
+                "minimum_count": figure.count,
                 "previous_minimum_count": prev,
-                "change": None if prev is None else minimum - prev,
-                "change_pct": None if not prev else round(100.0 * (minimum - prev) / prev, 1),
+                "change": None if prev is None else figure.count - prev,
+                "change_pct": None if not prev else round(100.0 * (figure.count - prev) / prev, 1),
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _figures(per_survey: pd.DataFrame, rule: CensusRule) -> dict[tuple[str, str], Figure]:
+    """(population, area) → Figure in table order: areas, the population's "all areas"
+    where it has several, and "all populations" (the sum of each population's figure)."""
+    found = figures(per_survey, rule)
+    ordered: dict[tuple[str, str], Figure] = {}
+    whole = []
+    for pop in sorted({p for p, _ in found}):
+        areas = sorted(a for p, a in found if p == pop and a)
+        for area in areas:
+            ordered[(pop, area)] = found[(pop, area)]
+        if len(areas) > 1:
+            ordered[(pop, ALL_AREAS)] = found[(pop, "")]
+        whole.append(found[(pop, "")])
+    if whole or len(per_survey) == 0:
+        ordered[(ALL_POPULATIONS, ALL_AREAS)] = Figure(
+            sum(f.count for f in whole),
+            "each population's own" if len(whole) > 1 else (whole[0].survey if whole else ""),
+            sum(f.herds for f in whole),
+            sum(f.surveys for f in whole),
+            bool(whole) and all(f.census for f in whole),
+        )
+    return ordered
 
 
 SUMMARY_COLUMNS = [
@@ -139,6 +196,9 @@ SUMMARY_COLUMNS = [
     "area",
     "sightings",
     "sighting_total",
+    "surveys",
+    "survey",
+    "census",
     "herds",
     "minimum_count",
     "previous_minimum_count",
@@ -148,10 +208,73 @@ SUMMARY_COLUMNS = [
 
 
 def composition_table(current: pd.DataFrame) -> pd.DataFrame:
-    """Calves and bulls per 100 cows and percent calves, 95% intervals over herds as clusters."""
-    groups = [(str(pop), herds) for pop, herds in current.groupby("population", sort=True)]
-    groups.append((ALL_POPULATIONS, current))
-    return pd.DataFrame([{"population": pop, **_composition_row(herds)} for pop, herds in groups])
+    """Calves and bulls per 100 cows and percent calves per population and survey, 95%
+    intervals over herds as clusters. Never pooled across surveys: calves per 100 cows in
+    March and in July measure different things (births fall in May and June)."""
+    rows = []
+    for (pop, survey), herds in current.groupby(["population", "survey"], sort=True):
+        season = str(herds["season_name"].iloc[0])
+        first, last = herds["local_date"].min(), herds["local_date"].max()
+        head = {"population": str(pop), "survey": str(survey), "season": season}
+        rows.append({**head, "first_date": first, "last_date": last, **_composition_row(herds)})
+    return pd.DataFrame(rows, columns=COMPOSITION_COLUMNS)
+
+
+COMPOSITION_COLUMNS = [
+    "population",
+    "survey",
+    "season",
+    "first_date",
+    "last_date",
+    "herds_classified",
+    "animals_classified",
+    "adult_males",
+    "adult_females",
+    "calves",
+    *(
+        f"{name}{end}"
+        for name in ("calves_per_100_cows", "bulls_per_100_cows", "percent_calves")
+        for end in ("", "_low", "_high")
+    ),
+]
+
+
+def surveys_table(per_survey: pd.DataFrame, rule: CensusRule) -> pd.DataFrame:
+    """Every survey's own minimum count per population (over all its areas), and which one
+    each population's figure comes from: the numbers behind the summary."""
+    chosen = {pop: f.survey for (pop, area), f in figures(per_survey, rule, areas=False).items()}
+    if len(per_survey) == 0:
+        return pd.DataFrame(columns=SURVEYS_COLUMNS)
+    totals = per_survey.groupby(["population", "survey"], sort=True).agg(
+        season=("season", "first"),
+        first_date=("first_date", "min"),
+        last_date=("last_date", "max"),
+        areas=("area", "nunique"),
+        herds=("herds", "sum"),
+        sightings=("sightings", "sum"),
+        minimum_count=("minimum_count", "sum"),
+    )
+    totals = totals.reset_index()
+    totals["kind"] = ["survey window" if is_window(str(s)) else "survey" for s in totals["survey"]]
+    totals["used"] = [
+        chosen.get(str(p)) == s for p, s in zip(totals["population"], totals["survey"], strict=True)
+    ]
+    return totals[SURVEYS_COLUMNS]
+
+
+SURVEYS_COLUMNS = [
+    "population",
+    "survey",
+    "kind",
+    "season",
+    "first_date",
+    "last_date",
+    "areas",
+    "herds",
+    "sightings",
+    "minimum_count",
+    "used",
+]
 
 
 def _composition_row(herds: pd.DataFrame) -> dict[str, object]:
@@ -202,7 +325,7 @@ def effort_table(
                 "surveys": len(ids),
                 **_effort(ids, inputs),
                 "herds": len(herds),
-                "minimum_count": int(herds["size"].sum()),
+                "herd_animals": int(herds["size"].sum()),
             }
         )
     frame = pd.DataFrame(rows, columns=EFFORT_COLUMNS[:8])
@@ -212,7 +335,7 @@ def effort_table(
         ("per_100_km2", "km2", 100),
     ):
         effort = frame[column].astype(float)
-        frame[unit] = (frame["minimum_count"] / effort * per).where(effort > 0).round(2)
+        frame[unit] = (frame["herd_animals"] / effort * per).where(effort > 0).round(2)
     return frame
 
 
@@ -224,7 +347,7 @@ EFFORT_COLUMNS = [
     "km",
     "km2",
     "herds",
-    "minimum_count",
+    "herd_animals",
     "per_survey_day",
     "per_100_km",
     "per_100_km2",
@@ -257,29 +380,49 @@ def _joined_ids(sightings: pd.DataFrame) -> pd.Series:
     return pd.Series(joined, index=herd[starts], dtype=object)
 
 
-def trend_series(herds: pd.DataFrame, p: ReportPeriod) -> pd.DataFrame:
-    """Minimum count per population and year for the same period of the year, up to p."""
+def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.DataFrame:
+    """Minimum count per population and year for the same period of the year, up to p: the
+    same single-survey figure as the summary's, with the survey it comes from."""
     codes, keys = pd.factorize(herds[p.every])  # a few hundred periods, not every herd
     suffix = "" if p.every == "year" else p.series
     key_years = np.array([int(str(k)[:4]) for k in keys], dtype=np.int64)
     wanted = np.array([str(k)[5:] == suffix for k in keys], dtype=bool) & (key_years <= p.year)
-    same = herds[wanted[codes]]
-    years = key_years[codes[wanted[codes]]]
-    by_pop = same.assign(year=years).groupby(["population", "year"])["size"].sum().reset_index()
-    total = same.assign(year=years).groupby("year")["size"].sum().reset_index()
-    total.insert(0, "population", ALL_POPULATIONS)
-    series = pd.concat([by_pop, total], ignore_index=True)
-    return series.rename(columns={"size": "minimum_count"})
+    same = herds[wanted[codes]].assign(year=key_years[codes[wanted[codes]]])
+    rows = []
+    for year in sorted(set(same["year"].tolist())):
+        found = figures(survey_counts(same[same["year"] == year], dates=False), rule, areas=False)
+        for (pop, _), figure in found.items():
+            rows.append((pop, year, figure.count, figure.survey))
+        total = sum(f.count for f in found.values())
+        rows.append((ALL_POPULATIONS, year, total, "each population's own"))
+    series = pd.DataFrame(rows, columns=["population", "year", "minimum_count", "survey"])
+    last = series["population"] == ALL_POPULATIONS  # each population, then all of them
+    return series.sort_values(
+        ["population", "year"],
+        key=lambda c: c if c.name != "population" else c.where(~last, "\uffff"),
+        kind="stable",
+    ).reset_index(drop=True)
 
 
-def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | None]:
-    return {
-        str(pop): quasi_poisson_trend(rows["year"].tolist(), rows["minimum_count"].tolist())
+def _fit_trends(series: pd.DataFrame) -> dict[str, Trend | CommonTrend | None]:
+    """Each population's own trend, and one common trend for all populations together
+    (a level per population and a shared slope: reports.stats.common_trend)."""
+    own = {
+        str(pop): (rows["year"].tolist(), rows["minimum_count"].tolist())
         for pop, rows in series.groupby("population", sort=False)
+        if pop != ALL_POPULATIONS
     }
+    fitted: dict[str, Trend | CommonTrend | None] = {
+        pop: quasi_poisson_trend(years, counts) for pop, (years, counts) in own.items()
+    }
+    if (series["population"] == ALL_POPULATIONS).any():
+        fitted[ALL_POPULATIONS] = common_trend(own)
+    return fitted
 
 
-def trend_table(series: pd.DataFrame, trends: dict[str, Trend], p: ReportPeriod) -> pd.DataFrame:
+def trend_table(
+    series: pd.DataFrame, trends: dict[str, Trend | CommonTrend], p: ReportPeriod
+) -> pd.DataFrame:
     """Annual rate of change (%/year) with its 95% interval, per population."""
     rows = []
     for pop, rows_pop in series.groupby("population", sort=False):

@@ -41,7 +41,8 @@ rl_config.useA85 = 0
 
 FORMATS: tuple[str, ...] = ("html", "pdf", "csv", "gpkg")
 SECTIONS: tuple[tuple[str, str, str | None], ...] = (
-    ("summary", "Herds and minimum counts by population and area", "counts"),
+    ("summary", "Minimum counts by population and area, each from one survey", "counts"),
+    ("surveys", "Each survey's own minimum count", None),
     ("trend", "Trend across years", "trend"),
     ("composition", "Sex and age composition", "composition"),
     ("effort", "Survey effort and counts per unit of effort", None),
@@ -53,8 +54,8 @@ def key_figures(report: PopulationReport) -> list[tuple[str, str]]:
     total = report.summary.iloc[-1]
     return [
         ("Sightings (raw)", f"{int(total['sightings']):,}"),
-        ("De-duplicated herds", f"{int(total['herds']):,}"),
-        ("Minimum count (animals)", f"{int(total['minimum_count']):,}"),
+        ("De-duplicated herds in the counting surveys", f"{int(total['herds']):,}"),
+        ("Minimum count (animals, one survey per population)", f"{int(total['minimum_count']):,}"),
         ("Sighting total (raw, overcounts)", f"{int(total['sighting_total']):,}"),
     ]
 
@@ -91,8 +92,8 @@ Generated {{ r.generated_at.strftime("%Y-%m-%d %H:%M UTC") }}.</p>
 {% if warning %}<p class="warn">{{ warning }}</p>{% endif %}
 <div class="keys">{% for label, value in keys %}
 <div>{{ label }}<b>{{ value }}</b></div>{% endfor %}</div>
-<p><b>Counted herds, not sightings:</b> the minimum count sums de-duplicated herd sizes
-(see Methods).</p>
+<p><b>Counted herds, not sightings:</b> each population's minimum count is the sum of
+de-duplicated herd sizes of ONE survey, never a sum of repeated surveys (see Methods).</p>
 {% for name, heading, chart in sections %}
 <h2>{{ heading }}</h2>
 {% if chart %}<img alt="{{ heading }}" src="data:image/png;base64,{{ images[chart] }}">{% endif %}
@@ -165,8 +166,8 @@ def _subtitle(report: PopulationReport) -> str:
     return (
         f"Every {report.period.every}: {report.period.key}, compared with "
         f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. "
-        "Counted herds, not sightings: the minimum count sums de-duplicated herd "
-        "sizes."
+        "Counted herds, not sightings: each population's minimum count is the sum of "
+        "de-duplicated herd sizes of one survey, never a sum of repeated surveys."
     )
 
 

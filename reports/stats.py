@@ -14,11 +14,17 @@ iteratively reweighted least squares; the dispersion φ is Pearson's X² / (n �
 overdispersed counts widen the interval. The annual rate of change is exp(b) − 1 with the
 95% interval exp(b ± t(0.975, n − 2) · se(b)) − 1, se(b) = √(φ (XᵀWX)⁻¹₂₂). This equals
 statsmodels' GLM(Poisson).fit(scale="X2", use_t=True).
+
+All populations together: summing populations per year would treat a population's
+unsurveyed years as zero (a series joining later looks like growth). The common trend is
+instead one quasi-Poisson model over every population's surveyed years,
+log E[count] = a_population + b·year: a level per population and one year slope, with
+φ = X² / (n − k − 1) for k populations (common_trend).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +66,21 @@ class Trend:
         se = np.sqrt(var_a + 2 * x * cov_ab + x * x * var_b)
         t = stats.t.ppf(0.975, self.df)
         return np.exp(eta), np.exp(eta - t * se), np.exp(eta + t * se)
+
+
+@dataclass(frozen=True, slots=True)
+class CommonTrend:
+    """One annual rate of change shared by several populations, each at its own level."""
+
+    populations: tuple[str, ...]
+    years: tuple[int, ...]  # every year any population was counted
+    slope: float
+    slope_se: float
+    dispersion: float
+    rate: float
+    rate_low: float
+    rate_high: float
+    df: int
 
 
 Values = Sequence[float] | np.ndarray | Any  # lists, arrays and pandas Series alike
@@ -134,3 +155,43 @@ def _irls(
             return new, mu
         beta = new
     return beta, mu
+
+
+def common_trend(
+    series: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+) -> CommonTrend | None:
+    """Fit log E[count] = a_population + b·year over each population's surveyed years
+    (quasi-Poisson); None without three distinct years or a residual degree of freedom."""
+    kept = {pop: (yrs, c) for pop, (yrs, c) in series.items() if len(yrs) and sum(c) > 0}
+    years = sorted({int(y) for yrs, _ in kept.values() for y in yrs})
+    if len(years) < 3:
+        return None
+    rows = [
+        (k, float(y), float(c))
+        for k, (yrs, cs) in enumerate(kept.values())
+        for y, c in zip(yrs, cs, strict=True)
+    ]
+    df = len(rows) - len(kept) - 1
+    if df < 1:
+        return None
+    levels = np.zeros((len(rows), len(kept)))
+    levels[np.arange(len(rows)), [r[0] for r in rows]] = 1.0
+    x = np.column_stack([levels, np.array([r[1] for r in rows]) - years[0]])
+    y = np.array([r[2] for r in rows])
+    beta, weights = _irls(x, y)
+    mu = np.exp(x @ beta)
+    dispersion = float(np.sum((y - mu) ** 2 / mu) / df)
+    se = float(np.sqrt(dispersion * np.linalg.inv(x.T @ (weights[:, None] * x))[-1, -1]))
+    t = float(stats.t.ppf(0.975, df))
+    slope = float(beta[-1])
+    return CommonTrend(
+        tuple(kept),
+        tuple(years),
+        slope,
+        se,
+        dispersion,
+        float(np.expm1(slope)),
+        float(np.expm1(slope - t * se)),
+        float(np.expm1(slope + t * se)),
+        df,
+    )

@@ -41,6 +41,16 @@ def _population(row: pd.Series) -> str:
     return pop if pop == ALL_POPULATIONS else population_label(pop)
 
 
+def _source(row: pd.Series) -> str:
+    survey = str(row["survey"])
+    return f"{survey} (census)" if row["census"] and survey else survey or "–"
+
+
+def _dates(row: pd.Series) -> str:
+    first, last = str(row["first_date"]), str(row["last_date"])
+    return first if first == last else f"{first} to {last}"
+
+
 def _change(row: pd.Series) -> str:
     if number(row["change"]) == "–":
         return "–"
@@ -57,16 +67,33 @@ DISPLAY: dict[str, tuple[str, list[tuple[str, Cell]]]] = {
             ("Area", lambda r: str(r["area"])),
             ("Sightings", lambda r: number(r["sightings"])),
             ("Sighting total (raw)", lambda r: number(r["sighting_total"])),
-            ("Herds", lambda r: number(r["herds"])),
+            ("Surveys", lambda r: number(r["surveys"])),
             ("Minimum count", lambda r: number(r["minimum_count"])),
+            ("From survey", _source),
+            ("Herds in it", lambda r: number(r["herds"])),
             ("Previous period", lambda r: number(r["previous_minimum_count"])),
             ("Change", _change),
+        ],
+    ),
+    "surveys": (
+        "surveys",
+        [
+            ("Population", _population),
+            ("Survey", lambda r: str(r["survey"])),
+            ("Season", lambda r: str(r["season"])),
+            ("Dates", _dates),
+            ("Herds", lambda r: number(r["herds"])),
+            ("Sightings", lambda r: number(r["sightings"])),
+            ("Survey's minimum count", lambda r: number(r["minimum_count"])),
+            ("Used", lambda r: "yes" if r["used"] else ""),
         ],
     ),
     "composition": (
         "composition",
         [
             ("Population", _population),
+            ("Survey", lambda r: str(r["survey"])),
+            ("Season", lambda r: str(r["season"])),
             ("Herds classified", lambda r: number(r["herds_classified"])),
             ("Animals classified", lambda r: number(r["animals_classified"])),
             ("Calves / 100 cows (95% CI)", lambda r: with_interval(r, "calves_per_100_cows")),
@@ -84,7 +111,7 @@ DISPLAY: dict[str, tuple[str, list[tuple[str, Cell]]]] = {
             ("km", lambda r: number(r["km"], 1)),
             ("km²", lambda r: number(r["km2"], 1)),
             ("Herds", lambda r: number(r["herds"])),
-            ("Minimum count", lambda r: number(r["minimum_count"])),
+            ("Animals in herds (all surveys)", lambda r: number(r["herd_animals"])),
             ("Per survey-day", lambda r: number(r["per_survey_day"], 1)),
             ("Per 100 km", lambda r: number(r["per_100_km"], 1)),
             ("Per 100 km²", lambda r: number(r["per_100_km2"], 1)),
@@ -118,7 +145,15 @@ def display_table(report: PopulationReport, name: str) -> tuple[list[str], list[
     return [header for header, _ in columns], rows
 
 
-CSV_TABLES: tuple[str, ...] = ("summary", "composition", "effort", "trend", "trend_counts", "herds")
+CSV_TABLES: tuple[str, ...] = (
+    "summary",
+    "surveys",
+    "composition",
+    "effort",
+    "trend",
+    "trend_counts",
+    "herds",
+)
 HERD_CSV_COLUMNS = [
     "herd_id",
     "population",
@@ -132,6 +167,7 @@ HERD_CSV_COLUMNS = [
     "last_seen",
     "local_date",
     "survey_id",
+    "survey",
     "adult_males",
     "adult_females",
     "yearlings",

@@ -57,6 +57,7 @@ def test_one_period_in_every_format(db: Path, tmp_path: Path):
         "herdwatch-year-2024-herds.csv",
         "herdwatch-year-2024-herds.gpkg",
         "herdwatch-year-2024-summary.csv",
+        "herdwatch-year-2024-surveys.csv",
         "herdwatch-year-2024-trend.csv",
         "herdwatch-year-2024-trend_counts.csv",
         "herdwatch-year-2024.html",

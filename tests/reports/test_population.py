@@ -85,7 +85,7 @@ def test_months_and_previous_periods(loaded):
 def test_effort_credits_herds_to_their_survey(loaded):
     report = build_population_report(loaded, "year", "2024")
     effort = row(report.effort, population="lena-olenek")
-    assert effort["method"] == "no survey" and effort["minimum_count"] == 450
+    assert effort["method"] == "no survey" and effort["herd_animals"] == 450
 
 
 def test_trend_needs_three_years(loaded):
@@ -99,7 +99,8 @@ def test_trend_needs_three_years(loaded):
 
 def test_the_methods_note_says_what_was_counted(loaded):
     text = " ".join(build_population_report(loaded, "year", "2024").methods)
-    assert "de-duplicated herd sizes" in text and "not a population count" in text
+    assert "de-duplicated herds" in text and "not a population count" in text
+    assert "never a sum across surveys" in text and "survey windows" in text
     assert "EPSG:3576" in text and "quasi-Poisson" in text and "24 hours" in text
 
 

@@ -7,7 +7,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from reports.stats import proportion_estimate, quasi_poisson_trend, ratio_estimate
+from reports.stats import common_trend, proportion_estimate, quasi_poisson_trend, ratio_estimate
 
 YEARS = [2019, 2020, 2021, 2022, 2023, 2024, 2025]
 COUNTS = [10450, 11230, 10980, 12600, 12210, 13890, 14020]
@@ -90,3 +90,67 @@ def test_cluster_interval_is_wider_than_a_binomial_one_when_herds_differ():
     wald_half = 100 * 1.96 * np.sqrt(p * (1 - p) / n)
     assert est.high is not None and est.low is not None
     assert (est.high - est.low) / 2 > 3 * wald_half
+
+
+# Two populations surveyed in different years, each growing 2 % a year: one from 2010, one
+# (five times larger) only from 2016. Summed per year, the second one's arrival looked like
+# a jump; the common trend has a level per population and one slope.
+CARIBOU = {
+    "early": (list(range(2010, 2021)), [1000 * 1.02 ** (y - 2010) for y in range(2010, 2021)]),
+    "late": (list(range(2016, 2021)), [5000 * 1.02 ** (y - 2010) for y in range(2016, 2021)]),
+}
+NOISY = {
+    "a": ([2015, 2016, 2017, 2018, 2019], [1200, 1350, 1190, 1500, 1420]),
+    "b": ([2016, 2018, 2019, 2020], [310, 360, 298, 402]),
+    "c": ([2015, 2017, 2020], [8000, 8900, 8450]),
+}
+
+
+NOISY_CARIBOU = {
+    "early": (
+        CARIBOU["early"][0],
+        [c * (1 + 0.03 * (-1) ** k) for k, c in enumerate(CARIBOU["early"][1])],
+    ),
+    "late": (
+        CARIBOU["late"][0],
+        [c * (1 - 0.02 * (-1) ** k) for k, c in enumerate(CARIBOU["late"][1])],
+    ),
+}
+
+
+@pytest.mark.parametrize("series", [NOISY_CARIBOU, NOISY])
+def test_common_trend_equals_statsmodels_with_a_population_factor(series):
+    trend = common_trend(series)
+    pops = list(series)
+    rows = [(pops.index(p), y, c) for p in pops for y, c in zip(*series[p], strict=True)]
+    levels = np.zeros((len(rows), len(pops)))
+    levels[np.arange(len(rows)), [r[0] for r in rows]] = 1.0
+    first = min(r[1] for r in rows)
+    x = np.column_stack([levels, [r[1] - first for r in rows]])
+    y = np.array([r[2] for r in rows], dtype=float)
+    fit = sm.GLM(y, x, family=sm.families.Poisson()).fit(scale="X2", use_t=True)
+    low, high = fit.conf_int(alpha=0.05)[-1]
+    assert trend is not None
+    assert trend.slope == pytest.approx(fit.params[-1], abs=1e-6)
+    assert trend.slope_se == pytest.approx(fit.bse[-1], abs=1e-6)
+    assert trend.dispersion == pytest.approx(fit.scale, abs=1e-6)
+    assert trend.rate_low == pytest.approx(np.expm1(low), abs=1e-6)
+    assert trend.rate_high == pytest.approx(np.expm1(high), abs=1e-6)
+    assert trend.df == len(rows) - len(pops) - 1
+
+
+def test_a_population_joining_later_does_not_inflate_the_common_trend():
+    trend = common_trend(CARIBOU)
+    assert trend is not None and trend.rate == pytest.approx(0.02, abs=1e-9)
+    years = sorted({y for yrs, _ in CARIBOU.values() for y in yrs})
+    summed = [
+        sum(c for yrs, cs in CARIBOU.values() for yy, c in zip(yrs, cs, strict=True) if yy == y)
+        for y in years
+    ]
+    naive = quasi_poisson_trend(years, summed)
+    assert naive is not None and naive.rate > 0.05  # what the yearly sum said
+
+
+def test_common_trend_needs_three_years_and_a_residual():
+    assert common_trend({"a": ([2020, 2021], [5, 6])}) is None
+    assert common_trend({"a": ([2020], [5]), "b": ([2021], [6]), "c": ([2022], [7])}) is None
