@@ -33,10 +33,10 @@ from data import _rows  # noqa: E402
 from data.demo import RANGES  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
 from domain.records import Composition, Observation, ObservationQuery, Period  # noqa: E402
-from field_api.assets import inlined_assets, linked_assets  # noqa: E402
-from field_api.map_service import build_herd_map, load_map_data  # noqa: E402
 from field_api.settings import Settings  # noqa: E402
+from maps.assets import inlined_assets, linked_assets  # noqa: E402
 from maps.herd_map import render_html  # noqa: E402
+from maps.service import build_herd_map, load_map_data  # noqa: E402
 
 YEARS = range(2015, 2025)
 # Survey months weighted like the field seasons (post-calving aerial counts dominate).
@@ -118,13 +118,14 @@ def _stamped(obs: Observation, now: datetime) -> Observation:
 
 def herd_map(store: SQLiteStore, every: Period, settings: Settings) -> dict[str, float]:
     """End-to-end time (aggregate + render) and the sizes of the served and saved pages."""
+    options = settings.map_options()
     started = time.perf_counter()
-    data = load_map_data(store, ObservationQuery(), every=every, settings=settings)
+    data = load_map_data(store, ObservationQuery(), every=every, options=options)
     aggregated = time.perf_counter()
-    html = render_html(build_herd_map(data, every=every, settings=settings, assets=linked_assets()))
+    html = render_html(build_herd_map(data, every=every, options=options, assets=linked_assets()))
     done = time.perf_counter()
     inlined = inlined_assets()
-    saved = render_html(build_herd_map(data, every=every, settings=settings, assets=inlined))
+    saved = render_html(build_herd_map(data, every=every, options=options, assets=inlined))
     return {
         "total_s": done - started,
         "sql_s": aggregated - started,

@@ -1,17 +1,45 @@
-"""Domain errors raised by stores; field_api/errors.py maps them to HTTP statuses."""
+"""Domain errors: each says which field is at fault and why, and knows no HTTP.
+
+field_api/errors.py holds the one table that turns them into HTTP answers; the CLI prints
+any of them as one line (`herdwatch: <reason>`) and exits non-zero.
+"""
 
 from __future__ import annotations
 
 
-class StoreError(Exception):
-    """Base class for every error a store raises on purpose."""
+class DomainError(Exception):
+    """Base class of every error raised on purpose below the interfaces.
 
-    code = "store_error"
+    `code` is machine-readable (never translated), `message` is the reason a person can act
+    on, and `field` names the input at fault when there is one.
+    """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(DomainError, ValueError):
+    """A value a caller gave (a filter, a period, a decision) that the rules refuse."""
+
+    code = "invalid"
+
+
+class Unavailable(DomainError):
+    """Something the server needs is not installed or not reachable (try again later)."""
+
+    code = "unavailable"
+
+
+class StoreError(DomainError):
+    """Base class for every error a store raises on purpose."""
+
+    code = "store_error"
 
 
 class NotFound(StoreError):

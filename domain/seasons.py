@@ -1,4 +1,4 @@
-"""Reindeer-work seasons and period keys, computed in the observation's local time."""
+"""Reindeer-work seasons: the calendar a season period key is read from (domain/periods.py)."""
 
 from __future__ import annotations
 
@@ -46,14 +46,3 @@ class SeasonCalendar:
             pairs.append((name.strip(), start.strip()))
         pairs.sort(key=lambda p: p[1])
         return cls(tuple(pairs))
-
-
-def period_key(local_day: date, every: str, seasons: SeasonCalendar | None = None) -> str:
-    """The period a local date falls in: "2024", "2024-07" or "2024-calving"."""
-    if every == "year":
-        return f"{local_day.year:04d}"
-    if every == "month":
-        return f"{local_day.year:04d}-{local_day.month:02d}"
-    if every == "season":
-        return (seasons or SeasonCalendar()).period_key(local_day)
-    raise ValueError(f"every must be month, season or year, not {every!r}")

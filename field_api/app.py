@@ -1,11 +1,16 @@
-"""The app factory: `uvicorn --factory field_api.app:create_app`."""
+"""The app factory: `uvicorn --factory field_api.app:create_app`.
+
+Every router is listed here, so a missing dependency fails at start with its import error
+instead of quietly removing pages. A worker starts light: the map, report and statistics
+libraries load with the first request that needs them (HERDWATCH_PRELOAD loads them at
+start instead, for a served process that wants a fast first map or report).
+"""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -14,7 +19,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from data.reference import region_index
 from data.store import ObservationStore, open_store
 from field_api.errors import add_exception_handlers, problem
-from field_api.routes import changes, counts, health, observations, session, surveys
+from field_api.libraries import require_libraries
+from field_api.routes import (
+    changes,
+    counts,
+    health,
+    herds,
+    maps_pages,
+    observations,
+    reports,
+    session,
+    surveys,
+)
 from field_api.settings import Settings
 
 # Objects allocated between young-generation collections (CPython's default is 700).
@@ -27,6 +43,9 @@ ROUTERS = (
     changes.router,
     counts.router,
     session.router,
+    maps_pages.router,
+    reports.router,
+    herds.router,
 )
 
 
@@ -39,6 +58,7 @@ _DESCRIPTION = (
 def create_app(settings: Settings | None = None, store: ObservationStore | None = None) -> FastAPI:
     """Build the app; tests pass a ready store, production opens one from the settings."""
     settings = settings or Settings()
+    require_libraries()  # the lazily loaded ones: missing → fail now, not at the first map
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +70,8 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         if store is None:  # a served process, not a test: tune it for long running
             app.state.store.migrate()
             load_reference_data()
+            if settings.preload:
+                preload_libraries()
             settle_garbage_collector()
         yield
         if store is None:  # close only what we opened
@@ -61,8 +83,6 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router)
-    for extra in _optional_routers():
-        app.include_router(extra)
     add_exception_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
@@ -76,6 +96,16 @@ def load_reference_data() -> None:
     transforms are made per thread, geo/coords.py, so there is nothing to share here.)
     """
     region_index()
+
+
+def preload_libraries() -> None:
+    """Import the map, report and statistics libraries now rather than on first use.
+
+    Costs each worker about a second and a few hundred MB more at start (docs/benchmarks.md);
+    in return the first map or report a worker serves does not wait for the imports.
+    """
+    import reports.herd_decisions
+    import reports.output  # noqa: F401  (with render, charts, population, stats)
 
 
 def settle_garbage_collector() -> None:
@@ -92,20 +122,6 @@ def settle_garbage_collector() -> None:
     gc.freeze()
     first, *older = gc.get_threshold()
     gc.set_threshold(max(first, _GC_YOUNG_THRESHOLD), *older)
-
-
-def _optional_routers() -> list[Any]:
-    """Routers of features that live in their own modules (maps, reports, OGC)."""
-    import importlib
-
-    found = []
-    for name in ("maps_pages", "reports", "herds", "ogc"):
-        try:
-            module = importlib.import_module(f"field_api.routes.{name}")
-        except ModuleNotFoundError:
-            continue
-        found.append(module.router)
-    return found
 
 
 class BodyLimit:

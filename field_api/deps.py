@@ -11,6 +11,7 @@ from data.store import ObservationStore
 from domain.records import User
 from field_api.errors import ApiError
 from field_api.settings import Settings
+from reports.herd_cache import HerdCache
 
 
 async def get_store(request: Request) -> ObservationStore:
@@ -23,8 +24,18 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_herd_cache(request: Request) -> HerdCache:
+    """The app's herd cache, made on first use (async: on the event loop, so made once)."""
+    state = request.app.state
+    if getattr(state, "herd_cache", None) is None:
+        state.herd_cache = HerdCache(keep=state.settings.herd_cache)
+    cache: HerdCache = state.herd_cache
+    return cache
+
+
 StoreDep = Annotated[ObservationStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+HerdCacheDep = Annotated[HerdCache, Depends(get_herd_cache)]
 
 
 def token_from_request(request: Request, settings: Settings) -> str | None:

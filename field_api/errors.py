@@ -10,13 +10,24 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, Gone, NotFound, StoreBusy, StoreError
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    InvalidInput,
+    NotFound,
+    StoreBusy,
+    Unavailable,
+)
 
-STATUS_CODES: dict[type[StoreError], int] = {
+# The HTTP status of every domain error; a subclass takes its nearest listed ancestor's.
+STATUS_CODES: dict[type[DomainError], int] = {
+    InvalidInput: 422,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
     StoreBusy: 503,
+    Unavailable: 503,
 }
 PROBLEM = "application/problem+json"
 
@@ -88,6 +99,14 @@ def pydantic_errors(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain error, from STATUS_CODES (500 for one not listed)."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS_CODES:
+            return STATUS_CODES[kind]
+    return 500
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Map domain and validation errors to problem+json responses; never a bare 500 text."""
 
@@ -95,9 +114,9 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return problem(exc.status, exc.code, exc.message, exc.errors, exc.headers, **exc.extra)
 
-    @app.exception_handler(StoreError)
-    async def _store_error(_: Request, exc: StoreError) -> JSONResponse:
-        status = STATUS_CODES.get(type(exc), 500)
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status = status_of(exc)
         errors = (
             [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
         )

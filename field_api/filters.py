@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from domain.errors import InvalidInput
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery
 from field_api.deps import SettingsDep
-from field_api.errors import ApiError
 from field_api.settings import Settings
 
 
@@ -22,24 +22,22 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         values = []
     if len(values) != 4:
-        raise ApiError(
-            422,
-            "invalid_bbox",
+        raise InvalidInput(
             "bbox must be four numbers: minLon,minLat,maxLon,maxLat",
             field="bbox",
+            code="invalid_bbox",
         )
     min_lon, min_lat, max_lon, max_lat = values
     if not all(-180 <= v <= 180 for v in (min_lon, max_lon)) or not all(
         -90 <= v <= 90 for v in (min_lat, max_lat)
     ):
-        raise ApiError(
-            422,
-            "invalid_bbox",
+        raise InvalidInput(
             "bbox longitudes must be within -180..180 and latitudes within -90..90",
             field="bbox",
+            code="invalid_bbox",
         )
     if min_lat > max_lat:
-        raise ApiError(422, "invalid_bbox", "bbox minLat is greater than maxLat", field="bbox")
+        raise InvalidInput("bbox minLat is greater than maxLat", field="bbox", code="invalid_bbox")
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -49,7 +47,9 @@ def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None
     start = _instant(start_text)
     end = _instant(end_text) if slash else start
     if start and end and start > end:
-        raise ApiError(422, "invalid_datetime", "datetime start is after its end", field="datetime")
+        raise InvalidInput(
+            "datetime start is after its end", field="datetime", code="invalid_datetime"
+        )
     return start, end
 
 
@@ -61,11 +61,10 @@ def _instant(text: str) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise ApiError(
-            422,
-            "invalid_datetime",
+        raise InvalidInput(
             f"datetime {text!r} must be RFC 3339 with an offset, e.g. 2024-06-01T00:00:00Z",
             field="datetime",
+            code="invalid_datetime",
         )
     return moment
 
@@ -87,8 +86,8 @@ def decode_cursor(text: str) -> tuple[str, str]:
             raise ValueError(oid)
         return observed_at, oid
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(
-            422, "invalid_cursor", "next is not a cursor this server made", field="next"
+        raise InvalidInput(
+            "next is not a cursor this server made", field="next", code="invalid_cursor"
         ) from exc
 
 
@@ -103,33 +102,30 @@ def observation_query(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> ObservationQuery:
-    """An ObservationQuery from query-string values, with a 422 naming any bad one."""
+    """An ObservationQuery from query-string values; InvalidInput names any bad one."""
     start, end = parse_datetime_interval(datetime_) if datetime_ else (None, None)
     populations = split_list(population)
     unknown = [p for p in populations if p not in settings.populations]
     if unknown:
-        raise ApiError(
-            422,
-            "unknown_population",
+        raise InvalidInput(
             f"population {', '.join(unknown)} is not one of {', '.join(settings.populations)}",
             field="population",
+            code="unknown_population",
         )
     methods = split_list(method)
     bad = [m for m in methods if m not in COUNT_METHODS + SURVEY_METHODS]
     if bad:
-        raise ApiError(
-            422,
-            "unknown_method",
+        raise InvalidInput(
             f"method {', '.join(bad)} is not one of {', '.join(SURVEY_METHODS + COUNT_METHODS)}",
             field="method",
+            code="unknown_method",
         )
     size = settings.page_limit_default if limit is None else limit
     if not 1 <= size <= settings.page_limit_max:
-        raise ApiError(
-            422,
-            "invalid_limit",
+        raise InvalidInput(
             f"limit must be between 1 and {settings.page_limit_max}",
             field="limit",
+            code="invalid_limit",
         )
     return ObservationQuery(
         bbox=parse_bbox(bbox) if bbox else None,
@@ -185,8 +181,8 @@ def _int_param(text: str | None, name: str) -> int | None:
     try:
         return int(text)
     except ValueError as exc:
-        raise ApiError(
-            422, f"invalid_{name}", f"{name} must be a whole number, not {text!r}", field=name
+        raise InvalidInput(
+            f"{name} must be a whole number, not {text!r}", field=name, code=f"invalid_{name}"
         ) from exc
 
 

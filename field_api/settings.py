@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.records import POPULATIONS
 from domain.seasons import DEFAULT_SEASONS, SeasonCalendar
+
+if TYPE_CHECKING:
+    from maps.service import MapOptions
 
 _DEFAULT_SEASONS = ",".join(f"{name}={start}" for name, start in DEFAULT_SEASONS)
 
@@ -32,6 +37,7 @@ class Settings(BaseSettings):
     )  # maps draw sightings one by one up to this
     thread_pool_size: int = Field(100, ge=1, le=1000)
     herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
+    preload: bool = False  # a served worker imports the map and report libraries at start
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False
 
@@ -49,3 +55,16 @@ class Settings(BaseSettings):
     @property
     def season_calendar(self) -> SeasonCalendar:
         return SeasonCalendar.parse(self.seasons)
+
+    def map_options(self) -> MapOptions:
+        """What a map takes from the settings (loads the map libraries: call it per map)."""
+        from data.reference import boundaries_geojson
+        from maps.service import MapOptions
+
+        return MapOptions(
+            seasons=self.season_calendar,
+            sightings_max=self.map_sightings_max,
+            tile_url=self.tile_url,
+            tile_attribution=self.tile_attribution,
+            boundaries=boundaries_geojson(),
+        )

@@ -11,6 +11,8 @@ from geo.coords import from_equal_area
 
 # Cell sizes to choose from, metres; the map picks one to suit the extent.
 CELL_SIZES_M: tuple[float, ...] = (5_000, 10_000, 25_000, 50_000, 100_000, 200_000)
+# The largest cell a caller may ask for (cell_km of the API, the viewer and `herdwatch map`).
+MAX_CELL_KM = 1000
 
 
 def cell_index(x: float, y: float, size_m: float) -> tuple[int, int]:

@@ -1,15 +1,29 @@
 """The scripts and style sheets the maps need, as npm package files (served or inlined).
 
 Herdwatch serves these itself so that maps work at a field station with no internet:
-`python -m field_api.assets install` fetches the packages from the npm registry at set-up.
+`python -m maps.assets install` (run by `make install`) fetches the packages named in
+NPM_PACKAGES from the npm registry into maps/static/vendor/node_modules (gitignored); the
+app serves that folder at /static/vendor, and a saved map inlines the files' text.
+
+Light on purpose (folium only for type checking): the app's routes import it at start.
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import folium
+from domain.errors import Unavailable
+
+if TYPE_CHECKING:
+    import folium
 
 # npm package → version; pinned so every install serves the same files.
 NPM_PACKAGES: dict[str, str] = {"leaflet": "1.9.4", "leaflet.markercluster": "1.5.3"}
@@ -26,6 +40,11 @@ CSS_FILES: tuple[tuple[str, str], ...] = (
 )
 ASSET_FILES: tuple[str, ...] = tuple(path for _, path in JS_FILES + CSS_FILES)
 
+VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
+MODULES_DIR = VENDOR_DIR / "node_modules"
+URL_PREFIX = "/static/vendor"
+INSTALL_HINT = "map scripts are not installed: run `python -m maps.assets install`"
+
 
 @dataclass(frozen=True, slots=True)
 class MapAssets:
@@ -35,7 +54,7 @@ class MapAssets:
     with no server at all; linked pages are smaller and let the browser cache the files.
     """
 
-    base_url: str = "/static/vendor"
+    base_url: str = URL_PREFIX
     inline: Mapping[str, str] | None = field(default=None, repr=False)
 
     def url(self, path: str) -> str:
@@ -74,3 +93,80 @@ def inline_header(assets: MapAssets) -> str:
 def _script_safe(text: str) -> str:
     # A literal "</script" inside inlined code would end the tag early.
     return text.replace("</script", "<\\/script")
+
+
+class AssetsMissing(Unavailable):
+    """The map's scripts are not installed: run `python -m maps.assets install`."""
+
+    code = "assets_missing"
+
+
+def missing_files(modules_dir: Path = MODULES_DIR) -> list[str]:
+    """Asset files the pages need that are not on disk."""
+    return [path for path in ASSET_FILES if not (modules_dir / path).is_file()]
+
+
+def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
+    """npm-install the pinned packages into `vendor_dir`; returns the packages installed."""
+    if not force and not missing_files(vendor_dir / "node_modules"):
+        return []
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AssetsMissing("npm is not installed: install Node.js and npm (apt-get install npm)")
+    specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
+    vendor_dir.mkdir(parents=True, exist_ok=True)
+    # --ignore-scripts: these are plain file packages; nothing should run at install.
+    subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(vendor_dir),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--no-package-lock",
+            *specs,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    still_missing = missing_files(vendor_dir / "node_modules")
+    if still_missing:
+        raise AssetsMissing(f"npm finished but these files are missing: {', '.join(still_missing)}")
+    return specs
+
+
+def linked_assets() -> MapAssets:
+    """Assets as links to this server's /static/vendor (pages served by the app)."""
+    return MapAssets(base_url=URL_PREFIX)
+
+
+@lru_cache(maxsize=1)
+def inlined_assets() -> MapAssets:
+    """Assets with their text inlined (a page saved to a file opens with no server)."""
+    if missing_files():
+        raise AssetsMissing(INSTALL_HINT)
+    texts = {path: (MODULES_DIR / path).read_text(encoding="utf-8") for path in ASSET_FILES}
+    return MapAssets(inline=texts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m maps.assets install|check`."""
+    parser = argparse.ArgumentParser(prog="python -m maps.assets", description=__doc__)
+    parser.add_argument("action", choices=("install", "check"))
+    parser.add_argument("--force", action="store_true", help="reinstall even when present")
+    args = parser.parse_args(argv)
+    if args.action == "check":
+        missing = missing_files()
+        where = f"installed in {MODULES_DIR}"
+        print("map assets: " + ("missing " + ", ".join(missing) if missing else where))
+        return 1 if missing else 0
+    installed = install(force=args.force)
+    print("map assets: " + (f"installed {', '.join(installed)}" if installed else "up to date"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

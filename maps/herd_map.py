@@ -23,7 +23,9 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from domain.periods import local_period_key
 from domain.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
+from domain.seasons import SeasonCalendar
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
 from maps.style import MAP_CSS, MAP_JS, population_colour, population_label
@@ -59,7 +61,7 @@ def herd_count_map(
     assets: MapAssets | None = None,
     title: str = "Wild reindeer counted",
     side_html: str = "",
-    period_of: PeriodOf | None = None,
+    seasons: SeasonCalendar | None = None,
 ) -> folium.Map:
     """A herd-count map over time from cell counts (HerdCount rows with by="cell").
 
@@ -73,7 +75,7 @@ def herd_count_map(
         boundaries: a GeoJSON FeatureCollection of regions (name in `shapeName`).
         tile_url: a base-map tile URL template; empty for none (the boundaries give shape).
         side_html: HTML placed above the totals in the side panel (e.g. a filter form).
-        period_of: the period of one sighting; defaults to its local year or month.
+        seasons: the calendar of every="season" (the default calendar when None).
     """
     assets = assets or MapAssets()
     period_list = list(periods) if periods is not None else sorted({c.period for c in counts})
@@ -100,9 +102,7 @@ def herd_count_map(
     if cluster is not None:
         cluster.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    if sightings and period_of is None:
-        period_of = local_period(every)
-    data = map_payload(counts, period_list, populations, sightings, period_of)
+    data = map_payload(counts, period_list, populations, sightings, _period_of(every, seasons))
     totals = period_totals(counts, period_list)
     TimeSlider(
         data,
@@ -256,14 +256,11 @@ def _sighting_rows(
     return rows
 
 
-def local_period(every: str) -> PeriodOf:
-    """Year or month of a sighting in its own local time (seasons need the caller's calendar)."""
-    width = {"year": 4, "month": 7}.get(every)
-    if width is None:
-        raise ValueError(f"give period_of for every={every!r}")
+def _period_of(every: str, seasons: SeasonCalendar | None) -> PeriodOf:
+    """The period of a sighting in its own local time, as the store computes a count's."""
 
     def period_of(obs: Observation) -> str:
-        return obs.observed_at.astimezone(ZoneInfo(obs.timezone)).strftime("%Y-%m-%d")[:width]
+        return local_period_key(obs.observed_at, obs.timezone, every, seasons)
 
     return period_of
 

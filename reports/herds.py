@@ -11,10 +11,10 @@ import pandas as pd
 
 from data.herds import SIGHTING_COLUMNS, HerdDecision, SightingColumns
 from data.store import ObservationStore
+from domain.periods import EVERY, period_keys
 from domain.records import ObservationQuery, Survey
 from domain.seasons import SeasonCalendar
 from geo.dedup import DedupParams, Grouping, Sightings, group_herds, resolve_decisions
-from reports.periods import EVERY, period_keys
 
 CLASS_COLUMNS = ("adult_males", "adult_females", "yearlings", "calves")
 OUTSIDE = "outside the study area"
@@ -136,7 +136,7 @@ def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
     # Keys per distinct local day (a few thousand), then spread to the herds.
     codes, days = pd.factorize(col["local_date"][first], use_na_sentinel=False)
     for every in EVERY:
-        herds[every] = period_keys(np.asarray(days, dtype=object), every, seasons)[codes]
+        herds[every] = np.array(period_keys(days, every, seasons), dtype=object)[codes]
     return herds
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.periods import ReportPeriod
 from geo.dedup import DedupParams
 from reports.minimum import WINDOW_GAP_DAYS, WINDOW_MAX_DAYS, CensusRule
-from reports.periods import ReportPeriod
 
 
 def methods_note(

@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from domain.periods import EVERY, parse_period, period_end
 from domain.seasons import SeasonCalendar
+from reports.formats import CSV_TABLES, FORMATS
 from reports.herds import HerdTables
-from reports.periods import EVERY, parse_period, period_end
 from reports.population import PopulationReport
-from reports.render import FORMATS, to_csv, to_gpkg, to_html, to_pdf
-from reports.tables import CSV_TABLES
+from reports.render import to_csv, to_gpkg, to_html, to_pdf
 
 MARKER = ".complete"  # written last: a folder without it is redone by --due
 

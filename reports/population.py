@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from data.store import ObservationStore
+from domain.periods import ReportPeriod, parse_period, previous_period
 from geo.dedup import DedupParams
 from reports.herds import OUTSIDE, HerdTables, ReportInputs, build_herds, load_inputs
 from reports.methods import methods_note
 from reports.minimum import CensusRule, Figure, figures, is_window, survey_counts, survey_keys
-from reports.periods import ReportPeriod, parse_period, previous_period
 from reports.stats import (
     CommonTrend,
     Estimate,
@@ -78,7 +78,7 @@ def compute_report(
     """Every table of one period's report from herds built once (pure).
 
     `generated_at` defaults to when the inputs were read; a server that keeps the herds
-    between requests (field_api/herd_cache.py) passes the time of the request.
+    between requests (reports/herd_cache.py) passes the time of the request.
     """
     p = parse_period(every, period, inputs.seasons)
     prev = previous_period(p, inputs.seasons)

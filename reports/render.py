@@ -39,7 +39,6 @@ from reports.tables import csv_frame, display_table, herds_frame
 # and the text form is a quarter larger. Every PDF reader takes binary streams.
 rl_config.useA85 = 0
 
-FORMATS: tuple[str, ...] = ("html", "pdf", "csv", "gpkg")
 SECTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("summary", "Minimum counts by population and area, each from one survey", "counts"),
     ("surveys", "Each survey's own minimum count", None),

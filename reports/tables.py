@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from maps.style import population_label
+from reports.formats import CSV_TABLES
 from reports.population import ALL_POPULATIONS, PopulationReport
 
 Cell = Callable[[pd.Series], str]
@@ -145,15 +146,6 @@ def display_table(report: PopulationReport, name: str) -> tuple[list[str], list[
     return [header for header, _ in columns], rows
 
 
-CSV_TABLES: tuple[str, ...] = (
-    "summary",
-    "surveys",
-    "composition",
-    "effort",
-    "trend",
-    "trend_counts",
-    "herds",
-)
 HERD_CSV_COLUMNS = [
     "herd_id",
     "population",

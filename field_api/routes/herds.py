@@ -1,9 +1,12 @@
-"""De-duplicated herds, their candidate matches, and researchers' decisions about them."""
+"""De-duplicated herds, their candidate matches, and researchers' decisions about them.
+
+The herd grouping (pandas, scipy) loads on the first request that needs it, not at start.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -12,16 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from data.herds import HerdDecision
 from data.store import ObservationStore
-from domain.errors import NotFound
-from field_api.deps import Researcher, SettingsDep, StoreDep
-from field_api.errors import ApiError
-from field_api.herd_cache import HerdCache, HerdCacheDep
+from domain.periods import parse_period
+from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.settings import Settings
-from reports.herds import HerdTables, build_herds, herd_members, inputs_around
-from reports.periods import PeriodError, parse_period
+from reports.herd_cache import HerdCache
+
+if TYPE_CHECKING:
+    from reports.herds import HerdTables
 
 router = APIRouter(prefix="/api/v1/herds", tags=["herds"])
-_PAIR_ACTIONS = {"confirm", "reject"}
 
 
 class HerdDecisionIn(BaseModel):
@@ -50,73 +52,17 @@ def add_decision(
     body: HerdDecisionIn, user: Researcher, store: StoreDep, settings: SettingsDep
 ) -> JSONResponse:
     """Record a decision (kept with who and when); the next report follows it."""
-    ids = list(dict.fromkeys(body.observation_ids))  # de-duplicated, order kept
-    _check_count(body.action, ids)
-    epochs = [_epoch(store, oid, k) for k, oid in enumerate(ids)]
-    others: tuple[UUID, ...] = ()
-    if body.action == "split":
-        others = _rest_of_herd(store, settings, ids, epochs)
-    decision = HerdDecision(
-        body.action, tuple(ids), actor=user.name, other_ids=others, note=body.note
+    from reports.herd_decisions import record_decision  # pandas: loaded on first use
+
+    decision = record_decision(
+        store,
+        body.action,
+        body.observation_ids,
+        actor=user.name,
+        note=body.note,
+        seasons=settings.season_calendar,
     )
-    return JSONResponse(decision_json(store.add_herd_decision(decision)), status_code=201)
-
-
-def _check_count(action: str, ids: list[UUID]) -> None:
-    if action in _PAIR_ACTIONS and len(ids) != 2:
-        raise ApiError(
-            422,
-            "invalid_decision",
-            f"{action} names exactly two different sightings",
-            field="observation_ids",
-        )
-    if action == "merge" and len(ids) < 2:
-        raise ApiError(
-            422,
-            "invalid_decision",
-            "merge names two or more different sightings",
-            field="observation_ids",
-        )
-
-
-def _epoch(store: ObservationStore, oid: UUID, index: int) -> float:
-    try:
-        obs = store.get_observation(oid)
-    except NotFound as exc:
-        raise ApiError(
-            422,
-            "unknown_observation",
-            f"no observation with id {oid}",
-            field=f"observation_ids[{index}]",
-        ) from exc
-    if obs.status != "active":
-        raise ApiError(
-            422,
-            "retracted_observation",
-            f"observation {oid} was retracted",
-            field=f"observation_ids[{index}]",
-        )
-    return obs.observed_at.timestamp()
-
-
-def _rest_of_herd(
-    store: ObservationStore, settings: Settings, ids: list[UUID], epochs: list[float]
-) -> tuple[UUID, ...]:
-    """The herd's other sightings now, stored with the split so replays never depend on data."""
-    inputs = inputs_around(store, epochs, seasons=settings.season_calendar)
-    try:
-        members = herd_members(inputs, build_herds(inputs), [str(i) for i in ids])
-    except ValueError as exc:
-        raise ApiError(422, "invalid_split", str(exc), field="observation_ids") from exc
-    others = tuple(UUID(m) for m in members if UUID(m) not in set(ids))
-    if not others:
-        raise ApiError(
-            422,
-            "invalid_split",
-            "these sightings already form a herd of their own",
-            field="observation_ids",
-        )
-    return others
+    return JSONResponse(decision_json(decision), status_code=201)
 
 
 @router.get("/decisions")
@@ -188,16 +134,14 @@ def list_candidates(
 def _tables(
     store: ObservationStore, settings: Settings, cache: HerdCache, every: str, period: str
 ) -> HerdTables:
-    try:
-        parse_period(every, period, settings.season_calendar)
-    except PeriodError as exc:
-        raise ApiError(422, f"invalid_{exc.field}", exc.message, field=exc.field) from exc
+    parse_period(every, period, settings.season_calendar)  # PeriodError: a 422 naming the field
     return cache.herds(store, settings.season_calendar)[1]
 
 
 def _with_ids(tables: HerdTables, page: Any) -> Any:
-    ids = tables.sightings[tables.sightings["herd"].isin(page.index)].groupby("herd")["id"]
-    return page.assign(sighting_ids=ids.agg(" ".join))
+    from reports.herds import sighting_ids_by_herd  # pandas: loaded on first use
+
+    return page.assign(sighting_ids=sighting_ids_by_herd(tables, page.index))
 
 
 def _herd_feature(row: Any) -> dict[str, Any]:

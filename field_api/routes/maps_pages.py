@@ -1,7 +1,8 @@
 """Map pages: GET /maps/herd-counts (a self-contained page), GET /viewer, and their scripts.
 
 Researchers and admins read maps; an observer gets 403 (it reads only its own records, and
-a map of those alone would mislead as a picture of a population).
+a map of those alone would mislead as a picture of a population). folium loads with the
+first map drawn (maps.service, maps.herd_map), not when a worker starts.
 """
 
 from __future__ import annotations
@@ -14,23 +15,24 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from data.store import ObservationStore
+from domain.errors import InvalidInput
 from domain.records import Period, User
-from field_api import assets
 from field_api.deps import Researcher, SettingsDep, StoreDep, token_from_request
 from field_api.errors import ApiError
 from field_api.filters import QueryDep
-from field_api.map_service import build_herd_map, generated_note, load_map_data
 from field_api.routes import exports
 from field_api.settings import Settings
 from field_api.viewer import ViewerFilters, error_page, viewer_side_html
-from maps.herd_map import render_html
+from geo.grid import MAX_CELL_KM
+from maps import assets
 
 router = APIRouter(tags=["maps"])
-router.include_router(exports.router)
+router.include_router(exports.router)  # the viewer's export links, listed with the maps
 
 EveryParam = Annotated[Period, Query(description="period of the slider: month, season or year")]
 CellParam = Annotated[
-    float | None, Query(gt=0, le=1000, description="cell size in km; default follows the extent")
+    float | None,
+    Query(gt=0, le=MAX_CELL_KM, description="cell size in km; default follows the extent"),
 ]
 _STATIC_TYPES = {".js", ".css", ".png", ".svg"}
 
@@ -45,15 +47,16 @@ def herd_count_map_page(
     cell_km: CellParam = None,
 ) -> HTMLResponse:
     """The herd-count map as one self-contained page (scripts inlined: it opens offline)."""
+    from maps.herd_map import render_html
+    from maps.service import build_herd_map, generated_note, load_map_data
+
+    options = settings.map_options()
     data = load_map_data(
-        store,
-        query,
-        every=every,
-        settings=settings,
-        cell_size_m=cell_km * 1000 if cell_km else None,
+        store, query, every=every, options=options, cell_size_m=cell_km * 1000 if cell_km else None
     )
+    inlined = assets.inlined_assets()  # AssetsMissing: a 503 saying how to install them
     m = build_herd_map(
-        data, every=every, settings=settings, assets=_inlined(), side_html=generated_note()
+        data, every=every, options=options, assets=inlined, side_html=generated_note()
     )
     return HTMLResponse(render_html(m))
 
@@ -73,7 +76,7 @@ async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Re
         )
     try:
         filters = ViewerFilters.from_request(request, settings)
-    except ApiError as exc:
+    except (ApiError, InvalidInput) as exc:
         return error_page(422, exc.message, filters_back=True)
     return HTMLResponse(await run_in_threadpool(_viewer_html, filters, store, settings, user))
 
@@ -81,10 +84,14 @@ async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Re
 def _viewer_html(
     filters: ViewerFilters, store: ObservationStore, settings: Settings, user: User
 ) -> str:
-    data = load_map_data(store, filters.query, every=filters.every, settings=settings)
+    from maps.herd_map import render_html
+    from maps.service import build_herd_map, load_map_data
+
+    options = settings.map_options()
+    data = load_map_data(store, filters.query, every=filters.every, options=options)
     side = viewer_side_html(filters, settings, user=user.name)
     m = build_herd_map(
-        data, every=filters.every, settings=settings, assets=assets.linked_assets(), side_html=side
+        data, every=filters.every, options=options, assets=assets.linked_assets(), side_html=side
     )
     return render_html(m)
 
@@ -95,16 +102,9 @@ def _signed_in_user(request: Request, store: ObservationStore, settings: Setting
     return store.user_for_token(token) if token else None
 
 
-def _inlined() -> assets.MapAssets:
-    try:
-        return assets.inlined_assets()
-    except assets.AssetsMissing as exc:
-        raise ApiError(503, "assets_missing", str(exc)) from exc
-
-
 @router.get(assets.URL_PREFIX + "/{path:path}", include_in_schema=False)
 def vendor_file(path: str) -> FileResponse:
-    """Leaflet and its plugins, as installed by `python -m field_api.assets install`."""
+    """Leaflet and its plugins, as installed by `python -m maps.assets install`."""
     root = assets.MODULES_DIR.resolve()
     target = (root / path).resolve()
     allowed = target.suffix in _STATIC_TYPES and target.is_relative_to(root)

@@ -1,22 +1,27 @@
-"""Population reports over HTTP: the same report as `herdwatch report`, as HTML, PDF or CSV."""
+"""Population reports over HTTP: the same report as `herdwatch report`, as HTML, PDF or CSV.
+
+The report libraries (pandas, matplotlib, reportlab) load on the first report asked for,
+not when a worker starts.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from data.store import ObservationStore
-from field_api.deps import Researcher, SettingsDep, StoreDep
+from domain.periods import parse_period
+from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
-from field_api.herd_cache import HerdCache, HerdCacheDep
 from field_api.settings import Settings
-from reports.periods import PeriodError, parse_period
-from reports.population import PopulationReport, compute_report
-from reports.render import to_csv, to_html, to_pdf
-from reports.tables import CSV_TABLES
+from reports.formats import CSV_TABLES
+from reports.herd_cache import HerdCache
+
+if TYPE_CHECKING:
+    from reports.population import PopulationReport
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 REPORT_FORMATS = ("html", "pdf", "csv")
@@ -40,6 +45,8 @@ def population_report(
         raise ApiError(
             422, "invalid_table", f"table must be one of {', '.join(CSV_TABLES)}", field="table"
         )
+    from reports.render import to_csv, to_html, to_pdf
+
     report = _report(store, settings, cache, every, period)
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
     if format == "pdf":
@@ -55,11 +62,10 @@ def population_report(
 def _report(
     store: ObservationStore, settings: Settings, cache: HerdCache, every: str, period: str
 ) -> PopulationReport:
+    from reports.population import compute_report
+
     seasons = settings.season_calendar
-    try:
-        parse_period(every, period, seasons)
-    except PeriodError as exc:
-        raise ApiError(422, f"invalid_{exc.field}", exc.message, field=exc.field) from exc
+    parse_period(every, period, seasons)  # PeriodError: a 422 naming the field
     inputs, herds = cache.herds(store, seasons)
     report = compute_report(inputs, herds, every, period, generated_at=datetime.now(UTC))
     if len(report.herds) == 0:

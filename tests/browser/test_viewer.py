@@ -21,9 +21,9 @@ import uvicorn
 
 from data.demo import demo_dataset
 from data.sqlite import SQLiteStore
-from field_api import assets
 from field_api.app import create_app
 from field_api.settings import Settings
+from maps import assets
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.browser

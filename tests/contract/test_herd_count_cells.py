@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from data.store import ObservationStore
+from domain.periods import period_key
 from domain.records import Composition, HerdCount, Observation, ObservationQuery, Period, Survey
-from domain.seasons import SeasonCalendar, period_key
+from domain.seasons import SeasonCalendar
 from geo.coords import to_equal_area
 from geo.grid import CELL_SIZES_M, cell_centre_lon_lat
 from tests.factories import make_observation

@@ -126,7 +126,7 @@ def test_herds_are_worked_out_once_per_version_of_the_data(api):
 
 
 def test_without_the_cache_every_request_works_the_herds_out(api):
-    from field_api.herd_cache import HerdCache
+    from reports.herd_cache import HerdCache
 
     cache = HerdCache(keep=False)
     first = cache.herds(api.store, SeasonCalendar())[1]

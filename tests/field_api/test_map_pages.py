@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.periods import fill_periods
 from domain.records import Observation, ObservationQuery
 from domain.seasons import SeasonCalendar
-from field_api.map_service import bbox_extent_m, fill_periods
 from field_api.routes import exports
+from maps.service import bbox_extent_m
 from tests.factories import make_observation
 
 YAKUTSK = ZoneInfo("Asia/Yakutsk")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from data.herds import HerdDecision
+from domain.periods import PeriodError
 from reports.herds import build_herds, load_inputs
-from reports.periods import PeriodError
 from reports.population import build_population_report, compute_report
 from tests.reports.sample import sightings
 

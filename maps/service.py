@@ -7,25 +7,48 @@ decides whether few enough sightings are left to draw them one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import folium
 
-from data.reference import boundaries_geojson
-from data.store import ObservationStore
-from domain.records import HerdCount, Observation, ObservationQuery, Period
-from domain.seasons import SeasonCalendar, period_key
-from field_api.settings import Settings
+from domain.periods import fill_periods
+from domain.records import HerdCount, Observation, ObservationQuery, Page, Period
+from domain.seasons import SeasonCalendar
 from geo.coords import to_equal_area
 from geo.grid import CELL_SIZES_M, cell_size_for_extent, parse_cell_key
 from maps.assets import MapAssets
-from maps.herd_map import herd_count_map
+from maps.herd_map import SAKHA_BOUNDS, herd_count_map
 
-# Lon/lat box of the Sakha Republic: the extent when the filter names no area.
-STUDY_AREA = (105.5, 55.5, 163.0, 77.0)
+
+class MapSource(Protocol):
+    """What a map reads from a store (data.store.ObservationStore is one)."""
+
+    def herd_counts(
+        self,
+        query: ObservationQuery,
+        *,
+        every: Period,
+        by: str = ...,
+        cell_size_m: float = ...,
+        seasons: SeasonCalendar | None = ...,
+    ) -> list[HerdCount]: ...
+
+    def query_observations(self, query: ObservationQuery) -> Page: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MapOptions:
+    """What every map takes from the configuration (field_api builds it from Settings)."""
+
+    seasons: SeasonCalendar = field(default_factory=SeasonCalendar)
+    sightings_max: int = 500  # draw the sightings one by one up to this many
+    tile_url: str = ""
+    tile_attribution: str = ""
+    boundaries: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +62,16 @@ class HerdMapData:
 
 
 def load_map_data(
-    store: ObservationStore,
+    store: MapSource,
     query: ObservationQuery,
     *,
     every: Period,
-    settings: Settings,
+    options: MapOptions,
     cell_size_m: float | None = None,
 ) -> HerdMapData:
     """Aggregate in the store at a cell size that suits the extent, then fetch few sightings."""
-    calendar = settings.season_calendar
-    size = cell_size_m or cell_size_for_extent(*bbox_extent_m(query.bbox or STUDY_AREA))
+    calendar = options.seasons
+    size = cell_size_m or cell_size_for_extent(*bbox_extent_m(query.bbox or SAKHA_BOUNDS))
     counts = store.herd_counts(query, every=every, by="cell", cell_size_m=size, seasons=calendar)
     finer = None if cell_size_m else _finer_size_for(counts, size)
     if finer is not None:  # the data fill a small part of the area: look closer
@@ -57,7 +80,9 @@ def load_map_data(
             query, every=every, by="cell", cell_size_m=size, seasons=calendar
         )
     periods = fill_periods({c.period for c in counts}, every, calendar)
-    return HerdMapData(counts, size, periods, _few_sightings(store, query, counts, settings))
+    return HerdMapData(
+        counts, size, periods, _few_sightings(store, query, counts, options.sightings_max)
+    )
 
 
 def bbox_extent_m(bbox: Sequence[float]) -> tuple[float, float]:
@@ -85,72 +110,42 @@ def _finer_size_for(counts: Sequence[HerdCount], size: float) -> float | None:
     return better if better < size and better in CELL_SIZES_M else None
 
 
-def fill_periods(present: set[str], every: Period, calendar: SeasonCalendar) -> list[str]:
-    """Every period from the first to the last present, empty ones included, in time order."""
-    if not present:
-        return []
-    if every == "year":
-        years = sorted(int(p) for p in present)
-        return [f"{y:04d}" for y in range(years[0], years[-1] + 1)]
-    if every == "month":
-        months = sorted(int(p[:4]) * 12 + int(p[5:7]) - 1 for p in present)
-        return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(months[0], months[-1] + 1)]
-    names = [name for name, _ in calendar.starts]
-    years = sorted(int(p[:4]) for p in present)
-    seasons = [f"{y:04d}-{n}" for y in range(years[0], years[-1] + 1) for n in names]
-    found = [seasons.index(p) for p in present if p in seasons]
-    # Season names no longer in the calendar (it was changed) go last rather than vanish.
-    stray = sorted(p for p in present if p not in seasons)
-    return (seasons[min(found) : max(found) + 1] if found else []) + stray
-
-
 def _few_sightings(
-    store: ObservationStore,
+    store: MapSource,
     query: ObservationQuery,
     counts: Sequence[HerdCount],
-    settings: Settings,
+    limit: int,
 ) -> list[Observation]:
-    """The individual sightings when the filter leaves at most settings.map_sightings_max."""
+    """The individual sightings when the filter leaves at most `limit` of them."""
     total = sum(c.sightings for c in counts)  # free: the aggregate already counted them
-    limit = settings.map_sightings_max
     if total == 0 or total > limit:
         return []
     return store.query_observations(replace(query, limit=limit, after=None)).items
-
-
-def season_period_of(calendar: SeasonCalendar, every: Period) -> Callable[[Observation], str]:
-    """The period of one sighting, in its local time, as the store computes it."""
-
-    def period_of(obs: Observation) -> str:
-        local = obs.observed_at.astimezone(ZoneInfo(obs.timezone)).date()
-        return period_key(local, every, calendar)
-
-    return period_of
 
 
 def build_herd_map(
     data: HerdMapData,
     *,
     every: Period,
-    settings: Settings,
+    options: MapOptions,
     assets: MapAssets,
     side_html: str = "",
     title: str = "Wild reindeer counted",
 ) -> folium.Map:
-    """The folium map of one HerdMapData, with the Sakha boundary and the configured tiles."""
+    """The folium map of one HerdMapData, with the boundaries and tiles of the options."""
     return herd_count_map(
         data.counts,
         every=every,
         cell_size_m=data.cell_size_m,
         periods=data.periods,
         sightings=data.sightings,
-        boundaries=boundaries_geojson(),
-        tile_url=settings.tile_url,
-        tile_attribution=settings.tile_attribution,
+        boundaries=options.boundaries,
+        tile_url=options.tile_url,
+        tile_attribution=options.tile_attribution,
         assets=assets,
         title=title,
         side_html=side_html,
-        period_of=season_period_of(settings.season_calendar, every),
+        seasons=options.seasons,
     )
 
 

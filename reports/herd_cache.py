@@ -5,18 +5,21 @@ at a million sightings (bench/report.py). They only change when the store's data
 moves (an observation created, edited or retracted, a herd decision, a survey), so each
 process keeps the newest grouping and rebuilds it only then. One version per process: the
 memory of one grouping, never a growing history.
+
+Light to import (the app makes its dependency at start): pandas and the grouping load
+with reports.herds on the first build.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
-
-from fastapi import Depends, Request
+from typing import TYPE_CHECKING, Any
 
 from data.store import ObservationStore
 from domain.seasons import SeasonCalendar
-from reports.herds import HerdTables, ReportInputs, build_herds, load_inputs
+
+if TYPE_CHECKING:
+    from reports.herds import HerdTables, ReportInputs
 
 
 class HerdCache:
@@ -37,6 +40,9 @@ class HerdCache:
     def herds(
         self, store: ObservationStore, seasons: SeasonCalendar
     ) -> tuple[ReportInputs, HerdTables]:
+        """The store's herds now: kept ones while the data are unchanged, else built anew."""
+        from reports.herds import build_herds, load_inputs
+
         with self._lock:
             # Read inside the lock, so a request that waited sees what the one before it
             # kept; and before the data, so what is kept is never older than its key.
@@ -50,15 +56,3 @@ class HerdCache:
             if self._keep:
                 self._key, self._value = key, value
             return value
-
-
-async def get_herd_cache(request: Request) -> HerdCache:
-    """The app's cache, made on first use (async: on the event loop, so made once)."""
-    state = request.app.state
-    if getattr(state, "herd_cache", None) is None:
-        state.herd_cache = HerdCache(keep=state.settings.herd_cache)
-    cache: HerdCache = state.herd_cache
-    return cache
-
-
-HerdCacheDep = Annotated[HerdCache, Depends(get_herd_cache)]

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from data.store import open_store
+from domain.periods import EVERY, PeriodError, parse_period
+from field_api.cli.common import Command
 from field_api.settings import Settings
-from reports.herds import build_herds, load_inputs
-from reports.output import due_periods, parse_formats, write_report
-from reports.periods import EVERY, PeriodError, parse_period
-from reports.population import compute_report
 
 
 def add_arguments(subparsers: Any) -> None:
@@ -38,6 +36,10 @@ def add_arguments(subparsers: Any) -> None:
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the arguments, load and de-duplicate once, write each report asked for."""
+    from reports.herds import build_herds, load_inputs
+    from reports.output import due_periods, parse_formats, write_report
+    from reports.population import compute_report
+
     try:
         formats = parse_formats(args.format)
         seasons = settings.season_calendar
@@ -72,4 +74,4 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"report": run_report}
+COMMANDS: dict[str, Command] = {"report": run_report}

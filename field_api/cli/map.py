@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 from data.store import open_store
+from domain.errors import InvalidInput
 from domain.records import Period
-from field_api.assets import AssetsMissing, inlined_assets
-from field_api.errors import ApiError
+from field_api.cli.common import Command
 from field_api.filters import observation_query
-from field_api.map_service import build_herd_map, generated_note, load_map_data
 from field_api.settings import Settings
-from maps.herd_map import render_html
+from geo.grid import MAX_CELL_KM
+from maps.assets import AssetsMissing, inlined_assets
 
 
 def add_arguments(subparsers: Any) -> None:
@@ -31,6 +31,9 @@ def add_arguments(subparsers: Any) -> None:
 
 def write_map(args: argparse.Namespace, settings: Settings) -> int:
     """Aggregate in the store, render with inlined scripts, write the file."""
+    from maps.herd_map import render_html
+    from maps.service import build_herd_map, generated_note, load_map_data
+
     try:
         query = observation_query(
             settings,
@@ -41,23 +44,24 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
             survey=args.survey,
         )
         assets = inlined_assets()
-    except (ApiError, AssetsMissing) as exc:
-        print(f"herdwatch map: {getattr(exc, 'message', exc)}")
+    except (InvalidInput, AssetsMissing) as exc:
+        print(f"herdwatch map: {exc.message}")
         return 2
-    if args.cell_km is not None and not 0 < args.cell_km <= 1000:
-        print("herdwatch map: --cell-km must be between 0 and 1000")
+    if args.cell_km is not None and not 0 < args.cell_km <= MAX_CELL_KM:
+        print(f"herdwatch map: --cell-km must be between 0 and {MAX_CELL_KM}")
         return 2
+    options = settings.map_options()
     store = open_store(args.database_url or settings.database_url)
     try:
         store.migrate()
         cell_size_m = args.cell_km * 1000 if args.cell_km else None
         data = load_map_data(
-            store, query, every=args.every, settings=settings, cell_size_m=cell_size_m
+            store, query, every=args.every, options=options, cell_size_m=cell_size_m
         )
     finally:
         store.close()
     m = build_herd_map(
-        data, every=args.every, settings=settings, assets=assets, side_html=generated_note()
+        data, every=args.every, options=options, assets=assets, side_html=generated_note()
     )
     html = render_html(m)
     args.out.write_text(html, encoding="utf-8")
@@ -69,4 +73,4 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"map": write_map}
+COMMANDS: dict[str, Command] = {"map": write_map}

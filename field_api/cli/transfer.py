@@ -19,6 +19,7 @@ from tqdm import tqdm
 from data.bulk import revision_hash, stored_observation_hash, survey_hash
 from data.store import ObservationStore, open_store
 from domain.records import ObservationQuery
+from field_api.cli.common import Command
 from field_api.settings import Settings
 
 T = TypeVar("T")
@@ -204,4 +205,4 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
-COMMANDS = {"transfer": _run}
+COMMANDS: dict[str, Command] = {"transfer": _run}
