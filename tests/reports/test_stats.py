@@ -154,3 +154,11 @@ def test_a_population_joining_later_does_not_inflate_the_common_trend():
 def test_common_trend_needs_three_years_and_a_residual():
     assert common_trend({"a": ([2020, 2021], [5, 6])}) is None
     assert common_trend({"a": ([2020], [5]), "b": ([2021], [6]), "c": ([2022], [7])}) is None
+
+
+@pytest.mark.parametrize("p", [0.975, 0.95, 0.5, 0.995])
+def test_t_quantile_equals_scipy(p: float) -> None:
+    from reports.stats import t_quantile
+
+    for df in [*range(1, 120), 250, 1000, 10_000, 1e6, 2.5]:
+        assert t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-11, abs=1e-13)
