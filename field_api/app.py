@@ -104,7 +104,8 @@ def preload_libraries() -> None:
     Costs each worker about a second and a few hundred MB more at start (docs/benchmarks.md);
     in return the first map or report a worker serves does not wait for the imports.
     """
-    import reports.herd_decisions
+    import maps.service  # noqa: F401  (with folium)
+    import reports.herd_decisions  # noqa: F401  (with pandas, scipy)
     import reports.output  # noqa: F401  (with render, charts, population, stats)
 
 

@@ -26,11 +26,26 @@ print(json.dumps({"modules": modules, "paths": sorted(app.openapi()["paths"])}))
 """
 
 
+_PRELOADED = """
+import json, sys
+from fastapi.testclient import TestClient
+from field_api.app import create_app
+from field_api.settings import Settings
+settings = Settings(database_url=sys.argv[1], preload=True, _env_file=None)
+with TestClient(create_app(settings)):  # the lifespan of a served process runs
+    print(json.dumps({"modules": sorted(sys.modules)}))
+"""
+
+
 def _fresh_start(tmp_path: Path) -> dict[str, list[str]]:
     """create_app() in a new interpreter: what it imported and which paths it serves."""
+    return _run(_START, tmp_path)
+
+
+def _run(script: str, tmp_path: Path) -> dict[str, list[str]]:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     out = subprocess.run(
-        [sys.executable, "-c", _START, url],
+        [sys.executable, "-c", script, url],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -49,6 +64,11 @@ def test_create_app_imports_no_heavy_library_and_under_a_thousand_modules(tmp_pa
     # Light, yet whole: the map, report and herd pages are all registered.
     for path in ("/maps/herd-counts", "/api/v1/reports", "/api/v1/herds", "/api/v1/counts"):
         assert path in started["paths"]
+
+
+def test_preload_imports_the_map_and_report_libraries_at_start(tmp_path: Path) -> None:
+    loaded = {name.split(".")[0] for name in _run(_PRELOADED, tmp_path)["modules"]}
+    assert [name for name in HEAVY if name not in loaded] == []
 
 
 def test_a_missing_library_stops_the_start_with_its_name() -> None:
