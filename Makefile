@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m field_api.assets install
+	$(BIN)/python -m maps.assets install
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
