@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.census import CensusRule
 from domain.records import POPULATIONS
 from domain.seasons import DEFAULT_SEASONS, SeasonCalendar
 
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(10_000, ge=1)
     extra_populations: str = ""  # comma-separated ids an administrator adds to the list
     seasons: str = _DEFAULT_SEASONS
+    # The census survey of a population (reports take its count, not the largest survey's):
+    # "lena-olenek=post-calving,..." by season, and/or survey ids.
+    census_seasons: str = ""
+    census_surveys: str = ""
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
     map_sightings_max: int = Field(
@@ -46,6 +51,16 @@ class Settings(BaseSettings):
     def _seasons_parse(cls, value: str) -> str:
         SeasonCalendar.parse(value)
         return value
+
+    @field_validator("census_seasons")
+    @classmethod
+    def _census_parse(cls, value: str) -> str:
+        CensusRule.parse(seasons=_items(value))
+        return value
+
+    @property
+    def census(self) -> CensusRule:
+        return CensusRule.parse(_items(self.census_seasons), _items(self.census_surveys))
 
     @property
     def populations(self) -> tuple[str, ...]:
@@ -68,3 +83,7 @@ class Settings(BaseSettings):
             tile_attribution=self.tile_attribution,
             boundaries=boundaries_geojson(),
         )
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from domain.census import CensusRule
 from domain.periods import ReportPeriod
 from geo.dedup import DedupParams
-from reports.minimum import WINDOW_GAP_DAYS, WINDOW_MAX_DAYS, CensusRule
+from reports.minimum import WINDOW_GAP_DAYS, WINDOW_MAX_DAYS
 
 
 def methods_note(

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from data.store import ObservationStore
+from domain.census import CensusRule
 from domain.periods import ReportPeriod, parse_period, previous_period
 from geo.dedup import DedupParams
 from reports.herds import OUTSIDE, HerdTables, ReportInputs, build_herds, load_inputs
 from reports.methods import methods_note
-from reports.minimum import CensusRule, Figure, figures, is_window, survey_counts, survey_keys
+from reports.minimum import Figure, figures, is_window, survey_counts, survey_keys
 from reports.stats import (
     CommonTrend,
     Estimate,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from data.store import open_store
+from domain.census import CensusRule
 from domain.periods import EVERY, PeriodError, parse_period
 from field_api.cli.common import Command
 from field_api.settings import Settings
@@ -32,6 +33,19 @@ def add_arguments(subparsers: Any) -> None:
     report.add_argument(
         "--format", default="html,pdf,csv,gpkg", help="comma-separated: html,pdf,csv,gpkg"
     )
+    report.add_argument(
+        "--census-season",
+        action="append",
+        metavar="POPULATION=SEASON",
+        help="the season of a population's census survey, e.g. lena-olenek=post-calving "
+        "(repeatable; default HERDWATCH_CENSUS_SEASONS): its count is the population's figure",
+    )
+    report.add_argument(
+        "--census-survey",
+        action="append",
+        metavar="SURVEY_ID",
+        help="a survey that is a census (repeatable; default HERDWATCH_CENSUS_SURVEYS)",
+    )
 
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -43,6 +57,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         formats = parse_formats(args.format)
         seasons = settings.season_calendar
+        census = _census(args, settings)
         if not args.due:
             if not (args.every and args.period):
                 raise PeriodError("period", "give --every and --period, or --due")
@@ -63,7 +78,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     else:
         todo = [(args.every, args.period)]
     for every, key in todo:
-        report = compute_report(inputs, tables, every, key)
+        report = compute_report(inputs, tables, every, key, census=census)
         if len(report.herds) == 0:
             print(f"no sightings in {every} {key}: nothing written", file=sys.stderr)
             return 1
@@ -72,6 +87,13 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.due and not todo:
         print("no completed period is waiting: nothing written")
     return 0
+
+
+def _census(args: argparse.Namespace, settings: Settings) -> CensusRule:
+    """The command line's census designation, else the settings'."""
+    if not args.census_season and not args.census_survey:
+        return settings.census
+    return CensusRule.parse(args.census_season or (), args.census_survey or ())
 
 
 COMMANDS: dict[str, Command] = {"report": run_report}

@@ -67,7 +67,9 @@ def _report(
     seasons = settings.season_calendar
     parse_period(every, period, seasons)  # PeriodError: a 422 naming the field
     inputs, herds = cache.herds(store, seasons)
-    report = compute_report(inputs, herds, every, period, generated_at=datetime.now(UTC))
+    report = compute_report(
+        inputs, herds, every, period, generated_at=datetime.now(UTC), census=settings.census
+    )
     if len(report.herds) == 0:
         raise ApiError(404, "no_sightings", f"no sightings in {every} {period}", field="period")
     return report

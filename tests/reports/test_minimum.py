@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from domain.census import CensusRule
 from domain.records import Composition
 from maps.style import population_colour
 from reports.charts import counts_figure, population_rows
-from reports.minimum import CensusRule, survey_keys
+from reports.minimum import survey_keys
 from reports.population import build_population_report
 from tests.factories import YAKUTSK, make_observation
 
@@ -170,3 +171,31 @@ def test_the_counts_chart_draws_a_population_seen_in_one_area_only(sqlite_store)
     colour = np.array([int(population_colour("lena-olenek")[i : i + 2], 16) for i in (1, 3, 5)])
     matches = (np.abs(pixels * 255 - colour) < 8).all(axis=-1).sum()
     assert matches > 500  # a bar of the population's colour, not a few legend pixels
+
+
+def test_the_census_is_configured_from_the_command_line_and_the_settings(tmp_path):
+    import csv
+
+    from data.sqlite import SQLiteStore
+    from field_api.cli import main
+    from field_api.settings import Settings
+
+    db = tmp_path / "h.db"
+    store = SQLiteStore(str(db))
+    store.migrate()
+    store.add_observations(three_surveys(), actor="olga")
+    store.close()
+    out = tmp_path / "out"
+    args = ["--database-url", f"sqlite:///{db}", "report", "--every", "year", "--period", "2024"]
+    assert (
+        main([*args, "--out", str(out), "--format", "csv", "--census-season", "lena-olenek=rut"])
+        == 0
+    )
+    with open(out / "year" / "2024" / "herdwatch-year-2024-summary.csv") as f:
+        [lena_row] = [r for r in csv.DictReader(f) if r["population"] == "lena-olenek"]
+    assert (lena_row["minimum_count"], lena_row["survey"]) == ("1950", "september-foot")
+    assert main([*args, "--out", str(tmp_path / "bad"), "--census-season", "rut"]) == 2
+    settings = Settings(census_seasons="lena-olenek=post-calving", census_surveys="s1, s2")
+    assert settings.census == CensusRule({"lena-olenek": "post-calving"}, frozenset({"s1", "s2"}))
+    with pytest.raises(ValueError, match="population=season"):
+        Settings(census_seasons="post-calving")
