@@ -18,6 +18,11 @@ from typing import Any, Literal
 
 from domain.records import COMPOSITION_FIELDS, COUNT_METHODS, Composition, Observation
 
+# The version of the Feature a store may keep as text (PostGIS, migrations 0004 and 0005):
+# raise it with any change to what observation_feature writes, and `herdwatch migrate`
+# rewrites the stored texts.
+FEATURE_VERSION = 1
+
 Kind = Literal["datetime", "text", "int", "number", "choice", "composition", "flags"]
 
 
@@ -217,6 +222,7 @@ _NUMBERS = tuple(f.name for f in DEVICE_PROPERTIES if f.kind == "number")
 
 __all__ = [
     "CSV_COLUMNS",
+    "FEATURE_VERSION",
     "DEVICE_PROPERTIES",
     "PROPERTIES",
     "REQUIRED",
