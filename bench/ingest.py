@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data import _rows  # noqa: E402
+from data import rows as _rows  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
 from domain.records import Composition, Observation  # noqa: E402
 from tests.live_server import free_port  # noqa: E402

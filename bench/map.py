@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data import _rows  # noqa: E402
+from data import rows as _rows  # noqa: E402
 from data.demo import RANGES  # noqa: E402
 from data.sqlite import SQLiteStore  # noqa: E402
 from domain.records import Composition, Observation, ObservationQuery, Period  # noqa: E402

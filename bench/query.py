@@ -37,8 +37,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data import _rows, queries  # noqa: E402
 from data import postgis_queries as pq  # noqa: E402
+from data import rows as _rows  # noqa: E402
+from data import sqlite_queries as queries  # noqa: E402
+from data.sql_shared import where_clause  # noqa: E402
 from data.sqlite import READER_MMAP_BYTES, SQLiteStore  # noqa: E402
 from domain.records import POPULATIONS, Composition, Observation, ObservationQuery  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
@@ -235,7 +237,7 @@ def sqlite_sql_times(path: Path, queries_: list[Query]) -> list[float]:
 
     def run(q: Query) -> None:
         where, params = queries.sqlite_where(q.record_query())
-        sql = f"{_SELECT} {queries.where_clause(where)} ORDER BY observed_at, id LIMIT ?"
+        sql = f"{_SELECT} {where_clause(where)} ORDER BY observed_at, id LIMIT ?"
         con.execute(sql, [*params, PAGE + 1]).fetchall()
 
     return _timed(run, queries_)

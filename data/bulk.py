@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from data._rows import utc_text
 from domain.records import Observation, Revision, Survey, User, _canonical, observation_to_dict
 
 
@@ -75,18 +74,3 @@ def revision_hash(revision: Revision) -> str:
 def survey_hash(survey: Survey) -> str:
     """SHA-256 over every field of a survey, server fields included."""
     return _digest({k: _canonical(v) for k, v in asdict(survey).items()})
-
-
-def revision_to_row(revision: Revision) -> tuple[Any, ...]:
-    """A row for data._rows.REVISION_COLUMNS from an audit entry, snapshots as JSON text."""
-    return (
-        revision.seq,
-        str(revision.observation_id),
-        revision.revision,
-        revision.action,
-        revision.actor,
-        utc_text(revision.at),
-        json.dumps(revision.before) if revision.before is not None else None,
-        json.dumps(revision.after) if revision.after is not None else None,
-        revision.reason,
-    )

@@ -1,4 +1,4 @@
-"""SQL fragments for PostGIS: the same filters and aggregates as data/queries.py (SQLite).
+"""SQL fragments for PostGIS: the same filters and aggregates as data/sqlite_queries.py (SQLite).
 
 Parameterised only (psycopg `%s`). Each fragment says why it differs from SQLite's; the
 contract suite checks that both give the same answers.
@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from data.queries import where_clause
+from data.sql_shared import where_clause
 from domain.records import ObservationQuery, Period
 from domain.seasons import SeasonCalendar
 
-# Same shift-then-truncate as data/queries.py, so a point on a cell edge lands in the same
+# Same shift-then-truncate as data/sqlite_queries.py, so a point on a cell edge lands in the same
 # cell on both backends (floor() could differ from it by one ulp just below zero).
 _GRID_SHIFT = 100_000
 
@@ -136,7 +136,7 @@ def after_cursor(after: tuple[str, str]) -> tuple[str, list[Any]]:
 
 
 def period_expression(every: Period, seasons: SeasonCalendar) -> tuple[str, list[Any]]:
-    """SQL for the period key of each row, from its local date (as data/queries.py)."""
+    """SQL for the period key of each row, from its local date (as data/sqlite_queries.py)."""
     if every == "year":
         return "to_char(local_date, 'YYYY')", []
     if every == "month":
@@ -178,7 +178,7 @@ def key_expression(by: str, cell_size_m: float) -> tuple[str, list[Any]]:
 
 
 def herd_count_sql(period_sql: str, key_sql: str, where: str) -> str:
-    """Aggregate rows in data/queries.rows_to_herd_counts order; keys sorted bytewise."""
+    """Aggregate rows in data/sql_shared.rows_to_herd_counts order; keys sorted bytewise."""
     return (
         f'SELECT {period_sql} COLLATE "C" AS period, population, {key_sql} COLLATE "C" AS key, '
         "AVG(lon), AVG(lat), COUNT(*), SUM(count), "

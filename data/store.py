@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -29,8 +29,9 @@ class ObservationStore(Protocol):
 
     url: str
 
-    def migrate(self) -> list[str]:
-        """Apply pending schema migrations; returns the names applied."""
+    def migrate(self, *, progress: Callable[[int, int], None] | None = None) -> list[str]:
+        """Apply pending schema migrations; returns the names applied. Stored texts of an
+        older format are then refreshed, reporting progress(done, total) as they go."""
         ...
 
     # observations

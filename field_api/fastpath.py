@@ -11,54 +11,59 @@ validation suite through it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
-from domain.records import Observation
-from field_api.schemas import classified_total, feature_to_observation, timezone_known
-from geo.coords import to_wgs84
+from data.uploads import UploadRules, to_lon_lat
+from domain import wire
+from domain.records import COMPOSITION_FIELDS, Observation
 
-NonNegative = Annotated[int, msgspec.Meta(ge=0)]
-
-
-def _text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=max_length)]
-
-
-class _Composition(msgspec.Struct, forbid_unknown_fields=True):
-    adult_males: NonNegative | None = None
-    adult_females: NonNegative | None = None
-    yearlings: NonNegative | None = None
-    calves: NonNegative | None = None
-    unclassified: NonNegative | None = None
+_NON_NEGATIVE = Annotated[int, msgspec.Meta(ge=wire.COMPOSITION_CLASS.ge)]
+_Composition = msgspec.defstruct(
+    "_Composition",
+    [(name, _NON_NEGATIVE | None, None) for name in COMPOSITION_FIELDS],
+    forbid_unknown_fields=True,
+)
 
 
-class _Properties(msgspec.Struct, forbid_unknown_fields=True):
-    observed_at: Annotated[datetime, msgspec.Meta(tz=True)]
-    count: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
-    timezone: str = "Asia/Yakutsk"
-    composition: _Composition = msgspec.field(default_factory=_Composition)
-    count_method: Literal["visual", "photo", "estimate"] = "visual"
-    accuracy_m: Annotated[float, msgspec.Meta(ge=0, le=1_000_000)] | None = None
-    survey_id: _text(100, 1) | None = None  # type: ignore[valid-type]
-    population: _text(64, 1) = "unknown"  # type: ignore[valid-type]
-    behaviour: _text(200) | None = None  # type: ignore[valid-type]
-    notes: _text(4000) | None = None  # type: ignore[valid-type]
-    device_id: _text(200) | None = None  # type: ignore[valid-type]
-    # Set by the server, ignored when a client echoes them back (as in the pydantic schema).
-    observer: Any = None
-    revision: Any = None
-    status: Any = None
-    review_state: Any = None
-    flags: Any = None
-    region: Any = None
-    created_at: Any = None
-    updated_at: Any = None
+def _type(f: wire.WireField) -> Any:
+    """The msgspec type of a device property, with the same limits as the pydantic model."""
+    if f.kind == "composition":
+        return _Composition
+    if f.kind == "choice":
+        return Literal[f.choices]
+    base: Any = {"datetime": datetime, "text": str, "int": int, "number": float}[f.kind]
+    limits: dict[str, Any] = {
+        "ge": f.ge,
+        "le": f.le,
+        "min_length": f.min_length,
+        "max_length": f.max_length,
+        "tz": True if f.kind == "datetime" else None,
+    }
+    typed = Annotated[base, msgspec.Meta(**limits)]
+    return typed | None if f.nullable else typed
+
+
+def _spec(f: wire.WireField) -> tuple[str, Any] | tuple[str, Any, Any]:
+    if f.server:  # set by the server, ignored when a client echoes them back
+        return (f.name, Any, None)
+    if f.default is wire.REQUIRED:
+        return (f.name, _type(f))
+    if f.kind == "composition":
+        return (f.name, _Composition, msgspec.field(default_factory=_Composition))
+    return (f.name, _type(f), f.default)
+
+
+_Properties = msgspec.defstruct(
+    "_Properties",
+    [_spec(f) for f in wire.PROPERTIES],
+    forbid_unknown_fields=True,
+    kw_only=True,
+)
 
 
 class _Point(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,7 +75,7 @@ class _Feature(msgspec.Struct):
     type: Literal["Feature"]
     id: UUID
     geometry: _Point
-    properties: _Properties
+    properties: _Properties  # type: ignore[valid-type]  # made by defstruct
 
 
 class _Batch(msgspec.Struct):
@@ -82,50 +87,25 @@ _DECODER = msgspec.json.Decoder(_Batch)
 
 
 def decode_valid_batch(
-    body: bytes,
-    *,
-    crs: str | None,
-    observer: str,
-    populations: Collection[str],
-    max_batch_size: int,
-    max_future_minutes: float,
+    body: bytes, *, crs: str | None, observer: str, rules: UploadRules
 ) -> list[Observation] | None:
     """Observations when every feature is valid; None when anything needs explaining."""
     try:
         features = _DECODER.decode(body).features
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if len(features) > max_batch_size or not features:
+    if len(features) > rules.max_batch_size or not features:
         return None
-    lons, lats = _lon_lat(features, crs)
-    latest = datetime.now(UTC) + timedelta(minutes=max_future_minutes)
+    lons, lats = to_lon_lat(
+        [f.geometry.coordinates[0] for f in features],
+        [f.geometry.coordinates[1] for f in features],
+        crs,
+    )
+    latest = rules.latest()
+    known: Collection[str] = frozenset(rules.populations)
     observations = []
     for feature, lon, lat in zip(features, lons, lats, strict=True):
-        p = feature.properties
-        if not _plausible(p, float(lon), float(lat), populations, latest):
+        if not rules.accepts(feature.properties, float(lon), float(lat), latest, known):
             return None
-        observations.append(feature_to_observation(feature, float(lon), float(lat), observer))
+        observations.append(wire.feature_to_observation(feature, float(lon), float(lat), observer))
     return observations
-
-
-def _lon_lat(features: list[_Feature], crs: str | None) -> tuple[Any, Any]:
-    xs = [f.geometry.coordinates[0] for f in features]
-    ys = [f.geometry.coordinates[1] for f in features]
-    if crs is None:
-        return xs, ys
-    return to_wgs84(xs, ys, crs)
-
-
-def _plausible(
-    p: _Properties, lon: float, lat: float, populations: Collection[str], latest: datetime
-) -> bool:
-    """The checks pydantic's schema leaves to field_api/ingest.py, as one yes or no."""
-    return (
-        -180.0 <= lon <= 180.0
-        and -90.0 <= lat <= 90.0
-        and (p.accuracy_m is None or math.isfinite(p.accuracy_m))
-        and classified_total(p.composition) <= p.count
-        and p.population in populations
-        and timezone_known(p.timezone)
-        and p.observed_at <= latest
-    )

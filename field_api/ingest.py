@@ -1,7 +1,8 @@
 """Turn uploaded GeoJSON features into observations, one verdict per feature.
 
 One bad feature never blocks the others: each gets its own list of errors, and the valid
-ones go on to the store together.
+ones go on to the store together. Parsing only: the rules a parsed record must pass live in
+data/uploads.py.
 """
 
 from __future__ import annotations
@@ -13,22 +14,15 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
+from data.uploads import UploadRules, to_lon_lat
 from domain.records import Observation
+from domain.wire import feature_to_observation
 from field_api.errors import pydantic_errors
 from field_api.fastpath import decode_valid_batch
-from field_api.schemas import (
-    ObservationFeatureIn,
-    classified_total,
-    feature_to_observation,
-    future_problem,
-    timezone_known,
-)
+from field_api.schemas import ObservationFeatureIn
 from field_api.settings import Settings
-from geo.coords import lon_lat_problems, to_wgs84
 
 _FEATURES = TypeAdapter(list[ObservationFeatureIn])
-
-_AXES = {"lon": ("[0]", "longitude"), "lat": ("[1]", "latitude")}
 
 
 @dataclass
@@ -60,16 +54,18 @@ def parse_batch_json(
     takes the slow path that explains each feature's errors.
     """
     observations = decode_valid_batch(
-        body,
-        crs=crs,
-        observer=observer,
-        populations=frozenset(settings.populations),
-        max_batch_size=settings.max_batch_size,
-        max_future_minutes=settings.max_future_minutes,
+        body, crs=crs, observer=observer, rules=upload_rules(settings)
     )
     if observations is None:
         return None
     return [Parsed(i, o.id, o) for i, o in enumerate(observations)]
+
+
+def upload_rules(settings: Settings) -> UploadRules:
+    """The upload rules as the server is configured."""
+    return UploadRules(
+        tuple(settings.populations), settings.max_future_minutes, settings.max_batch_size
+    )
 
 
 def _verdicts(
@@ -84,9 +80,13 @@ def _verdicts(
     prefix: str,
 ) -> list[Parsed]:
     valid = [i for i in range(size) if i not in errors]
-    lons, lats = _coordinates([models[i] for i in valid], crs)
+    lons, lats = to_lon_lat(
+        [models[i].geometry.coordinates[0] for i in valid],
+        [models[i].geometry.coordinates[1] for i in valid],
+        crs,
+    )
     position = {i: k for k, i in enumerate(valid)}
-    populations = frozenset(settings.populations)
+    rules = upload_rules(settings)
     results = []
     for i in range(size):
         if i in errors:
@@ -94,7 +94,7 @@ def _verdicts(
             continue
         k = position[i]
         point = (float(lons[k]), float(lats[k]))
-        results.append(_checked(i, models[i], point, observer, settings, populations, prefix))
+        results.append(_checked(i, models[i], point, observer, rules, prefix))
     return results
 
 
@@ -114,76 +114,19 @@ def _validate(
     return dict(zip(rest, _FEATURES.validate_python([raw[i] for i in rest]), strict=True)), errors
 
 
-def _coordinates(models: list[ObservationFeatureIn], crs: str | None) -> tuple[Any, Any]:
-    xs = [m.geometry.coordinates[0] for m in models]
-    ys = [m.geometry.coordinates[1] for m in models]
-    if crs is None or not models:
-        return xs, ys
-    return to_wgs84(xs, ys, crs)
-
-
 def _checked(
     index: int,
     model: ObservationFeatureIn,
     point: tuple[float, float],
     observer: str,
-    settings: Settings,
-    populations: frozenset[str],
+    rules: UploadRules,
     prefix: str,
 ) -> Parsed:
-    """Checks that need the transformed point or the settings: range, population, clock."""
+    """A record, or every upload rule it breaks (range, time zone, population, clock)."""
     lon, lat = point
-    errors = []
-    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        for axis, reason in lon_lat_problems(lon, lat):
-            suffix, name = _AXES[axis]
-            errors.append(
-                {
-                    "field": f"geometry.coordinates{suffix}",
-                    "code": "out_of_range",
-                    "message": f"geometry.coordinates{suffix} ({name}): {reason}",
-                }
-            )
-    props = model.properties
-    if not timezone_known(props.timezone):
-        errors.append(
-            {
-                "field": "properties.timezone",
-                "code": "unknown_timezone",
-                "message": f"properties.timezone: {props.timezone!r} is not an IANA time zone "
-                "(for example Asia/Yakutsk)",
-            }
-        )
-    classified = classified_total(props.composition)
-    if classified > props.count:
-        errors.append(
-            {
-                "field": "properties.composition",
-                "code": "composition_exceeds_count",
-                "message": f"properties.composition: adds up to {classified} animals but count is "
-                f"{props.count}: classified animals cannot exceed the count",
-            }
-        )
-    population = model.properties.population
-    if population not in populations:
-        errors.append(
-            {
-                "field": "properties.population",
-                "code": "unknown_population",
-                "message": f"properties.population: {population!r} is not one of "
-                + ", ".join(settings.populations),
-            }
-        )
-    late = future_problem(model.properties.observed_at, settings.max_future_minutes)
-    if late:
-        errors.append(
-            {
-                "field": "properties.observed_at",
-                "code": "in_future",
-                "message": f"properties.observed_at: {late}",
-            }
-        )
-    if errors:
+    problems = rules.problems(model.properties, lon, lat)
+    if problems:
+        errors = [p.as_dict() for p in problems]
         return Parsed(index, model.id, errors=_prefixed(errors, prefix, index))
     return Parsed(index, model.id, feature_to_observation(model, lon, lat, observer))
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import available_timezones
 
 from pydantic import (
     AwareDatetime,
@@ -14,19 +12,21 @@ from pydantic import (
     Field,
     Strict,
     StrictInt,
+    create_model,
     model_validator,
 )
 
+from domain import wire
 from domain.records import (
+    COMPOSITION_FIELDS,
     COUNT_METHODS,
+    EDITABLE_FIELDS,
     SURVEY_METHODS,
-    Composition,
-    Observation,
     Outcome,
     Survey,
 )
+from domain.wire import feature_to_observation, observation_feature
 
-_ZONES = frozenset(available_timezones())
 Count = StrictInt
 # JSON numbers only ("126" or true are typing mistakes, not coordinates), finite. Checked
 # inside pydantic-core: a Python validator here would run thousands of times per batch.
@@ -37,60 +37,60 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CompositionIn(_Strict):
-    """Sex/age classes; leave out a class that was not recorded."""
-
-    adult_males: Count | None = Field(None, ge=0)
-    adult_females: Count | None = Field(None, ge=0)
-    yearlings: Count | None = Field(None, ge=0)
-    calves: Count | None = Field(None, ge=0)
-    unclassified: Count | None = Field(None, ge=0)
-
-
-class ObservationPropertiesIn(_Strict):
-    """What a tablet records about one herd sighting."""
-
-    observed_at: AwareDatetime = Field(
-        description="RFC 3339 with offset, e.g. 2024-06-01T10:00:00+09:00"
-    )
-    timezone: str = Field("Asia/Yakutsk", description="IANA zone of the observer (UTC+9..+11)")
-    count: Count = Field(ge=0, le=1_000_000, description="total animals in the herd")
-    composition: CompositionIn = CompositionIn()
-    count_method: Literal["visual", "photo", "estimate"] = "visual"
-    accuracy_m: Number | None = Field(None, ge=0, le=1_000_000)
-    survey_id: str | None = Field(None, min_length=1, max_length=100)
-    population: str = Field("unknown", min_length=1, max_length=64)
-    behaviour: str | None = Field(None, max_length=200)
-    notes: str | None = Field(None, max_length=4000)
-    device_id: str | None = Field(None, max_length=200)
-
-    # Set by the server; a client echoing a GET back may send them, and they are ignored.
-    observer: Any = Field(None, exclude=True)
-    revision: Any = Field(None, exclude=True)
-    status: Any = Field(None, exclude=True)
-    review_state: Any = Field(None, exclude=True)
-    flags: Any = Field(None, exclude=True)
-    region: Any = Field(None, exclude=True)
-    created_at: Any = Field(None, exclude=True)
-    updated_at: Any = Field(None, exclude=True)
-
-    # The time zone and "classified ≤ count" are checked in field_api/ingest.py, once per
-    # record in plain Python, so that this model validates entirely inside pydantic-core.
-
-
-def classified_total(c: Any) -> int:
-    """Animals placed in any class (a CompositionIn or the fast path's struct)."""
-    return (
-        (c.adult_males or 0)
-        + (c.adult_females or 0)
-        + (c.yearlings or 0)
-        + (c.calves or 0)
-        + (c.unclassified or 0)
+def _composition_model() -> type[BaseModel]:
+    cls = wire.COMPOSITION_CLASS
+    fields: dict[str, Any] = {
+        name: (Count | None, Field(None, ge=cls.ge)) for name in COMPOSITION_FIELDS
+    }
+    return create_model(
+        "CompositionIn",
+        __base__=_Strict,
+        __doc__="Sex/age classes; leave out a class that was not recorded.",
+        **fields,
     )
 
 
-def timezone_known(name: str) -> bool:
-    return name in _ZONES
+CompositionIn = _composition_model()
+
+
+def _annotation(f: wire.WireField) -> Any:
+    """The pydantic type of a device property (limits go in its Field)."""
+    base: Any = {
+        "datetime": AwareDatetime,
+        "text": str,
+        "int": Count,
+        "number": Number,
+        "choice": Literal[f.choices] if f.choices else str,
+        "composition": CompositionIn,
+    }[f.kind]
+    return base | None if f.nullable else base
+
+
+def _field(f: wire.WireField, *, required_default: Any = ...) -> Any:
+    if f.server:  # a client echoing a GET back may send them, and they are ignored
+        return (Any, Field(None, exclude=True))
+    default: Any = required_default if f.default is wire.REQUIRED else f.default
+    if f.kind == "composition":
+        default = CompositionIn()
+    limits: dict[str, Any] = {
+        "ge": f.ge,
+        "le": f.le,
+        "min_length": f.min_length,
+        "max_length": f.max_length,
+        "description": f.description,
+    }
+    return (_annotation(f), Field(default, **{k: v for k, v in limits.items() if v is not None}))
+
+
+# What a tablet records about one herd sighting, made from domain/wire.py. The time zone,
+# "classified ≤ count" and the other rules are checked in data/uploads.py, once per record
+# in plain Python, so that this model validates entirely inside pydantic-core.
+ObservationPropertiesIn = create_model(
+    "ObservationPropertiesIn",
+    __base__=_Strict,
+    __doc__="What a tablet records about one herd sighting.",
+    **{f.name: _field(f) for f in wire.PROPERTIES},
+)
 
 
 class PointIn(_Strict):
@@ -108,7 +108,7 @@ class ObservationFeatureIn(BaseModel):
     type: Literal["Feature"]
     id: UUID
     geometry: PointIn
-    properties: ObservationPropertiesIn
+    properties: ObservationPropertiesIn  # made from domain/wire.py by create_model
 
 
 class FeatureCollectionEnvelope(BaseModel):
@@ -120,84 +120,7 @@ class FeatureCollectionEnvelope(BaseModel):
     features: list[Any]
 
 
-def feature_to_observation(feature: Any, lon: float, lat: float, observer: str) -> Observation:
-    """A domain record from a validated Feature and its (already transformed) lon/lat.
-
-    `feature` is an ObservationFeatureIn, or the upload fast path's msgspec struct of the
-    same shape (field_api/fastpath.py): one builder for both.
-    """
-    p = feature.properties
-    c = p.composition
-    return Observation(
-        id=feature.id,
-        observed_at=p.observed_at,
-        timezone=p.timezone,
-        lon=lon,
-        lat=lat,
-        accuracy_m=float(p.accuracy_m) if p.accuracy_m is not None else None,
-        count=p.count,
-        composition=Composition(
-            c.adult_males, c.adult_females, c.yearlings, c.calves, c.unclassified
-        ),
-        count_method=p.count_method,
-        survey_id=p.survey_id,
-        population=p.population,
-        behaviour=p.behaviour,
-        notes=p.notes,
-        device_id=p.device_id,
-        observer=observer,
-    )
-
-
-def future_problem(observed_at: datetime, max_future_minutes: float) -> str | None:
-    """A reason when a time lies too far ahead: a tablet clock set wrong, usually."""
-    limit = datetime.now(UTC) + timedelta(minutes=max_future_minutes)
-    if observed_at > limit:
-        return (
-            f"observed_at {observed_at.isoformat()} is in the future; check the tablet's "
-            f"clock and time zone (at most {max_future_minutes:g} minutes ahead is accepted)"
-        )
-    return None
-
-
 # ---- out ----------------------------------------------------------------------------------
-
-
-def observation_feature(obs: Observation) -> dict[str, Any]:
-    """An observation as a GeoJSON Feature (built by hand: listing pages must be fast)."""
-    c = obs.composition
-    return {
-        "type": "Feature",
-        "id": str(obs.id),
-        "geometry": {"type": "Point", "coordinates": [obs.lon, obs.lat]},
-        "properties": {
-            "observed_at": obs.observed_at.isoformat(),
-            "timezone": obs.timezone,
-            "count": obs.count,
-            "composition": {
-                "adult_males": c.adult_males,
-                "adult_females": c.adult_females,
-                "yearlings": c.yearlings,
-                "calves": c.calves,
-                "unclassified": c.unclassified,
-            },
-            "count_method": obs.count_method,
-            "accuracy_m": obs.accuracy_m,
-            "survey_id": obs.survey_id,
-            "population": obs.population,
-            "behaviour": obs.behaviour,
-            "notes": obs.notes,
-            "device_id": obs.device_id,
-            "observer": obs.observer,
-            "revision": obs.revision,
-            "status": obs.status,
-            "review_state": obs.review_state,
-            "flags": list(obs.flags),
-            "region": obs.region,
-            "created_at": obs.created_at.isoformat() if obs.created_at else None,
-            "updated_at": obs.updated_at.isoformat() if obs.updated_at else None,
-        },
-    }
 
 
 def outcome_json(outcome: Outcome, index: int | None = None) -> dict[str, Any]:
@@ -221,6 +144,21 @@ class ObservationPatch(_Strict):
     revision: Count = Field(ge=1, description="the revision this edit was based on")
     properties: dict[str, Any] = Field(default_factory=dict)
     geometry: PointIn | None = None
+
+
+# The editable device properties of an edit (EDITABLE_FIELDS: the device is fixed).
+ObservationChangesIn = create_model(
+    "ObservationChangesIn",
+    __base__=_Strict,
+    __doc__="Changed properties of an edit.",
+    # Leaving a property out changes nothing; a required one left out defaults to None,
+    # never validated, so an explicit null is still refused.
+    **{
+        f.name: _field(f, required_default=None)
+        for f in wire.DEVICE_PROPERTIES
+        if f.name in EDITABLE_FIELDS
+    },
+)
 
 
 class RetractIn(_Strict):
@@ -285,4 +223,4 @@ def survey_json(survey: Survey) -> dict[str, Any]:
     }
 
 
-__all__ = ["COUNT_METHODS", "SURVEY_METHODS"]
+__all__ = ["COUNT_METHODS", "SURVEY_METHODS", "feature_to_observation", "observation_feature"]

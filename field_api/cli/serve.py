@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from data.progress import stderr_bar
 from data.store import open_store
 from field_api.cli.common import Command, open_migrated_store
 from field_api.settings import Settings
@@ -45,7 +46,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply pending migrations and say which."""
     store = open_store(args.database_url or settings.database_url)
-    applied = store.migrate()
+    applied = store.migrate(progress=stderr_bar("feature texts"))
     print("applied: " + ", ".join(applied) if applied else "schema is up to date")
     store.close()
     return 0

@@ -16,38 +16,15 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from data.store import ObservationStore
-from domain.records import COMPOSITION_FIELDS, Observation, ObservationQuery
+from domain.records import Observation, ObservationQuery
+from domain.wire import CSV_COLUMNS, csv_row, observation_feature
 from field_api.deps import Researcher, StoreDep
 from field_api.filters import QueryDep
-from field_api.schemas import observation_feature
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 
 EXPORT_PAGE = 2000
-CSV_COLUMNS: tuple[str, ...] = (
-    "id",
-    "observed_at",
-    "timezone",
-    "lon",
-    "lat",
-    "accuracy_m",
-    "count",
-    *COMPOSITION_FIELDS,
-    "count_method",
-    "survey_id",
-    "population",
-    "behaviour",
-    "notes",
-    "device_id",
-    "observer",
-    "revision",
-    "status",
-    "review_state",
-    "flags",
-    "region",
-    "created_at",
-    "updated_at",
-)
+__all__ = ["CSV_COLUMNS", "csv_row"]  # the columns are domain/wire.py's
 
 
 @router.get("/observations.geojson", response_class=StreamingResponse)
@@ -108,32 +85,3 @@ def _csv_chunks(store: ObservationStore, query: ObservationQuery) -> Iterator[st
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
-
-
-def csv_row(obs: Observation) -> list[object]:
-    """One observation as a CSV row in CSV_COLUMNS order (empty cells for missing values)."""
-    composition = [getattr(obs.composition, name) for name in COMPOSITION_FIELDS]
-    return [
-        obs.id,
-        obs.observed_at.isoformat(),
-        obs.timezone,
-        obs.lon,
-        obs.lat,
-        obs.accuracy_m,
-        obs.count,
-        *composition,
-        obs.count_method,
-        obs.survey_id,
-        obs.population,
-        obs.behaviour,
-        obs.notes,
-        obs.device_id,
-        obs.observer,
-        obs.revision,
-        obs.status,
-        obs.review_state,
-        ";".join(obs.flags),
-        obs.region,
-        obs.created_at.isoformat() if obs.created_at else None,
-        obs.updated_at.isoformat() if obs.updated_at else None,
-    ]

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from data import edits
+from data.uploads import Rejected
 from domain.records import EDITABLE_FIELDS, Observation, Outcome
+from domain.wire import observation_feature, record_changes
 from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError, pydantic_errors
 from field_api.filters import QueryDep, encode_cursor
-from field_api.ingest import Parsed, parse_batch_json, parse_features
+from field_api.ingest import Parsed, parse_batch_json, parse_features, upload_rules
 from field_api.schemas import (
     FeatureCollectionEnvelope,
+    ObservationChangesIn,
     ObservationPatch,
     RetractIn,
-    observation_feature,
     outcome_json,
 )
 from geo.coords import CoordinateError, normalise_crs
 
 router = APIRouter(prefix="/api/v1/observations", tags=["observations"])
+M = TypeVar("M", bound=BaseModel)
 
 CrsParam = Annotated[
     str | None, Query(description="CRS of the coordinates, e.g. EPSG:32652 (UTM 52N)")
@@ -245,34 +250,26 @@ async def edit_observation(
     observation_id: UUID, request: Request, user: Uploader, store: StoreDep, settings: SettingsDep
 ) -> JSONResponse:
     """Edit with the revision it was based on; a stale revision answers 409."""
-    patch = _parse_patch(await read_json(request))
-    current = await run_in_threadpool(store.get_observation, observation_id)
-    _check_change(user, current)
-    changes = _validated_changes(current, patch, settings)
-    edited = await run_in_threadpool(
-        store.update_observation,
-        observation_id,
-        changes,
-        base_revision=patch.revision,
-        actor=user.name,
-    )
+    edit = _parse_edit(await read_json(request))
+    try:
+        edited = await run_in_threadpool(
+            edits.edit_observation,
+            store,
+            observation_id,
+            edit,
+            actor=user.name,
+            rules=upload_rules(settings),
+            check_allowed=partial(_check_change, user),
+        )
+    except Rejected as exc:
+        errors = [p.as_dict() for p in exc.problems]
+        raise ApiError(422, "validation_error", str(exc), errors=errors) from exc
     return JSONResponse(observation_feature(edited), media_type="application/geo+json")
 
 
-def _parse_patch(body: Any) -> ObservationPatch:
-    try:
-        return ObservationPatch.model_validate(body)
-    except ValidationError as exc:
-        errors = pydantic_errors(list(exc.errors()))
-        raise ApiError(
-            422, "validation_error", "; ".join(e["message"] for e in errors), errors=errors
-        ) from exc
-
-
-def _validated_changes(
-    current: Observation, patch: ObservationPatch, settings: SettingsDep
-) -> dict[str, Any]:
-    """Re-validate the whole edited record through the upload schema, so edits obey every rule."""
+def _parse_edit(body: Any) -> edits.Edit:
+    """The edit's revision and changed fields, each checked as an upload checks it."""
+    patch = _validated(ObservationPatch, body)
     unknown = sorted(set(patch.properties) - set(EDITABLE_FIELDS))
     if unknown:
         raise ApiError(
@@ -281,26 +278,22 @@ def _validated_changes(
             f"properties {', '.join(unknown)} cannot be edited",
             field=f"properties.{unknown[0]}",
         )
-    feature = observation_feature(current)
-    feature["properties"].update(patch.properties)
+    parsed = _validated(ObservationChangesIn, patch.properties, loc="properties")
+    changes = record_changes(parsed, parsed.model_fields_set)
     if patch.geometry is not None:
-        feature["geometry"] = patch.geometry.model_dump()
-    [parsed] = parse_features(
-        [feature], crs=None, observer=current.observer, settings=settings, prefix=""
-    )
-    if parsed.errors or parsed.observation is None:
+        changes["lon"], changes["lat"] = patch.geometry.coordinates[:2]
+    return edits.Edit(patch.revision, changes)
+
+
+def _validated(model: type[M], body: Any, loc: str | None = None) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raw = [{**e, "loc": (loc, *e["loc"])} if loc else e for e in exc.errors()]
+        errors = pydantic_errors(raw)
         raise ApiError(
-            422,
-            "validation_error",
-            "; ".join(e["message"] for e in parsed.errors),
-            errors=parsed.errors,
-        )
-    new = parsed.observation
-    return {
-        name: getattr(new, name)
-        for name in EDITABLE_FIELDS
-        if getattr(new, name) != getattr(current, name)
-    }
+            422, "validation_error", "; ".join(e["message"] for e in errors), errors=errors
+        ) from exc
 
 
 @router.delete("/{observation_id}")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from data import _rows
+from data import rows as _rows
 from data.store import ObservationStore
 from domain.errors import Conflict, Gone, NotFound
 from domain.records import Composition, ObservationQuery, Survey

@@ -177,7 +177,7 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
     before it their Feature text, equal byte for byte to the API's Feature of the record."""
     import msgspec
 
-    from data import _rows
+    from data import rows as _rows
     from field_api.schemas import observation_feature
 
     store: Any = postgis_store_in_fresh_schema()
@@ -200,7 +200,7 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
             ) as copy:
                 for row in rows:
                     copy.write_row(row)
-        assert [m.split("_")[0] for m in store.migrate()] == ["0004"]
+        assert [m.split("_")[0] for m in store.migrate()] == ["0004", "0005"]
         assert _one(store, "SELECT count(*) FROM observations WHERE feature IS NULL") == 0
         records = store.query_observations(ObservationQuery())
         page = store.query_features(ObservationQuery())
@@ -209,3 +209,42 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
     finally:
         store.drop_schema()
         store.close()
+
+
+def test_migrate_refreshes_feature_texts_of_an_older_format_in_resumable_batches(
+    pg: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts written under an older format version are rewritten by migrate(), a batch a
+    transaction: a run that dies after one batch keeps it, and the next run finishes."""
+    import msgspec
+
+    from data import postgis
+    from domain.records import ObservationQuery
+    from field_api.schemas import observation_feature
+
+    pg.add_observations(make_batch(7), actor="olga")
+    with pg._pool.connection() as conn:  # as if written by an older release
+        conn.execute("UPDATE observations SET feature = '{}', feature_version = 0")
+    expected = msgspec.json.encode(
+        [observation_feature(o) for o in pg.query_observations(ObservationQuery()).items]
+    )
+    # Until refreshed, a listing builds the stale rows from their columns: same bytes.
+    assert pg.query_features(ObservationQuery()).features == expected
+
+    monkeypatch.setattr(postgis, "FEATURE_REFRESH_BATCH", 3)
+    seen: list[tuple[int, int]] = []
+
+    def crash_after_first_batch(done: int, total: int) -> None:
+        seen.append((done, total))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pg.migrate(progress=crash_after_first_batch)
+    stale = "SELECT count(*) FROM observations WHERE feature_version <> 1"
+    assert seen == [(3, 7)] and _one(pg, stale) == 4  # the first batch was kept
+
+    progress: list[tuple[int, int]] = []
+    assert pg.migrate(progress=lambda done, total: progress.append((done, total))) == []
+    assert progress == [(3, 4), (4, 4)] and _one(pg, stale) == 0
+    assert pg.refresh_feature_texts() == 0  # nothing left: a later migrate does nothing
+    assert pg.query_features(ObservationQuery()).features == expected

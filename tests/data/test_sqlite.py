@@ -34,7 +34,8 @@ def test_spatial_and_time_indexes_exist(sqlite_store: SQLiteStore) -> None:
 
 
 def test_small_bbox_queries_use_the_cell_index(sqlite_store: SQLiteStore) -> None:
-    from data.queries import sqlite_where, where_clause
+    from data.sql_shared import where_clause
+    from data.sqlite_queries import sqlite_where
     from domain.records import ObservationQuery
 
     where, params = sqlite_where(ObservationQuery(bbox=(125.0, 70.0, 127.5, 72.0)))
@@ -54,7 +55,7 @@ def test_group_commit_isolates_a_failing_upload(
     sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Uploads sharing one commit: the one that fails is rolled back alone."""
-    from data import _rows
+    from data import rows as _rows
     from tests.factories import make_batch
 
     poisoned = make_batch(5, start=500)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from data import queries
+from data import sqlite_queries as queries
 from data.sqlite import SQLiteStore
 from domain.records import ObservationQuery, Period
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from data import _rows
+from data import rows as _rows
 from data.store import ObservationStore
 from domain.records import ObservationQuery
 from field_api.app import create_app

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from data.uploads import UploadRules
 from field_api.fastpath import decode_valid_batch
-from field_api.ingest import parse_features
+from field_api.ingest import parse_features, upload_rules
 from field_api.settings import Settings
 from tests.factories import make_collection, make_feature
 from tests.field_api.test_validation import CASES, GEOMETRY_CASES
@@ -19,14 +20,7 @@ SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
 
 def fast(features: list[dict[str, Any]], crs: str | None = None) -> Any:
     body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
-    return decode_valid_batch(
-        body,
-        crs=crs,
-        observer="olga",
-        populations=SETTINGS.populations,
-        max_batch_size=SETTINGS.max_batch_size,
-        max_future_minutes=SETTINGS.max_future_minutes,
-    )
+    return decode_valid_batch(body, crs=crs, observer="olga", rules=upload_rules(SETTINGS))
 
 
 def test_valid_batches_decode_to_the_same_observations_as_the_slow_path() -> None:
@@ -102,12 +96,7 @@ def test_empty_and_oversized_batches_fall_back() -> None:
     body = json.dumps(make_collection(3)).encode()
     assert (
         decode_valid_batch(
-            body,
-            crs=None,
-            observer="o",
-            populations=SETTINGS.populations,
-            max_batch_size=2,
-            max_future_minutes=10,
+            body, crs=None, observer="o", rules=UploadRules(tuple(SETTINGS.populations), 10, 2)
         )
         is None
     )

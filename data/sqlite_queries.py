@@ -1,23 +1,21 @@
-"""SQL fragments for filters and aggregates (parameterised only; no values in SQL text)."""
+"""SQLite's SQL for filters and aggregates (parameterised only; no values in SQL text).
+
+data/postgis_queries.py is the same for PostGIS; what both share is data/sql_shared.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from data._rows import utc_text
-from domain.records import HerdCount, ObservationQuery, Period
+from data.rows import utc_text
+from data.sql_shared import lon_ranges, where_clause
+from domain.records import ObservationQuery, Period
 from domain.seasons import SeasonCalendar
-from geo.grid import cell_centre_lon_lat, cell_key
 
 # Grid indices are floored by shifting into positive numbers before CAST truncates;
 # SQLite's floor() needs an optional build flag, and EPSG:3576 stays within ±10,000 km.
 _GRID_SHIFT = 100_000
-
-
-def where_clause(parts: Sequence[str]) -> str:
-    return ("WHERE " + " AND ".join(parts)) if parts else ""
 
 
 def sqlite_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
@@ -56,12 +54,6 @@ def sqlite_where(query: ObservationQuery) -> tuple[list[str], list[Any]]:
 # A bbox covering more 1°×1° cells than this is filtered on lon/lat alone: listing the cells
 # would cost more than scanning the time index.
 MAX_BBOX_CELLS = 600
-
-
-def lon_ranges(bbox: tuple[float, float, float, float]) -> list[tuple[float, float]]:
-    """One longitude range, or two when the box crosses the antimeridian (min_lon > max_lon)."""
-    min_lon, _, max_lon, _ = bbox
-    return [(min_lon, max_lon)] if min_lon <= max_lon else [(min_lon, 180.0), (-180.0, max_lon)]
 
 
 def _sqlite_bbox(bbox: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
@@ -188,26 +180,12 @@ def herd_count_sql(period_sql: str, key_sql: str, where: str) -> str:
     )
 
 
-def rows_to_herd_counts(
-    rows: Sequence[Sequence[Any]], *, by: str, cell_size_m: float
-) -> list[HerdCount]:
-    """HerdCounts from aggregate rows; cells get their centre as the representative point."""
-    counts = []
-    for period, population, key, lon, lat, sightings, animals, *classes in rows:
-        if by == "cell":
-            ix, _, iy = str(key).partition(":")
-            key = cell_key(int(ix), int(iy))
-            lon, lat = cell_centre_lon_lat(int(ix), int(iy), cell_size_m)
-        counts.append(
-            HerdCount(
-                str(period),
-                population,
-                str(key),
-                float(lon),
-                float(lat),
-                int(sightings),
-                int(animals),
-                *(int(c) for c in classes),
-            )
-        )
-    return counts
+# SQLite keeps UTC text and sends its first 19 characters ("YYYY-MM-DDTHH:MM:SS"): numpy
+# parses a million of those into whole epoch seconds in 0.05 s, where strftime('%s') took
+# 2.3 s, and rounded .9995 s up a second while PostGIS (floor(extract(epoch))) and the
+# SightingColumns contract drop the fraction.
+SIGHTING_SELECT = (
+    "SELECT id, substr(observed_at, 1, 19), local_date, lon, lat, ea_x, "
+    "ea_y, count, adult_males, adult_females, yearlings, calves, unclassified, population, "
+    "region, survey_id, instr(flags, '\"synthetic\"') > 0 FROM observations"
+)

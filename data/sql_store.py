@@ -1,0 +1,516 @@
+"""SQLStore: every store method whose logic both SQL dialects share.
+
+data/sqlite.py and data/postgis.py subclass it and hold only what truly differs: the
+placeholder, connections and transactions, WHERE fragments, sequence numbers, bulk loads
+(executemany against COPY), locking and the stored Feature text. SQL here is written with
+`{p}` for the dialect's placeholder and names its columns from data/tables.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Any, ClassVar
+from uuid import UUID
+
+from data import rows
+from data.bulk import Accounts, StoredObservation, TokenRecord
+from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
+from data.migrations import Migration, migrations_for
+from data.sql_shared import rows_to_herd_counts, where_clause
+from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
+from data.tokens import hash_token
+from domain.errors import Conflict, Gone, NotFound
+from domain.records import (
+    FeaturePage,
+    HerdCount,
+    Observation,
+    ObservationQuery,
+    Outcome,
+    Page,
+    Period,
+    Revision,
+    Survey,
+    User,
+)
+from domain.seasons import SeasonCalendar
+
+Row = Sequence[Any]
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+# Listings read neither the period, grid nor hash columns: a third less to fetch.
+LISTING_UNREAD = ("local_date", "ea_x", "ea_y", "content_hash", "upload_hash", "change_seq")
+_DATA_VERSION = (
+    "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
+    "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
+)
+_SEQ, _UPLOAD_HASH = OBSERVATIONS.index["change_seq"], OBSERVATIONS.index["upload_hash"]
+
+
+class SQLStore:
+    """The shared body of SQLiteStore and PostGISStore (see the module docstring)."""
+
+    url: str
+    dialect: ClassVar[str]  # the folder of its migrations, data/sql/<dialect>
+    mark: ClassVar[str]  # the driver's placeholder: ? or %s
+    # Columns every observation write names: the table's, and PostGIS's Feature text.
+    write_columns: ClassVar[tuple[str, ...]] = OBSERVATIONS.columns
+    _for_update: ClassVar[str] = ""  # how a read inside a write locks the row it edits
+    _migrations_table: ClassVar[str]
+
+    # ---- what each dialect provides ---------------------------------------------------
+    def _read_all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _read_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[Any]:
+        """One write transaction; yields a connection whose execute() returns a cursor."""
+        raise NotImplementedError
+
+    def _feed_read(self) -> AbstractContextManager[Any]:
+        """A connection to read the change feed on (PostGIS waits for writers there)."""
+        raise NotImplementedError
+
+    def _migrating(self) -> AbstractContextManager[Any]:
+        """The transaction migrations run in, alone among this store's processes."""
+        raise NotImplementedError
+
+    def _run_script(self, conn: Any, migration: Migration) -> None:
+        raise NotImplementedError
+
+    def _many(self, conn: Any, sql: str, values: Iterable[Row]) -> int:
+        """executemany; the number of rows it changed."""
+        raise NotImplementedError
+
+    def _next_seqs(self, conn: Any, n: int) -> list[int]:
+        """n new revision numbers, ascending, inside the write transaction `conn`."""
+        raise NotImplementedError
+
+    def _where(self, query: ObservationQuery) -> tuple[list[str], list[Any]]:
+        raise NotImplementedError
+
+    def _after(self, after: tuple[str, str]) -> tuple[str, list[Any]]:
+        """The keyset condition of a listing page after (observed_at, id)."""
+        raise NotImplementedError
+
+    def _indexed_herd_counts(
+        self, query: ObservationQuery, every: Period, cell_size_m: float
+    ) -> tuple[str, list[Any]] | None:
+        """A dialect's faster plan for some herd-count requests (SQLite's covering index)."""
+        return None
+
+    # The dialect's SQL for herd counts: the period and key expressions, the aggregate.
+    _period_sql: Callable[[Period, SeasonCalendar], tuple[str, list[Any]]]
+    _key_sql: Callable[[str, float], tuple[str, list[Any]]]
+    _herd_count_select: Callable[[str, str, str], str]
+
+    def _sighting_rows(self, query: ObservationQuery) -> Iterable[Row]:
+        raise NotImplementedError
+
+    def _with_write_columns(self, rows: Sequence[Row]) -> Sequence[Row]:
+        """Rows of OBSERVATIONS as write_columns (PostGIS adds the Feature text)."""
+        return rows
+
+    def refresh_feature_texts(self, progress: Progress | None = None) -> int:
+        """Rewrite stored Feature texts of an older format; the number of rows (none here)."""
+        return 0
+
+    def _sql(self, text: str) -> str:
+        return text.replace("{p}", self.mark)
+
+    # ---- schema -----------------------------------------------------------------------
+    def migrate(self, *, progress: Progress | None = None) -> list[str]:
+        """Apply pending migrations, then bring stored texts to the current format."""
+        applied = []
+        with self._migrating() as conn:
+            conn.execute(self._migrations_table)
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for migration in migrations_for(self.dialect):
+                if migration.version in done:
+                    continue
+                self._run_script(conn, migration)
+                conn.execute(
+                    self._sql("INSERT INTO schema_migrations VALUES ({p}, {p}, {p})"),
+                    (migration.version, migration.name, rows.utc_text(rows.now_utc())),
+                )
+                applied.append(f"{migration.version:04d}_{migration.name}")
+        self.refresh_feature_texts(progress)
+        return applied
+
+    # ---- observations -----------------------------------------------------------------
+    def _load(self, conn: Any, observation_id: UUID, *, for_update: bool = False) -> Observation:
+        lock = self._for_update if for_update else ""
+        sql = self._sql(f"{OBSERVATIONS.select()} WHERE id = {{p}}{lock}")
+        row = conn.execute(sql, (str(observation_id),)).fetchone()
+        if row is None:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        return rows.row_to_observation(row)
+
+    def get_observation(self, observation_id: UUID) -> Observation:
+        row = self._read_one(
+            self._sql(f"{OBSERVATIONS.select()} WHERE id = {{p}}"), (str(observation_id),)
+        )
+        if row is None:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        return rows.row_to_observation(row)
+
+    def query_observations(self, query: ObservationQuery) -> Page:
+        page = self._listing_rows(query)
+        items = [rows.row_to_observation(r) for r in page[: query.limit]]
+        return Page(items, rows.next_cursor(page, query.limit))
+
+    def query_features(self, query: ObservationQuery) -> FeaturePage:
+        return rows.rows_to_feature_page(self._listing_rows(query), query.limit)
+
+    def _listing_rows(self, query: ObservationQuery, select: str | None = None) -> list[Any]:
+        """One page in (observed_at, id) order, plus one row to tell whether more follow."""
+        where, params = self._where(query)
+        if query.after is not None:
+            part, after_params = self._after(query.after)
+            where.append(part)
+            params += after_params
+        select = select or OBSERVATIONS.select(unread=LISTING_UNREAD)
+        sql = f"{select} {where_clause(where)} ORDER BY observed_at, id LIMIT {self.mark}"
+        return self._read_all(sql, [*params, query.limit + 1])
+
+    def count_observations(self, query: ObservationQuery) -> int:
+        where, params = self._where(query)
+        row = self._read_one(f"SELECT COUNT(*) FROM observations {where_clause(where)}", params)
+        return int(row[0]) if row else 0
+
+    def update_observation(
+        self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str
+    ) -> Observation:
+        with self._write() as conn:
+            current = self._load(conn, observation_id, for_update=True)
+            check_editable(current, base_revision)
+            edited = replace(
+                current, **changes, revision=current.revision + 1, updated_at=rows.now_utc()
+            )
+            if "lon" in changes or "lat" in changes:
+                [edited] = rows.tag_observations([edited])
+            self._rewrite(conn, current, edited, "edit", actor, None)
+        return edited
+
+    def retract_observation(
+        self, observation_id: UUID, *, actor: str, reason: str | None = None
+    ) -> Observation:
+        with self._write() as conn:
+            current = self._load(conn, observation_id, for_update=True)
+            if current.status == "retracted":
+                raise Gone(f"observation {observation_id} is already retracted", field="id")
+            retracted = replace(
+                current,
+                status="retracted",
+                revision=current.revision + 1,
+                updated_at=rows.now_utc(),
+            )
+            self._rewrite(conn, current, retracted, "retract", actor, reason)
+        return retracted
+
+    def _rewrite(
+        self,
+        conn: Any,
+        before: Observation,
+        after: Observation,
+        action: str,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        [seq] = self._next_seqs(conn, 1)
+        stored = conn.execute(
+            self._sql("SELECT upload_hash FROM observations WHERE id = {p}"), (str(before.id),)
+        ).fetchone()
+        upload_hash = stored[0] if stored else after.content_hash()
+        [row] = self._with_write_columns(
+            rows.observation_rows([after], seqs=[seq], upload_hashes=[upload_hash])
+        )
+        assignments = ", ".join(f"{c} = {self.mark}" for c in self.write_columns[1:])
+        conn.execute(
+            f"UPDATE observations SET {assignments} WHERE id = {self.mark}", (*row[1:], row[0])
+        )
+        conn.execute(
+            REVISIONS.insert(self.mark),
+            rows.revision_row(seq, after, action, actor, before, reason),
+        )
+
+    def history(self, observation_id: UUID) -> list[Revision]:
+        found = self._read_all(
+            self._sql(f"{REVISIONS.select()} WHERE observation_id = {{p}} ORDER BY revision"),
+            (str(observation_id),),
+        )
+        if not found:
+            raise NotFound(f"no observation with id {observation_id}", field="id")
+        revisions = [rows.row_to_revision(r) for r in found]
+        return rows.with_create_snapshots(revisions, self.get_observation(observation_id))
+
+    def changes_since(
+        self, cursor: int, *, limit: int, observer: str | None = None
+    ) -> tuple[list[Observation], int]:
+        mine = f"AND observer = {self.mark}" if observer is not None else ""
+        params = (cursor, observer, limit) if observer is not None else (cursor, limit)
+        sql = self._sql(
+            f"{OBSERVATIONS.select()} WHERE change_seq > {{p}} {mine} "
+            "ORDER BY change_seq LIMIT {p}"
+        )
+        with self._feed_read() as conn:
+            changed = conn.execute(sql, params).fetchall()
+        next_cursor = int(changed[-1][_SEQ]) if changed else cursor
+        return [rows.row_to_observation(r) for r in changed], next_cursor
+
+    def herd_counts(
+        self,
+        query: ObservationQuery,
+        *,
+        every: Period,
+        by: str = "population",
+        cell_size_m: float = 50_000.0,
+        seasons: SeasonCalendar | None = None,
+    ) -> list[HerdCount]:
+        indexed = self._indexed_herd_counts(query, every, cell_size_m) if by == "cell" else None
+        if indexed is None:
+            where, params = self._where(query)
+            period_sql, period_params = self._period_sql(every, seasons or SeasonCalendar())
+            key_sql, key_params = self._key_sql(by, cell_size_m)
+            sql = self._herd_count_select(period_sql, key_sql, where_clause(where))
+            indexed = sql, [*period_params, *key_params, *params]
+        found = self._read_all(*indexed)
+        return rows_to_herd_counts(found, by=by, cell_size_m=cell_size_m)
+
+    def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
+        return sighting_columns_from_rows(self._sighting_rows(query))
+
+    # ---- herd decisions ---------------------------------------------------------------
+    def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
+        stamped = replace(decision, decided_at=rows.now_utc())
+        columns = HERD_DECISIONS.columns[1:]
+        sql = (
+            f"INSERT INTO herd_decisions ({', '.join(columns)}) "
+            f"VALUES ({', '.join([self.mark] * len(columns))}) RETURNING id"
+        )
+        with self._write() as conn:
+            row = conn.execute(sql, rows.decision_row(stamped)[1:]).fetchone()
+        return replace(stamped, id=int(row[0]))
+
+    def list_herd_decisions(self) -> list[HerdDecision]:
+        return [
+            rows.row_to_decision(r)
+            for r in self._read_all(f"{HERD_DECISIONS.select()} ORDER BY id")
+        ]
+
+    def data_version(self) -> tuple[int, ...]:
+        row = self._read_one(_DATA_VERSION)
+        return tuple(int(v) for v in row) if row else (0, 0, 0, 0)
+
+    # ---- surveys ----------------------------------------------------------------------
+    def add_survey(self, survey: Survey) -> Outcome:
+        stamped = replace(survey, created_at=rows.now_utc())
+        with self._write() as conn:
+            if conn.execute(self._insert_new(SURVEYS), rows.survey_row(stamped)).rowcount == 1:
+                return Outcome(UUID(int=0), "created", message=survey.id)
+            stored = conn.execute(
+                self._sql("SELECT content_hash FROM surveys WHERE id = {p}"), (survey.id,)
+            ).fetchone()
+        if stored is not None and stored[0] == survey.content_hash():
+            return Outcome(UUID(int=0), "unchanged", message=survey.id)
+        raise Conflict(f"survey {survey.id} already exists with other content", field="id")
+
+    def _insert_new(self, table: Table, *, conflict: str = "") -> str:
+        """INSERT of every column that keeps a row already there (by key) as it is."""
+        return f"{table.insert(self.mark)} ON CONFLICT {conflict}DO NOTHING"
+
+    def get_survey(self, survey_id: str) -> Survey:
+        row = self._read_one(self._sql(f"{SURVEYS.select()} WHERE id = {{p}}"), (survey_id,))
+        if row is None:
+            raise NotFound(f"no survey with id {survey_id!r}", field="id")
+        return rows.row_to_survey(row)
+
+    def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]:
+        found = self._read_all(
+            self._sql(f"{SURVEYS.select()} WHERE id > {{p}} ORDER BY id LIMIT {{p}}"),
+            (after or "", limit),
+        )
+        return [rows.row_to_survey(r) for r in found]
+
+    # ---- users and tokens -------------------------------------------------------------
+    def add_user(self, name: str, role: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = rows.utc_text(rows.now_utc())
+        with self._write() as conn:
+            created = conn.execute(
+                self._sql(
+                    "INSERT INTO users (name, role, active, created_at) "
+                    "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (name) DO NOTHING"
+                ),
+                (name, role, True, now),
+            )
+            if created.rowcount == 0:
+                raise Conflict(f"user {name!r} already exists", field="name")
+            conn.execute(
+                self._sql("INSERT INTO tokens VALUES ({p}, {p}, {p}, NULL)"),
+                (hash_token(token), name, now),
+            )
+        return token
+
+    def add_token(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._write() as conn:
+            inserted = conn.execute(
+                self._sql(
+                    "INSERT INTO tokens SELECT {p}, name, {p}, NULL FROM users "
+                    "WHERE name = {p} AND active"
+                ),
+                (hash_token(token), rows.utc_text(rows.now_utc()), name),
+            )
+            if inserted.rowcount == 0:
+                raise NotFound(f"no active user {name!r}", field="name")
+        return token
+
+    def revoke_token(self, token: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                self._sql(
+                    "UPDATE tokens SET revoked_at = {p} "
+                    "WHERE token_hash = {p} AND revoked_at IS NULL"
+                ),
+                (rows.utc_text(rows.now_utc()), hash_token(token)),
+            )
+
+    def user_for_token(self, token: str) -> User | None:
+        row = self._read_one(
+            self._sql(
+                "SELECT u.name, u.role, u.active, u.created_at FROM tokens t "
+                "JOIN users u ON u.name = t.user_name "
+                "WHERE t.token_hash = {p} AND t.revoked_at IS NULL AND u.active"
+            ),
+            (hash_token(token),),
+        )
+        return _user(row) if row else None
+
+    def list_users(self) -> list[User]:
+        found = self._read_all("SELECT name, role, active, created_at FROM users ORDER BY name")
+        return [_user(r) for r in found]
+
+    def revoke_user(self, name: str) -> None:
+        with self._write() as conn:
+            revoked = conn.execute(
+                self._sql("UPDATE users SET active = {p} WHERE name = {p}"), (False, name)
+            )
+            if revoked.rowcount == 0:
+                raise NotFound(f"no user {name!r}", field="name")
+            conn.execute(
+                self._sql(
+                    "UPDATE tokens SET revoked_at = {p} "
+                    "WHERE user_name = {p} AND revoked_at IS NULL"
+                ),
+                (rows.utc_text(rows.now_utc()), name),
+            )
+
+    # ---- bulk, transfer ---------------------------------------------------------------
+    def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]:
+        for chunk in self.export_observations(batch_size=batch_size):
+            yield [item.observation for item in chunk]
+
+    def export_observations(self, *, batch_size: int = 5000) -> Iterator[list[StoredObservation]]:
+        """Every observation with its upload hash and change_seq, in id order."""
+        for chunk in self._paged(OBSERVATIONS, "id", batch_size):
+            yield [
+                StoredObservation(rows.row_to_observation(r), r[_UPLOAD_HASH], int(r[_SEQ]))
+                for r in chunk
+            ]
+
+    def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]:
+        for chunk in self._paged(REVISIONS, "seq", batch_size):
+            yield [rows.row_to_revision(r) for r in chunk]
+
+    def _paged(self, table: Table, key: str, batch_size: int) -> Iterator[list[Any]]:
+        """Every row of a table in `key` order, a batch at a time (keyset paging)."""
+        select, position = table.select(), table.index[key]
+        found = self._read_all(f"{select} ORDER BY {key} LIMIT {self.mark}", (batch_size,))
+        while found:
+            yield found
+            after = found[-1][position]
+            found = self._read_all(
+                f"{select} WHERE {key} > {self.mark} ORDER BY {key} LIMIT {self.mark}",
+                (str(after) if key == "id" else after, batch_size),
+            )
+
+    def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]:
+        after = ""
+        while batch := self.list_surveys(limit=batch_size, after=after):
+            after = batch[-1].id
+            yield batch
+
+    def import_surveys(self, surveys: Sequence[Survey]) -> int:
+        """Copy surveys with their creation times; ones already here are kept."""
+        with self._write() as conn:
+            return self._many(
+                conn, self._insert_new(SURVEYS), [rows.survey_row(s) for s in surveys]
+            )
+
+    def export_accounts(self) -> Accounts:
+        """Users and token hashes (tokens themselves are never stored anywhere)."""
+        found = self._read_all(
+            "SELECT token_hash, user_name, created_at, revoked_at FROM tokens ORDER BY token_hash"
+        )
+        tokens = [
+            TokenRecord(h, u, rows.as_datetime(c), rows.as_datetime(r) if r else None)
+            for h, u, c, r in found
+        ]
+        return Accounts(self.list_users(), tokens)
+
+    def import_accounts(self, accounts: Accounts) -> None:
+        """Copy users and token hashes; ones already here are kept as they are."""
+        utc = rows.utc_text
+        users = [
+            (u.name, u.role, u.active, utc(u.created_at or rows.now_utc())) for u in accounts.users
+        ]
+        tokens = [
+            (
+                t.token_hash,
+                t.user_name,
+                utc(t.created_at),
+                utc(t.revoked_at) if t.revoked_at else None,
+            )
+            for t in accounts.tokens
+        ]
+        values = self._sql("VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING")
+        with self._write() as conn:
+            self._many(conn, f"INSERT INTO users (name, role, active, created_at) {values}", users)
+            self._many(conn, f"INSERT INTO tokens {values}", tokens)
+
+    def import_herd_decisions(self, decisions: Sequence[HerdDecision]) -> int:
+        """Copy decisions with their ids and times; ones already here are kept."""
+        with self._write() as conn:
+            copied = self._many(
+                conn, self._insert_decisions(), [rows.decision_row(d) for d in decisions]
+            )
+            self._after_decisions_copied(conn)
+        return copied
+
+    def _insert_decisions(self) -> str:
+        return self._insert_new(HERD_DECISIONS)
+
+    def _after_decisions_copied(self, conn: Any) -> None:
+        """Let decisions made here later number after the copied ones (PostGIS only)."""
+
+
+def _user(row: Row) -> User:
+    name, role, active, created_at = row
+    return User(name, role, bool(active), rows.as_datetime(created_at))
+
+
+def check_editable(current: Observation, base_revision: int) -> None:
+    """An edit must be of an active record, made against its current revision."""
+    if current.status == "retracted":
+        raise Gone(f"observation {current.id} was retracted", field="id")
+    if current.revision != base_revision:
+        raise Conflict(
+            f"observation {current.id} is at revision {current.revision}, "
+            f"your edit was based on revision {base_revision}: reload it and edit again",
+            field="revision",
+        )

@@ -1,0 +1,164 @@
+"""The rules an observation must pass before it is stored, for uploads and edits alike.
+
+The wire schemas (field_api/schemas.py, fastpath.py) check types and limits; what needs
+the transformed point, the configured populations or the clock is checked here, once per
+record in plain Python. `accepts` is the upload fast path's yes or no, `problems` names
+every reason; tests/field_api/test_fastpath.py holds them to the same verdicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import available_timezones
+
+from domain import wire
+from geo.coords import lon_lat_problems, to_wgs84
+
+_ZONES = frozenset(available_timezones())
+_AXES = {"lon": ("[0]", "longitude"), "lat": ("[1]", "latitude")}
+_NUMBERS = tuple(f.name for f in wire.DEVICE_PROPERTIES if f.kind == "number")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a record was refused: the field at fault, a stable code and a message."""
+
+    field: str
+    code: str
+    message: str  # names the field first, as every error message of the API does
+
+    @classmethod
+    def of(cls, field: str, code: str, reason: str) -> Problem:
+        return cls(field, code, f"{field}: {reason}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+class Rejected(Exception):
+    """A record broke the upload rules (an edit, or a single upload): every reason."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = list(problems)
+
+
+def classified_total(c: Any) -> int:
+    """Animals placed in any class (a parsed composition or a Composition)."""
+    return (
+        (c.adult_males or 0)
+        + (c.adult_females or 0)
+        + (c.yearlings or 0)
+        + (c.calves or 0)
+        + (c.unclassified or 0)
+    )
+
+
+def timezone_known(name: str) -> bool:
+    return name in _ZONES
+
+
+def to_lon_lat(xs: Sequence[float], ys: Sequence[float], crs: str | None) -> tuple[Any, Any]:
+    """Coordinates as sent, transformed to lon/lat when they came in another CRS."""
+    if crs is None or not xs:
+        return xs, ys
+    return to_wgs84(xs, ys, crs)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRules:
+    """What the server is configured to accept: populations, batch size, clock slack."""
+
+    populations: tuple[str, ...]
+    max_future_minutes: float
+    max_batch_size: int = 1000
+
+    def latest(self) -> datetime:
+        """The latest observed_at accepted now (a tablet clock a little ahead is fine)."""
+        return datetime.now(UTC) + timedelta(minutes=self.max_future_minutes)
+
+    def accepts(self, p: Any, lon: float, lat: float, latest: datetime, known: Any) -> bool:
+        """Every rule at once as one yes or no (the fast path: no messages built).
+
+        `p` is a record's parsed properties or an Observation; `known` is
+        frozenset(self.populations), made once per batch.
+        """
+        for name in _NUMBERS:
+            if not _finite(getattr(p, name)):
+                return False
+        c = p.composition
+        classified = (
+            (c.adult_males or 0)
+            + (c.adult_females or 0)
+            + (c.yearlings or 0)
+            + (c.calves or 0)
+            + (c.unclassified or 0)
+        )
+        return (
+            -180.0 <= lon <= 180.0
+            and -90.0 <= lat <= 90.0
+            and classified <= p.count
+            and p.population in known
+            and p.timezone in _ZONES
+            and p.observed_at <= latest
+        )
+
+    def problems(self, p: Any, lon: float, lat: float) -> list[Problem]:
+        """Every rule a record breaks, each with the field and what to fix."""
+        found = _point_problems(lon, lat)
+        if not timezone_known(p.timezone):
+            found.append(
+                Problem.of(
+                    "properties.timezone",
+                    "unknown_timezone",
+                    f"{p.timezone!r} is not an IANA time zone (for example Asia/Yakutsk)",
+                )
+            )
+        classified = classified_total(p.composition)
+        if classified > p.count:
+            found.append(
+                Problem.of(
+                    "properties.composition",
+                    "composition_exceeds_count",
+                    f"adds up to {classified} animals but count is {p.count}: "
+                    "classified animals cannot exceed the count",
+                )
+            )
+        if p.population not in self.populations:
+            found.append(
+                Problem.of(
+                    "properties.population",
+                    "unknown_population",
+                    f"{p.population!r} is not one of " + ", ".join(self.populations),
+                )
+            )
+        if p.observed_at > self.latest():
+            found.append(
+                Problem.of(
+                    "properties.observed_at",
+                    "in_future",
+                    f"observed_at {p.observed_at.isoformat()} is in the future; check the "
+                    "tablet's clock and time zone (at most "
+                    f"{self.max_future_minutes:g} minutes ahead is accepted)",
+                )
+            )
+        return found
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
+
+
+def _point_problems(lon: float, lat: float) -> list[Problem]:
+    if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
+        return []
+    found = []
+    for axis, reason in lon_lat_problems(lon, lat):
+        suffix, name = _AXES[axis]
+        field = f"geometry.coordinates{suffix}"
+        found.append(Problem(field, "out_of_range", f"{field} ({name}): {reason}"))
+    return found
