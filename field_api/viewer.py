@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
 from field_api.errors import ApiError
 from field_api.filters import observation_query
+from field_api.pages import render_page
 from field_api.settings import Settings
 from maps.style import population_colour, population_label
 
@@ -144,16 +145,8 @@ def _every_select(current: str) -> str:
 
 def error_page(status: int, message: str, *, filters_back: bool = False) -> HTMLResponse:
     """A plain page for a browser (the API answers problem+json instead)."""
-    back = '<p><a href="/viewer">Back to the viewer with no filters</a></p>' if filters_back else ""
-    return HTMLResponse(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>Herdwatch</title></head>"
-        '<body style="font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto">'
-        f'<h1>Herdwatch</h1><p id="hw-error">{escape(message)}</p>{back}'
-        '<form method="post" action="/logout"><button type="submit">Sign out</button></form>'
-        "</body></html>",
-        status_code=status,
-    )
+    html = render_page("error.html", message=message, filters_back=filters_back)
+    return HTMLResponse(html, status_code=status)
 
 
 _FORM_CSS = """
