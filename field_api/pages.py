@@ -18,6 +18,8 @@ def templates() -> Environment:
     return Environment(
         loader=PackageLoader("field_api", "templates"),
         autoescape=True,
+        trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
+        lstrip_blocks=True,
         undefined=StrictUndefined,
     )
 

@@ -1,10 +1,9 @@
-"""The viewer's filter form: browser form fields ↔ ObservationQuery, and its HTML."""
+"""The viewer's filter form: browser form fields ↔ ObservationQuery; its HTML is a template."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from html import escape
 from typing import get_args
 from urllib.parse import urlencode
 
@@ -88,75 +87,19 @@ def _interval(start: str, end: str) -> str | None:
 def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -> str:
     """The filter form, the export links for exactly these filters, and sign-out."""
     api = urlencode(filters.api_params())
-    map_params = urlencode({**filters.api_params(), "every": filters.every})
-    suffix = f"?{api}" if api else ""
-    return (
-        '<form id="hw-filters" method="get" action="/viewer">'
-        f"{_population_boxes(filters, settings)}"
-        f"{_method_select(filters.method)}{_dates(filters)}{_every_select(filters.every)}"
-        f'<label class="hw-field">Area <input name="bbox" value="{escape(filters.bbox)}" '
-        'placeholder="minLon,minLat,maxLon,maxLat"></label>'
-        '<button type="submit" id="hw-apply">Show</button></form>'
-        '<p class="hw-exports">Export what is shown: '
-        f'<a id="hw-export-geojson" href="/api/v1/observations.geojson{suffix}">GeoJSON</a> · '
-        f'<a id="hw-export-csv" href="/api/v1/observations.csv{suffix}">CSV</a> · '
-        f'<a id="hw-export-map" href="/maps/herd-counts?{map_params}">map as one file</a></p>'
-        f'<form method="post" action="/logout" class="hw-user">Signed in as {escape(user)} '
-        '<button type="submit">Sign out</button></form>'
-        f"<style>{_FORM_CSS}</style>"
+    return render_page(
+        "viewer_side.html",
+        filters=filters,
+        populations=[(p, population_label(p), population_colour(p)) for p in settings.populations],
+        method_groups=(("survey", SURVEY_METHODS), ("count", COUNT_METHODS)),
+        periods=PERIODS,
+        api_query=f"?{api}" if api else "",
+        map_query=urlencode({**filters.api_params(), "every": filters.every}),
+        user=user,
     )
-
-
-def _population_boxes(filters: ViewerFilters, settings: Settings) -> str:
-    boxes = []
-    for p in settings.populations:
-        checked = " checked" if not filters.populations or p in filters.populations else ""
-        swatch = f'<span class="hw-swatch" style="background:{population_colour(p)}"></span>'
-        box = f'<input type="checkbox" name="population" value="{escape(p)}"{checked}>'
-        boxes.append(f"<label>{box}{swatch}{escape(population_label(p))}</label>")
-    return f'<fieldset id="hw-populations"><legend>Populations</legend>{"".join(boxes)}</fieldset>'
-
-
-def _method_select(current: str) -> str:
-    options = ['<option value="">any method</option>']
-    for group, methods in (("survey", SURVEY_METHODS), ("count", COUNT_METHODS)):
-        inner = "".join(
-            f'<option value="{m}"{" selected" if m == current else ""}>{m}</option>'
-            for m in methods
-        )
-        options.append(f'<optgroup label="{group} method">{inner}</optgroup>')
-    select = f'<select name="method">{"".join(options)}</select>'
-    return f'<label class="hw-field">Method {select}</label>'
-
-
-def _dates(filters: ViewerFilters) -> str:
-    return "".join(
-        f'<label class="hw-field">{label} <input type="date" name="{name}" value="{value}"></label>'
-        for label, name, value in (("From", "from", filters.start), ("To", "to", filters.end))
-    )
-
-
-def _every_select(current: str) -> str:
-    options = "".join(
-        f'<option value="{p}"{" selected" if p == current else ""}>{p}</option>' for p in PERIODS
-    )
-    return f'<label class="hw-field">Period <select name="every">{options}</select></label>'
 
 
 def error_page(status: int, message: str, *, filters_back: bool = False) -> HTMLResponse:
     """A plain page for a browser (the API answers problem+json instead)."""
     html = render_page("error.html", message=message, filters_back=filters_back)
     return HTMLResponse(html, status_code=status)
-
-
-_FORM_CSS = """
-#hw-filters { display: grid; gap: .35rem; margin-bottom: .6rem; }
-#hw-populations { border: 1px solid #ddd; padding: .3rem .5rem; margin: 0;
-  display: grid; grid-template-columns: 1fr 1fr; gap: .1rem .4rem; }
-#hw-populations label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.hw-field { display: flex; justify-content: space-between; align-items: center; gap: .5rem; }
-.hw-field input, .hw-field select { flex: 1; max-width: 14rem; font-size: .85rem; }
-#hw-apply { justify-self: start; padding: .25rem 1.2rem; }
-.hw-exports { margin: .4rem 0; }
-.hw-user { color: #555; font-size: .78rem; margin-bottom: .5rem; }
-"""

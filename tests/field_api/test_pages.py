@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery
 from field_api.pages import render_page, templates
-from field_api.viewer import error_page
+from field_api.viewer import ViewerFilters, error_page, viewer_side_html
 
 HOSTILE = '"><script>alert(1)</script>'
 
@@ -72,3 +73,59 @@ def test_error_page_escapes_its_message(filters_back):
     assert HOSTILE in page.text
     assert (page.named("a") == [{"href": "/viewer"}]) is filters_back
     assert [f["action"] for f in page.named("form")] == ["/logout"]
+
+
+def side_panel(settings, user: str = "rita", **overrides) -> Tags:
+    """The viewer's side panel for filters given directly (the form parser is bypassed)."""
+    values = {"populations": (), "method": "", "start": "", "end": "", "every": "year", "bbox": ""}
+    filters = ViewerFilters(**{**values, **overrides}, query=ObservationQuery())
+    return Tags(viewer_side_html(filters, settings, user=user))
+
+
+def test_viewer_form_offers_every_choice_and_checks_all_populations_by_default(settings):
+    page = side_panel(settings)
+    boxes = [b for b in page.named("input") if b.get("type") == "checkbox"]
+    assert [b["value"] for b in boxes] == list(settings.populations)
+    assert all(b["name"] == "population" and "checked" in b for b in boxes)
+    options = [o["value"] for o in page.named("option")]
+    assert options == ["", *SURVEY_METHODS, *COUNT_METHODS, "month", "season", "year"]
+    assert [s["name"] for s in page.named("select")] == ["method", "every"]
+    fields = [i["name"] for i in page.named("input") if i.get("type") != "checkbox"]
+    assert fields == ["from", "to", "bbox"]
+    assert {"type": "submit", "id": "hw-apply"} in page.named("button")
+    links = {a["id"]: a["href"] for a in page.named("a")}
+    assert links == {
+        "hw-export-geojson": "/api/v1/observations.geojson",
+        "hw-export-csv": "/api/v1/observations.csv",
+        "hw-export-map": "/maps/herd-counts?every=year",
+    }
+
+
+def test_viewer_form_keeps_its_choices_and_links_exactly_them(settings):
+    page = side_panel(
+        settings,
+        populations=("sundrun", "forest"),
+        method="photo",
+        start="2024-01-01",
+        end="2024-06-30",
+        every="month",
+        bbox="120,60,160,75",
+    )
+    checked = [b["value"] for b in page.named("input") if "checked" in b]
+    assert checked == ["sundrun", "forest"]
+    assert [o["value"] for o in page.named("option") if "selected" in o] == ["photo", "month"]
+    values = {i["name"]: i.get("value") for i in page.named("input") if i.get("type") != "checkbox"}
+    assert values == {"from": "2024-01-01", "to": "2024-06-30", "bbox": "120,60,160,75"}
+    links = {a["id"]: a["href"] for a in page.named("a")}
+    query = "population=sundrun%2Cforest&method=photo&datetime=2024-01-01T00%3A00%3A00%2B09%3A00"
+    assert links["hw-export-csv"].startswith(f"/api/v1/observations.csv?{query}")
+    assert links["hw-export-map"].endswith("&bbox=120%2C60%2C160%2C75&every=month")
+
+
+def test_viewer_form_escapes_what_it_echoes(settings):
+    page = side_panel(settings, bbox=HOSTILE, method=HOSTILE, user=HOSTILE)
+    assert page.named("script") == []
+    assert {"name": "bbox", "value": HOSTILE, "placeholder": "minLon,minLat,maxLon,maxLat"} in (
+        page.named("input")
+    )
+    assert "Signed in as " + HOSTILE in "".join(page.text)
