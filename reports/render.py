@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import matplotlib
-from jinja2 import Environment
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -70,47 +70,19 @@ def synthetic_warning(report: PopulationReport) -> str | None:
 
 
 # ---------------------------------------------------------------------------------- HTML
-_HTML = Environment(autoescape=True).from_string("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ r.title }}</title>
-<style>
-body { font-family: "DejaVu Sans", system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto;
-       padding: 0 1rem; color: #222; font-size: 14px; }
-h1 { font-size: 1.5rem; }
-h2 { font-size: 1.15rem; border-bottom: 1px solid #ccc; margin-top: 2rem; }
-table { border-collapse: collapse; margin: .5rem 0; font-size: 12px; }
-th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
-th { background: #eef2f5; } td:first-child, td:nth-child(2) { text-align: left; }
-.keys { display: flex; gap: 1rem; flex-wrap: wrap; }
-.keys div { background: #eef2f5; padding: .5rem 1rem; }
-.keys b { display: block; font-size: 1.3rem; } .warn { background: #fff3cd; padding: .5rem; }
-img { max-width: 100%; } .methods p { font-size: 13px; }
-</style></head><body>
-<h1>{{ r.title }}</h1>
-<p>Herdwatch, every {{ r.period.every }}: {{ r.period.key }}. Compared with {{ r.previous.label }}.
-Generated {{ r.generated_at.strftime("%Y-%m-%d %H:%M UTC") }}.</p>
-{% if warning %}<p class="warn">{{ warning }}</p>{% endif %}
-<div class="keys">{% for label, value in keys %}
-<div>{{ label }}<b>{{ value }}</b></div>{% endfor %}</div>
-<p><b>Counted herds, not sightings:</b> each population's minimum count is the sum of
-de-duplicated herd sizes of ONE survey, never a sum of repeated surveys (see Methods).</p>
-{% for name, heading, chart in sections %}
-<h2>{{ heading }}</h2>
-{% if chart %}<img alt="{{ heading }}" src="data:image/png;base64,{{ images[chart] }}">{% endif %}
-{% set headers, rows = tables[name] %}
-<table><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>
-{% endfor %}
-<h2>Map of the period</h2>
-<img alt="map of de-duplicated herds" src="data:image/png;base64,{{ images['map'] }}">
-<h2>Methods</h2><div class="methods">{% for p in r.methods %}<p>{{ p }}</p>{% endfor %}</div>
-</body></html>
-""")
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    """reports/templates, parsed once per process; autoescape on (titles and notes are data)."""
+    return Environment(
+        loader=PackageLoader("reports", "templates"), autoescape=True, undefined=StrictUndefined
+    )
 
 
 def to_html(report: PopulationReport, images: dict[str, bytes] | None = None) -> str:
     """One self-contained HTML page: tables, charts and map inline (no external files)."""
     images = images or render_charts(report)
-    return _HTML.render(
+    template = _templates().get_template("report.html")
+    return template.render(
         r=report,
         keys=key_figures(report),
         warning=synthetic_warning(report),

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -132,6 +133,15 @@ def test_html_is_self_contained(demo_report: PopulationReport):
     html = to_html(demo_report)
     assert html.count("data:image/png;base64,") == 4
     assert "http://" not in html and "https://" not in html
+
+
+def test_html_escapes_the_report_text(demo_report: PopulationReport):
+    hostile = '<script>alert("x")</script>'
+    period = replace(demo_report.period, key=hostile)
+    report = replace(demo_report, period=period, methods=(hostile,))
+    html = to_html(report, dict.fromkeys(("counts", "trend", "composition", "map"), b"png"))
+    assert "<script" not in html
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 2  # subtitle, methods
 
 
 def test_csv_tables_and_the_geopackage_agree(demo_report: PopulationReport, tmp_path: Path):
