@@ -28,7 +28,7 @@ from domain.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observati
 from domain.seasons import SeasonCalendar
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
-from maps.style import MAP_CSS, MAP_JS, population_colour, population_label
+from maps.style import map_css, map_js, population_colour, population_label
 
 # The largest circle, in pixels; areas (not radii) scale with the count.
 MAX_RADIUS_PX = 28
@@ -325,7 +325,7 @@ def _add_page(
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
     root.header.add_child(RawHtml(f"<title>{escape(title)}</title>"), name="hw_title")
     root.header.add_child(RawHtml(inline_header(assets)), name="hw_inline_assets")
-    root.header.add_child(RawHtml(f"<style>{MAP_CSS}</style>"), name="hw_css")
+    root.header.add_child(RawHtml(f"<style>{map_css()}</style>"), name="hw_css")
     km = cell_size_m / 1000
     side = (
         f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
@@ -364,7 +364,7 @@ class TimeSlider(MacroElement):
         "var map = {{ this._parent.get_name() }};"
         "var groups = [{{ this.group_names|join(', ') }}];"
         "var cluster = {{ this.cluster_name }};"
-        "var opts = {{ this.options|tojson }};"
+        "var opts = {{ this.options|tojson }};\n"
         "{{ this.js }}"
         "})();"
         "{% endmacro %}"
@@ -393,7 +393,7 @@ class TimeSlider(MacroElement):
             "bounds": bounds,
             "size_key": size_key(data["max_animals"]),
         }
-        self.js = MAP_JS
+        self.js = map_js()
 
 
 def _last_period_with_counts(by_period: Sequence[Sequence[Any]]) -> int:

@@ -1,0 +1,116 @@
+// The herd-count map's time slider, legend and popups (maps/herd_map.py inlines this file).
+// Runs with `map`, `groups` (one feature group per population), `cluster` (or null) and
+// `opts` defined; reads the data table from the page. Popups are built on click, so a
+// period with thousands of cells costs no strings until someone looks.
+var data = JSON.parse(document.getElementById("hw-map-data").textContent);
+var CLASSES = ["adult males", "adult females", "yearlings", "calves", "unclassified"];
+function esc(s) { return String(s).replace(/[&<>"']/g, function (c) {
+  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+function fmt(n) { return Number(n).toLocaleString("en-US"); }
+function slug(s) { return String(s).toLowerCase().replace(/[^a-z0-9-]/g, "-"); }
+function radius(a) {
+  return data.max_animals ? Math.max(3, opts.max_radius * Math.sqrt(a / data.max_animals)) : 3; }
+function composition(values) {
+  var parts = [];
+  values.forEach(function (v, k) { if (v) { parts.push(CLASSES[k] + " " + fmt(v)); } });
+  return parts.length ? parts.join(" · ") : "sex/age not classified";
+}
+function calfRatio(calves, females) {
+  return females ? "<br>calves per 100 adult females: " + Math.round(100 * calves / females) : ""; }
+function cellPopup(r, period) {
+  var pop = data.populations[r[0]], cell = data.cells[r[1]];
+  return '<div class="hw-popup"><b>' + esc(pop.name) + "</b> · " + esc(period) +
+    '<br><span class="hw-popup-animals">' + fmt(r[2]) + "</span> animals in " +
+    '<span class="hw-popup-sightings">' + fmt(r[3]) + "</span> sightings" +
+    "<br><small>cell " + esc(cell[2]) + ", " + opts.cell_km + " km × " + opts.cell_km +
+    " km, EPSG:3576</small><br>" + composition(r.slice(4, 9)) + calfRatio(r[7], r[5]) + "</div>";
+}
+function sightingPopup(s) {
+  var pop = data.populations[s[4]];
+  return '<div class="hw-popup"><b>' + esc(pop.name) + "</b> · " + esc(s[3]) + " local<br>" +
+    fmt(s[2]) + " animals (" + esc(s[10]) + ")<br>" + composition(s.slice(5, 10)) +
+    calfRatio(s[8], s[6]) + (s[11] ? "<br><small>survey " + esc(s[11]) + "</small>" : "") +
+    "</div>";
+}
+function sightingMarker(s) {
+  var pop = data.populations[s[4]];
+  var icon = L.divIcon({className: "hw-sighting hw-pop-" + slug(pop.id), iconSize: [12, 12],
+    html: '<span style="background:' + pop.colour + '"></span>'});
+  return L.marker([s[0], s[1]], {icon: icon}).bindPopup(function () { return sightingPopup(s); });
+}
+function draw(i) {
+  groups.forEach(function (g) { g.clearLayers(); });
+  (data.counts[i] || []).forEach(function (r) {
+    var pop = data.populations[r[0]], cell = data.cells[r[1]];
+    L.circleMarker([cell[0], cell[1]], {radius: radius(r[2]), color: pop.colour, weight: 1,
+      fillColor: pop.colour, fillOpacity: 0.55, className: "hw-cell hw-pop-" + slug(pop.id)})
+      .bindPopup(function () { return cellPopup(r, data.periods[i]); }).addTo(groups[r[0]]);
+  });
+  if (cluster) {
+    cluster.clearLayers();
+    cluster.addLayers((data.sightings[i] || []).map(sightingMarker));
+  }
+  var text = data.periods[i] || "no data";
+  ["hw-period-label", "hw-legend-period"].forEach(function (id) {
+    var el = document.getElementById(id); if (el) { el.textContent = text; } });
+  var slider = document.getElementById("hw-period-slider");
+  if (slider) { slider.value = i; }
+  document.querySelectorAll("#hw-totals tbody tr").forEach(function (tr) {
+    var current = Number(tr.dataset.periodIndex) === i;
+    tr.classList.toggle("hw-current", current);
+    if (current && tr.scrollIntoView) { tr.scrollIntoView({block: "nearest"}); } });
+  document.body.dataset.period = text;
+}
+function sizeKey() {
+  if (!opts.size_key.length) { return ""; }
+  var big = radius(opts.size_key[0]), w = 2 * big + 70, y = 2 * big + 4, svg = "";
+  opts.size_key.forEach(function (v, k) {
+    var r = radius(v);
+    svg += '<circle cx="' + (big + 2) + '" cy="' + (y - r) + '" r="' + r +
+      '" fill="none" stroke="#444"/><text x="' + (2 * big + 8) + '" y="' + (y - 2 * r + 4 + k * 2) +
+      '" font-size="10">' + fmt(v) + "</text>";
+  });
+  return '<svg width="' + w + '" height="' + (y + 2) + '">' + svg + "</svg>";
+}
+var n = data.periods.length;
+// No animation: the page opens on the data's extent, and nothing moves under a first click.
+map.fitBounds(opts.bounds, {animate: false});
+var Legend = L.Control.extend({options: {position: "bottomright"}, onAdd: function () {
+  var div = L.DomUtil.create("div", "hw-legend");
+  div.innerHTML = '<div class="hw-legend-title">Animals counted per cell</div>' +
+    "<div>" + esc(opts.every.charAt(0).toUpperCase() + opts.every.slice(1)) +
+    ': <b id="hw-legend-period"></b></div>' +
+    "<div>" + opts.cell_km + " km × " + opts.cell_km + " km equal-area cells (EPSG:3576); " +
+    "circle area ∝ animals, summed over raw sightings</div>" + sizeKey();
+  return div;
+}});
+new Legend().addTo(map);
+if (n === 0) {
+  var Empty = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
+    var div = L.DomUtil.create("div", "hw-empty");
+    div.textContent = "No sightings match these filters.";
+    return div; }});
+  new Empty().addTo(map);
+} else {
+  var Timeline = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
+    var div = L.DomUtil.create("div", "hw-timeline");
+    div.innerHTML = '<button type="button" id="hw-prev" aria-label="previous period">‹</button>' +
+      '<input type="range" id="hw-period-slider" aria-label="period" min="0" max="' + (n - 1) +
+      '" step="1" value="' + opts.start + '">' +
+      '<button type="button" id="hw-next" aria-label="next period">›</button>' +
+      '<output id="hw-period-label"></output>';
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  }});
+  new Timeline().addTo(map);
+  var slider = document.getElementById("hw-period-slider");
+  slider.addEventListener("input", function () { draw(Number(slider.value)); });
+  document.getElementById("hw-prev").addEventListener("click", function () {
+    draw(Math.max(0, Number(slider.value) - 1)); });
+  document.getElementById("hw-next").addEventListener("click", function () {
+    draw(Math.min(n - 1, Number(slider.value) + 1)); });
+  document.querySelectorAll("#hw-totals tbody tr").forEach(function (tr) {
+    tr.addEventListener("click", function () { draw(Number(tr.dataset.periodIndex)); }); });
+  draw(opts.start);
+}
