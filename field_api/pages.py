@@ -24,6 +24,6 @@ def templates() -> Environment:
     )
 
 
-def render_page(name: str, **context: Any) -> str:
-    """Render the template `name` (e.g. "login.html") with `context`."""
-    return templates().get_template(name).render(**context)
+def render_page(template: str, /, **context: Any) -> str:
+    """Render the template named `template` (e.g. "login.html") with `context`."""
+    return templates().get_template(template).render(**context)

@@ -14,21 +14,27 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import folium
 from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
-from jinja2 import Template
+from markupsafe import Markup
 
 from domain.periods import local_period_key
 from domain.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
 from domain.seasons import SeasonCalendar
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
-from maps.style import map_css, map_js, population_colour, population_label
+from maps.style import (
+    map_css,
+    map_js,
+    population_colour,
+    population_label,
+    render,
+    templates,
+)
 
 # The largest circle, in pixels; areas (not radii) scale with the count.
 MAX_RADIUS_PX = 28
@@ -139,12 +145,8 @@ def _populations(counts: Sequence[HerdCount], sightings: Sequence[Observation]) 
 
 
 def _layer_label(population: str) -> str:
-    colour = population_colour(population)
-    name = escape(population_label(population))
-    return (
-        f'<span class="hw-swatch" style="background:{colour}"></span>'
-        f'<span class="hw-layer-name">{name}</span>'
-    )
+    colour, name = population_colour(population), population_label(population)
+    return render("layer_label.html", colour=colour, name=name)
 
 
 def _sightings_cluster(sightings: Sequence[Observation]) -> MarkerCluster:
@@ -278,36 +280,19 @@ def period_totals(counts: Sequence[HerdCount], periods: Sequence[str]) -> list[P
     return [PeriodTotal(p, *sums[p]) for p in periods]
 
 
-def totals_table(totals: Sequence[PeriodTotal], *, every: str) -> str:
-    """The totals beside the map: a table with a bar per period (the bars are the chart)."""
+def _totals_rows(totals: Sequence[PeriodTotal]) -> list[dict[str, str]]:
+    """The totals beside the map, one row per period, with a bar each (the bars are the chart)."""
     peak = max((t.animals for t in totals), default=0) or 1
-    rows = "".join(_totals_row(i, t, peak) for i, t in enumerate(totals))
-    head = "".join(f"<th>{h}</th>" for h in (escape(every.title()), "Sightings", "Animals"))
-    head += '<th title="calves per 100 adult females">Calves/100♀</th><th></th>'
-    sightings = sum(t.sightings for t in totals)
-    animals = sum(t.animals for t in totals)
-    foot = (
-        f'<th>All</th><td class="hw-num" id="hw-total-sightings">{sightings:,}</td>'
-        f'<td class="hw-num" id="hw-total-animals">{animals:,}</td>'
-        "<td></td><td></td>"
-    )
-    return (
-        f'<table id="hw-totals"><caption>Totals per {escape(every)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-        f"<tfoot><tr>{foot}</tr></tfoot></table>"
-    )
-
-
-def _totals_row(i: int, t: PeriodTotal, peak: int) -> str:
-    calves = f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–"
-    period = escape(t.period)
-    bar = f'<span class="hw-bar" style="width:{100.0 * t.animals / peak:.1f}%"></span>'
-    return (
-        f'<tr data-period-index="{i}" data-period="{period}"><th scope="row">{period}</th>'
-        f'<td class="hw-num hw-sightings">{t.sightings:,}</td>'
-        f'<td class="hw-num hw-animals">{t.animals:,}</td>'
-        f'<td class="hw-num">{calves}</td><td class="hw-bar-cell">{bar}</td></tr>'
-    )
+    return [
+        {
+            "period": t.period,
+            "sightings": f"{t.sightings:,}",
+            "animals": f"{t.animals:,}",
+            "calves": f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–",
+            "bar": f"{100.0 * t.animals / peak:.1f}",
+        }
+        for t in totals
+    ]
 
 
 def _add_page(
@@ -323,23 +308,27 @@ def _add_page(
 ) -> None:
     """Title, styles, the side panel (caller's HTML + totals) and the data table."""
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
-    root.header.add_child(RawHtml(f"<title>{escape(title)}</title>"), name="hw_title")
-    root.header.add_child(RawHtml(inline_header(assets)), name="hw_inline_assets")
-    root.header.add_child(RawHtml(f"<style>{map_css()}</style>"), name="hw_css")
-    km = cell_size_m / 1000
-    side = (
-        f'<aside id="hw-side"><h1>{escape(title)}</h1>{side_html}'
-        f'<p class="hw-note">Sums of raw sightings per {escape(every)} in '
-        f"{km:g} km × {km:g} km equal-area cells (EPSG:3576). The same herd may be seen "
-        "more than once: these are not de-duplicated herd counts.</p>"
-        f"{totals_table(totals, every=every)}</aside>"
+    head = render(
+        "map_head.html",
+        title=title,
+        inline_assets=Markup(inline_header(assets)),
+        css=Markup(map_css()),
     )
-    root.html.add_child(RawHtml(side), name="hw_side")
+    root.header.add_child(RawHtml(head), name="hw_head")
+    # "</" cannot end the data's <script> early once written "<\/" (JSON reads both alike).
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    root.html.add_child(
-        RawHtml(f'<script type="application/json" id="hw-map-data">{payload}</script>'),
-        name="hw_data",
+    body = render(
+        "map_body.html",
+        title=title,
+        side_html=Markup(side_html),  # the caller's HTML, e.g. the viewer's filter form
+        every=every,
+        km=f"{cell_size_m / 1000:g}",
+        rows=_totals_rows(totals),
+        sightings=f"{sum(t.sightings for t in totals):,}",
+        animals=f"{sum(t.animals for t in totals):,}",
+        payload=Markup(payload),
     )
+    root.html.add_child(RawHtml(body), name="hw_side")
 
 
 class RawHtml(Element):
@@ -358,18 +347,6 @@ class RawHtml(Element):
 class TimeSlider(MacroElement):
     """The slider, legend and the script that draws one period's cells into the layers."""
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "(function () {"
-        "var map = {{ this._parent.get_name() }};"
-        "var groups = [{{ this.group_names|join(', ') }}];"
-        "var cluster = {{ this.cluster_name }};"
-        "var opts = {{ this.options|tojson }};\n"
-        "{{ this.js }}"
-        "})();"
-        "{% endmacro %}"
-    )
-
     def __init__(
         self,
         data: dict[str, Any],
@@ -382,6 +359,7 @@ class TimeSlider(MacroElement):
     ) -> None:
         super().__init__()
         self._name = "TimeSlider"
+        self._template = templates().get_template("time_slider.js")
         self.group_names = [g.get_name() for g in groups]
         self.cluster_name = cluster.get_name() if cluster is not None else "null"
         start = _last_period_with_counts(data["counts"])

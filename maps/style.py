@@ -1,9 +1,12 @@
-"""Colours and names of the populations, and the map page's styles and script (maps/static)."""
+"""Colours and names of the populations; the map page's templates, styles and script (files)."""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 # Colour-blind-safe (Okabe-Ito) colours, one per population; others get grey.
 POPULATION_COLOURS: dict[str, str] = {
@@ -48,3 +51,24 @@ def map_js() -> str:
 def static_text(name: str) -> str:
     """A file of maps/static, read once per process (it is inlined into every page)."""
     return (resources.files("maps") / "static" / name).read_text(encoding="utf-8")
+
+
+@cache
+def templates() -> Environment:
+    """maps/templates, parsed once per process.
+
+    HTML templates are autoescaped (population names and periods are data); the one .js
+    template is not, since HTML escapes mean nothing inside a script.
+    """
+    return Environment(
+        loader=PackageLoader("maps", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("js",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render the template named `template` (in maps/templates) with `context`."""
+    return templates().get_template(template).render(**context)

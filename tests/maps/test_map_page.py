@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from domain.records import HerdCount
 from maps.herd_map import herd_count_map, render_html
 from maps.style import map_css, map_js, static_text
@@ -24,3 +26,41 @@ def test_the_page_inlines_the_script_and_styles():
     assert map_js() in html  # inside the slider's script, which defines map, groups and opts
     script = html[html.index("var opts = ") : html.index(map_js())]
     assert script.count("\n") >= 1  # the file's first line (a comment) cannot swallow opts
+
+
+HOSTILE = '"><script>alert(1)</script>'
+
+
+class Parsed(HTMLParser):
+    """Script elements and visible text of a page, as a browser's tokenizer splits them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.scripts = 0
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.scripts += tag == "script"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_names_periods_and_the_title_are_shown_as_text_never_run():
+    plain = Parsed(page([HerdCount("2024", "sundrun", "1:1", 130.0, 65.0, 1, 5)], title="T"))
+    odd = HerdCount(HOSTILE, HOSTILE, "1:1", 130.0, 65.0, 1, 5)
+    hostile = Parsed(page([odd], title=HOSTILE))
+    assert hostile.scripts == plain.scripts  # no element added by the data
+    assert hostile.text.count(HOSTILE) == 3  # <title>, <h1> and the totals row heading
+
+
+def test_the_side_panel_shows_the_callers_html_and_the_totals():
+    counts = [HerdCount(p, "sundrun", "1:1", 130.0, 65.0, 2, 30) for p in ("2023", "2024")]
+    html = page(counts, side_html='<form id="caller-form"></form>')
+    side = html[html.index('<aside id="hw-side">') : html.index("</aside>")]
+    assert '<h1>Wild reindeer counted</h1><form id="caller-form"></form>' in side
+    assert "per year in 100 km × 100 km equal-area cells" in side
+    assert side.count('class="hw-num hw-animals">30<') == 2
+    assert 'id="hw-total-sightings">4<' in side and 'id="hw-total-animals">60<' in side
+    assert 'style="width:100.0%"' in side
