@@ -315,8 +315,9 @@ def _add_page(
         css=Markup(map_css()),
     )
     root.header.add_child(RawHtml(head), name="hw_head")
-    # "</" cannot end the data's <script> early once written "<\/" (JSON reads both alike).
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # No "<" at all inside the data's <script>: "</script" would end it early, and "<!--<script"
+    # (say, in a survey id) would make the browser read past its end. JSON reads \u003c as "<".
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     body = render(
         "map_body.html",
         title=title,

@@ -91,7 +91,11 @@ def cells_in_page(data: dict[str, Any]) -> dict[tuple[str, str, str], list[int]]
 
 
 def js_strings(html: str) -> str:
-    """The page with folium's JSON escapes undone, to read the layer names as drawn."""
+    """The page with folium's JSON escapes undone, to read the layer names as drawn.
+
+    The data table is left out: JSON.parse reads it as data, never as HTML (its own escaping
+    is tested in test_map_page.py)."""
+    html = re.sub(r'<script type="application/json" id="hw-map-data">.*?</script>', "", html)
     for escaped, plain in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ('\\"', '"')):
         html = html.replace(escaped, plain)
     return html

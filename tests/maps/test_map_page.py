@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
+
+import pytest
 
 from domain.records import HerdCount
 from maps.herd_map import herd_count_map, render_html
 from maps.style import map_css, map_js, static_text
+from tests.factories import make_observation
 
 CELL_M = 100_000.0
 
@@ -64,3 +68,16 @@ def test_the_side_panel_shows_the_callers_html_and_the_totals():
     assert side.count('class="hw-num hw-animals">30<') == 2
     assert 'id="hw-total-sightings">4<' in side and 'id="hw-total-animals">60<' in side
     assert 'style="width:100.0%"' in side
+
+
+@pytest.mark.parametrize("text", ["<!--<script>", "</script><script>alert(1)</script>"])
+def test_no_text_in_the_data_can_end_or_stretch_its_script(text):
+    sighting = make_observation(1, survey_id=text)
+    year = str(sighting.observed_at.year)
+    counts = [HerdCount(year, sighting.population, "1:1", sighting.lon, sighting.lat, 1, 5)]
+    html = page(counts, sightings=[sighting])
+    start = html.index('<script type="application/json" id="hw-map-data">')
+    body = html[html.index(">", start) + 1 : html.index("</script>", start)]
+    assert "<" not in body  # neither "</script" nor "<!--" can change where the script ends
+    [[row]] = json.loads(body)["sightings"]
+    assert row[-1] == text  # the survey id as typed, once parsed
