@@ -37,11 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data import postgis_queries as pq  # noqa: E402
 from data import rows as _rows  # noqa: E402
-from data import sqlite_queries as queries  # noqa: E402
-from data.sql_shared import where_clause  # noqa: E402
+from data.postgis_queries import POSTGIS  # noqa: E402
+from data.sql_shared import listing_query  # noqa: E402
+from data.sql_store import LISTING_SELECT  # noqa: E402
 from data.sqlite import READER_MMAP_BYTES, SQLiteStore  # noqa: E402
+from data.sqlite_queries import SQLITE  # noqa: E402
 from domain.records import POPULATIONS, Composition, Observation, ObservationQuery  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
 
@@ -51,7 +52,6 @@ YEARS = 10
 LON, LAT = (105.0, 165.0), (56.0, 77.0)
 CHUNK = 50_000
 PAGE = 1000
-_SELECT = "SELECT " + ", ".join(_rows.OBSERVATION_COLUMNS) + " FROM observations"
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,7 @@ def sqlite_sql_times(path: Path, queries_: list[Query]) -> list[float]:
     con.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
 
     def run(q: Query) -> None:
-        where, params = queries.sqlite_where(q.record_query())
-        sql = f"{_SELECT} {where_clause(where)} ORDER BY observed_at, id LIMIT ?"
-        con.execute(sql, [*params, PAGE + 1]).fetchall()
+        con.execute(*listing_query(SQLITE, q.record_query(), LISTING_SELECT)).fetchall()
 
     return _timed(run, queries_)
 
@@ -247,14 +245,15 @@ def postgis_sql_times(url: str, queries_: list[Query]) -> list[float]:
     """The SQL PostGISStore.query_features runs (stored Feature texts), rows fetched."""
     import psycopg
 
+    from data.postgis import FEATURE_LISTING
+
     conninfo, schema = url.split("?schema=")
     con = psycopg.connect(
         conninfo, autocommit=True, options=f"-c timezone=UTC -c search_path={schema},public"
     )
 
     def run(q: Query) -> None:
-        sql, params = pq.listing_sql(pq.FEATURE_LISTING, q.record_query())
-        con.execute(sql, params).fetchall()
+        con.execute(*listing_query(POSTGIS, q.record_query(), FEATURE_LISTING)).fetchall()
 
     return _timed(run, queries_)
 

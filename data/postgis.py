@@ -36,7 +36,7 @@ from data import rows
 from data.bulk import StoredObservation
 from data.migrations import Migration
 from data.outcomes import StoredState, classify_resend
-from data.sql_shared import where_clause
+from data.sql_shared import observation_where, where_clause
 from data.sql_store import Progress, SQLStore
 from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
@@ -66,7 +66,7 @@ _STATE_SELECT = (
 )
 # A listing page: each row's stored Feature text when it is in the current format (else
 # NULL, and the page is built from the columns), with what the next-page cursor needs.
-_FEATURE_LISTING = (
+FEATURE_LISTING = (
     "SELECT id, observed_at, CASE WHEN feature_version = "
     f"{FEATURE_VERSION} THEN feature END FROM observations"
 )
@@ -77,8 +77,8 @@ _CHANGE_SEQ = OBSERVATIONS.index["change_seq"]
 class PostGISStore(SQLStore):
     """Production store: a pool of connections shared by one worker's threads."""
 
-    dialect = "postgis"
-    mark = "%s"
+    dialect = pq.POSTGIS
+    mark = pq.POSTGIS.mark
     write_columns = WRITE_COLUMNS
     _for_update = " FOR UPDATE"  # several workers: an edit locks the row it rewrites
     _migrations_table = (
@@ -175,18 +175,8 @@ class PostGISStore(SQLStore):
     def _next_seqs(self, conn: psycopg.Connection[Any], n: int) -> list[int]:
         return _next_seqs(conn, n)
 
-    def _where(self, query: ObservationQuery) -> tuple[list[str], list[Any]]:
-        return pq.postgis_where(query)
-
-    def _after(self, after: tuple[str, str]) -> tuple[str, list[Any]]:
-        return pq.after_cursor(after)
-
-    _period_sql = staticmethod(pq.period_expression)
-    _key_sql = staticmethod(pq.key_expression)
-    _herd_count_select = staticmethod(pq.herd_count_sql)
-
     def _sighting_rows(self, query: ObservationQuery) -> list[Any]:
-        where, params = pq.postgis_where(query)
+        where, params = observation_where(pq.POSTGIS, query)
         sql = f"{pq.SIGHTING_SELECT} {where_clause(where)} ORDER BY observed_at, id"
         return self._read_all(sql, params)
 
@@ -282,7 +272,7 @@ class PostGISStore(SQLStore):
 
     def query_features(self, query: ObservationQuery) -> FeaturePage:
         """The page from each row's stored Feature text (migration 0004), joined."""
-        found = self._listing_rows(query, _FEATURE_LISTING)
+        found = self._listing_rows(query, FEATURE_LISTING)
         page = [feature for _, _, feature in found[: query.limit]]
         if None in page:  # a text not written yet, or in an older format: not refreshed yet
             return super().query_features(query)

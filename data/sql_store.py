@@ -1,8 +1,9 @@
 """SQLStore: every store method whose logic both SQL dialects share.
 
 data/sqlite.py and data/postgis.py subclass it and hold only what truly differs: the
-placeholder, connections and transactions, WHERE fragments, sequence numbers, bulk loads
-(executemany against COPY), locking and the stored Feature text. SQL here is written with
+connections and transactions, sequence numbers, bulk loads (executemany against COPY),
+locking and the stored Feature text; their SQL differences are a data/sql_shared.Dialect,
+from which the shared builders write the filters and aggregates. SQL here is written with
 `{p}` for the dialect's placeholder and names its columns from data/tables.py.
 """
 
@@ -19,7 +20,14 @@ from data import rows
 from data.bulk import Accounts, StoredObservation, TokenRecord
 from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
 from data.migrations import Migration, migrations_for
-from data.sql_shared import rows_to_herd_counts, where_clause
+from data.sql_shared import (
+    Dialect,
+    herd_count_query,
+    listing_query,
+    observation_where,
+    rows_to_herd_counts,
+    where_clause,
+)
 from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
@@ -42,6 +50,7 @@ Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 # Listings read neither the period, grid nor hash columns: a third less to fetch.
 LISTING_UNREAD = ("local_date", "ea_x", "ea_y", "content_hash", "upload_hash", "change_seq")
+LISTING_SELECT = OBSERVATIONS.select(unread=LISTING_UNREAD)
 _DATA_VERSION = (
     "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
     "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
@@ -53,8 +62,8 @@ class SQLStore:
     """The shared body of SQLiteStore and PostGISStore (see the module docstring)."""
 
     url: str
-    dialect: ClassVar[str]  # the folder of its migrations, data/sql/<dialect>
-    mark: ClassVar[str]  # the driver's placeholder: ? or %s
+    dialect: ClassVar[Dialect]  # its SQL differences; dialect.name: data/sql/<name>
+    mark: ClassVar[str]  # the driver's placeholder, dialect.mark: ? or %s
     # Columns every observation write names: the table's, and PostGIS's Feature text.
     write_columns: ClassVar[tuple[str, ...]] = OBSERVATIONS.columns
     _for_update: ClassVar[str] = ""  # how a read inside a write locks the row it edits
@@ -90,24 +99,6 @@ class SQLStore:
         """n new revision numbers, ascending, inside the write transaction `conn`."""
         raise NotImplementedError
 
-    def _where(self, query: ObservationQuery) -> tuple[list[str], list[Any]]:
-        raise NotImplementedError
-
-    def _after(self, after: tuple[str, str]) -> tuple[str, list[Any]]:
-        """The keyset condition of a listing page after (observed_at, id)."""
-        raise NotImplementedError
-
-    def _indexed_herd_counts(
-        self, query: ObservationQuery, every: Period, cell_size_m: float
-    ) -> tuple[str, list[Any]] | None:
-        """A dialect's faster plan for some herd-count requests (SQLite's covering index)."""
-        return None
-
-    # The dialect's SQL for herd counts: the period and key expressions, the aggregate.
-    _period_sql: Callable[[Period, SeasonCalendar], tuple[str, list[Any]]]
-    _key_sql: Callable[[str, float], tuple[str, list[Any]]]
-    _herd_count_select: Callable[[str, str, str], str]
-
     def _sighting_rows(self, query: ObservationQuery) -> Iterable[Row]:
         raise NotImplementedError
 
@@ -129,7 +120,7 @@ class SQLStore:
         with self._migrating() as conn:
             conn.execute(self._migrations_table)
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-            for migration in migrations_for(self.dialect):
+            for migration in migrations_for(self.dialect.name):
                 if migration.version in done:
                     continue
                 self._run_script(conn, migration)
@@ -168,17 +159,10 @@ class SQLStore:
 
     def _listing_rows(self, query: ObservationQuery, select: str | None = None) -> list[Any]:
         """One page in (observed_at, id) order, plus one row to tell whether more follow."""
-        where, params = self._where(query)
-        if query.after is not None:
-            part, after_params = self._after(query.after)
-            where.append(part)
-            params += after_params
-        select = select or OBSERVATIONS.select(unread=LISTING_UNREAD)
-        sql = f"{select} {where_clause(where)} ORDER BY observed_at, id LIMIT {self.mark}"
-        return self._read_all(sql, [*params, query.limit + 1])
+        return self._read_all(*listing_query(self.dialect, query, select or LISTING_SELECT))
 
     def count_observations(self, query: ObservationQuery) -> int:
-        where, params = self._where(query)
+        where, params = observation_where(self.dialect, query)
         row = self._read_one(f"SELECT COUNT(*) FROM observations {where_clause(where)}", params)
         return int(row[0]) if row else 0
 
@@ -271,14 +255,15 @@ class SQLStore:
         cell_size_m: float = 50_000.0,
         seasons: SeasonCalendar | None = None,
     ) -> list[HerdCount]:
-        indexed = self._indexed_herd_counts(query, every, cell_size_m) if by == "cell" else None
-        if indexed is None:
-            where, params = self._where(query)
-            period_sql, period_params = self._period_sql(every, seasons or SeasonCalendar())
-            key_sql, key_params = self._key_sql(by, cell_size_m)
-            sql = self._herd_count_select(period_sql, key_sql, where_clause(where))
-            indexed = sql, [*period_params, *key_params, *params]
-        found = self._read_all(*indexed)
+        sql = herd_count_query(
+            self.dialect,
+            query,
+            every=every,
+            by=by,
+            cell_size_m=cell_size_m,
+            seasons=seasons or SeasonCalendar(),
+        )
+        found = self._read_all(*sql)
         return rows_to_herd_counts(found, by=by, cell_size_m=cell_size_m)
 
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:

@@ -16,11 +16,11 @@ from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.migrations import Migration
 from data.outcomes import StoredState, classify_resend
-from data.sql_shared import where_clause
+from data.sql_shared import observation_where, where_clause
 from data.sql_store import SQLStore
 from data.tables import OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
-from domain.records import Observation, ObservationQuery, Outcome, Period, Revision
+from domain.records import Observation, ObservationQuery, Outcome, Revision
 
 _OBS_INSERT = OBSERVATIONS.insert("?")
 _REV_INSERT = REVISIONS.insert("?")
@@ -31,8 +31,8 @@ _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 class SQLiteStore(SQLStore):
     """Embedded store: one write connection behind a lock, one read-only connection per thread."""
 
-    dialect = "sqlite"
-    mark = "?"
+    dialect = q.SQLITE
+    mark = q.SQLITE.mark
     _migrations_table = (
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -122,25 +122,8 @@ class SQLiteStore(SQLStore):
         last = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
         return list(range(last + 1, last + 1 + n))
 
-    def _where(self, query: ObservationQuery) -> tuple[list[str], list[Any]]:
-        return q.sqlite_where(query)
-
-    def _after(self, after: tuple[str, str]) -> tuple[str, list[Any]]:
-        # Stored times are fixed-format UTC text and ids text: both compare as text.
-        return "(observed_at > ? OR (observed_at = ? AND id > ?))", [after[0], after[0], after[1]]
-
-    def _indexed_herd_counts(
-        self, query: ObservationQuery, every: Period, cell_size_m: float
-    ) -> tuple[str, list[Any]] | None:
-        # Read in the herd-count index's order: no sort of every row.
-        return q.sqlite_indexed_cell_counts(query, every, cell_size_m)
-
-    _period_sql = staticmethod(q.sqlite_period)
-    _key_sql = staticmethod(q.key_expression)
-    _herd_count_select = staticmethod(q.herd_count_sql)
-
     def _sighting_rows(self, query: ObservationQuery) -> Iterable[Sequence[Any]]:
-        where, params = q.sqlite_where(query)
+        where, params = observation_where(q.SQLITE, query)
         # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_rows), is faster;
         # and the cursor itself, not fetchall(): the columns are filled row by row, no list.
         return self._reader().execute(f"{q.SIGHTING_SELECT} {where_clause(where)}", params)

@@ -34,11 +34,11 @@ def test_spatial_and_time_indexes_exist(sqlite_store: SQLiteStore) -> None:
 
 
 def test_small_bbox_queries_use_the_cell_index(sqlite_store: SQLiteStore) -> None:
-    from data.sql_shared import where_clause
-    from data.sqlite_queries import sqlite_where
+    from data.sql_shared import observation_where, where_clause
+    from data.sqlite_queries import SQLITE
     from domain.records import ObservationQuery
 
-    where, params = sqlite_where(ObservationQuery(bbox=(125.0, 70.0, 127.5, 72.0)))
+    where, params = observation_where(SQLITE, ObservationQuery(bbox=(125.0, 70.0, 127.5, 72.0)))
     plan = (
         sqlite3.connect(sqlite_store.path)
         .execute(f"EXPLAIN QUERY PLAN SELECT id FROM observations {where_clause(where)}", params)

@@ -41,3 +41,16 @@ def test_other_periods_and_sizes_keep_the_general_query() -> None:
     assert queries.sqlite_indexed_cell_counts(ObservationQuery(), "season", 100_000) is None
     assert queries.sqlite_indexed_cell_counts(ObservationQuery(), "year", 5_000) is None
     assert queries.sqlite_indexed_cell_counts(ObservationQuery(), "month", 30_000) is None
+
+
+def test_indexed_cell_sizes_are_the_map_sizes_with_grid_columns(sqlite_store: SQLiteStore) -> None:
+    # A map size added to geo.grid without its grid columns (a migration) would fail here.
+    from geo.grid import CELL_SIZES_M
+
+    columns = {
+        r[1] for r in sqlite3.connect(sqlite_store.path).execute("PRAGMA table_xinfo(observations)")
+    }
+    assert set(queries.SQLITE_INDEXED_CELLS_M) <= set(CELL_SIZES_M)
+    assert list(queries.SQLITE_INDEXED_CELLS_M) == sorted(queries.SQLITE_INDEXED_CELLS_M)[::-1]
+    for size in queries.SQLITE_INDEXED_CELLS_M:
+        assert {f"grid{size // 1000}_x", f"grid{size // 1000}_y"} <= columns
