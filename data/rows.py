@@ -30,6 +30,7 @@ from domain.records import (
     Observation,
     Revision,
     Survey,
+    TransectStratum,
     observation_to_dict,
     utc_iso,
 )
@@ -411,6 +412,7 @@ def survey_row(survey: Survey) -> tuple[Any, ...]:
         "created_by": survey.created_by,
         "created_at": utc_text(survey.created_at or now_utc()),
         "content_hash": survey.content_hash(),
+        "strata": json.dumps([s.as_dict() for s in survey.strata]) if survey.strata else None,
     }
     return tuple(values[c] for c in SURVEY_COLUMNS)
 
@@ -431,6 +433,7 @@ def row_to_survey(row: Sequence[Any]) -> Survey:
         notes=r["notes"],
         created_by=r["created_by"],
         created_at=as_datetime(r["created_at"]),
+        strata=tuple(TransectStratum(**s) for s in (_as_json(r["strata"]) or ())),
     )
 
 

@@ -87,6 +87,7 @@ SURVEYS = Table(
         "created_by",
         "created_at",
         "content_hash",
+        "strata",
     ),
 )
 HERD_DECISIONS = Table(

@@ -151,9 +151,30 @@ def _canonical(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Composition):
         return value.as_dict()
+    if isinstance(value, tuple) and value and isinstance(value[0], TransectStratum):
+        return [s.as_dict() for s in value]
     if isinstance(value, float):
         return round(value, 9)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class TransectStratum:
+    """A stratum of a strip-transect survey: its area, the transects flown across it and
+    the width of the strip in which every animal is counted (both sides together)."""
+
+    name: str
+    strip_width_m: float
+    area: dict[str, Any]  # GeoJSON Polygon or MultiPolygon, lon/lat
+    transects: dict[str, Any]  # GeoJSON MultiLineString: one line per transect, lon/lat
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "strip_width_m": self.strip_width_m,
+            "area": self.area,
+            "transects": self.transects,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +194,7 @@ class Survey:
     notes: str | None = None
     created_by: str = ""
     created_at: datetime | None = None
+    strata: tuple[TransectStratum, ...] = ()  # strip transects, when the survey flew them
 
     def content_hash(self) -> str:
         data = {f.name: _canonical(getattr(self, f.name)) for f in fields(self)}

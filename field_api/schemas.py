@@ -24,6 +24,7 @@ from domain.records import (
     SURVEY_METHODS,
     Outcome,
     Survey,
+    TransectStratum,
 )
 from domain.wire import feature_to_observation, observation_feature
 
@@ -165,6 +166,15 @@ class RetractIn(_Strict):
     reason: str | None = Field(None, max_length=1000)
 
 
+class StratumIn(_Strict):
+    """One stratum of a strip-transect survey (reports estimate its animals from it)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    strip_width_m: float = Field(gt=0, le=10_000, allow_inf_nan=False, description="both sides")
+    area: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, lon/lat")
+    transects: dict[str, Any] = Field(description="GeoJSON MultiLineString, a line a transect")
+
+
 class SurveyIn(_Strict):
     """An effort unit: a flight, snowmobile route, foot transect, camera or collar deployment."""
 
@@ -179,6 +189,9 @@ class SurveyIn(_Strict):
         None, description="GeoJSON LineString track or Polygon area, lon/lat"
     )
     notes: str | None = Field(None, max_length=4000)
+    strata: list[StratumIn] = Field(
+        default_factory=list, max_length=50, description="strip transects, when flown"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SurveyIn:
@@ -202,6 +215,7 @@ class SurveyIn(_Strict):
             effort_km2=effort_km2,
             notes=self.notes,
             created_by=created_by,
+            strata=tuple(TransectStratum(**s.model_dump()) for s in self.strata),
         )
 
 
@@ -220,6 +234,7 @@ def survey_json(survey: Survey) -> dict[str, Any]:
         "notes": survey.notes,
         "created_by": survey.created_by,
         "created_at": survey.created_at.isoformat() if survey.created_at else None,
+        "strata": [s.as_dict() for s in survey.strata],
     }
 
 

@@ -10,6 +10,7 @@ FORMATS: tuple[str, ...] = ("html", "pdf", "csv", "gpkg")
 CSV_TABLES: tuple[str, ...] = (
     "summary",
     "surveys",
+    "estimates",
     "composition",
     "effort",
     "trend",

@@ -25,6 +25,7 @@ def methods_note(
         "figure is a population estimate; no correction for herds that were missed is "
         "applied.",
         _surveys_paragraph(census or CensusRule()),
+        _transects_paragraph(),
         f"De-duplication. Two sightings are candidates for one herd when they are at most "
         f"{params.max_hours:g} hours apart and their distance in the equal-area projection "
         f"EPSG:3576 is at most {params.base_km:g} km plus {params.max_speed_kmh:g} km/h "
@@ -72,6 +73,25 @@ def methods_note(
         "years, a level per population and one common slope, dispersion from Pearson's "
         "X² over n − k − 1 for k populations; each population's own slope is given beside "
         "it.",
+    )
+
+
+def _transects_paragraph() -> str:
+    return (
+        "Population estimates. Where a survey records its strata (an area, the transects "
+        "flown across it and the width of the strip counted along each), the number of "
+        "animals in each stratum is estimated by Jolly's Method II for sampling units of "
+        "unequal size (Jolly 1969): the animals counted per km² of strip, R = Σy/Σz, times "
+        "the stratum's area Z, with variance N(N−n)/n·(s_y² − 2R·s_yz + R²·s_z²) from the "
+        "variation between the n transects (N = Z/z̄; N−n the finite population "
+        "correction), and a 95% interval with Student's t on n−1 degrees of freedom. A "
+        "herd is in a transect's strip when its defining sighting lies inside the stratum "
+        "within half the strip width of the line (the nearest line where strips overlap), "
+        "all measured in EPSG:3576. Strata add up with their variances (degrees of freedom "
+        "by Satterthwaite). Assumptions: every animal in a strip is seen and counted, "
+        "transects are placed independently of where the animals are, and animals do not "
+        "move between strips during the survey; no correction is made for animals missed. "
+        "Estimates are given in their own table and never mixed with minimum counts."
     )
 
 

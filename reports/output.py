@@ -49,6 +49,8 @@ def write_report(report: PopulationReport, out: Path, formats: Iterable[str]) ->
         written.append(_atomic(folder / f"{stem}.pdf", to_pdf(report, images)))
     if "csv" in chosen:
         for table in CSV_TABLES:
+            if table == "estimates" and len(report.estimates) == 0:
+                continue  # no strip-transect survey in this period
             written.append(_atomic(folder / f"{stem}-{table}.csv", to_csv(report, table).encode()))
     if "gpkg" in chosen:
         written.append(_write_gpkg(report, folder / f"{stem}-herds.gpkg"))

@@ -24,6 +24,7 @@ from reports.stats import (
     quasi_poisson_trend,
     ratio_estimate,
 )
+from reports.transects import estimates_table
 
 ALL_POPULATIONS = "all populations"
 ALL_AREAS = "all areas"
@@ -39,6 +40,7 @@ class PopulationReport:
     params: DedupParams
     summary: pd.DataFrame  # population, area: minimum count from one survey, change
     surveys: pd.DataFrame  # population, area, survey: each survey's own minimum count
+    estimates: pd.DataFrame  # population, survey, stratum: strip-transect estimates
     composition: pd.DataFrame  # population, survey: ratios with 95% intervals
     effort: pd.DataFrame  # population, survey method: effort and counts per unit
     trend: pd.DataFrame  # population: annual rate of change with its 95% interval
@@ -102,6 +104,7 @@ def compute_report(
         params=inputs.params,
         summary=summary_table(per_survey, sightings, previous, rule),
         surveys=surveys_table(per_survey, rule),
+        estimates=estimates_table(current, inputs.surveys),
         composition=composition_table(current),
         effort=effort_table(current, sightings, inputs),
         trend=trend_table(series, trends, p),

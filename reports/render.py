@@ -42,6 +42,7 @@ rl_config.useA85 = 0
 SECTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("summary", "Minimum counts by population and area, each from one survey", "counts"),
     ("surveys", "Each survey's own minimum count", None),
+    ("estimates", "Population estimates from strip transects (not minimum counts)", None),
     ("trend", "Trend across years", "trend"),
     ("composition", "Sex and age composition", "composition"),
     ("effort", "Survey effort and counts per unit of effort", None),
@@ -78,6 +79,11 @@ def _templates() -> Environment:
     )
 
 
+def sections(report: PopulationReport) -> list[tuple[str, str, str | None]]:
+    """The report's sections; the strip-transect estimates only where a survey has them."""
+    return [s for s in SECTIONS if s[0] != "estimates" or len(report.estimates)]
+
+
 def to_html(report: PopulationReport, images: dict[str, bytes] | None = None) -> str:
     """One self-contained HTML page: tables, charts and map inline (no external files)."""
     images = images or render_charts(report)
@@ -86,8 +92,8 @@ def to_html(report: PopulationReport, images: dict[str, bytes] | None = None) ->
         r=report,
         keys=key_figures(report),
         warning=synthetic_warning(report),
-        sections=SECTIONS,
-        tables={name: display_table(report, name) for name, _, _ in SECTIONS},
+        sections=sections(report),
+        tables={name: display_table(report, name) for name, _, _ in sections(report)},
         images={k: base64.b64encode(v).decode() for k, v in images.items()},
     )
 
@@ -105,7 +111,7 @@ def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> 
     if warning:
         story.append(Paragraph(warning, styles["warn"]))
     story += [Spacer(1, 3 * mm), _key_table(report), Spacer(1, 3 * mm)]
-    for name, heading, chart in SECTIONS:
+    for name, heading, chart in sections(report):
         head: list[object] = [Paragraph(heading, styles["Heading2"])]
         if chart:
             head.append(_image(images[chart], 170 * mm))

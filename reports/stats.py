@@ -280,3 +280,83 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
         if abs(d * c - 1.0) < 1e-16:
             break
     return h
+
+
+@dataclass(frozen=True, slots=True)
+class StripEstimate:
+    """Animals in a stratum from strip transects (Jolly's Method II), with its variance."""
+
+    transects: int
+    animals_counted: float  # Σy over the strips
+    strip_km2: float  # Σz
+    area_km2: float  # Z, the stratum
+    density_km2: float  # R = Σy / Σz
+    estimate: float  # R·Z
+    variance: float
+    df: float  # degrees of freedom of the interval
+    low: float
+    high: float
+
+
+def jolly_ii(counts: Values, strip_km2: Values, area_km2: float) -> StripEstimate | None:
+    """Jolly's (1969) Method II for sampling units of unequal size (a ratio estimator).
+
+    With n transects of strip areas z_i holding y_i animals in a stratum of area Z, and
+    N = Z / z̄ the number of strips of mean size the stratum would hold:
+
+        R = Σy / Σz,   Ŷ = R·Z,
+        Var(Ŷ) = N (N − n) / n · (s_y² − 2 R s_yz + R² s_z²),
+
+    s² and s_yz the sample variances and covariance over transects (n − 1 in the
+    denominator); the factor N − n is the finite population correction (zero when the
+    strips cover the whole stratum). 95% interval Ŷ ± t(0.975, n − 1) √Var, the lower end
+    no smaller than the animals counted. None with fewer than two transects.
+    """
+    y, z = np.asarray(counts, dtype=float), np.asarray(strip_km2, dtype=float)
+    n = len(y)
+    if n < 2 or z.sum() <= 0 or area_km2 <= 0:
+        return None
+    r = y.sum() / z.sum()
+    units = area_km2 / z.mean()
+    s_yy, s_zz, s_yz = np.var(y, ddof=1), np.var(z, ddof=1), np.cov(y, z, ddof=1)[0, 1]
+    spread = max(0.0, float(s_yy - 2 * r * s_yz + r * r * s_zz))
+    variance = units * max(0.0, units - n) / n * spread
+    return _strip_estimate(n, y.sum(), z.sum(), area_km2, r, variance, n - 1)
+
+
+def _strip_estimate(
+    n: int, counted: float, strip: float, area: float, r: float, variance: float, df: float
+) -> StripEstimate:
+    estimate = r * area
+    half = t_quantile(0.975, df) * float(np.sqrt(variance)) if df >= 1 else float("nan")
+    low = max(counted, estimate - half)
+    return StripEstimate(
+        n,
+        float(counted),
+        float(strip),
+        float(area),
+        float(r),
+        float(estimate),
+        float(variance),
+        float(df),
+        float(low),
+        float(estimate + half),
+    )
+
+
+def sum_strata(strata: Sequence[StripEstimate]) -> StripEstimate | None:
+    """Several strata together: estimates and variances add; the interval's degrees of
+    freedom by Satterthwaite's approximation, (ΣV)² / Σ(V² / df)."""
+    if not strata:
+        return None
+    variance = sum(s.variance for s in strata)
+    terms = sum(s.variance**2 / s.df for s in strata if s.variance > 0)
+    df = variance**2 / terms if terms > 0 else min(s.df for s in strata)
+    counted = sum(s.animals_counted for s in strata)
+    strip = sum(s.strip_km2 for s in strata)
+    area = sum(s.area_km2 for s in strata)
+    estimate = sum(s.estimate for s in strata)
+    combined = _strip_estimate(
+        sum(s.transects for s in strata), counted, strip, area, estimate / area, variance, df
+    )
+    return combined

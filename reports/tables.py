@@ -89,6 +89,20 @@ DISPLAY: dict[str, tuple[str, list[tuple[str, Cell]]]] = {
             ("Used", lambda r: "yes" if r["used"] else ""),
         ],
     ),
+    "estimates": (
+        "estimates",
+        [
+            ("Population", _population),
+            ("Survey", lambda r: str(r["survey"])),
+            ("Stratum", lambda r: str(r["stratum"])),
+            ("Transects", lambda r: number(r["transects"])),
+            ("Stratum km²", lambda r: number(r["area_km2"], 1)),
+            ("Strips km²", lambda r: number(r["strip_km2"], 1)),
+            ("Animals in strips", lambda r: number(r["animals_in_strips"])),
+            ("Estimate (95% CI)", lambda r: with_interval(r, "estimate", 0)),
+            ("CV %", lambda r: number(r["cv_pct"], 1)),
+        ],
+    ),
     "composition": (
         "composition",
         [

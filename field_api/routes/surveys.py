@@ -11,6 +11,7 @@ from field_api.deps import Reader, StoreDep, Uploader
 from field_api.errors import ApiError
 from field_api.schemas import SurveyIn, survey_json
 from geo.effort import EffortError, survey_effort
+from geo.transects import TransectError, project_stratum
 
 router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
 
@@ -24,6 +25,12 @@ def create_survey(
         km, km2 = survey_effort(survey.geometry)
     except EffortError as exc:
         raise ApiError(422, "invalid_geometry", exc.message, field="geometry") from exc
+    for i, stratum in enumerate(survey.strata):
+        try:
+            project_stratum(stratum.area, stratum.transects, stratum.strip_width_m)
+        except TransectError as exc:
+            field = f"strata[{i}].{exc.field}"
+            raise ApiError(422, "invalid_stratum", f"{field}: {exc.message}", field=field) from exc
     outcome = store.add_survey(survey.to_record(user.name, km, km2))
     stored = store.get_survey(survey.id)
     status = 201 if outcome.status == "created" else 200

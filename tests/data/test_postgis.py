@@ -200,7 +200,9 @@ def test_migration_0004_writes_the_feature_text_of_rows_stored_before_it() -> No
             ) as copy:
                 for row in rows:
                     copy.write_row(row)
-        assert [m.split("_")[0] for m in store.migrate()] == ["0004", "0005"]
+        later = [f"{m.version:04d}" for m in migrations_for("postgis")[3:]]
+        assert [m.split("_")[0] for m in store.migrate()] == later
+        assert later[0] == "0004"
         assert _one(store, "SELECT count(*) FROM observations WHERE feature IS NULL") == 0
         records = store.query_observations(ObservationQuery())
         page = store.query_features(ObservationQuery())
