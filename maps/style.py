@@ -29,8 +29,30 @@ POPULATION_LABELS: dict[str, str] = {
 }
 
 
+# For populations an administrator adds (HERDWATCH_EXTRA_POPULATIONS): distinct from the
+# built-in colours and from each other for the first dozen, always the same for one id.
+EXTRA_COLOURS: tuple[str, ...] = (
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#332288",
+    "#AA4499",
+    "#117733",
+    "#661100",
+    "#6699CC",
+    "#DDCC77",
+    "#88CCEE",
+    "#CC6677",
+    "#AA4466",
+)
+
+
 def population_colour(population: str) -> str:
-    return POPULATION_COLOURS.get(population, "#555555")
+    """The population's colour: its own for the built-in ones, a stable one for others."""
+    if population in POPULATION_COLOURS:
+        return POPULATION_COLOURS[population]
+    digest = sum((i + 1) * ord(c) for i, c in enumerate(population))
+    return EXTRA_COLOURS[digest % len(EXTRA_COLOURS)]
 
 
 def population_label(population: str) -> str:

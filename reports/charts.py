@@ -190,8 +190,9 @@ def map_figure(report: PopulationReport) -> Figure:
         PatchCollection(_boundary_patches(True), facecolor="#e4eef5", edgecolor="#333333", lw=0.8)
     )
     herds = report.herds
+    largest = max(1, int(herds["size"].max())) if len(herds) else 1
     for pop, rows in herds.groupby("population", sort=True):
-        sizes = 4 + 60 * np.sqrt(rows["size"].to_numpy() / max(1, herds["size"].max()))
+        sizes = _marker_area(rows["size"].to_numpy(), largest)
         ax.scatter(
             rows["x"],
             rows["y"],
@@ -206,8 +207,43 @@ def map_figure(report: PopulationReport) -> Figure:
         f"De-duplicated herds, {report.period.label} (symbol area ~ herd size)", fontsize=10
     )
     if len(herds):
-        ax.legend(fontsize=7, loc="lower left", markerscale=0.8)
+        ax.add_artist(ax.legend(fontsize=7, loc="lower left", markerscale=0.8))
+        _size_key(ax, largest)
+    _scale_bar(ax)
     return fig
+
+
+def _marker_area(size: np.ndarray, largest: int) -> np.ndarray:
+    """Symbol area (points²) of herds: area grows with the square root of the herd size."""
+    return 4 + 60 * np.sqrt(np.asarray(size, dtype=float) / largest)
+
+
+def _size_key(ax: Axes, largest: int) -> None:
+    """A legend of symbol sizes for round herd sizes up to the largest herd."""
+    steps = [v for v in (10, 100, 1_000, 10_000, 100_000) if v <= largest] or [largest]
+    handles = [
+        ax.scatter([], [], s=float(_marker_area(np.array([v]), largest)[0]), color="#888", lw=0)
+        for v in steps[-3:]
+    ]
+    labels = [f"{v:,} animals" for v in steps[-3:]]
+    ax.legend(handles, labels, fontsize=7, loc="upper right", title="herd size", title_fontsize=7)
+
+
+def _scale_bar(ax: Axes) -> None:
+    """A bar of round length in the lower right: the axes are EPSG:3576 metres."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    span_km = (x1 - x0) / 1000
+    length_km = next(v for v in (1000, 500, 200, 100, 50, 20, 10, 5, 2, 1) if v <= span_km / 4)
+    right, bottom = x1 - 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    ax.plot([right - length_km * 1000, right], [bottom, bottom], color="black", lw=2.5)
+    ax.text(
+        right - length_km * 500,
+        bottom + 0.015 * (y1 - y0),
+        f"{length_km:,} km",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+    )
 
 
 def _frame(ax: plt.Axes, herds: pd.DataFrame) -> None:

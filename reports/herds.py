@@ -30,6 +30,7 @@ class ReportInputs:
     params: DedupParams = DedupParams()
     seasons: SeasonCalendar = field(default_factory=SeasonCalendar)
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    data_version: tuple[int, ...] = ()  # the store's, read before the data: reports print it
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,14 @@ def load_inputs(
     query: ObservationQuery | None = None,
 ) -> ReportInputs:
     """Read active sightings (lean columns), every survey and every decision."""
+    version = store.data_version()  # first: a change while reading makes it older, not newer
     return ReportInputs(
         sightings=store.sighting_columns(query or ObservationQuery()),
         surveys={s.id: s for s in _all_surveys(store)},
         decisions=store.list_herd_decisions(),
         params=params,
         seasons=seasons or SeasonCalendar(),
+        data_version=version,
     )
 
 

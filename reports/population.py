@@ -50,6 +50,13 @@ class PopulationReport:
     decisions: int = 0
     methods: tuple[str, ...] = ()
     census: CensusRule = field(default_factory=CensusRule)
+    data_version: tuple[int, ...] = ()
+
+    @property
+    def provenance(self) -> str:
+        """Which software made the report from which state of the store."""
+        store = ".".join(str(v) for v in self.data_version) or "unknown"
+        return f"Herdwatch {software_version()}, store data version {store}"
 
     @property
     def title(self) -> str:
@@ -116,7 +123,17 @@ def compute_report(
             p, inputs.params, len(inputs.decisions), tables.grouping.refused_links, rule
         ),
         census=rule,
+        data_version=inputs.data_version,
     )
+
+
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("herdwatch")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def with_surveys(herds: pd.DataFrame) -> pd.DataFrame:

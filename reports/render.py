@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -135,6 +136,7 @@ def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> 
         topMargin=15 * mm,
         bottomMargin=15 * mm,
     )
+    doc.title_provenance = report.provenance
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
 
@@ -142,7 +144,8 @@ def to_pdf(report: PopulationReport, images: dict[str, bytes] | None = None) -> 
 def _subtitle(report: PopulationReport) -> str:
     return (
         f"Every {report.period.every}: {report.period.key}, compared with "
-        f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. "
+        f"{report.previous.label}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by "
+        f"{report.provenance}. "
         "Counted herds, not sightings: each population's minimum count is the sum of "
         "de-duplicated herd sizes of one survey, never a sum of repeated surveys."
     )
@@ -216,7 +219,8 @@ def _image(png: bytes, width: float) -> Image:
 def _footer(canvas: object, doc: object) -> None:
     canvas.saveState()  # type: ignore[attr-defined]
     canvas.setFont(_font(), 7)  # type: ignore[attr-defined]
-    canvas.drawString(15 * mm, 8 * mm, f"Herdwatch population report · page {doc.page}")  # type: ignore[attr-defined]
+    text = f"Herdwatch population report · page {doc.page} · {doc.title_provenance}"  # type: ignore[attr-defined]
+    canvas.drawString(15 * mm, 8 * mm, text)  # type: ignore[attr-defined]
     canvas.restoreState()  # type: ignore[attr-defined]
 
 
@@ -229,6 +233,8 @@ def to_csv(report: PopulationReport, table: str = "summary") -> str:
 def to_gpkg(report: PopulationReport, path: Path) -> None:
     """The period's de-duplicated herds as points (EPSG:4326) in a GeoPackage layer "herds"."""
     herds = herds_frame(report)
+    for column in ("first_seen", "last_seen"):  # typed datetimes in the layer, not text
+        herds[column] = pd.to_datetime(herds[column], utc=True)
     frame = gpd.GeoDataFrame(
         herds, geometry=gpd.points_from_xy(herds["lon"], herds["lat"]), crs="EPSG:4326"
     )

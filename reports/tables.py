@@ -191,10 +191,29 @@ def csv_frame(report: PopulationReport, name: str) -> pd.DataFrame:
     frame = getattr(report, name)
     if name == "herds":
         frame = herds_frame(report)
-    out = frame.copy()
+    out = whole_numbers(frame.copy())
     out.insert(0, "period", report.period.key)
     out.insert(0, "every", report.period.every)
     return out
+
+
+def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns whose every value is a whole number as integers ("12", not "12.0"): pandas
+    makes a column float as soon as one value is missing."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object:
+            numeric = pd.to_numeric(values, errors="coerce")
+            if numeric.notna().sum() != values.notna().sum() or any(
+                isinstance(v, bool) for v in values
+            ):
+                continue  # text, or True/False
+            values = numeric
+        if pd.api.types.is_float_dtype(values) and values.notna().any():
+            finite = values.dropna()
+            if (finite == finite.round()).all() and finite.abs().max() < 2**53:
+                frame[column] = values.astype("Int64")
+    return frame
 
 
 def herds_frame(report: PopulationReport) -> pd.DataFrame:

@@ -161,3 +161,54 @@ def test_csv_tables_and_the_geopackage_agree(demo_report: PopulationReport, tmp_
     assert int(herds["size"].sum()) > int(total["minimum_count"])  # repeated surveys
     assert set(herds.geom_type) == {"Point"}
     assert herds["sighting_ids"].str.split().str.len().sum() == int(total["sightings"])
+
+
+def test_every_report_names_its_software_and_data_version(
+    demo_report: PopulationReport, pdf_path: Path
+):
+    version = ".".join(str(v) for v in demo_report.data_version)
+    assert len(demo_report.data_version) == 4 and demo_report.data_version[0] > 0
+    assert f"store data version {version}" in to_html(demo_report)
+    text = subprocess.run(
+        ["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert text.count(f"store data version {version}") >= 3  # the subtitle and each footer
+    assert "Herdwatch 0." in text
+
+
+def test_the_geopackage_keeps_times_as_datetimes(demo_report: PopulationReport, tmp_path: Path):
+    path = tmp_path / "herds.gpkg"
+    to_gpkg(demo_report, path)
+    herds = gpd.read_file(path, layer="herds")
+    assert str(herds["first_seen"].dtype).startswith("datetime64")
+    assert herds["first_seen"].min().year == 2024
+
+
+def test_whole_numbers_in_the_csvs_are_written_as_whole_numbers(demo_report: PopulationReport):
+    for table in ("summary", "surveys", "composition", "effort", "trend_counts", "herds"):
+        rows = list(csv.DictReader(io.StringIO(to_csv(demo_report, table))))
+        for column in ("minimum_count", "previous_minimum_count", "herds", "size", "calves"):
+            values = [r[column] for r in rows if column in r and r[column]]
+            assert not [v for v in values if v.endswith(".0")], (table, column)
+    summary = list(csv.DictReader(io.StringIO(to_csv(demo_report, "summary"))))
+    assert any(r["change_pct"] and "." in r["change_pct"] for r in summary)  # floats stay
+
+
+def test_the_map_has_a_scale_bar_and_a_size_key(demo_report: PopulationReport):
+    from reports.charts import map_figure
+
+    ax = map_figure(demo_report).axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert any(re.fullmatch(r"[\d,]+ km", t) for t in texts)
+    keys = [c for c in ax.get_children() if c.__class__.__name__ == "Legend"]
+    titles = [k.get_title().get_text() for k in keys]
+    assert "herd size" in titles and len(keys) == 2
+
+
+def test_every_configured_population_has_its_own_colour():
+    from maps.style import POPULATION_COLOURS, population_colour
+
+    extra = ["kolyma-upland", "olenek-forest", "anabar"]
+    colours = [population_colour(p) for p in extra]
+    assert len(set(colours)) == 3 and not set(colours) & set(POPULATION_COLOURS.values())
+    assert colours == [population_colour(p) for p in extra]  # stable
