@@ -284,6 +284,7 @@ class HerdCount:
     yearlings: int = 0
     calves: int = 0
     unclassified: int = 0
+    herds: int | None = None  # de-duplicated herds behind `animals`; None for raw sightings
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ class ViewerFilters:
     every: Period
     bbox: str
     query: ObservationQuery
+    view: str = "herds"  # de-duplicated herds (the report's counts), or raw "sightings"
 
     @classmethod
     def from_request(cls, request: Request, settings: Settings) -> ViewerFilters:
@@ -46,6 +47,9 @@ class ViewerFilters:
             )
         start, end = (_day(params.get(name, ""), name) for name in ("from", "to"))
         method, bbox = params.get("method", ""), params.get("bbox", "").strip()
+        view = params.get("view") or "herds"
+        if view not in ("herds", "sightings"):
+            raise ApiError(422, "invalid_view", "view must be herds or sightings", field="view")
         query = observation_query(
             settings,
             bbox=bbox or None,
@@ -53,7 +57,7 @@ class ViewerFilters:
             method=method or None,
             datetime_=_interval(start, end),
         )
-        return cls(populations, method, start, end, every, bbox, query)  # type: ignore[arg-type]
+        return cls(populations, method, start, end, every, bbox, query, view)  # type: ignore[arg-type]
 
     def api_params(self) -> dict[str, str]:
         """The same filters as GET /api/v1/observations takes them."""
@@ -94,7 +98,7 @@ def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -
         method_groups=(("survey", SURVEY_METHODS), ("count", COUNT_METHODS)),
         periods=PERIODS,
         api_query=f"?{api}" if api else "",
-        map_query=urlencode({**filters.api_params(), "every": filters.every}),
+        map_query=urlencode({**filters.api_params(), "every": filters.every, "view": filters.view}),
         user=user,
     )
 

@@ -52,6 +52,7 @@ class PeriodTotal:
     animals: int
     calves: int
     adult_females: int
+    herds: int = 0
 
 
 def herd_count_map(
@@ -68,6 +69,7 @@ def herd_count_map(
     title: str = "Wild reindeer counted",
     side_html: str = "",
     seasons: SeasonCalendar | None = None,
+    view: str = "sightings",
 ) -> folium.Map:
     """A herd-count map over time from cell counts (HerdCount rows with by="cell").
 
@@ -82,6 +84,8 @@ def herd_count_map(
         tile_url: a base-map tile URL template; empty for none (the boundaries give shape).
         side_html: HTML placed above the totals in the side panel (e.g. a filter form).
         seasons: the calendar of every="season" (the default calendar when None).
+        view: "herds" when the counts are de-duplicated herds (HerdCount.herds set, the
+            report's minimum counts), "sightings" when they are sums of raw sightings.
     """
     assets = assets or MapAssets()
     period_list = list(periods) if periods is not None else sorted({c.period for c in counts})
@@ -109,6 +113,7 @@ def herd_count_map(
         cluster.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     data = map_payload(counts, period_list, populations, sightings, _period_of(every, seasons))
+    data["view"] = view
     totals = period_totals(counts, period_list)
     TimeSlider(
         data,
@@ -127,6 +132,7 @@ def herd_count_map(
         every=every,
         side_html=side_html,
         cell_size_m=cell_size_m,
+        view=view,
     )
     return m
 
@@ -188,7 +194,7 @@ def map_payload(
     """The compact table the page's script draws from (also what the tests read back).
 
     counts[i] holds period i's rows: [population index, cell index, animals, sightings,
-    adult males, adult females, yearlings, calves, unclassified].
+    adult males, adult females, yearlings, calves, unclassified, herds (0 for raw sightings)].
     """
     period_index = {p: i for i, p in enumerate(periods)}
     pop_index = {p: i for i, p in enumerate(populations)}
@@ -212,6 +218,7 @@ def map_payload(
                 c.yearlings,
                 c.calves,
                 c.unclassified,
+                c.herds or 0,
             ]
         )
     return {
@@ -269,24 +276,25 @@ def _period_of(every: str, seasons: SeasonCalendar | None) -> PeriodOf:
 
 def period_totals(counts: Sequence[HerdCount], periods: Sequence[str]) -> list[PeriodTotal]:
     """Totals per period over every population and cell (periods with none give zeros)."""
-    sums = {p: [0, 0, 0, 0] for p in periods}
+    sums = {p: [0, 0, 0, 0, 0] for p in periods}
     for c in counts:
         if c.period in sums:
             row = sums[c.period]
             row[0] += c.sightings
             row[1] += c.animals
+            row[4] += c.herds or 0
             row[2] += c.calves
             row[3] += c.adult_females
     return [PeriodTotal(p, *sums[p]) for p in periods]
 
 
-def _totals_rows(totals: Sequence[PeriodTotal]) -> list[dict[str, str]]:
+def _totals_rows(totals: Sequence[PeriodTotal], view: str = "sightings") -> list[dict[str, str]]:
     """The totals beside the map, one row per period, with a bar each (the bars are the chart)."""
     peak = max((t.animals for t in totals), default=0) or 1
     return [
         {
             "period": t.period,
-            "sightings": f"{t.sightings:,}",
+            "sightings": f"{t.herds if view == 'herds' else t.sightings:,}",
             "animals": f"{t.animals:,}",
             "calves": f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–",
             "bar": f"{100.0 * t.animals / peak:.1f}",
@@ -305,6 +313,7 @@ def _add_page(
     every: str,
     side_html: str,
     cell_size_m: float,
+    view: str = "sightings",
 ) -> None:
     """Title, styles, the side panel (caller's HTML + totals) and the data table."""
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
@@ -324,8 +333,9 @@ def _add_page(
         side_html=Markup(side_html),  # the caller's HTML, e.g. the viewer's filter form
         every=every,
         km=f"{cell_size_m / 1000:g}",
-        rows=_totals_rows(totals),
-        sightings=f"{sum(t.sightings for t in totals):,}",
+        rows=_totals_rows(totals, view),
+        herds_view=view == "herds",
+        sightings=f"{sum(t.herds if view == 'herds' else t.sightings for t in totals):,}",
         animals=f"{sum(t.animals for t in totals):,}",
         payload=Markup(payload),
     )

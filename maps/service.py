@@ -59,6 +59,7 @@ class HerdMapData:
     cell_size_m: float
     periods: list[str]
     sightings: list[Observation]
+    view: str = "sightings"  # "herds": de-duplicated herds (the report's); "sightings": raw
 
 
 def load_map_data(
@@ -68,6 +69,7 @@ def load_map_data(
     every: Period,
     options: MapOptions,
     cell_size_m: float | None = None,
+    view: str = "sightings",
 ) -> HerdMapData:
     """Aggregate in the store at a cell size that suits the extent, then fetch few sightings."""
     calendar = options.seasons
@@ -80,9 +82,8 @@ def load_map_data(
             query, every=every, by="cell", cell_size_m=size, seasons=calendar
         )
     periods = fill_periods({c.period for c in counts}, every, calendar)
-    return HerdMapData(
-        counts, size, periods, _few_sightings(store, query, counts, options.sightings_max)
-    )
+    sightings = _few_sightings(store, query, counts, options.sightings_max)
+    return HerdMapData(counts, size, periods, sightings, view)
 
 
 def bbox_extent_m(bbox: Sequence[float]) -> tuple[float, float]:
@@ -146,6 +147,7 @@ def build_herd_map(
         title=title,
         side_html=side_html,
         seasons=options.seasons,
+        view=data.view,
     )
 
 

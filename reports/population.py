@@ -93,7 +93,7 @@ def compute_report(
     p = parse_period(every, period, inputs.seasons)
     prev = previous_period(p, inputs.seasons)
     rule = census or CensusRule()
-    herds = with_surveys(tables.herds)
+    herds = herds_with_surveys(tables)
     current = herds[herds[p.every] == p.key]
     sightings = tables.sightings[tables.sightings["herd"].isin(current.index)]
     # Which sightings each herd merged: the audit trail of the count, in every export.
@@ -134,6 +134,21 @@ def software_version() -> str:
         return version("herdwatch")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+_WITH_SURVEYS: dict[int, tuple[HerdTables, pd.DataFrame]] = {}
+
+
+def herds_with_surveys(tables: HerdTables) -> pd.DataFrame:
+    """with_surveys of a grouping, worked out once per grouping (the herd cache keeps one
+    grouping per process, and reports and herd maps ask for it on every request)."""
+    kept = _WITH_SURVEYS.get(id(tables))
+    if kept is not None and kept[0] is tables:
+        return kept[1]
+    frame = with_surveys(tables.herds)
+    _WITH_SURVEYS.clear()  # one grouping at a time, as the herd cache keeps
+    _WITH_SURVEYS[id(tables)] = (tables, frame)
+    return frame
 
 
 def with_surveys(herds: pd.DataFrame) -> pd.DataFrame:

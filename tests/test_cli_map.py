@@ -28,6 +28,8 @@ def test_map_command_writes_a_self_contained_file(tmp_path: Path, capsys):
             str(out),
             "--population",
             "lena-olenek",
+            "--view",
+            "sightings",
         ]
     )
     assert code == 0

@@ -27,12 +27,20 @@ def add_arguments(subparsers: Any) -> None:
     cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
     cmd.add_argument("--survey", help="survey id")
     cmd.add_argument("--cell-km", type=float, help="cell size in km (default follows the extent)")
+    cmd.add_argument(
+        "--view",
+        choices=("herds", "sightings"),
+        default="herds",
+        help="de-duplicated herds as the report counts them, or sums of raw sightings",
+    )
 
 
 def write_map(args: argparse.Namespace, settings: Settings) -> int:
     """Aggregate in the store, render with inlined scripts, write the file."""
     from maps.herd_map import render_html
     from maps.service import build_herd_map, generated_note, load_map_data
+    from reports.herd_cache import HerdCache
+    from reports.herd_map import map_source
 
     try:
         query = observation_query(
@@ -55,8 +63,16 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store.migrate()
         cell_size_m = args.cell_km * 1000 if args.cell_km else None
+        source = map_source(
+            args.view, store, HerdCache(keep=False), settings.season_calendar, settings.census
+        )
         data = load_map_data(
-            store, query, every=args.every, options=options, cell_size_m=cell_size_m
+            source,
+            query,
+            every=args.every,
+            options=options,
+            cell_size_m=cell_size_m,
+            view=args.view,
         )
     finally:
         store.close()

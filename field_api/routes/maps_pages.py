@@ -7,7 +7,7 @@ first map drawn (maps.service, maps.herd_map), not when a worker starts.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from data.store import ObservationStore
 from domain.errors import InvalidInput
 from domain.records import Period, User
-from field_api.deps import Researcher, SettingsDep, StoreDep, token_from_request
+from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep, token_from_request
 from field_api.errors import ApiError
 from field_api.filters import QueryDep
 from field_api.routes import exports
@@ -25,6 +25,7 @@ from field_api.settings import Settings
 from field_api.viewer import ViewerFilters, error_page, viewer_side_html
 from geo.grid import MAX_CELL_KM
 from maps import assets
+from reports.herd_cache import HerdCache
 
 router = APIRouter(tags=["maps"])
 router.include_router(exports.router)  # the viewer's export links, listed with the maps
@@ -33,6 +34,13 @@ EveryParam = Annotated[Period, Query(description="period of the slider: month, s
 CellParam = Annotated[
     float | None,
     Query(gt=0, le=MAX_CELL_KM, description="cell size in km; default follows the extent"),
+]
+ViewParam = Annotated[
+    Literal["herds", "sightings"],
+    Query(
+        description="herds: de-duplicated herds of each period's counting survey, the report's "
+        "minimum counts (default); sightings: sums of raw sightings"
+    ),
 ]
 _STATIC_TYPES = {".js", ".css", ".png", ".svg"}
 
@@ -43,17 +51,20 @@ def herd_count_map_page(
     user: Researcher,
     store: StoreDep,
     settings: SettingsDep,
+    cache: HerdCacheDep,
     every: EveryParam = "year",
     cell_km: CellParam = None,
+    view: ViewParam = "herds",
 ) -> HTMLResponse:
     """The herd-count map as one self-contained page (scripts inlined: it opens offline)."""
     from maps.herd_map import render_html
     from maps.service import build_herd_map, generated_note, load_map_data
+    from reports.herd_map import map_source
 
     options = settings.map_options()
-    data = load_map_data(
-        store, query, every=every, options=options, cell_size_m=cell_km * 1000 if cell_km else None
-    )
+    source = map_source(view, store, cache, settings.season_calendar, settings.census)
+    size = cell_km * 1000 if cell_km else None
+    data = load_map_data(source, query, every=every, options=options, cell_size_m=size, view=view)
     inlined = assets.inlined_assets()  # AssetsMissing: a 503 saying how to install them
     m = build_herd_map(
         data, every=every, options=options, assets=inlined, side_html=generated_note()
@@ -62,7 +73,9 @@ def herd_count_map_page(
 
 
 @router.get("/viewer", response_class=HTMLResponse, include_in_schema=False, response_model=None)
-async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def viewer(
+    request: Request, store: StoreDep, settings: SettingsDep, cache: HerdCacheDep
+) -> Response:
     """The researcher's page: filters, the map with its time slider, totals and exports."""
     user = await run_in_threadpool(_signed_in_user, request, store, settings)
     if user is None:
@@ -78,17 +91,29 @@ async def viewer(request: Request, store: StoreDep, settings: SettingsDep) -> Re
         filters = ViewerFilters.from_request(request, settings)
     except (ApiError, InvalidInput) as exc:
         return error_page(422, exc.message, filters_back=True)
-    return HTMLResponse(await run_in_threadpool(_viewer_html, filters, store, settings, user))
+    try:
+        html = await run_in_threadpool(_viewer_html, filters, store, settings, user, cache)
+    except InvalidInput as exc:
+        return error_page(422, exc.message, filters_back=True)
+    return HTMLResponse(html)
 
 
 def _viewer_html(
-    filters: ViewerFilters, store: ObservationStore, settings: Settings, user: User
+    filters: ViewerFilters,
+    store: ObservationStore,
+    settings: Settings,
+    user: User,
+    cache: HerdCache,
 ) -> str:
     from maps.herd_map import render_html
     from maps.service import build_herd_map, load_map_data
+    from reports.herd_map import map_source
 
     options = settings.map_options()
-    data = load_map_data(store, filters.query, every=filters.every, options=options)
+    source = map_source(filters.view, store, cache, settings.season_calendar, settings.census)
+    data = load_map_data(
+        source, filters.query, every=filters.every, options=options, view=filters.view
+    )
     side = viewer_side_html(filters, settings, user=user.name)
     m = build_herd_map(
         data, every=filters.every, options=options, assets=assets.linked_assets(), side_html=side

@@ -17,11 +17,18 @@ function composition(values) {
 }
 function calfRatio(calves, females) {
   return females ? "<br>calves per 100 adult females: " + Math.round(100 * calves / females) : ""; }
+function counted(r) {
+  if (data.view === "herds") {
+    return '<br>minimum count <span class="hw-popup-animals">' + fmt(r[2]) + "</span> in " +
+      '<span class="hw-popup-herds">' + fmt(r[9]) + "</span> herds (" +
+      '<span class="hw-popup-sightings">' + fmt(r[3]) + "</span> sightings merged)";
+  }
+  return '<br><span class="hw-popup-animals">' + fmt(r[2]) + "</span> animals in " +
+    '<span class="hw-popup-sightings">' + fmt(r[3]) + "</span> sightings";
+}
 function cellPopup(r, period) {
   var pop = data.populations[r[0]], cell = data.cells[r[1]];
-  return '<div class="hw-popup"><b>' + esc(pop.name) + "</b> · " + esc(period) +
-    '<br><span class="hw-popup-animals">' + fmt(r[2]) + "</span> animals in " +
-    '<span class="hw-popup-sightings">' + fmt(r[3]) + "</span> sightings" +
+  return '<div class="hw-popup"><b>' + esc(pop.name) + "</b> · " + esc(period) + counted(r) +
     "<br><small>cell " + esc(cell[2]) + ", " + opts.cell_km + " km × " + opts.cell_km +
     " km, EPSG:3576</small><br>" + composition(r.slice(4, 9)) + calfRatio(r[7], r[5]) + "</div>";
 }
@@ -77,11 +84,15 @@ var n = data.periods.length;
 map.fitBounds(opts.bounds, {animate: false});
 var Legend = L.Control.extend({options: {position: "bottomright"}, onAdd: function () {
   var div = L.DomUtil.create("div", "hw-legend");
-  div.innerHTML = '<div class="hw-legend-title">Animals counted per cell</div>' +
+  var title = data.view === "herds" ? "Minimum count per cell (de-duplicated herds)"
+    : "Animals counted per cell";
+  var basis = data.view === "herds" ? "herds of each population's counting survey"
+    : "raw sightings";
+  div.innerHTML = '<div class="hw-legend-title">' + title + "</div>" +
     "<div>" + esc(opts.every.charAt(0).toUpperCase() + opts.every.slice(1)) +
     ': <b id="hw-legend-period"></b></div>' +
     "<div>" + opts.cell_km + " km × " + opts.cell_km + " km equal-area cells (EPSG:3576); " +
-    "circle area ∝ animals, summed over raw sightings</div>" + sizeKey();
+    "circle area ∝ animals, summed over " + basis + "</div>" + sizeKey();
   return div;
 }});
 new Legend().addTo(map);

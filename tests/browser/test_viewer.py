@@ -173,7 +173,9 @@ def test_viewer_signs_in_draws_slides_toggles_and_filters(page, served, artifact
     assert len(before) > 10
     page.mouse.click(*_clickable_cell(page))
     popup = page.wait_for_selector(".hw-popup")
-    assert "animals in" in popup.inner_text() and "EPSG:3576" in popup.inner_text()
+    # By default the map shows de-duplicated herds, as the report counts them.
+    text = popup.inner_text()
+    assert "minimum count" in text and "herds (" in text and "EPSG:3576" in text
     page.screenshot(path=str(artifacts_dir / "viewer.png"))
 
     # Moving the time slider changes what is drawn, and the totals row follows it.
@@ -201,6 +203,7 @@ def test_viewer_signs_in_draws_slides_toggles_and_filters(page, served, artifact
         if box.get_attribute("value") != "yana-indigirka":
             box.uncheck()
     page.select_option("select[name=every]", "month")
+    page.select_option("select[name=view]", "sightings")  # raw sightings: sums of counts
     page.click("#hw-apply")
     page.wait_for_selector("path.hw-cell")
     expected = sum(o.count for o in served.observations if o.population == "yana-indigirka")
@@ -208,6 +211,7 @@ def test_viewer_signs_in_draws_slides_toggles_and_filters(page, served, artifact
     yana = page.locator("path.hw-pop-yana-indigirka").count()
     assert page.locator("path.hw-cell").count() == yana > 0
     assert "population=yana-indigirka" in page.url and "every=month" in page.url
+    assert "view=sightings" in page.url
     export = page.get_attribute("#hw-export-csv", "href")
     assert export == "/api/v1/observations.csv?population=yana-indigirka"
     page.screenshot(path=str(artifacts_dir / "viewer-filtered.png"))

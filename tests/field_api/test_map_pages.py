@@ -65,7 +65,7 @@ def test_map_roles(api, role, status):
 
 
 def test_map_is_one_self_contained_page_with_the_totals(api):
-    response = api.researcher.get(MAP, params={"every": "year"})
+    response = api.researcher.get(MAP, params={"every": "year", "view": "sightings"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
@@ -75,10 +75,11 @@ def test_map_is_one_self_contained_page_with_the_totals(api):
 
 
 def test_map_takes_the_listing_filters(api):
-    html = api.researcher.get(MAP, params={"population": "sundrun", "every": "month"}).text
+    raw = {"view": "sightings"}
+    html = api.researcher.get(MAP, params={"population": "sundrun", "every": "month", **raw}).text
     assert totals(html) == (5, sum(10 + n for n in range(0, 25, 5)))
     window = "2023-01-01T00:00:00Z/2023-12-31T23:59:59Z"
-    assert totals(api.admin.get(MAP, params={"datetime": window}).text)[0] == 12
+    assert totals(api.admin.get(MAP, params={"datetime": window, **raw}).text)[0] == 12
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,8 @@ def test_map_of_nothing_is_still_a_page(api):
 def test_map_counts_leave_out_retracted_sightings(api):
     first = observations()[0]
     api.observer.delete(f"/api/v1/observations/{first.id}")
-    assert totals(api.researcher.get(MAP).text) == (24, sum(10 + n for n in range(1, 25)))
+    raw = api.researcher.get(MAP, params={"view": "sightings"}).text
+    assert totals(raw) == (24, sum(10 + n for n in range(1, 25)))
 
 
 # --- GET /viewer ----------------------------------------------------------------------------
@@ -160,8 +162,9 @@ def test_viewer_serves_scripts_from_herdwatch(api):
 
 
 def test_viewer_filter_form_changes_the_totals_and_keeps_its_choices(api):
-    everything = totals(api.researcher.get("/viewer").text)
+    everything = totals(api.researcher.get("/viewer", params={"view": "sightings"}).text)
     form = [
+        ("view", "sightings"),
         ("population", "sundrun"),
         ("every", "month"),
         ("from", "2022-01-01"),
@@ -176,7 +179,12 @@ def test_viewer_filter_form_changes_the_totals_and_keeps_its_choices(api):
 
 
 def test_viewer_export_links_download_exactly_what_is_shown(api):
-    form = [("population", "sundrun"), ("population", "lena-olenek"), ("from", "2023-01-01")]
+    form = [
+        ("population", "sundrun"),
+        ("population", "lena-olenek"),
+        ("from", "2023-01-01"),
+        ("view", "sightings"),  # the exports are sightings: the raw view shows the same
+    ]
     html = api.researcher.get("/viewer", params=form).text
     shown = totals(html)
     csv_link = re.search(r'id="hw-export-csv" href="([^"]+)"', html)

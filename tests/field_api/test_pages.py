@@ -88,8 +88,17 @@ def test_viewer_form_offers_every_choice_and_checks_all_populations_by_default(s
     assert [b["value"] for b in boxes] == list(settings.populations)
     assert all(b["name"] == "population" and "checked" in b for b in boxes)
     options = [o["value"] for o in page.named("option")]
-    assert options == ["", *SURVEY_METHODS, *COUNT_METHODS, "month", "season", "year"]
-    assert [s["name"] for s in page.named("select")] == ["method", "every"]
+    assert options == [
+        "",
+        *SURVEY_METHODS,
+        *COUNT_METHODS,
+        "month",
+        "season",
+        "year",
+        "herds",
+        "sightings",
+    ]
+    assert [s["name"] for s in page.named("select")] == ["method", "every", "view"]
     fields = [i["name"] for i in page.named("input") if i.get("type") != "checkbox"]
     assert fields == ["from", "to", "bbox"]
     assert {"type": "submit", "id": "hw-apply"} in page.named("button")
@@ -97,7 +106,7 @@ def test_viewer_form_offers_every_choice_and_checks_all_populations_by_default(s
     assert links == {
         "hw-export-geojson": "/api/v1/observations.geojson",
         "hw-export-csv": "/api/v1/observations.csv",
-        "hw-export-map": "/maps/herd-counts?every=year",
+        "hw-export-map": "/maps/herd-counts?every=year&view=herds",
     }
 
 
@@ -113,13 +122,14 @@ def test_viewer_form_keeps_its_choices_and_links_exactly_them(settings):
     )
     checked = [b["value"] for b in page.named("input") if "checked" in b]
     assert checked == ["sundrun", "forest"]
-    assert [o["value"] for o in page.named("option") if "selected" in o] == ["photo", "month"]
+    selected = [o["value"] for o in page.named("option") if "selected" in o]
+    assert selected == ["photo", "month", "herds"]
     values = {i["name"]: i.get("value") for i in page.named("input") if i.get("type") != "checkbox"}
     assert values == {"from": "2024-01-01", "to": "2024-06-30", "bbox": "120,60,160,75"}
     links = {a["id"]: a["href"] for a in page.named("a")}
     query = "population=sundrun%2Cforest&method=photo&datetime=2024-01-01T00%3A00%3A00%2B09%3A00"
     assert links["hw-export-csv"].startswith(f"/api/v1/observations.csv?{query}")
-    assert links["hw-export-map"].endswith("&bbox=120%2C60%2C160%2C75&every=month")
+    assert links["hw-export-map"].endswith("&bbox=120%2C60%2C160%2C75&every=month&view=herds")
 
 
 def test_viewer_form_escapes_what_it_echoes(settings):

@@ -84,7 +84,8 @@ def page_data(html: str) -> dict[str, Any]:
 def cells_in_page(data: dict[str, Any]) -> dict[tuple[str, str, str], list[int]]:
     found = {}
     for i, rows in enumerate(data["counts"]):
-        for pop, cell, animals, n, *classes in rows:
+        for pop, cell, animals, n, *classes, herds in rows:
+            assert herds == 0  # raw sightings: no herds behind the counts
             key = (data["periods"][i], data["populations"][pop]["id"], data["cells"][cell][2])
             found[key] = [animals, n, *classes]
     return found
