@@ -229,20 +229,37 @@ class PostGISStore(SQLStore):
         )
 
     # observations -----------------------------------------------------------------------
-    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        hashes = [o.content_hash() for o in batch]
+    def add_observations(
+        self, batch: Sequence[Observation], *, actor: str, reason: str | None = None
+    ) -> list[Outcome]:
         with self._write() as conn:
-            known = _stored_states(conn, list({o.id for o in batch}))
-            fresh = _first_unknown(batch, hashes, known)
-            new = [f[0] for f in fresh]
-            inserted = self._insert(conn, new, [f[1] for f in fresh], actor)
-            lost = [o.id for o in new if o.id not in inserted]  # another worker was first
-            known.update(_stored_states(conn, lost))
-            load = partial(self._load, conn)
-            return _outcomes(batch, hashes, inserted, known, actor, load)
+            return self._add_in(conn, batch, actor, reason)
+
+    def _add_in(
+        self,
+        conn: psycopg.Connection[Any],
+        batch: Sequence[Observation],
+        actor: str,
+        reason: str | None,
+    ) -> list[Outcome]:
+        """Classify and insert one batch inside the open write transaction `conn`."""
+        hashes = [o.content_hash() for o in batch]
+        known = _stored_states(conn, list({o.id for o in batch}))
+        fresh = _first_unknown(batch, hashes, known)
+        new = [f[0] for f in fresh]
+        inserted = self._insert(conn, new, [f[1] for f in fresh], actor, reason)
+        lost = [o.id for o in new if o.id not in inserted]  # another worker was first
+        known.update(_stored_states(conn, lost))
+        load = partial(self._load, conn)
+        return _outcomes(batch, hashes, inserted, known, actor, load)
 
     def _insert(
-        self, conn: psycopg.Connection[Any], new: list[Observation], hashes: list[str], actor: str
+        self,
+        conn: psycopg.Connection[Any],
+        new: list[Observation],
+        hashes: list[str],
+        actor: str,
+        reason: str | None = None,
     ) -> set[UUID]:
         """Insert what no one else inserted first; returns the ids this transaction stored."""
         if not new:
@@ -261,7 +278,7 @@ class PostGISStore(SQLStore):
             cur.execute(_FROM_STAGE + " ON CONFLICT (id) DO NOTHING RETURNING id")
             inserted = {r[0] for r in cur.fetchall()}
             revisions = [
-                rows.revision_row(s, o, "create", actor, None, at_text=stamp)
+                rows.revision_row(s, o, "create", actor, None, reason, at_text=stamp)
                 for s, o in zip(seqs, new, strict=True)
                 if o.id in inserted
             ]

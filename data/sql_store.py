@@ -58,6 +58,10 @@ _DATA_VERSION = (
 _SEQ, _UPLOAD_HASH = OBSERVATIONS.index["change_seq"], OBSERVATIONS.index["upload_hash"]
 
 
+class _RolledBack(Exception):
+    """Raised inside a write transaction to undo it on purpose (a dry run)."""
+
+
 class SQLStore:
     """The shared body of SQLiteStore and PostGISStore (see the module docstring)."""
 
@@ -113,6 +117,12 @@ class SQLStore:
     def _sql(self, text: str) -> str:
         return text.replace("{p}", self.mark)
 
+    def _add_in(
+        self, conn: Any, batch: Sequence[Observation], actor: str, reason: str | None
+    ) -> list[Outcome]:
+        """add_observations' work on one batch inside the open write transaction `conn`."""
+        raise NotImplementedError
+
     # ---- schema -----------------------------------------------------------------------
     def migrate(self, *, progress: Progress | None = None) -> list[str]:
         """Apply pending migrations, then bring stored texts to the current format."""
@@ -165,6 +175,34 @@ class SQLStore:
         where, params = observation_where(self.dialect, query)
         row = self._read_one(f"SELECT COUNT(*) FROM observations {where_clause(where)}", params)
         return int(row[0]) if row else 0
+
+    def add_observation_batches(
+        self,
+        batches: Iterable[Sequence[Observation]],
+        *,
+        actor: str,
+        reason: str | None = None,
+        commit: bool | Callable[[], bool] = True,
+        on_outcomes: Callable[[Sequence[Observation], list[Outcome]], None],
+    ) -> bool:
+        """Store batch after batch in ONE write transaction: all of them or, if anything
+        raises (or `commit`, a flag or a function asked at the end, is false), none. Each
+        batch's outcomes go to `on_outcomes` as it is stored; a later batch sees the earlier
+        ones, so an id twice in a file is created once. Returns whether it committed.
+
+        The writer is held throughout: on SQLite other writers wait (up to 10 s, then
+        StoreBusy), on PostGIS the change feed waits. Meant for imports, not uploads.
+        """
+        try:
+            with self._write() as conn:
+                for batch in batches:
+                    if batch:
+                        on_outcomes(batch, self._add_in(conn, batch, actor, reason))
+                if not (commit() if callable(commit) else commit):
+                    raise _RolledBack
+        except _RolledBack:
+            return False
+        return True
 
     def update_observation(
         self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str

@@ -129,22 +129,23 @@ class SQLiteStore(SQLStore):
         return self._reader().execute(f"{q.SIGHTING_SELECT} {where_clause(where)}", params)
 
     # observations -----------------------------------------------------------------------
-    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        observed = [rows.utc_text(o.observed_at) for o in batch]
-        hashes = [o.content_hash(t) for o, t in zip(batch, observed, strict=True)]
-        ids = [str(o.id) for o in batch]
+    def add_observations(
+        self, batch: Sequence[Observation], *, actor: str, reason: str | None = None
+    ) -> list[Outcome]:
         # Rows are built here, in the caller's thread: the one writer thread that every
         # upload queues for then only looks up, inserts and commits.
-        now = rows.now_utc()
-        heads = rows.new_row_heads(
-            batch, actor=actor, now=now, hashes=hashes, ids=ids, observed_utc=observed
-        )
-        prepared = _Prepared(batch, ids, hashes, heads, rows.utc_text(now))
+        prepared = _prepare(batch, actor, reason)
 
         def store_batch(con: sqlite3.Connection) -> list[Outcome]:
             return self._add_in_transaction(con, prepared, actor)
 
         return self._committer.run(store_batch)
+
+    def _add_in(
+        self, con: sqlite3.Connection, batch: Sequence[Observation], actor: str, reason: str | None
+    ) -> list[Outcome]:
+        """One batch classified and inserted in the open write transaction `con` (imports)."""
+        return self._add_in_transaction(con, _prepare(batch, actor, reason), actor)
 
     def _add_in_transaction(
         self, con: sqlite3.Connection, prepared: _Prepared, actor: str
@@ -199,7 +200,16 @@ class SQLiteStore(SQLStore):
         con.executemany(
             _REV_INSERT,
             [
-                revision(s, batch[i], "create", actor, None, at_text=stamp, id_text=ids[i])
+                revision(
+                    s,
+                    batch[i],
+                    "create",
+                    actor,
+                    None,
+                    prepared.reason,
+                    at_text=stamp,
+                    id_text=ids[i],
+                )
                 for i, s in zip(new, seqs, strict=True)
             ],
         )
@@ -249,6 +259,17 @@ class SQLiteStore(SQLStore):
             self._file_lock.close()
 
 
+def _prepare(batch: Sequence[Observation], actor: str, reason: str | None) -> _Prepared:
+    observed = [rows.utc_text(o.observed_at) for o in batch]
+    hashes = [o.content_hash(t) for o, t in zip(batch, observed, strict=True)]
+    ids = [str(o.id) for o in batch]
+    now = rows.now_utc()
+    heads = rows.new_row_heads(
+        batch, actor=actor, now=now, hashes=hashes, ids=ids, observed_utc=observed
+    )
+    return _Prepared(batch, ids, hashes, heads, rows.utc_text(now), reason)
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """An upload made ready before it queues for the writer: ids, hashes and row heads
@@ -259,6 +280,7 @@ class _Prepared:
     hashes: list[str]
     heads: list[tuple[Any, ...]]
     stamp: str
+    reason: str | None = None  # the create revisions' reason (an import names its file)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -35,8 +35,24 @@ class ObservationStore(Protocol):
         ...
 
     # observations
-    def add_observations(self, batch: Sequence[Observation], *, actor: str) -> list[Outcome]:
-        """Store new observations in one transaction; re-sends are reported, not duplicated."""
+    def add_observations(
+        self, batch: Sequence[Observation], *, actor: str, reason: str | None = None
+    ) -> list[Outcome]:
+        """Store new observations in one transaction; re-sends are reported, not duplicated.
+        `reason` goes on the create revisions (an import names its file there)."""
+        ...
+
+    def add_observation_batches(
+        self,
+        batches: Iterable[Sequence[Observation]],
+        *,
+        actor: str,
+        reason: str | None = None,
+        commit: bool | Callable[[], bool] = True,
+        on_outcomes: Callable[[Sequence[Observation], list[Outcome]], None],
+    ) -> bool:
+        """Many batches in one transaction, all or none; commit=False rolls back (a dry
+        run with the real outcomes). Returns whether it committed."""
         ...
 
     def get_observation(self, observation_id: UUID) -> Observation:

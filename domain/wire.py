@@ -88,6 +88,8 @@ PROPERTIES: tuple[WireField, ...] = (
     WireField("created_at", "datetime", server=True),
     WireField("updated_at", "datetime", server=True),
 )
+# Where a position's accuracy in metres goes (an ODK/Kobo geopoint's fourth value).
+POSITION_ACCURACY = "accuracy_m"
 DEVICE_PROPERTIES: tuple[WireField, ...] = tuple(f for f in PROPERTIES if not f.server)
 SERVER_PROPERTIES: tuple[WireField, ...] = tuple(f for f in PROPERTIES if f.server)
 # The composition's classes: each a non-negative whole number, left out when not recorded.

@@ -1,4 +1,4 @@
-"""`herdwatch`: serve, migrate, manage users and tokens, load demo data (cron-friendly).
+"""`herdwatch`: serve, migrate, manage users and tokens, import files, load demo data.
 
 One module per command group, registered here by name (no discovery: a command whose
 module cannot be imported fails at start with its import error). Command modules import
@@ -13,14 +13,14 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import DomainError
-from field_api.cli import demo, report, serve, transfer, users
+from field_api.cli import demo, imports, report, serve, transfer, users
 from field_api.cli import map as map_command
 from field_api.cli.common import Command
 from field_api.libraries import MissingLibrary, require_libraries
 from field_api.settings import Settings
 
 # In the order `herdwatch --help` lists them.
-GROUPS = (serve, users, demo, transfer, map_command, report)
+GROUPS = (serve, users, demo, imports, transfer, map_command, report)
 COMMANDS: dict[str, Command] = {
     name: run for group in GROUPS for name, run in group.COMMANDS.items()
 }

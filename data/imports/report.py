@@ -1,0 +1,102 @@
+"""What an import did, row by row: created, unchanged, conflict, gone, invalid, skipped."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, Any
+from uuid import UUID
+
+STATUSES = ("created", "unchanged", "conflict", "gone", "invalid", "skipped")
+REPORT_COLUMNS = ("row", "id", "status", "fields", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """One row's outcome; `row` counts data rows from 1 (a CSV's line number minus one)."""
+
+    row: int
+    status: str
+    id: UUID | None = None
+    fields: tuple[str, ...] = ()  # the fields at fault, or those a conflict differs in
+    reasons: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"row": self.row, "status": self.status}
+        if self.id is not None:
+            body["id"] = str(self.id)
+        if self.fields:
+            body["fields"] = list(self.fields)
+        if self.reasons:
+            body["reasons"] = list(self.reasons)
+        return body
+
+    def csv_row(self) -> list[object]:
+        return [
+            self.row,
+            self.id or "",
+            self.status,
+            ";".join(self.fields),
+            "; ".join(self.reasons),
+        ]
+
+
+@dataclass
+class ImportSummary:
+    """Counts per status, and whether anything was stored."""
+
+    source: str
+    format: str
+    preset: str | None
+    sha256: str
+    dry_run: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    committed: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def stored(self) -> int:
+        """Observations this import added to the store (0 for a dry run or a refusal)."""
+        return self.counts["created"] if self.committed else 0
+
+    def verdict(self) -> str:
+        """One line for a person: what happened, and what to do next."""
+        counts = ", ".join(f"{self.counts[s]:,} {s}" for s in STATUSES if self.counts[s])
+        head = f"{self.rows:,} rows ({counts or 'none'})"
+        if self.dry_run:
+            return f"dry run: {head}; nothing was written"
+        if self.committed:
+            return f"imported: {head}; {self.stored:,} observations stored"
+        return (
+            f"NOT imported: {head}; nothing was stored because {self.counts['invalid']:,} rows "
+            "are invalid: fix them, or import with --skip-invalid to store the valid rows"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "preset": self.preset,
+            "sha256": self.sha256,
+            "dry_run": self.dry_run,
+            "committed": self.committed,
+            "rows": self.rows,
+            "counts": {s: self.counts[s] for s in STATUSES},
+            "stored": self.stored,
+            "message": self.verdict(),
+        }
+
+
+class CsvReport:
+    """Writes row results to a CSV file as they come (bounded memory for any file size)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer.writerow(REPORT_COLUMNS)
+
+    def __call__(self, result: RowResult) -> None:
+        self._writer.writerow(result.csv_row())

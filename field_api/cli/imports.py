@@ -1,0 +1,130 @@
+"""`herdwatch import FILE`: survey data from CSV, spreadsheets, GIS layers, Movebank, ODK
+and Kobo exports, with column mapping, a dry run and a row-by-row report.
+
+Ids come from a UUID column, or are made from the file's name and the row, so importing
+the same file again adds nothing and a corrected row is reported as a conflict. An import
+is all or nothing unless --skip-invalid is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from data.imports import ImportOptions, run_import
+from data.imports.readers import FORMATS
+from data.imports.report import CsvReport, RowResult
+from domain.errors import InvalidInput
+from field_api.cli.common import Command, open_migrated_store
+from field_api.ingest import upload_rules
+from field_api.settings import Settings
+
+SHOWN_ROWS = 20  # rows listed on the screen; --report has them all
+
+
+def add_arguments(subparsers: Any) -> None:
+    """Register `herdwatch import` on the main parser."""
+    cmd = subparsers.add_parser(
+        "import",
+        help="import observations from a file (CSV, xlsx, GIS layers, Movebank, ODK, Kobo)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cmd.add_argument("file", type=Path, metavar="FILE")
+    cmd.add_argument("--format", choices=FORMATS, help="default: guessed from the file")
+    cmd.add_argument("--layer", help="GeoPackage layer or spreadsheet sheet (default: first)")
+    cmd.add_argument("--crs", help="CRS of x/y columns, e.g. EPSG:25833 (default EPSG:4326)")
+    cmd.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN (x/y in --crs, lon/lat, geopoint, id, any property)",
+    )
+    cmd.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="the same value for every row, e.g. count=1 population=lena-olenek",
+    )
+    cmd.add_argument("--timezone", help="IANA zone of times without an offset, and the records'")
+    cmd.add_argument("--survey", help="survey id every observation belongs to (must exist)")
+    cmd.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    cmd.add_argument(
+        "--skip-invalid", action="store_true", help="store the valid rows even if others are not"
+    )
+    cmd.add_argument("--report", type=Path, metavar="FILE", help="write every row's outcome (CSV)")
+    cmd.add_argument("--observer", default="import", help="account the records belong to")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def pairs(values: list[str], flag: str) -> dict[str, str]:
+    """["count=1", ...] → {"count": "1"}; InvalidInput naming the flag when one has no '='."""
+    found = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--{flag} {value!r}: write it as FIELD=VALUE", field=flag)
+        found[name.strip()] = rest.strip() if flag == "set" else rest
+    return found
+
+
+def import_file(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the import, draw a progress bar, print the verdict and the rows that need care."""
+    from tqdm import tqdm
+
+    if not args.file.is_file():
+        print(f"herdwatch import: no file {args.file}", file=sys.stderr)
+        return 2
+    options = ImportOptions(
+        format=args.format,
+        layer=args.layer,
+        crs=args.crs,
+        maps=pairs(args.map, "map"),
+        sets=pairs(args.set, "set"),
+        timezone=args.timezone,
+        survey=args.survey,
+        dry_run=args.dry_run,
+        skip_invalid=args.skip_invalid,
+    )
+    shown: list[RowResult] = []
+    store = open_migrated_store(settings, args)
+    with ExitStack() as stack:
+        stack.callback(store.close)
+        report = CsvReport(stack.enter_context(args.report.open("w"))) if args.report else None
+        bar = stack.enter_context(
+            tqdm(unit="rows", desc="import", disable=args.no_progress, file=sys.stderr)
+        )
+
+        def on_row(result: RowResult) -> None:
+            if report is not None:
+                report(result)
+            if result.status not in ("created", "unchanged") and len(shown) < SHOWN_ROWS:
+                shown.append(result)
+
+        summary = run_import(
+            store,
+            args.file,
+            options,
+            rules=upload_rules(settings),
+            actor=args.observer,
+            on_row=on_row,
+            progress=bar.update,
+        )
+    for result in shown:
+        print(f"row {result.row}: {result.status}: {'; '.join(result.reasons)}")
+    hidden = summary.rows - summary.counts["created"] - summary.counts["unchanged"] - len(shown)
+    if hidden > 0:
+        where = f" (all in {args.report})" if args.report else " (--report FILE lists them all)"
+        print(f"… and {hidden:,} more rows not created or unchanged{where}")
+    print(summary.verdict())
+    if summary.dry_run:
+        return 1 if summary.counts["invalid"] else 0
+    return 0 if summary.committed else 1
+
+
+COMMANDS: dict[str, Command] = {"import": import_file}
