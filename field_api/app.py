@@ -25,6 +25,7 @@ from field_api.routes import (
     counts,
     health,
     herds,
+    imports,
     maps_pages,
     observations,
     reports,
@@ -46,6 +47,7 @@ ROUTERS = (
     maps_pages.router,
     reports.router,
     herds.router,
+    imports.router,
 )
 
 
@@ -84,7 +86,11 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        limits={imports.PATH: settings.max_import_bytes},
+    )
     return app
 
 
@@ -126,21 +132,39 @@ def settle_garbage_collector() -> None:
 
 
 class BodyLimit:
-    """Refuse a declared body over the limit before reading it (413, problem+json)."""
+    """Refuse a declared body over the limit before reading it (413, problem+json).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    Paths in `limits` have their own limit and must declare their length (411 otherwise):
+    their bodies are files parsed before the route runs, so the limit is checked here.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, limits: dict[str, int] | None = None) -> None:
+        self.app, self.max_bytes, self.limits = app, max_bytes, limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"0")
-            if length.isdigit() and int(length) > self.max_bytes:
-                response = problem(
-                    413,
-                    "payload_too_large",
-                    f"the body is larger than {self.max_bytes:,} bytes: send smaller batches",
-                    [{"field": "body", "code": "payload_too_large", "message": "body too large"}],
-                )
-                await response(scope, receive, send)
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> ASGIApp | None:
+        limit = self.limits.get(scope["path"])
+        length = dict(scope["headers"]).get(b"content-length")
+        if limit is not None and length is None and scope["method"] == "POST":
+            message = "send the file with a Content-Length (the upload size is limited)"
+            return problem(411, "length_required", message, [_body_error("length_required")])
+        limit = limit or self.max_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            return problem(
+                413,
+                "payload_too_large",
+                f"the body is larger than {limit:,} bytes: send smaller batches",
+                [_body_error("payload_too_large")],
+            )
+        return None
+
+
+def _body_error(code: str) -> dict[str, str]:
+    return {"field": "body", "code": code, "message": f"body: {code.replace('_', ' ')}"}

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     api_title: str = "Herdwatch: wild reindeer counts in Yakutia"
     max_batch_size: int = Field(5000, ge=1, le=100_000)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_import_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # POST /api/v1/imports' file
     max_future_minutes: float = Field(10.0, ge=0)
     page_limit_default: int = Field(100, ge=1)
     page_limit_max: int = Field(10_000, ge=1)

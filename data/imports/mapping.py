@@ -10,6 +10,7 @@ have sent. Coordinate fields besides the wire table's: `lon`/`lat` (EPSG:4326), 
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -32,7 +33,9 @@ _FIELDS: dict[str, wire.WireField] = {
 }
 _CLASSES = dict.fromkeys(COMPOSITION_FIELDS, wire.COMPOSITION_CLASS)
 VALUE_FIELDS: dict[str, wire.WireField] = {**_FIELDS, **_CLASSES}
-TARGETS: tuple[str, ...] = ("id", *COORDINATES, *VALUE_FIELDS)
+# The composition as one JSON object (a GeoJSON export's), besides one column per class.
+COMPOSITION = next(f.name for f in wire.DEVICE_PROPERTIES if f.kind == "composition")
+TARGETS: tuple[str, ...] = ("id", *COORDINATES, *VALUE_FIELDS, COMPOSITION)
 
 
 @dataclass
@@ -103,6 +106,17 @@ def make_plan(
     )
 
 
+def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+    """["count=1", ...] → {"count": "1"} (--map and --set); InvalidInput naming the flag."""
+    found = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip() or not rest.strip():
+            raise InvalidInput(f"{flag} {value!r}: write it as FIELD=VALUE", field=flag)
+        found[name.strip()] = rest.strip() if flag == "set" else rest
+    return found
+
+
 def _zone(name: str | None) -> tzinfo | None:
     if name is None:
         return None
@@ -148,7 +162,7 @@ def _auto_columns(
 
 
 def _parse_constant(name: str, value: Any, zone: tzinfo | None) -> Any:
-    if name == "id" or name in COORDINATES:
+    if name in ("id", COMPOSITION) or name in COORDINATES:
         raise InvalidInput(f"--set cannot give {name}: it differs from row to row", field="set")
     parsed, problem = parse_value(VALUE_FIELDS[name], value, zone, f"--set {name}")
     if problem is not None:
@@ -271,10 +285,11 @@ def row_values(plan: Plan, row: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
     values = dict(plan.constants)
     problems = []
     for name, column in plan.columns.items():
-        if name == "id" or name in COORDINATES:
-            continue
         cell = row.get(column)
-        if cell is None:
+        if name == "id" or name in COORDINATES or cell is None:
+            continue
+        if name == COMPOSITION:
+            problems += _composition(cell, column, values)
             continue
         zone = ZoneInfo("UTC") if column in plan.utc_columns else plan.naive_zone
         parsed, problem = parse_value(VALUE_FIELDS[name], cell, zone, f"column {column!r}")
@@ -283,6 +298,27 @@ def row_values(plan: Plan, row: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
         else:
             problems.append(problem)
     return values, problems
+
+
+def _composition(cell: Any, column: str, values: dict[str, Any]) -> list[Problem]:
+    """A composition object ({"calves": 6, ...}, or its JSON text) into its classes."""
+    try:
+        classes = json.loads(cell) if isinstance(cell, str) else cell
+    except ValueError:
+        classes = None
+    if not isinstance(classes, dict) or not set(classes) <= set(COMPOSITION_FIELDS):
+        reason = f"column {column!r}: not an object of " + ", ".join(COMPOSITION_FIELDS)
+        return [Problem.of(COMPOSITION, "invalid_value", reason)]
+    problems = []
+    for name, value in classes.items():
+        if value is None or name in values:  # a class's own column wins
+            continue
+        parsed, problem = parse_value(_CLASSES[name], value, None, f"column {column!r} {name}")
+        if problem is None:
+            values[name] = parsed
+        else:
+            problems.append(problem)
+    return problems
 
 
 def row_coordinates(plan: Plan, row: dict[str, Any]) -> tuple[str, float, float] | Problem:

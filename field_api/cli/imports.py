@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from data.imports import ImportOptions, run_import
+from data.imports.mapping import pairs
 from data.imports.readers import FORMATS
 from data.imports.report import CsvReport, RowResult
-from domain.errors import InvalidInput
 from field_api.cli.common import Command, open_migrated_store
 from field_api.ingest import upload_rules
 from field_api.settings import Settings
@@ -60,17 +60,6 @@ def add_arguments(subparsers: Any) -> None:
     cmd.add_argument("--report", type=Path, metavar="FILE", help="write every row's outcome (CSV)")
     cmd.add_argument("--observer", default="import", help="account the records belong to")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def pairs(values: list[str], flag: str) -> dict[str, str]:
-    """["count=1", ...] → {"count": "1"}; InvalidInput naming the flag when one has no '='."""
-    found = {}
-    for value in values:
-        name, sep, rest = value.partition("=")
-        if not sep or not name.strip():
-            raise InvalidInput(f"--{flag} {value!r}: write it as FIELD=VALUE", field=flag)
-        found[name.strip()] = rest.strip() if flag == "set" else rest
-    return found
 
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
