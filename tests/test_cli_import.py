@@ -165,6 +165,8 @@ def test_an_export_imported_into_an_empty_store_gives_identical_records(
     originals = make_batch(30)
     originals[3] = replace(originals[3], notes='two herds; "one" with calves, 1 lame')
     originals[4] = replace(originals[4], accuracy_m=None, survey_id="s-1", device_id=None)
+    later = originals[5].observed_at.replace(microsecond=123_456)
+    originals[5] = replace(originals[5], observed_at=later, timezone="Asia/Magadan")
     source.add_observations(originals, actor="olga")
     settings = Settings(database_url=source.url, _env_file=None)  # type: ignore[call-arg]
     with TestClient(create_app(settings, source)) as client:

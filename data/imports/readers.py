@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ _EXTENSIONS = {
 }
 _VECTOR = ("geojson", "gpkg", "shp", "fgb")
 CHUNK_ROWS = 5000
+# GDAL open options: GeoJSON times as the text they are (GDAL's own date type keeps only
+# milliseconds, and an exported record re-imported would then differ from itself).
+_OPEN_OPTIONS = {"geojson": {"DATE_AS_STRING": "YES"}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ def read_chunks(
 ) -> Iterator[Chunk]:
     """The file's rows, chunk by chunk; an unreadable file is InvalidInput naming it."""
     readers = {"csv": _csv, "xlsx": _xlsx, "parquet": _parquet}
-    reader = readers.get(fmt, _vector)
+    reader = readers.get(fmt, partial(_vector, options=_OPEN_OPTIONS.get(fmt, {})))
     try:
         yield from reader(path, layer, chunk_rows)
     except InvalidInput:
@@ -161,7 +165,9 @@ def _xlsx(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
         yield Chunk(start + 1, _records(frame.iloc[start : start + chunk_rows]))
 
 
-def _vector(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
+def _vector(
+    path: Path, layer: str | None, chunk_rows: int, *, options: dict[str, str]
+) -> Iterator[Chunk]:
     import pyogrio
 
     if layer is not None:
@@ -171,10 +177,10 @@ def _vector(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
                 f"{path.name} has no layer {layer!r}; its layers: " + ", ".join(names),
                 field="layer",
             )
-    with pyogrio.open_arrow(path, layer=layer, batch_size=chunk_rows, use_pyarrow=True) as (
-        meta,
-        reader,
-    ):
+    opened = pyogrio.open_arrow(
+        path, layer=layer, batch_size=chunk_rows, use_pyarrow=True, **options
+    )
+    with opened as (meta, reader):
         geometry = meta.get("geometry_name") or "wkb_geometry"
         crs = meta.get("crs")
         first = 1

@@ -287,3 +287,65 @@ def test_bad_mappings_name_the_flag(sqlite_store: Any, tmp_path: Path) -> None:
         assert caught.value.field == field, options
     with pytest.raises(InvalidInput, match="give --format"):
         do_import(sqlite_store, write_csv(tmp_path / "a.dat", [{"a": 1}]))
+
+
+# ---- spreadsheets, FlatGeobuf, GeoParquet -------------------------------------------------
+
+
+def test_kobo_xlsx_main_sheet_imports_and_its_repeat_sheet_is_refused(
+    sqlite_store: Any, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    main = pd.DataFrame(
+        {
+            "start": [datetime(2005, 3, 1 + i, 9, 30) for i in range(3)],  # Excel: no zone
+            "herd/count": [12, 0, 7],
+            "_location_latitude": [66.1, 66.2, 66.3],
+            "_location_longitude": [129.4, 129.5, 129.6],
+            "_location_precision": [5.0, 6.0, None],
+            "_uuid": ids,
+        }
+    )
+    repeat = pd.DataFrame({"sex": ["f"], "_parent_index": [1], "_submission__uuid": [ids[0]]})
+    path = tmp_path / "kobo.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        main.to_excel(writer, sheet_name="herd_count", index=False)
+        repeat.to_excel(writer, sheet_name="animals", index=False)
+    summary, _ = do_import(sqlite_store, path, timezone="Asia/Yakutsk")
+    assert summary.preset == "kobo" and summary.stored == 3
+    obs = {str(o.id): o for o in everything(sqlite_store)}
+    assert obs[ids[0]].observed_at == datetime.fromisoformat("2005-03-01T09:30:00+09:00")
+    assert (obs[ids[2]].lon, obs[ids[2]].lat, obs[ids[2]].accuracy_m) == (129.6, 66.3, None)
+    assert obs[ids[1]].count == 0 and obs[ids[0]].accuracy_m == 5.0
+    with pytest.raises(InvalidInput, match="repeat group"):
+        do_import(sqlite_store, path, format="kobo", layer="animals")
+
+
+@pytest.mark.parametrize("suffix", ["fgb", "parquet", "geojson"])
+def test_flatgeobuf_geoparquet_and_geojson_layers(
+    sqlite_store: Any, tmp_path: Path, suffix: str
+) -> None:
+    layer = gpd.GeoDataFrame(
+        {
+            "observed_at": ["2012-09-20T06:00:00+11:00", "2012-09-21T06:00:00+11:00"],
+            "count": [300, 410],
+            "population": ["sundrun", "sundrun"],
+            "count_method": ["photo", "estimate"],
+        },
+        geometry=[shapely.Point(600_000, 7_700_000), shapely.Point(610_000, 7_710_000)],
+        crs="EPSG:32656",  # UTM 56N, over the Indigirka
+    )
+    path = tmp_path / f"herds.{suffix}"
+    if suffix == "parquet":
+        layer.to_parquet(path)
+    else:
+        layer.to_file(path)
+    summary, _ = do_import(sqlite_store, path)
+    assert summary.format == suffix and summary.stored == 2
+    expected = layer.to_crs("EPSG:4326")
+    got = sorted(everything(sqlite_store), key=lambda o: o.count)
+    for obs, point in zip(got, expected.geometry, strict=True):
+        assert abs(obs.lon - point.x) < 1e-7 and abs(obs.lat - point.y) < 1e-7
+    assert [o.count_method for o in got] == ["photo", "estimate"]
