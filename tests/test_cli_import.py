@@ -185,3 +185,28 @@ def test_an_export_imported_into_an_empty_store_gives_identical_records(
         assert copy.client_content() == original.client_content()
         assert copy.content_hash() == original.content_hash()
         assert copy.observer == original.observer
+
+
+def readme_imports() -> list[list[str]]:
+    """The `herdwatch import` commands of the README's import section, as argument lists."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Importing survey files", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    commands = [line.split() for line in block.splitlines() if "herdwatch import" in line]
+    return [c[c.index("import") :] for c in commands]
+
+
+def test_the_readme_import_examples_run_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands = readme_imports()
+    assert [c[1].rsplit("/", 1)[-1] for c in commands] == [NORWAY.name, CARIBOU.name]
+    monkeypatch.chdir(tmp_path)  # where the example's --report file goes
+    for command in commands:
+        args = [a.replace("../shared/data", str(DATA)) for a in command]
+        dry = [] if "--dry-run" in args else ["--dry-run"]
+        assert herdwatch(tmp_path / "h.db", *args, *dry, "--no-progress") == 0
+    out = capsys.readouterr().out
+    assert "dry run: 33,202 rows (33,202 created); nothing was written" in out
+    assert "dry run: 3,992 rows (3,991 created, 1 skipped); nothing was written" in out
+    assert (tmp_path / "norway-report.csv").exists()

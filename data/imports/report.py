@@ -66,14 +66,15 @@ class ImportSummary:
     def verdict(self) -> str:
         """One line for a person: what happened, and what to do next."""
         counts = ", ".join(f"{self.counts[s]:,} {s}" for s in STATUSES if self.counts[s])
-        head = f"{self.rows:,} rows ({counts or 'none'})"
+        head = f"{_rows(self.rows)} ({counts or 'none'})"
         if self.dry_run:
             return f"dry run: {head}; nothing was written"
         if self.committed:
             return f"imported: {head}; {self.stored:,} observations stored"
         return (
-            f"NOT imported: {head}; nothing was stored because {self.counts['invalid']:,} rows "
-            "are invalid: fix them, or import with --skip-invalid to store the valid rows"
+            f"NOT imported: {head}; nothing was stored because {_rows(self.counts['invalid'])} "
+            f"{'is' if self.counts['invalid'] == 1 else 'are'} invalid: fix them, or import "
+            "with --skip-invalid to store the valid rows"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,6 +90,10 @@ class ImportSummary:
             "stored": self.stored,
             "message": self.verdict(),
         }
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 class CsvReport:
