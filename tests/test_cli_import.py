@@ -210,3 +210,25 @@ def test_the_readme_import_examples_run_as_written(
     assert "dry run: 33,202 rows (33,202 created); nothing was written" in out
     assert "dry run: 3,992 rows (3,991 created, 1 skipped); nothing was written" in out
     assert (tmp_path / "norway-report.csv").exists()
+
+
+def test_dry_run_on_the_screen_lists_exactly_the_five_broken_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.data.test_imports import BROKEN, survey_rows, write_csv
+
+    path = write_csv(tmp_path / "broken.csv", survey_rows())
+    db, report = tmp_path / "h.db", tmp_path / "report.csv"
+    args = ["--map", "observed_at=when", "--map", "count=n", "--no-progress"]
+    assert herdwatch(db, "import", path, *args, "--dry-run", "--report", report) == 1
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("row ")]
+    assert [int(line.split(":")[0].removeprefix("row ")) for line in listed] == sorted(BROKEN)
+    assert all(": invalid: " in line for line in listed)
+    with report.open() as f:
+        invalid = [int(r["row"]) for r in csv.DictReader(f) if r["status"] == "invalid"]
+    assert invalid == sorted(BROKEN)
+    assert stored(db) == {}
+    assert herdwatch(db, "import", path, *args) == 1  # without --skip-invalid: nothing
+    assert stored(db) == {}
+    assert herdwatch(db, "import", path, *args, "--skip-invalid") == 0
+    assert len(stored(db)) == 10 - len(BROKEN)

@@ -36,6 +36,8 @@ VALUE_FIELDS: dict[str, wire.WireField] = {**_FIELDS, **_CLASSES}
 # The composition as one JSON object (a GeoJSON export's), besides one column per class.
 COMPOSITION = next(f.name for f in wire.DEVICE_PROPERTIES if f.kind == "composition")
 TARGETS: tuple[str, ...] = ("id", *COORDINATES, *VALUE_FIELDS, COMPOSITION)
+# Column names read as coordinates without a --map (lower case).
+ALIASES = {"longitude": "lon", "long": "lon", "lng": "lon", "latitude": "lat"}
 
 
 @dataclass
@@ -143,6 +145,7 @@ def _auto_columns(
     for column in file_columns:
         name = field_of_column(column) if form else column
         key = name.strip().lower()
+        key = ALIASES.get(key, key)
         if key in TARGETS and key not in by_name:
             by_name[key] = column
     if preset is not None:

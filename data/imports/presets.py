@@ -135,6 +135,9 @@ def _form_export(name: str, columns: Sequence[str]) -> Preset:
     if id_column is not None:
         found["id"] = id_column
     found.update(_split_coordinates(columns))
+    device = next((c for c in ("deviceid", "_deviceid") if c in columns), None)
+    if device is not None and not any(_last(c) == "device_id" for c in columns):
+        found["device_id"] = device  # ODK's and Kobo's metadata field of the phone's id
     geopoint = None if "lat" in found else _geopoint_column(columns)
     if not any(_last(c) == "observed_at" for c in columns):
         time = next((c for c in _ODK_TIMES if c in columns), None)

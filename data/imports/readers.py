@@ -102,7 +102,13 @@ def read_chunks(
         yield from reader(path, layer, chunk_rows)
     except InvalidInput:
         raise
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}): save it as "
+            'UTF-8 ("CSV UTF-8" in a spreadsheet program) and import it again',
+            field="file",
+        ) from exc
+    except (OSError, ValueError, KeyError) as exc:
         raise InvalidInput(f"cannot read {path.name} as {fmt}: {exc}", field="file") from exc
     except Exception as exc:  # pyogrio/pyarrow errors have no common base we could name
         if type(exc).__module__.split(".")[0] in ("pyogrio", "pyarrow", "openpyxl", "zipfile"):
@@ -135,7 +141,7 @@ def _csv(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
     # Every cell as its text: numbers are parsed by the field they map to, exactly once,
     # so "80052.48281700647" is the same float the user's own reading gives.
     first = 1
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    sep = _delimiter(path)
     with pd.read_csv(
         path,
         dtype=str,
@@ -147,6 +153,16 @@ def _csv(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
         for frame in chunks:
             yield Chunk(first, _records(frame))
             first += len(frame)
+
+
+def _delimiter(path: Path) -> str:
+    """The header line's separator: a comma, or the semicolon of a spreadsheet saved where
+    the decimal mark is a comma (Russian and most European locales), or a tab."""
+    with path.open("rb") as f:
+        header = f.readline().decode("utf-8-sig", errors="replace")
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
 
 
 def _xlsx(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:

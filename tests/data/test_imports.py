@@ -349,3 +349,33 @@ def test_flatgeobuf_geoparquet_and_geojson_layers(
     for obs, point in zip(got, expected.geometry, strict=True):
         assert abs(obs.lon - point.x) < 1e-7 and abs(obs.lat - point.y) < 1e-7
     assert [o.count_method for o in got] == ["photo", "estimate"]
+
+
+def test_semicolon_csv_with_decimal_commas_and_longitude_latitude_names(
+    sqlite_store: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "1987.csv"
+    path.write_text(
+        "Дата;Longitude;Latitude;count\n1987-04-02T11:00:00+10:00;133,25;67,5;120\n",
+        encoding="utf-8",
+    )
+    summary, _ = do_import(sqlite_store, path, maps={"observed_at": "Дата"})
+    [obs] = everything(sqlite_store)
+    assert summary.stored == 1 and (obs.lon, obs.lat, obs.count) == (133.25, 67.5, 120)
+    legacy = tmp_path / "cp1251.csv"
+    legacy.write_bytes("Дата,lon,lat,count\n".encode("cp1251"))
+    with pytest.raises(InvalidInput, match="is not UTF-8 text"):
+        do_import(sqlite_store, legacy)
+
+
+def test_survey_sets_the_survey_of_every_row(sqlite_store: Any, tmp_path: Path) -> None:
+    from domain.records import Survey
+
+    sqlite_store.add_survey(
+        Survey("aerial-1998-03", "aerial", datetime.fromisoformat("1998-03-01T00:00:00+10:00"))
+    )
+    rows = [r for i, r in enumerate(survey_rows(), 1) if i not in BROKEN]
+    path = write_csv(tmp_path / "flight.csv", rows)
+    maps = {"observed_at": "when", "count": "n"}
+    assert do_import(sqlite_store, path, maps=maps, survey="aerial-1998-03")[0].stored == 5
+    assert {o.survey_id for o in everything(sqlite_store)} == {"aerial-1998-03"}
