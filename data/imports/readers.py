@@ -186,13 +186,19 @@ def _vector(
 ) -> Iterator[Chunk]:
     import pyogrio
 
-    if layer is not None:
-        names = [str(row[0]) for row in pyogrio.list_layers(path)]
-        if layer not in names:
-            raise InvalidInput(
-                f"{path.name} has no layer {layer!r}; its layers: " + ", ".join(names),
-                field="layer",
-            )
+    names = [str(row[0]) for row in pyogrio.list_layers(path)]
+    if layer is not None and layer not in names:
+        raise InvalidInput(
+            f"{path.name} has no layer {layer!r}; its layers: " + ", ".join(names),
+            field="layer",
+        )
+    if layer is None and len(names) > 1:  # never guess which of a GeoPackage's layers
+        raise InvalidInput(
+            f"{path.name} has {len(names)} layers: choose one with --layer ("
+            + ", ".join(names)
+            + ")",
+            field="layer",
+        )
     opened = pyogrio.open_arrow(
         path, layer=layer, batch_size=chunk_rows, use_pyarrow=True, **options
     )

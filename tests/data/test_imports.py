@@ -69,6 +69,10 @@ def test_geopackage_in_a_utm_zone_is_read_as_it_is_and_transformed(
     )
     path = tmp_path / "aerial_2003.gpkg"
     layer.to_file(path, layer="herds")
+    layer.iloc[:1].to_file(path, layer="tracks")
+    with pytest.raises(InvalidInput, match="choose one with --layer") as caught:
+        do_import(store, path)
+    assert caught.value.field == "layer"
     summary, rows = do_import(store, path, layer="herds")
     assert summary.counts["created"] == 4 and summary.counts["invalid"] == 1
     [refused] = [r for r in rows if r.status == "invalid"]
