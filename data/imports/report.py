@@ -68,13 +68,24 @@ class ImportSummary:
         counts = ", ".join(f"{self.counts[s]:,} {s}" for s in STATUSES if self.counts[s])
         head = f"{_rows(self.rows)} ({counts or 'none'})"
         if self.dry_run:
-            return f"dry run: {head}; nothing was written"
+            return f"dry run: {head}; nothing was written{self._conflict_note()}"
         if self.committed:
-            return f"imported: {head}; {self.stored:,} observations stored"
+            return f"imported: {head}; {self.stored:,} observations stored{self._conflict_note()}"
         return (
             f"NOT imported: {head}; nothing was stored because {_rows(self.counts['invalid'])} "
             f"{'is' if self.counts['invalid'] == 1 else 'are'} invalid: fix them, or import "
             "with --skip-invalid to store the valid rows"
+        )
+
+    def _conflict_note(self) -> str:
+        """A conflicting row is not stored: say why it may happen and what to do."""
+        n = self.counts["conflict"]
+        if not n:
+            return ""
+        return (
+            f". {_rows(n)} differ from the records already stored under their ids and "
+            "were not stored: a corrected row is changed by editing the stored record; a "
+            "different file that has an earlier file's name needs a name of its own"
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -383,3 +383,14 @@ def test_survey_sets_the_survey_of_every_row(sqlite_store: Any, tmp_path: Path) 
     maps = {"observed_at": "when", "count": "n"}
     assert do_import(sqlite_store, path, maps=maps, survey="aerial-1998-03")[0].stored == 5
     assert {o.survey_id for o in everything(sqlite_store)} == {"aerial-1998-03"}
+
+
+def test_the_verdict_explains_conflicts(sqlite_store: Any, tmp_path: Path) -> None:
+    rows = [r for i, r in enumerate(survey_rows(), 1) if i not in BROKEN]
+    path = write_csv(tmp_path / "survey.csv", rows)
+    maps = {"observed_at": "when", "count": "n"}
+    do_import(sqlite_store, path, maps=maps)
+    write_csv(path, [{**r, "n": 7} for r in rows])  # another file under the same name
+    summary, _ = do_import(sqlite_store, path, maps=maps)
+    assert summary.counts["conflict"] == 5 and summary.stored == 0
+    assert "5 rows differ from the records already stored" in summary.verdict()
