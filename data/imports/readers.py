@@ -31,6 +31,7 @@ _EXTENSIONS = {
     ".json": "geojson",
     ".gpkg": "gpkg",
     ".shp": "shp",
+    ".zip": "shp",  # a zipped Shapefile (.shp, .shx, .dbf, .prj): one file to upload
     ".fgb": "fgb",
     ".parquet": "parquet",
     ".geoparquet": "parquet",

@@ -127,3 +127,31 @@ def test_size_limit_and_declared_length(tmp_path: Any) -> None:
         )
         assert unsized.status_code == 411
     store.close()
+
+
+def test_a_zipped_shapefile_in_utm_is_one_upload(sqlite_api: Clients, tmp_path: Any) -> None:
+    import zipfile
+
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame(
+        {"count": [8], "seen": ["2001-02-03T04:05:06+09:00"]},  # names of 10 letters at most
+        geometry=[shapely.Point(450_000, 7_900_000)],
+        crs="EPSG:32652",
+    )
+    layer.to_file(tmp_path / "herds.shp")
+    bundle = tmp_path / "herds.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        for part in tmp_path.glob("herds.*"):
+            if part.suffix != ".zip":
+                z.write(part, part.name)
+    answer = sqlite_api.researcher.post(
+        URL,
+        files={"file": ("herds.zip", bundle.read_bytes())},
+        data={"dry_run": "false", "map": "observed_at=seen"},
+    )
+    assert answer.status_code == 201, answer.text
+    [obs] = sqlite_api.store.query_observations(ObservationQuery()).items
+    point = layer.to_crs("EPSG:4326").geometry[0]
+    assert abs(obs.lon - point.x) < 1e-9 and abs(obs.lat - point.y) < 1e-9
