@@ -262,11 +262,14 @@ def test_reimport_adds_nothing_and_a_corrected_row_is_a_conflict(
     )
 
 
-def test_an_id_twice_in_one_file_is_created_once(store: ObservationStore, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_rows", [1, 100])  # across batches, within one
+def test_an_id_twice_in_one_file_is_created_once(
+    store: ObservationStore, tmp_path: Path, chunk_rows: int
+) -> None:
     same = str(uuid.uuid4())
     row = {"id": same, "observed_at": "2015-07-01T12:00:00+09:00", "lon": 126, "lat": 71}
     path = write_csv(tmp_path / "twice.csv", [row, row, {**row, "lon": 127}])
-    summary, rows = do_import(store, path, sets={"count": "3"}, chunk_rows=1)
+    summary, rows = do_import(store, path, sets={"count": "3"}, chunk_rows=chunk_rows)
     assert [r.status for r in rows] == ["created", "unchanged", "conflict"]
     assert summary.stored == 1
 
