@@ -77,6 +77,9 @@ def make_plan(
                 f"{name!r} is not an observation field; use one of " + ", ".join(TARGETS),
                 field="map" if name in maps else "set",
             )
+    both = [name for name in maps if name in sets]
+    if both:
+        raise InvalidInput(f"{both[0]} is both mapped and set: give one of them", field="set")
     missing = [c for c in maps.values() if c not in file_columns]
     if missing:
         raise InvalidInput(

@@ -281,6 +281,7 @@ def test_bad_mappings_name_the_flag(sqlite_store: Any, tmp_path: Path) -> None:
         ({"maps": {"count": "nope"}}, "map"),
         ({"sets": {"count": "-1"}}, "set"),
         ({"sets": {"lon": "1"}}, "set"),
+        ({"sets": {"count": "1"}, "maps": {"count": "a"}}, "set"),
         ({"crs": "EPSG:1"}, "crs"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"survey": "no-such-survey"}, "survey"),
