@@ -232,3 +232,16 @@ def test_dry_run_on_the_screen_lists_exactly_the_five_broken_rows(
     assert stored(db) == {}
     assert herdwatch(db, "import", path, *args, "--skip-invalid") == 0
     assert len(stored(db)) == 10 - len(BROKEN)
+
+
+def test_commit_every_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    args = ["import", CARIBOU, "--format", "movebank", "--no-progress"]
+    assert herdwatch(db, *args, "--commit-every", "0") == 2
+    assert herdwatch(db, *args, "--commit-every", "1000") == 0
+    assert len(stored(db)) == 3_991
+    store = SQLiteStore(str(db))
+    try:  # four transactions of at most 1,000 rows, one create revision per record
+        assert store.data_version()[1] == 3_991
+    finally:
+        store.close()

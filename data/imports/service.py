@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class ImportOptions:
     dry_run: bool = False
     skip_invalid: bool = False
     chunk_rows: int = 5000
+    commit_every: int | None = None  # rows per transaction; None: one for the whole file
 
 
 @dataclass
@@ -77,17 +78,72 @@ def run_import(
         summary.counts[result.status] += 1
         sink(result)
 
+    reason = f"imported from {name} (sha256 {summary.sha256})"
+    if options.commit_every and not options.dry_run:
+        if options.skip_invalid or _all_valid(path, fmt, options, plan, rules):
+            summary.committed = _commit_by_batch(
+                store, path, fmt, options, plan, rules, emit, progress, actor=actor, reason=reason
+            )
+            return summary
     batches = _BatchStream(path, fmt, options, plan, rules, emit, progress)
     summary.committed = store.add_observation_batches(
         batches,
         actor=actor,
-        reason=f"imported from {name} (sha256 {summary.sha256})",
+        reason=reason,
         commit=lambda: (
             not options.dry_run and (options.skip_invalid or not summary.counts["invalid"])
         ),
         on_outcomes=batches.outcomes,
     )
     return summary
+
+
+def _all_valid(
+    path: Path, fmt: str, options: ImportOptions, plan: mapping.Plan, rules: UploadRules
+) -> bool:
+    """A first pass that only reads and checks (the store is not touched): no invalid row?"""
+    invalid: list[RowResult] = []
+
+    def note(result: RowResult) -> None:
+        if result.status == "invalid":
+            invalid.append(result)
+
+    for _ in _BatchStream(path, fmt, options, plan, rules, note, None):
+        if invalid:
+            return False
+    return True
+
+
+def _commit_by_batch(
+    store: ObservationStore,
+    path: Path,
+    fmt: str,
+    options: ImportOptions,
+    plan: mapping.Plan,
+    rules: UploadRules,
+    emit: RowSink,
+    progress: Callable[[int], object] | None,
+    *,
+    actor: str,
+    reason: str,
+) -> bool:
+    """--commit-every: a transaction per batch of about that many rows, so the writer is
+    never held long. Not all or nothing (the caller checked every row first); an import
+    cut short is resumed by running it again: ids are deterministic, so what was stored
+    comes back `unchanged` and the rest is created."""
+    batches = _BatchStream(
+        path,
+        fmt,
+        replace(options, chunk_rows=options.commit_every or options.chunk_rows),
+        plan,
+        rules,
+        emit,
+        progress,
+    )
+    for batch in batches:
+        if batch:
+            batches.outcomes(batch, store.add_observations(batch, actor=actor, reason=reason))
+    return True
 
 
 def file_sha256(path: Path) -> str:

@@ -3,7 +3,7 @@ and Kobo exports, with column mapping, a dry run and a row-by-row report.
 
 Ids come from a UUID column, or are made from the file's name and the row, so importing
 the same file again adds nothing and a corrected row is reported as a conflict. An import
-is all or nothing unless --skip-invalid is given.
+is all or nothing unless --skip-invalid is given (or --commit-every, for very large files).
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ def add_arguments(subparsers: Any) -> None:
     cmd.add_argument(
         "--skip-invalid", action="store_true", help="store the valid rows even if others are not"
     )
+    cmd.add_argument(
+        "--commit-every",
+        type=int,
+        metavar="ROWS",
+        help="very large files: one transaction per ROWS rows instead of one for the file "
+        "(every row is checked first; an interrupted import resumes when run again)",
+    )
     cmd.add_argument("--report", type=Path, metavar="FILE", help="write every row's outcome (CSV)")
     cmd.add_argument("--observer", default="import", help="account the records belong to")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -69,6 +76,9 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         print(f"herdwatch import: no file {args.file}", file=sys.stderr)
         return 2
+    if args.commit_every is not None and args.commit_every < 1:
+        print("herdwatch import: --commit-every must be at least 1", file=sys.stderr)
+        return 2
     options = ImportOptions(
         format=args.format,
         layer=args.layer,
@@ -79,6 +89,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
         survey=args.survey,
         dry_run=args.dry_run,
         skip_invalid=args.skip_invalid,
+        commit_every=args.commit_every,
     )
     shown: list[RowResult] = []
     store = open_migrated_store(settings, args)

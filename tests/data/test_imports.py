@@ -398,3 +398,44 @@ def test_the_verdict_explains_conflicts(sqlite_store: Any, tmp_path: Path) -> No
     summary, _ = do_import(sqlite_store, path, maps=maps)
     assert summary.counts["conflict"] == 5 and summary.stored == 0
     assert "5 rows differ from the records already stored" in summary.verdict()
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_commit_every_resumes_an_interrupted_import(
+    store: ObservationStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{**survey_rows()[0], "when": f"2011-05-{d:02d}T08:00:00+09:00"} for d in range(1, 11)]
+    path = write_csv(tmp_path / "long.csv", rows)
+    maps = {"observed_at": "when", "count": "n"}
+    real = store.add_observations
+    calls = []
+
+    def failing_third(batch: Any, **kwargs: Any) -> Any:
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise _Interrupted  # the power goes in the third transaction
+        return real(batch, **kwargs)
+
+    monkeypatch.setattr(store, "add_observations", failing_third)
+    with pytest.raises(_Interrupted):
+        do_import(store, path, maps=maps, commit_every=3)
+    assert calls == [3, 3, 3] and len(everything(store)) == 6  # two batches committed
+    monkeypatch.setattr(store, "add_observations", real)
+    summary, _ = do_import(store, path, maps=maps, commit_every=3)  # the same command again
+    assert summary.counts["unchanged"] == 6 and summary.counts["created"] == 4
+    assert len(everything(store)) == 10
+
+
+def test_commit_every_stores_nothing_when_a_row_is_invalid(
+    store: ObservationStore, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "broken.csv", survey_rows())
+    maps = {"observed_at": "when", "count": "n"}
+    summary, rows = do_import(store, path, maps=maps, commit_every=2)
+    assert not summary.committed and {r.row for r in rows if r.status == "invalid"} == BROKEN
+    assert everything(store) == []
+    summary, _ = do_import(store, path, maps=maps, commit_every=2, skip_invalid=True)
+    assert summary.committed and len(everything(store)) == 5
