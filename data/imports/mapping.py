@@ -96,6 +96,7 @@ def make_plan(
         if name not in maps:
             columns.pop(name, None)  # a constant beats a column found by its name
     parsed = {name: _parse_constant(name, value, zone) for name, value in constants.items()}
+    _require_sources(columns, parsed, file_columns, has_geometry)
     record_zone = timezone or (preset.record_zone if preset else None)
     return Plan(
         columns,
@@ -120,6 +121,28 @@ def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
             raise InvalidInput(f"{flag} {value!r}: write it as FIELD=VALUE", field=flag)
         found[name.strip()] = rest.strip() if flag == "set" else rest
     return found
+
+
+def _require_sources(
+    columns: dict[str, str], constants: dict[str, Any], file_columns: Sequence[str], geometry: bool
+) -> None:
+    """A required field or the position that no column and no constant gives is the whole
+    file's problem, said once (not once per row)."""
+    listed = "; the file's columns: " + ", ".join(file_columns)
+    for f in wire.DEVICE_PROPERTIES:
+        if f.default is wire.REQUIRED and f.name not in columns and f.name not in constants:
+            raise InvalidInput(
+                f"no column gives {f.name}: map one with --map {f.name}=COLUMN or --set it"
+                + listed,
+                field="map",
+            )
+    pairs = ({"lon", "lat"}, {"x", "y"}, {"geopoint"})
+    if not geometry and not any(pair <= set(columns) for pair in pairs):
+        raise InvalidInput(
+            "no columns give the position: map them with --map x=COLUMN --map y=COLUMN "
+            "(in --crs), --map lon=COLUMN --map lat=COLUMN or --map geopoint=COLUMN" + listed,
+            field="map",
+        )
 
 
 def _zone(name: str | None) -> tzinfo | None:

@@ -293,6 +293,12 @@ def test_bad_mappings_name_the_flag(sqlite_store: Any, tmp_path: Path) -> None:
             do_import(sqlite_store, path, **options)
             pytest.fail(f"accepted {options}")
         assert caught.value.field == field, options
+    with pytest.raises(InvalidInput, match="no column gives observed_at: map one") as caught:
+        do_import(sqlite_store, path)  # said once for the file, not once per row
+    assert caught.value.field == "map" and "the file's columns: a" in caught.value.message
+    timed = write_csv(tmp_path / "b.csv", [{"t": "2020-01-01T00:00:00Z", "n": 1}])
+    with pytest.raises(InvalidInput, match="no columns give the position"):
+        do_import(sqlite_store, timed, maps={"observed_at": "t", "count": "n"})
     with pytest.raises(InvalidInput, match="give --format"):
         do_import(sqlite_store, write_csv(tmp_path / "a.dat", [{"a": 1}]))
 
