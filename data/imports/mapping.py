@@ -397,7 +397,7 @@ def geopoint_accuracy(plan: Plan, row: dict[str, Any]) -> Any:
 
 
 def observation_fields(
-    values: dict[str, Any], record_zone: str | None
+    values: dict[str, Any], record_zone: str | None, columns: dict[str, str]
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Observation keyword arguments from parsed values, the wire table's defaults for the
     rest; a required field left empty is a problem naming it."""
@@ -409,11 +409,8 @@ def observation_fields(
         elif f.name in values:
             fields[f.name] = values[f.name]
         elif f.default is wire.REQUIRED:
-            problems.append(
-                Problem.of(
-                    f.name, "missing", f"no value: map a column (--map {f.name}=COLUMN) or --set it"
-                )
-            )
+            reason = f"column {columns[f.name]!r} is empty" if f.name in columns else "no value"
+            problems.append(Problem.of(f.name, "missing", reason))
         elif f.name == "timezone" and record_zone is not None:
             fields[f.name] = record_zone
         else:

@@ -259,7 +259,7 @@ class _BatchStream:
             return None
         values, problems = mapping.row_values(plan, row)
         _derived_values(plan, row, values)
-        fields, missing = mapping.observation_fields(values, plan.record_zone)
+        fields, missing = mapping.observation_fields(values, plan.record_zone, plan.columns)
         found = _point(plan, chunk, i, row)
         point = None if isinstance(found, Problem) else found
         problems += [found] if isinstance(found, Problem) else []

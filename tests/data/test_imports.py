@@ -445,3 +445,12 @@ def test_commit_every_stores_nothing_when_a_row_is_invalid(
     assert everything(store) == []
     summary, _ = do_import(store, path, maps=maps, commit_every=2, skip_invalid=True)
     assert summary.committed and len(everything(store)) == 5
+
+
+def test_an_empty_required_cell_names_its_column(sqlite_store: Any, tmp_path: Path) -> None:
+    rows = [r for i, r in enumerate(survey_rows(), 1) if i not in BROKEN]
+    rows[1]["n"] = ""
+    path = write_csv(tmp_path / "gap.csv", rows)
+    _, results = do_import(sqlite_store, path, maps={"observed_at": "when", "count": "n"})
+    [gap] = [r for r in results if r.status == "invalid"]
+    assert (gap.row, gap.fields, gap.reasons) == (2, ("count",), ("count: column 'n' is empty",))
