@@ -125,7 +125,9 @@ def test_movebank_caribou_against_a_geopandas_reading(
     assert uuid.uuid5(ID_NAMESPACE, f"movebank|{event}") not in records
 
 
-def test_movebank_outlier_flags_without_a_visible_column(tmp_path: Path) -> None:
+def test_movebank_outlier_flags_without_a_visible_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "fixes.csv"
     header = "event-id,timestamp,location-long,location-lat,algorithm-marked-outlier,"
     header += "manually-marked-valid,tag-local-identifier,individual-local-identifier\n"
@@ -134,9 +136,13 @@ def test_movebank_outlier_flags_without_a_visible_column(tmp_path: Path) -> None
         + "1,2008-04-10 19:00:00.000,-122.5,56.2,,,T1,A1\n"
         + "2,2008-04-11 19:00:00.000,-122.6,56.3,true,,T1,A1\n"  # an outlier: skipped
         + "3,2008-04-12 19:00:00.000,-122.7,56.4,true,true,T1,A1\n"  # marked valid again
+        + "4,2008-04-13 19:00:00.000,,,,,T1,A1\n"  # a failed fix: skipped, not invalid
     )
     db = tmp_path / "h.db"
     assert herdwatch(db, "import", path, "--format", "movebank", "--no-progress") == 0
+    out = capsys.readouterr().out
+    assert "row 2: skipped: Movebank flags this event as an outlier" in out
+    assert "row 4: skipped: Movebank event without a location (a failed fix)" in out
     events = {uuid.uuid5(ID_NAMESPACE, f"movebank|{n}") for n in (1, 3)}
     assert set(stored(db)) == events
 

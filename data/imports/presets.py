@@ -45,6 +45,8 @@ class Preset:
         """Why a row is not an observation at all (reported as skipped), or None."""
         if self.name != "movebank":
             return None
+        if row.get("location-long") is None or row.get("location-lat") is None:
+            return "Movebank event without a location (a failed fix): not imported"
         if "visible" in row and row["visible"] is not None:
             if _is_false(row["visible"]):
                 return "Movebank marks this event as not visible (an outlier): not imported"
