@@ -221,6 +221,8 @@ class _BatchStream:
         self._plan, self._rules, self._emit, self._progress = plan, rules, emit, progress
         self._numbers: list[int] = []
         self._chunk_size = 0
+        self._known = frozenset(rules.populations)
+        self._latest = rules.latest()
 
     def __iter__(self) -> Iterator[list[Observation]]:
         for chunk in self._chunks:
@@ -238,6 +240,7 @@ class _BatchStream:
 
     def _observations(self, chunk: Chunk) -> tuple[list[Observation], list[int]]:
         self._chunk_size = len(chunk.rows)
+        self._latest = self._rules.latest()  # the clock moves during a long import
         pending = [self._read_row(chunk, i) for i in range(len(chunk.rows))]
         lons, lats = _transform(pending, chunk.crs or self._plan.crs, self._plan.crs)
         kept: list[Observation] = []
@@ -274,6 +277,9 @@ class _BatchStream:
             observation = Observation(
                 id=p.id, lon=lon, lat=lat, observer=self._plan.observer, **p.fields
             )
+            # The upload fast path's yes or no first; the reasons only for a refusal.
+            if self._rules.accepts(observation, lon, lat, self._latest, self._known):
+                return observation
             problems = self._rules.problems(observation, lon, lat)
         if problems:
             self._emit(
