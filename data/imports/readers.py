@@ -1,9 +1,9 @@
-"""Reading a file in chunks of rows: pandas for CSV and spreadsheets, pyogrio for GIS layers
+"""Reading a file in chunks of rows: pandas for CSV, openpyxl for xlsx, pyogrio for GIS layers
 (GeoPackage, Shapefile, GeoJSON, FlatGeobuf), pyarrow for (Geo)Parquet.
 
 Every reader yields `Chunk`s: plain row dicts (a missing cell is None) and, for a layer
 with geometry, one `Shape` per row in the layer's CRS. Memory is bounded by the chunk size
-for every format except xlsx, which pandas reads a sheet at a time (at most 1,048,576 rows).
+for every format (xlsx through openpyxl's read-only, streaming mode).
 """
 
 from __future__ import annotations
@@ -167,19 +167,51 @@ def _delimiter(path: Path) -> str:
 
 
 def _xlsx(path: Path, layer: str | None, chunk_rows: int) -> Iterator[Chunk]:
-    import pandas as pd
+    from openpyxl import load_workbook
 
-    sheets = pd.ExcelFile(path, engine="openpyxl")
-    names = [str(n) for n in sheets.sheet_names]
-    sheet = layer if layer is not None else names[0]
-    if sheet not in names:
-        raise InvalidInput(
-            f"{path.name} has no sheet {sheet!r}; its sheets: " + ", ".join(names),
-            field="layer",
-        )
-    frame = sheets.parse(sheet, dtype=object)
-    for start in range(0, len(frame), chunk_rows):
-        yield Chunk(start + 1, _records(frame.iloc[start : start + chunk_rows]))
+    # Read-only mode streams the sheet's XML row by row: memory stays bounded by the chunk
+    # (pandas.read_excel would hold the whole sheet, up to 1,048,576 rows, at once).
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = [str(n) for n in book.sheetnames]
+        sheet = layer if layer is not None else names[0]
+        if sheet not in names:
+            raise InvalidInput(
+                f"{path.name} has no sheet {sheet!r}; its sheets: " + ", ".join(names),
+                field="layer",
+            )
+        yield from _sheet_chunks(book[sheet].iter_rows(values_only=True), chunk_rows)
+    finally:
+        book.close()
+
+
+def _sheet_chunks(cells: Iterator[tuple[Any, ...]], chunk_rows: int) -> Iterator[Chunk]:
+    header = _unique_names(next(cells, ()))
+    first, rows = 1, []
+    for values in cells:
+        if all(_cell(v) is None for v in values):
+            continue  # a spreadsheet's blank line (read-only sheets often end with many)
+        padded = (*values, *([None] * (len(header) - len(values))))
+        rows.append({n: _cell(v) for n, v in zip(header, padded, strict=False)})
+        if len(rows) == chunk_rows:
+            yield Chunk(first, rows)
+            first, rows = first + len(rows), []
+    if rows:
+        yield Chunk(first, rows)
+
+
+def _unique_names(header: tuple[Any, ...]) -> list[str]:
+    """Header cells as column names, as pandas makes them: blank → "Unnamed: i", a
+    repeated name gets ".1", ".2"."""
+    names: list[str] = []
+    for i, cell in enumerate(header):
+        name = str(cell).strip() if cell is not None and str(cell).strip() else f"Unnamed: {i}"
+        base, n = name, 0
+        while name in names:
+            n += 1
+            name = f"{base}.{n}"
+        names.append(name)
+    return names
 
 
 def _vector(

@@ -454,3 +454,20 @@ def test_an_empty_required_cell_names_its_column(sqlite_store: Any, tmp_path: Pa
     _, results = do_import(sqlite_store, path, maps={"observed_at": "when", "count": "n"})
     [gap] = [r for r in results if r.status == "invalid"]
     assert (gap.row, gap.fields, gap.reasons) == (2, ("count",), ("count: column 'n' is empty",))
+
+
+def test_sheet_rows_blank_lines_short_rows_and_repeated_headers() -> None:
+    from data.imports.readers import _sheet_chunks
+
+    cells = iter(
+        [
+            ("count", "count", None, "notes"),
+            (3, 4, "x", None),
+            (None, None, None, None),  # a blank line is not a row
+            (5,),  # a row cut short: the rest is empty
+        ]
+    )
+    chunks = list(_sheet_chunks(cells, chunk_rows=1))
+    assert [c.first for c in chunks] == [1, 2]
+    assert chunks[0].rows == [{"count": 3, "count.1": 4, "Unnamed: 2": "x", "notes": None}]
+    assert chunks[1].rows == [{"count": 5, "count.1": None, "Unnamed: 2": None, "notes": None}]
