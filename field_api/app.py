@@ -27,6 +27,7 @@ from field_api.routes import (
     herds,
     maps_pages,
     observations,
+    ogc,
     reports,
     session,
     surveys,
@@ -46,6 +47,7 @@ ROUTERS = (
     maps_pages.router,
     reports.router,
     herds.router,
+    ogc.router,
 )
 
 
