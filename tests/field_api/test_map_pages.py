@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from data.exports import pages
 from domain.periods import fill_periods
 from domain.records import Observation, ObservationQuery
 from domain.seasons import SeasonCalendar
-from data.exports import pages
 from field_api.routes import exports
 from maps.service import bbox_extent_m
 from tests.factories import make_observation
