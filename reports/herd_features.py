@@ -62,7 +62,7 @@ def herd_page(
 
 
 def _mask(herds: Any, wanted: HerdFilter, period: str | None) -> np.ndarray:
-    mask = (herds[wanted.every] == period).to_numpy()
+    mask = (herds[wanted.every] == period).to_numpy().copy()  # a view may be read-only
     if wanted.populations:
         mask &= herds["population"].isin(wanted.populations).to_numpy()
     if wanted.bbox is not None:

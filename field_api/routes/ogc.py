@@ -311,7 +311,7 @@ class Items:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _decoded(features: bytes | list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -207,6 +207,12 @@ def test_herds_of_a_chosen_period(api):
     assert one["properties"]["sighting_ids"] == herd["properties"]["sighting_ids"]
     paged, _ = walk(api.researcher, url, {"every": "year", "period": "2024", "limit": "1"})
     assert [f["id"] for f in paged] == [f["id"] for f in year["features"]]
+    box = {"every": "year", "period": "2024", "bbox": "124,69,125.1,72"}
+    inside = api.researcher.get(url, params=box).json()["features"]
+    assert inside and all(f["geometry"]["coordinates"][0] <= 125.1 for f in inside)
+    assert len(inside) < len(year["features"])
+    box["population"] = "yana-indigirka"
+    assert api.researcher.get(url, params=box).json()["features"] == []
     bad = api.researcher.get(url, params={"every": "year", "period": "2024-07"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "period"
     assert api.researcher.get(url, params={"every": "week"}).status_code == 400
