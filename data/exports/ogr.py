@@ -25,8 +25,10 @@ def write_ogr(
 ) -> None:
     """Write every matching observation to `path` as a typed point layer in EPSG:4326.
 
-    GDAL pulls the batches from the reader as it writes, so one page is in memory at a time
-    (FlatGeobuf's spatial index keeps a few dozen bytes per feature until it is written).
+    GDAL pulls the batches from the reader as it writes, so one page is in memory at a time.
+    The exception is FlatGeobuf's packed Hilbert R-tree, which GDAL builds in memory at
+    the end: about 0.5 kB per feature (bench/export.py), kept because it is what lets QGIS
+    and GDAL read a bbox of the file without reading all of it.
     """
     import pyogrio
 
