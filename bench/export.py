@@ -41,14 +41,14 @@ def peak_mb() -> float:
 
 def child(db: Path, fmt: str, out: Path, row_group: int | None) -> dict[str, float]:
     """In the child process: import, note the memory, export, report."""
+    import pyogrio  # noqa: F401  (loaded before the baseline, as a server has it)
+    import shapely  # noqa: F401
+
     from data.exports import parquet
     from data.exports.dwca import DatasetInfo
     from data.exports.service import write_export
     from data.sqlite import SQLiteStore
     from domain.records import ObservationQuery
-
-    import pyogrio  # noqa: F401  (loaded before the baseline, as a server has it)
-    import shapely  # noqa: F401
 
     if row_group:
         parquet.ROW_GROUP = row_group
@@ -101,20 +101,23 @@ def main() -> None:
         db, fmt, out = args.child
         print(json.dumps(child(Path(db), fmt, Path(out), args.row_group)))
         return
-    print(
-        f"{'format':8} {'rows':>9} {'seconds':>8} {'rows/s':>9} {'peak MB':>8} {'+ MB':>6} {'file MB':>8}"
-    )
+    header = ("format", "rows", "seconds", "rows/s", "peak MB", "+ MB", "file MB")
+    print(f"{header[0]:8}", *(f"{h:>9}" for h in header[1:]))
     with tempfile.TemporaryDirectory(prefix="herdwatch-bench-export-") as folder:
         for n in (int(v) for v in args.rows.split(",")):
             db = Path(folder) / f"bench-{n}.db"
             load_store(db, n)
             for fmt in args.formats.split(","):
                 f = measure(db, fmt, Path(folder), args.row_group)
-                print(
-                    f"{fmt:8} {int(f['rows']):>9,} {f['seconds']:>8.1f} {f['rows'] / f['seconds']:>9,.0f} "
-                    f"{f['peak_mb']:>8.0f} {f['peak_mb'] - f['baseline_mb']:>6.0f} {f['file_mb']:>8.1f}",
-                    flush=True,
+                cells = (
+                    f"{int(f['rows']):>9,}",
+                    f"{f['seconds']:>9.1f}",
+                    f"{f['rows'] / f['seconds']:>9,.0f}",
+                    f"{f['peak_mb']:>9.0f}",
+                    f"{f['peak_mb'] - f['baseline_mb']:>9.0f}",
+                    f"{f['file_mb']:>9.1f}",
                 )
+                print(f"{fmt:8}", *cells, flush=True)
 
 
 if __name__ == "__main__":
