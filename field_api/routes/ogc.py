@@ -360,17 +360,37 @@ def _items_page(
     links: list[dict[str, str]],
 ) -> HTMLResponse:
     columns = list(features[0]["properties"]) if features else []
+    rows = [
+        {
+            "id": f["id"],
+            "geometry": f["geometry"],
+            "cells": [_cell(f["properties"].get(n)) for n in columns],
+        }
+        for f in features
+    ]
     page = render_page(
         "ogc_items.html",
         base=_base(request),
         collection=collection_id,
         title=title,
-        features=features,
+        features=rows,
         columns=columns,
+        json_url=str(request.url.include_query_params(f="json")),
         matched=matched,
         links=links,
     )
     return HTMLResponse(page)
+
+
+def _cell(value: Any) -> str:
+    """A property as table text: classes as "name n", lists one per space, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
 
 
 # --- the three collections' items --------------------------------------------------------------
