@@ -75,14 +75,15 @@ def _route(fmt: str, *paths: str) -> None:
     export.__name__ = f"export_{fmt}"
     export.__doc__ = f"Every matching observation as {FORMATS[fmt].filename.rsplit('.', 1)[-1]}."
     for path in paths:
-        router.add_api_route(
-            path,
-            export,
-            methods=["GET", "HEAD"],
-            response_class=Response,
-            name=f"export_{fmt}" if path == paths[0] else None,
-            include_in_schema=path == paths[0],
-        )
+        for method in ("GET", "HEAD"):  # one operation each: the definition lists the GET
+            router.add_api_route(
+                path,
+                export,
+                methods=[method],
+                response_class=Response,
+                name=f"export_{fmt}" if path == paths[0] and method == "GET" else None,
+                include_in_schema=path == paths[0] and method == "GET",
+            )
 
 
 for _fmt in ("geojson", "csv", "gpkg", "parquet", "fgb"):
