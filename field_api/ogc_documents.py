@@ -38,6 +38,15 @@ COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "page size; larger values are lowered to the maximum",
         "schema": {"type": "integer", "minimum": 1, "default": 100},
     },
+    # Part 2's parameters, for clients that send them: CRS84 is the one CRS served.
+    "crs": {
+        "description": "CRS of the answer: only CRS84",
+        "schema": {"type": "string", "enum": [CRS84]},
+    },
+    "bbox-crs": {
+        "description": "CRS of bbox: only CRS84",
+        "schema": {"type": "string", "enum": [CRS84]},
+    },
     "f": {
         "description": "json (the default) or html",
         "schema": {"type": "string", "enum": ["json", "html"]},

@@ -96,6 +96,12 @@ def _bad(exc: InvalidInput) -> ApiError:
     return ApiError(400, exc.code, exc.message, field=exc.field)
 
 
+def _check_crs(params: dict[str, str]) -> None:
+    for name in ("crs", "bbox-crs"):
+        if params.get(name, docs.CRS84) != docs.CRS84:
+            raise ApiError(400, f"invalid_{name}", f"{name} must be {docs.CRS84}", field=name)
+
+
 def _limit(text: str | None, settings: Settings) -> int:
     if text is None:
         return settings.page_limit_default
@@ -275,6 +281,7 @@ def collection_items(
     """A page of the collection's features, with next/prev links and numberReturned."""
     c = _collection(settings, collection_id)
     params = _params(request, _allowed(c))
+    _check_crs(params)
     html = _wants_html(request, params)
     limit = _limit(params.get("limit"), settings)
     try:
@@ -324,9 +331,8 @@ def _collection_response(
     """FeatureCollection text: a store's ready Feature text is joined in, not re-encoded."""
     text = features if isinstance(features, bytes) else msgspec.json.encode(features)
     rest = msgspec.json.encode({**head, "links": links})
-    return Response(
-        b'{"type":"FeatureCollection","features":' + text + b"," + rest[1:], media_type=docs.GEOJSON
-    )
+    body = b'{"type":"FeatureCollection","features":' + text + b"," + rest[1:]
+    return Response(body, media_type=docs.GEOJSON, headers={"Content-Crs": f"<{docs.CRS84}>"})
 
 
 def _page_links(request: Request, collection_id: str, more: Paging) -> list[dict[str, str]]:

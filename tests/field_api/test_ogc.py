@@ -157,6 +157,14 @@ def test_filters_select_the_expected_subset(both, params, check):
     assert expected and [f["id"] for f in features] == expected
 
 
+def test_crs84_may_be_named(api):
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    response = api.researcher.get(
+        ITEMS, params={"crs": crs84, "bbox-crs": crs84, "bbox": "124,69,127,72"}
+    )
+    assert response.status_code == 200 and response.headers["content-crs"] == f"<{crs84}>"
+
+
 def test_an_instant_selects_that_moment(api):
     first = next(iter(active(api).values()))
     body = api.researcher.get(ITEMS, params={"datetime": first.observed_at.isoformat()}).json()
@@ -178,6 +186,8 @@ def test_an_instant_selects_that_moment(api):
         ({"next": "not-a-cursor"}, "next"),
         ({"f": "xml"}, "f"),
         ({"dateTime": "2024-01-01T00:00:00Z"}, "dateTime"),
+        ({"crs": "http://www.opengis.net/def/crs/EPSG/0/3576"}, "crs"),
+        ({"bbox-crs": "EPSG:4326"}, "bbox-crs"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(api, params, field):
