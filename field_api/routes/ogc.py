@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from data.store import ObservationStore
+from data.survey_selection import matching_surveys, survey_extent
 from domain.errors import InvalidInput, NotFound
 from domain.records import COUNT_METHODS, SURVEY_METHODS, Extent, ObservationQuery, User, utc_iso
 from field_api import ogc_documents as docs
@@ -150,7 +151,7 @@ def _extent(store: ObservationStore, user: User, collection_id: str) -> Extent |
         if key in _extents:
             return _extents[key]
     if collection_id == "surveys":
-        found = _survey_extent(_all_surveys(store))
+        found = survey_extent(store)
     else:  # herds lie where their sightings are
         found = store.observation_extent(ObservationQuery(observer=observer))
     with _extents_lock:
@@ -158,32 +159,6 @@ def _extent(store: ObservationStore, user: User, collection_id: str) -> Extent |
             _extents.clear()
         _extents[key] = found
     return found
-
-
-def _survey_extent(surveys: list[Any]) -> Extent | None:
-    from shapely.geometry import shape
-
-    boxes = [shape(s.geometry).bounds for s in surveys if s.geometry]
-    if not surveys or not boxes:
-        return None
-    ends = [s.ended_at or s.started_at for s in surveys]
-    return Extent(
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-        min(s.started_at for s in surveys),
-        max(ends),
-    )
-
-
-def _all_surveys(store: ObservationStore) -> list[Any]:
-    found: list[Any] = []
-    while True:
-        page = store.list_surveys(limit=1000, after=found[-1].id if found else None)
-        found += page
-        if len(page) < 1000:
-            return found
 
 
 # --- the open documents ----------------------------------------------------------------------
@@ -527,36 +502,10 @@ def _surveys(store: ObservationStore, params: dict[str, str], limit: int) -> Ite
     start, end = (
         parse_datetime_interval(params["datetime"]) if params.get("datetime") else (None, None)
     )
-    chosen = [
-        s
-        for s in _all_surveys(store)
-        if (method is None or s.method == method)
-        and _survey_in_time(s, start, end)
-        and (bbox is None or _survey_in_box(s, bbox))
-    ]
+    chosen = matching_surveys(store, method=method, bbox=bbox, start=start, end=end)
     offset = _offset(params.get("offset"))
     page = [survey_feature(s) for s in chosen[offset : offset + limit]]
     return Items(page, len(page), len(chosen), _offset_paging(offset, limit, len(chosen)))
-
-
-def _survey_in_time(survey: Any, start: datetime | None, end: datetime | None) -> bool:
-    finished = survey.ended_at or survey.started_at
-    return (start is None or finished >= start) and (end is None or survey.started_at <= end)
-
-
-def _survey_in_box(survey: Any, bbox: tuple[float, float, float, float]) -> bool:
-    from shapely.geometry import box, shape
-
-    if not survey.geometry:
-        return False
-    west, south, east, north = bbox
-    boxes = (
-        [box(west, south, east, north)]
-        if west <= east
-        else [box(west, south, 180, north), box(-180, south, east, north)]
-    )
-    geometry = shape(survey.geometry)
-    return any(b.intersects(geometry) for b in boxes)
 
 
 def survey_feature(survey: Any) -> dict[str, Any]:
