@@ -12,6 +12,7 @@ only date in eml.xml (pubDate) taken from the data.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import tempfile
 import uuid
@@ -160,9 +161,10 @@ def _write_tables(
         for items in counted(all_observations(store, query), progress):
             for obs in items:
                 survey = _survey(store, surveys, obs.survey_id)
-                events.writerow(_clean(_sighting_event(obs, survey)))
-                occurrences.writerow(_clean(_occurrence(obs)))
-                facts.writerows(_clean(row) for row in _facts(obs))
+                oid, when = str(obs.id), local_time(obs)  # each used several times
+                events.writerow(_clean(_sighting_event(obs, survey, oid, when)))
+                occurrences.writerow(_clean(_occurrence(obs, oid, when)))
+                facts.writerows(_clean(row) for row in _facts(obs, oid))
                 summary.add(obs)
         for survey_id in sorted(k for k, v in surveys.items() if v is not None):
             events.writerow(_clean(_survey_event(surveys[survey_id])))  # type: ignore[arg-type]
@@ -185,9 +187,14 @@ class _table:
         self.file.close()
 
 
-def _clean(row: Sequence[object]) -> list[str]:
-    """Cells as text with no tab or line break (the files have no quoting)."""
-    return ["" if v is None else " ".join(str(v).replace("\t", " ").splitlines()) for v in row]
+def _clean(row: Sequence[object]) -> list[object]:
+    """The row with no tab or line break inside a text (the files have no quoting); the csv
+    writer writes None as an empty cell and numbers as they are."""
+    search, sub = _BREAKS.search, _BREAKS.sub
+    return [sub(" ", v) if type(v) is str and search(v) else v for v in row]
+
+
+_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")  # tab, and what ends a line
 
 
 def _survey(
@@ -208,15 +215,15 @@ def local_time(obs: Observation) -> str:
     return obs.observed_at.astimezone(ZoneInfo(obs.timezone)).isoformat()
 
 
-def _sighting_event(obs: Observation, survey: Survey | None) -> list[object]:
+def _sighting_event(obs: Observation, survey: Survey | None, oid: str, when: str) -> list[object]:
     protocol = f"{obs.count_method} count of wild reindeer herds"
     if survey is not None:
         protocol = f"{SURVEY_PROTOCOLS.get(survey.method, survey.method)}; {protocol}"
     return [
-        str(obs.id),
+        oid,
         survey.id if survey else None,
         "sighting",
-        local_time(obs),
+        when,
         protocol,
         None,  # effort is the survey's, not one sighting's
         None,
@@ -272,16 +279,16 @@ def _effort(survey: Survey) -> tuple[float | None, str | None]:
     return None, None
 
 
-def _occurrence(obs: Observation) -> list[object]:
+def _occurrence(obs: Observation, oid: str, when: str) -> list[object]:
     return [
-        str(obs.id),
-        str(obs.id),
+        oid,
+        oid,
         "HumanObservation",
         SPECIES,
         "species",
         "Animalia",
         "wild reindeer",
-        local_time(obs),
+        when,
         obs.lat,
         obs.lon,
         "EPSG:4326",
@@ -294,10 +301,10 @@ def _occurrence(obs: Observation) -> list[object]:
     ]
 
 
-def _facts(obs: Observation) -> list[list[object]]:
+def _facts(obs: Observation, oid: str) -> list[list[object]]:
     classes = obs.composition.as_dict()
     return [
-        [str(obs.id), f"{obs.id}/{name}", CLASS_NAMES[name], value, "individuals"]
+        [oid, f"{oid}/{name}", CLASS_NAMES[name], value, "individuals"]
         for name in COMPOSITION_FIELDS
         if (value := classes[name]) is not None
     ]
