@@ -35,7 +35,7 @@ def stores(tmp_path_factory):
     return bench, folder, made
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "parquet", "dwca"])
+@pytest.mark.parametrize("fmt", ["geojson", "parquet"])
 def test_export_memory_is_flat_in_the_number_of_rows(stores, fmt):
     bench, folder, made = stores
     grown = []
