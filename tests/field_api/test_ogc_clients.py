@@ -90,6 +90,17 @@ def test_gdal_bbox_and_property_filter_give_the_subsets(server: Server, gdal_bea
     )
 
 
+def test_gdal_takes_the_token_from_a_header_file(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = tmp_path / "headers.txt"
+    headers.write_text(f"Authorization: Bearer {server.token}\n")
+    monkeypatch.setenv("GDAL_HTTP_HEADER_FILE", str(headers))  # joined with OAPIF's Accept
+    assert len(oapif(server, where="population = 'lena-olenek'")) == len(
+        server.active(populations=("lena-olenek",))
+    )
+
+
 def test_gdal_without_a_token_is_refused(server: Server) -> None:
     import pyogrio
 
