@@ -126,13 +126,15 @@ def lon_lat_test(
 def listing_query(d: Dialect, query: ObservationQuery, select: str) -> Fragment:
     """One page in (observed_at, id) order, plus one row to tell whether more follow."""
     where, params = observation_where(d, query)
-    if query.after is not None:
-        moment = d.cursor_moment(query.after[0])
-        where.append(
-            f"(observed_at > {d.mark} OR (observed_at = {d.mark} AND {d.id_text} > {d.mark}))"
-        )
-        params += [moment, moment, query.after[1]]
-    sql = f"{select} {where_clause(where)} ORDER BY observed_at, id LIMIT {d.mark}"
+    order = "observed_at, id"
+    for key, op in ((query.after, ">"), (query.before, "<")):
+        if key is not None:
+            moment, m = d.cursor_moment(key[0]), d.mark
+            where.append(f"(observed_at {op} {m} OR (observed_at = {m} AND {d.id_text} {op} {m}))")
+            params += [moment, moment, key[1]]
+    if query.before is not None:  # the page that ends before the key: read back from it
+        order = "observed_at DESC, id DESC"
+    sql = f"{select} {where_clause(where)} ORDER BY {order} LIMIT {d.mark}"
     return sql, [*params, query.limit + 1]
 
 

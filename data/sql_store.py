@@ -32,6 +32,7 @@ from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
 from domain.records import (
+    Extent,
     FeaturePage,
     HerdCount,
     Observation,
@@ -169,7 +170,10 @@ class SQLStore:
 
     def _listing_rows(self, query: ObservationQuery, select: str | None = None) -> list[Any]:
         """One page in (observed_at, id) order, plus one row to tell whether more follow."""
-        return self._read_all(*listing_query(self.dialect, query, select or LISTING_SELECT))
+        found = self._read_all(*listing_query(self.dialect, query, select or LISTING_SELECT))
+        if query.before is not None:  # read backwards from the key: put back in time order
+            return list(reversed(found[: query.limit]))  # and no next cursor: the key follows
+        return found
 
     def count_observations(self, query: ObservationQuery) -> int:
         where, params = observation_where(self.dialect, query)
@@ -203,6 +207,30 @@ class SQLStore:
         except _RolledBack:
             return False
         return True
+
+    def count_at_most(self, query: ObservationQuery, cap: int) -> int | None:
+        """The query's count if it is `cap` or less, else None: reads at most cap+1 rows,
+        so a listing can say numberMatched without counting a million."""
+        where, params = observation_where(self.dialect, query)
+        inner = f"SELECT 1 FROM observations {where_clause(where)} LIMIT {self.mark}"
+        sql = f"SELECT COUNT(*) FROM ({inner}) AS few"
+        row = self._read_one(sql, [*params, cap + 1])
+        found = int(row[0]) if row else 0
+        return found if found <= cap else None
+
+    def observation_extent(self, query: ObservationQuery) -> Extent | None:
+        """The bounding box and time span of the query's observations (None when none)."""
+        where, params = observation_where(self.dialect, query)
+        row = self._read_one(
+            "SELECT MIN(lon), MIN(lat), MAX(lon), MAX(lat), MIN(observed_at), MAX(observed_at) "
+            f"FROM observations {where_clause(where)}",
+            params,
+        )
+        if row is None or row[0] is None:
+            return None
+        west, south, east, north = (float(v) for v in row[:4])
+        start, end = rows.as_datetime(row[4]), rows.as_datetime(row[5])
+        return Extent(west, south, east, north, start, end)
 
     def update_observation(
         self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str

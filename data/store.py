@@ -10,6 +10,7 @@ from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from domain.errors import BadDatabaseUrl
 from domain.records import (
+    Extent,
     FeaturePage,
     HerdCount,
     Observation,
@@ -68,6 +69,14 @@ class ObservationStore(Protocol):
         ...
 
     def count_observations(self, query: ObservationQuery) -> int: ...
+
+    def count_at_most(self, query: ObservationQuery, cap: int) -> int | None:
+        """The count when it is at most `cap` (reads at most cap+1 rows), else None."""
+        ...
+
+    def observation_extent(self, query: ObservationQuery) -> Extent | None:
+        """Bounding box and time span of the matching observations; None when none match."""
+        ...
 
     def update_observation(
         self, observation_id: UUID, changes: dict[str, Any], *, base_revision: int, actor: str

@@ -245,6 +245,20 @@ class ObservationQuery:
     include_retracted: bool = False
     limit: int = 100
     after: tuple[str, str] | None = None  # keyset cursor: (observed_at UTC iso, id)
+    # The page that ends just before this key instead (a "prev" link), still in time order.
+    before: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """Where and when a query's observations lie (EPSG:4326 degrees, UTC instants)."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+    start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +326,7 @@ def _iter_fields(obs: Observation) -> list[tuple[str, Any]]:
 __all__ = [
     "COMPOSITION_FIELDS",
     "Composition",
+    "Extent",
     "HerdCount",
     "Observation",
     "ObservationQuery",

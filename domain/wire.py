@@ -92,6 +92,13 @@ PROPERTIES: tuple[WireField, ...] = (
 POSITION_ACCURACY = "accuracy_m"
 DEVICE_PROPERTIES: tuple[WireField, ...] = tuple(f for f in PROPERTIES if not f.server)
 SERVER_PROPERTIES: tuple[WireField, ...] = tuple(f for f in PROPERTIES if f.server)
+# Darwin Core terms of the optional properties a DwC-A occurrence carries as they are
+# (data/exports/dwca.py); the required ones (time, place, count) it maps itself.
+DARWIN_CORE_TERMS: dict[str, str] = {
+    "accuracy_m": "coordinateUncertaintyInMeters",
+    "behaviour": "behavior",
+    "notes": "occurrenceRemarks",
+}
 # The composition's classes: each a non-negative whole number, left out when not recorded.
 COMPOSITION_CLASS = WireField("composition class", "int", ge=0)
 # Device properties that are one plain value each, stored in a column of the same name.
@@ -224,6 +231,7 @@ _NUMBERS = tuple(f.name for f in DEVICE_PROPERTIES if f.kind == "number")
 
 __all__ = [
     "CSV_COLUMNS",
+    "DARWIN_CORE_TERMS",
     "FEATURE_VERSION",
     "DEVICE_PROPERTIES",
     "PROPERTIES",

@@ -28,6 +28,7 @@ from field_api.routes import (
     imports,
     maps_pages,
     observations,
+    ogc,
     reports,
     session,
     surveys,
@@ -48,6 +49,7 @@ ROUTERS = (
     reports.router,
     herds.router,
     imports.router,
+    ogc.router,
 )
 
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     thread_pool_size: int = Field(100, ge=1, le=1000)
     herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
     preload: bool = False  # a served worker imports the map and report libraries at start
+    # The Darwin Core Archive's metadata (eml.xml): who publishes it and under what licence.
+    dataset_title: str = "Wild reindeer (Rangifer tarandus) herd counts in Yakutia"
+    dataset_contact: str = "Herdwatch data manager <data@herdwatch.invalid>"
+    dataset_licence: str = "http://creativecommons.org/licenses/by/4.0/legalcode"
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False
 

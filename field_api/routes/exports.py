@@ -1,87 +1,91 @@
-"""Exports of every observation a filter selects, streamed page by page: GeoJSON and CSV.
+"""Downloads of every observation a filter selects: GeoJSON, CSV, GeoPackage, GeoParquet,
+FlatGeobuf and a Darwin Core Archive, with the filters of GET /api/v1/observations.
 
-Same filters as GET /api/v1/observations, but all pages in one download (for QGIS and R);
+GeoJSON and CSV stream as they are written; the binary formats are written page by page
+to a file first (their layouts need the end before the start), kept a while for the range
+requests of GDAL's /vsicurl/ (data/exports/cache.py). `HEAD` answers on every download,
+with the finished file's size.
 `limit` and `next` are accepted and ignored, so a listing URL can be turned into an export.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
+from data.exports.cache import ExportCache
+from data.exports.dwca import DatasetInfo
+from data.exports.pages import EXPORT_PAGE
+from data.exports.service import FORMATS, text_chunks, write_export
+from data.exports.text import EXPORT_CSV_COLUMNS
 from data.store import ObservationStore
-from domain.records import Observation, ObservationQuery
-from domain.wire import CSV_COLUMNS, csv_row, observation_feature
-from field_api.deps import Researcher, StoreDep
+from domain.records import ObservationQuery
+from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.filters import QueryDep
+from field_api.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 
-EXPORT_PAGE = 2000
-__all__ = ["CSV_COLUMNS", "csv_row"]  # the columns are domain/wire.py's
+CSV_COLUMNS = EXPORT_CSV_COLUMNS
+__all__ = ["CSV_COLUMNS", "EXPORT_PAGE"]
+# The Content-Crs header of OGC API – Features Part 2: what the coordinates are in.
+CONTENT_CRS = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+_cache = ExportCache()
 
 
-@router.get("/observations.geojson", response_class=StreamingResponse)
-def export_geojson(query: QueryDep, user: Researcher, store: StoreDep) -> StreamingResponse:
-    """Every matching observation as one GeoJSON FeatureCollection (RFC 7946), streamed."""
-    return StreamingResponse(
-        _geojson_chunks(store, query),
-        media_type="application/geo+json",
-        headers=_attachment("herdwatch-observations.geojson"),
-    )
+def dataset_info(settings: Settings) -> DatasetInfo:
+    return DatasetInfo(settings.dataset_title, settings.dataset_contact, settings.dataset_licence)
 
 
-@router.get("/observations.csv", response_class=StreamingResponse)
-def export_csv(query: QueryDep, user: Researcher, store: StoreDep) -> StreamingResponse:
-    """Every matching observation as CSV (one row each, lon/lat in EPSG:4326), streamed."""
-    return StreamingResponse(
-        _csv_chunks(store, query),
-        media_type="text/csv; charset=utf-8",
-        headers=_attachment("herdwatch-observations.csv"),
-    )
+def _headers(fmt: str) -> dict[str, str]:
+    found = FORMATS[fmt]
+    return {
+        "Content-Disposition": f'attachment; filename="{found.filename}"',
+        "Content-Crs": CONTENT_CRS,
+    }
 
 
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+def _download(
+    fmt: str, request: Request, store: ObservationStore, query: ObservationQuery, settings: Settings
+) -> Response:
+    """A plain GET of GeoJSON or CSV streams as it is made; HEAD, a GET with a Range and
+    every binary format are served from a finished file (with its size and ranges)."""
+    found = FORMATS[fmt]
+    if found.text and request.method == "GET" and "range" not in request.headers:
+        chunks = text_chunks(store, query, fmt)
+        return StreamingResponse(chunks, media_type=found.media_type, headers=_headers(fmt))
+    key = (store.url, store.data_version(), fmt, replace(query, limit=0, after=None))
+
+    def build(path: Path) -> None:
+        write_export(store, query, fmt, path, dataset=dataset_info(settings))
+
+    path = _cache.file(key, fmt, build)
+    return FileResponse(path, media_type=found.media_type, headers=_headers(fmt))
 
 
-def all_observations(
-    store: ObservationStore, query: ObservationQuery
-) -> Iterator[list[Observation]]:
-    """Page after page of the query's observations, from the start (keyset paging)."""
-    page_query = replace(query, limit=EXPORT_PAGE, after=None)
-    while True:
-        page = store.query_observations(page_query)
-        if page.items:
-            yield page.items
-        if page.next_after is None:
-            return
-        page_query = replace(page_query, after=page.next_after)
+def _route(fmt: str, *paths: str) -> None:
+    def export(
+        request: Request, query: QueryDep, user: Researcher, store: StoreDep, settings: SettingsDep
+    ) -> Response:
+        return _download(fmt, request, store, query, settings)
+
+    export.__name__ = f"export_{fmt}"
+    export.__doc__ = f"Every matching observation as {FORMATS[fmt].filename.rsplit('.', 1)[-1]}."
+    for path in paths:
+        for method in ("GET", "HEAD"):  # one operation each: the definition lists the GET
+            router.add_api_route(
+                path,
+                export,
+                methods=[method],
+                response_class=Response,
+                name=f"export_{fmt}" if path == paths[0] and method == "GET" else None,
+                include_in_schema=path == paths[0] and method == "GET",
+            )
 
 
-def _geojson_chunks(store: ObservationStore, query: ObservationQuery) -> Iterator[str]:
-    yield '{"type":"FeatureCollection","features":['
-    first = True
-    for items in all_observations(store, query):
-        text = ",".join(json.dumps(observation_feature(o), separators=(",", ":")) for o in items)
-        yield text if first else "," + text
-        first = False
-    yield "]}"
-
-
-def _csv_chunks(store: ObservationStore, query: ObservationQuery) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for items in all_observations(store, query):
-        writer.writerows(csv_row(o) for o in items)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+for _fmt in ("geojson", "csv", "gpkg", "parquet", "fgb"):
+    _route(_fmt, f"/observations.{_fmt}")
+_route("dwca", "/observations.dwca", "/observations.dwca.zip")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from data.exports import pages
 from domain.periods import fill_periods
 from domain.records import Observation, ObservationQuery
 from domain.seasons import SeasonCalendar
@@ -241,7 +242,7 @@ def test_export_rejects_bad_filters(api, path, params):
 
 
 def test_exports_stream_every_page(api, monkeypatch):
-    monkeypatch.setattr(exports, "EXPORT_PAGE", 4)  # 25 records → 7 pages
+    monkeypatch.setattr(pages, "EXPORT_PAGE", 4)  # 25 records → 7 pages
     text = api.researcher.get("/api/v1/observations.csv", params={"limit": "2"}).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 25 and len({r["id"] for r in rows}) == 25

@@ -1,0 +1,69 @@
+"""`herdwatch export`: every observation a filter selects, to one file in a GIS format."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from data.exports.service import FORMATS, write_export
+from data.progress import stderr_bar
+from domain.errors import InvalidInput
+from field_api.cli.common import Command, open_migrated_store
+from field_api.filters import observation_query
+from field_api.settings import Settings
+
+
+def add_arguments(subparsers: Any) -> None:
+    """Register `herdwatch export` on the main parser."""
+    cmd = subparsers.add_parser(
+        "export",
+        help="export observations to GeoJSON, CSV, GeoPackage, GeoParquet, FlatGeobuf or DwC-A",
+    )
+    cmd.add_argument("--format", choices=list(FORMATS), required=True, help="the file format")
+    cmd.add_argument("--out", type=Path, required=True, help="the file to write (replaced)")
+    cmd.add_argument("--population", help="population ids, comma-separated")
+    cmd.add_argument("--method", help="survey or count method(s), comma-separated")
+    cmd.add_argument("--datetime", help="RFC 3339 start/end, '..' for an open end")
+    cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
+    cmd.add_argument("--survey", help="survey id")
+    cmd.add_argument("--no-progress", action="store_true", help="draw no progress bar")
+
+
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    """Count what the filter selects (for the bar), then write the file page by page."""
+    from field_api.routes.exports import dataset_info
+
+    try:
+        query = observation_query(
+            settings,
+            bbox=args.bbox,
+            datetime_=args.datetime,
+            population=args.population,
+            method=args.method,
+            survey=args.survey,
+        )
+    except InvalidInput as exc:
+        print(f"herdwatch export: {exc.message}", file=sys.stderr)
+        return 2
+    store = open_migrated_store(settings, args)
+    try:
+        total = store.count_observations(query)
+        bar = stderr_bar(f"export {args.format}")
+        progress = None if args.no_progress or not total else (lambda done: bar(done, total))
+        started = time.perf_counter()
+        args.out.unlink(missing_ok=True)  # GDAL would add a layer to an old GeoPackage
+        write_export(
+            store, query, args.format, args.out, dataset=dataset_info(settings), progress=progress
+        )
+    finally:
+        store.close()
+    seconds = time.perf_counter() - started
+    size = args.out.stat().st_size / 1e6
+    print(f"wrote {args.out} ({size:.2f} MB): {total:,} observations in {seconds:.1f} s")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {"export": export}
