@@ -161,7 +161,7 @@ def test_a_dry_run_exits_non_zero_when_rows_are_invalid_and_writes_nothing(
     assert stored(db) == {}
 
 
-@pytest.mark.parametrize("kind", ["csv", "geojson", "gpkg"])
+@pytest.mark.parametrize("kind", ["csv", "geojson", "parquet"])
 def test_an_export_imported_into_an_empty_store_gives_identical_records(
     tmp_path: Path, kind: str
 ) -> None:
