@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -54,17 +53,18 @@ class HerdDecision:
 
 @dataclass(frozen=True, slots=True)
 class SightingColumns:
-    """Active sightings as parallel numpy arrays: what reports and de-duplication read.
+    """Active sightings as parallel columns: what reports and de-duplication read.
 
-    A million Observation objects cost seconds to build; these columns cost a fraction.
-    `epoch_s` is whole UTC seconds (fractions dropped); `local_date` is "YYYY-MM-DD" in
-    the observer's zone.
+    Numbers are numpy arrays; text columns are pandas "str" arrays backed by Arrow (one
+    buffer per column, not a Python object per value: a million sightings' five text
+    columns take about 0.1 GB this way, 0.4 GB as Python strings). `epoch_s` is whole UTC
+    seconds (fractions dropped); `local_date` is "YYYY-MM-DD" in the observer's zone.
     Composition classes that were not recorded are -1.
     """
 
-    id: np.ndarray  # str (object)
+    id: Any  # str array
     epoch_s: np.ndarray  # float64
-    local_date: np.ndarray  # str (object)
+    local_date: Any  # str array
     lon: np.ndarray
     lat: np.ndarray
     ea_x: np.ndarray  # EPSG:3576 metres
@@ -75,9 +75,9 @@ class SightingColumns:
     yearlings: np.ndarray
     calves: np.ndarray
     unclassified: np.ndarray
-    population: np.ndarray  # str (object)
-    region: np.ndarray  # str (object), "" where outside every region
-    survey_id: np.ndarray  # str (object), "" where none
+    population: Any  # str array
+    region: Any  # str array, "" where outside every region
+    survey_id: Any  # str array, "" where none
     synthetic: np.ndarray  # bool: flagged "synthetic" (demo and benchmark data)
 
     def __len__(self) -> int:
@@ -88,31 +88,49 @@ class SightingColumns:
         return SightingColumns(*(getattr(self, name)[index] for name in SIGHTING_COLUMNS))
 
 
-def sighting_columns_from_rows(rows: Iterable[Sequence[Any]]) -> SightingColumns:
-    """Columns from rows in SIGHTING_COLUMNS order (both backends select that order).
+TEXT_COLUMNS = ("id", "local_date", "population", "region", "survey_id")
+FLOAT_COLUMNS = ("lon", "lat", "ea_x", "ea_y")
 
-    The rows (a list, or a cursor, which then never builds the list) go straight into one
-    structured array, a C loop over the values; it is put in time order and split into
-    typed columns. A list of a million tuples, a 2-D object array and a cast per column
-    took about 1.5 s longer at a million rows.
+
+def sighting_columns_from_arrow(table: Any) -> SightingColumns:
+    """Columns from an Arrow table named as SIGHTING_COLUMNS (both backends read one, in C:
+    Python's sqlite3 and psycopg spent 4 s of a million-sighting report building a Python
+    object per value).
+
+    The SQL already sends "" for missing text and -1 for unrecorded classes. `epoch_s` is a
+    number (PostGIS) or the first 19 characters of the UTC text (SQLite), parsed here. The
+    rows are put in (whole second, id) order, the same on every backend: sorting here is
+    cheaper than SQL's ORDER BY, which walks the time index and jumps around the table.
     """
-    table = np.fromiter(rows, dtype=_ROW)
-    if len(table) == 0:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
         return empty_sighting_columns()
-    epoch = _epoch_seconds(table["epoch_s"])
-    order = _time_order(epoch, table["id"])
-    # Each field taken straight into time order: one contiguous copy per column.
-    return SightingColumns(
-        *(
-            epoch[order] if name == "epoch_s" else _column(name, table[name][order])
-            for name in SIGHTING_COLUMNS
-        )
-    )
+    epoch = table.column("epoch_s")
+    if pa.types.is_string(epoch.type) or pa.types.is_large_string(epoch.type):
+        epoch = pc.strptime(epoch, format="%Y-%m-%dT%H:%M:%S", unit="s").cast(pa.int64())
+    epoch_s = epoch.to_numpy().astype(np.float64)
+    order = _time_order(epoch_s, table.column("id"))
+    rest = [name for name in SIGHTING_COLUMNS if name != "epoch_s"]
+    ordered = table.select(rest).take(order)  # every column into time order, in C
+    columns: dict[str, Any] = {"epoch_s": epoch_s[order]}
+    for name in rest:
+        values = ordered.column(name)
+        if name in TEXT_COLUMNS:
+            columns[name] = pd.array(values, dtype="str")  # the Arrow buffers, not copied
+        elif name in FLOAT_COLUMNS:
+            columns[name] = values.to_numpy().astype(np.float64, copy=False)
+        elif name == "synthetic":
+            columns[name] = values.to_numpy().astype(bool)
+        else:
+            columns[name] = values.to_numpy().astype(np.int64, copy=False)
+    return SightingColumns(**columns)
 
 
-def _time_order(epoch: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Positions in (whole UTC second, id) order, the same on every backend. Sorting here is
-    cheaper than SQL's ORDER BY, which walks the time index and jumps around the table."""
+def _time_order(epoch: np.ndarray, ids: Any) -> np.ndarray:
+    """Positions in (whole UTC second, id) order (ids: an Arrow string column)."""
     order = np.argsort(epoch, kind="stable")
     ordered = epoch[order]
     ties = np.flatnonzero(ordered[1:] == ordered[:-1])
@@ -121,71 +139,26 @@ def _time_order(epoch: np.ndarray, ids: np.ndarray) -> np.ndarray:
     # Positions in runs of the same second (a few per cent), re-sorted by (second, id) at once.
     tied = np.unique(np.concatenate([ties, ties + 1]))
     subset = order[tied]
-    order[tied] = subset[np.lexsort((ids[subset].astype(str), epoch[subset]))]
+    tied_ids = np.array(ids.take(subset).to_pylist(), dtype=str)
+    order[tied] = subset[np.lexsort((tied_ids, epoch[subset]))]
     return order
 
 
-_TEXT = {"id", "local_date", "population", "region", "survey_id"}
-_NUMBERS = {
-    "lon",
-    "lat",
-    "ea_x",
-    "ea_y",
-    "count",
-    "adult_males",
-    "adult_females",
-    "yearlings",
-    "calves",
-    "unclassified",
-}
-_FLOATS = {"lon", "lat", "ea_x", "ea_y"}
-# One row as one record: numbers land as float64 (NULL becomes NaN: an unrecorded class, -1
-# below; counts are exact below 2**53), text and the epoch (text or number by backend) stay
-# Python objects until cast per column.
-_ROW = np.dtype(
-    [
-        (name, np.float64 if name in _NUMBERS else bool if name == "synthetic" else object)
-        for name in SIGHTING_COLUMNS
-    ]
-)
-
-
-def _epoch_seconds(values: np.ndarray) -> np.ndarray:
-    """Whole UTC seconds, fraction dropped: PostGIS sends numbers; SQLite sends the first
-    19 characters of utc_text ("YYYY-MM-DDTHH:MM:SS"), which numpy parses directly. Longer
-    spellings ("…:SS.ffffff+00:00") are first cut to 19 characters (a string dtype cuts)."""
-    if not isinstance(values[0], str):
-        return values.astype(np.float64)
-    if max(map(len, values)) > 19:
-        values = values.astype("U19")
-    whole = values.astype("datetime64[s]")
-    return whole.astype(np.int64).astype(np.float64)
-
-
-def _column(name: str, values: np.ndarray) -> np.ndarray:
-    """One field of the records as a contiguous typed column."""
-    if name == "synthetic" or name in _FLOATS:
-        return np.ascontiguousarray(values)
-    if name in _TEXT:
-        text = np.asarray(values, dtype=object)
-        text[np.equal(text, None)] = ""  # type: ignore[call-overload]  # elementwise "is None"
-        return text if isinstance(text[0], str) else text.astype(str).astype(object)
-    return np.where(np.isnan(values), -1, values).astype(np.int64)  # a class not recorded: -1
-
-
 def empty_sighting_columns() -> SightingColumns:
+    import pandas as pd
+
     kinds = {
         "epoch_s": np.float64,
         "lon": np.float64,
         "lat": np.float64,
         "ea_x": np.float64,
         "ea_y": np.float64,
-        "count": np.int64,
-        "adult_males": np.int64,
-        "adult_females": np.int64,
-        "yearlings": np.int64,
-        "calves": np.int64,
-        "unclassified": np.int64,
         "synthetic": bool,
     }
-    return SightingColumns(*(np.array([], dtype=kinds.get(n, object)) for n in SIGHTING_COLUMNS))
+    empty: list[Any] = [
+        pd.array([], dtype="str")
+        if n in TEXT_COLUMNS
+        else np.array([], dtype=kinds.get(n, np.int64))
+        for n in SIGHTING_COLUMNS
+    ]
+    return SightingColumns(*empty)

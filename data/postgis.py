@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
@@ -93,6 +94,9 @@ class PostGISStore(SQLStore):
         if schema is not None:
             # `public` after ours: PostGIS's functions and types live there.
             options += f" -c search_path={schema},public"
+        self._conninfo = make_conninfo(
+            conninfo, options=options, application_name=_app_name(schema)
+        )
         self._pool = ConnectionPool(
             conninfo,
             min_size=1,
@@ -175,10 +179,19 @@ class PostGISStore(SQLStore):
     def _next_seqs(self, conn: psycopg.Connection[Any], n: int) -> list[int]:
         return _next_seqs(conn, n)
 
-    def _sighting_rows(self, query: ObservationQuery) -> list[Any]:
+    def _sighting_table(self, query: ObservationQuery) -> Any:
+        """The sighting columns through ADBC's PostgreSQL driver: binary COPY decoded into
+        Arrow columns in C, where psycopg built a Python object per value. Parameters are
+        merged by psycopg (COPY takes none); no ORDER BY: sorted in numpy, as SQLite's."""
+        import adbc_driver_postgresql.dbapi as adbc
+
         where, params = observation_where(pq.POSTGIS, query)
-        sql = f"{pq.SIGHTING_SELECT} {where_clause(where)} ORDER BY observed_at, id"
-        return self._read_all(sql, params)
+        sql = f"{pq.SIGHTING_SELECT} {where_clause(where)}"
+        with self._pool.connection() as conn:
+            merged = psycopg.ClientCursor(conn).mogrify(sql, params)
+        with adbc.connect(self._conninfo) as con, con.cursor() as cur:
+            cur.execute(merged)
+            return cur.fetch_arrow_table()
 
     def _with_write_columns(self, found: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         return with_feature_texts(found)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from data.sql_shared import BBox, Dialect, Fragment, lon_lat_test
+from data.sql_shared import COMPOSITION, BBox, Dialect, Fragment, lon_lat_test
 from domain.records import ObservationQuery
 
-# The lean columns of data/herds.SIGHTING_COLUMNS; whole UTC seconds as SQLite's strftime('%s').
+# The lean columns of data/herds.SIGHTING_COLUMNS, named so; whole UTC seconds as SQLite's
+# (the fraction dropped); "" for missing text and -1 for an unrecorded class, as SQLite's.
 SIGHTING_SELECT = (
-    "SELECT id::text, floor(extract(epoch FROM observed_at))::bigint, "
-    "to_char(local_date, 'YYYY-MM-DD'), lon, lat, ea_x, ea_y, count, adult_males, "
-    "adult_females, yearlings, calves, unclassified, population, region, survey_id, "
-    "flags @> '[\"synthetic\"]'::jsonb FROM observations"
+    "SELECT id::text AS id, floor(extract(epoch FROM observed_at))::bigint AS epoch_s, "
+    "to_char(local_date, 'YYYY-MM-DD') AS local_date, lon, lat, ea_x, ea_y, count, "
+    + ", ".join(f"COALESCE({c}, -1) AS {c}" for c in COMPOSITION)
+    + ", population, COALESCE(region, '') AS region, COALESCE(survey_id, '') AS survey_id, "
+    "flags @> '[\"synthetic\"]'::jsonb AS synthetic FROM observations"
 )
 
 # The expression of the n-D index in data/sql/postgis/0002_space_time_index.sql, verbatim.

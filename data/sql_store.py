@@ -18,7 +18,7 @@ from uuid import UUID
 
 from data import rows
 from data.bulk import Accounts, StoredObservation, TokenRecord
-from data.herds import HerdDecision, SightingColumns, sighting_columns_from_rows
+from data.herds import HerdDecision, SightingColumns, sighting_columns_from_arrow
 from data.migrations import Migration, migrations_for
 from data.sql_shared import (
     Dialect,
@@ -104,7 +104,8 @@ class SQLStore:
         """n new revision numbers, ascending, inside the write transaction `conn`."""
         raise NotImplementedError
 
-    def _sighting_rows(self, query: ObservationQuery) -> Iterable[Row]:
+    def _sighting_table(self, query: ObservationQuery) -> Any:
+        """The dialect's SIGHTING_SELECT for `query` as an Arrow table (pyarrow.Table)."""
         raise NotImplementedError
 
     def _with_write_columns(self, rows: Sequence[Row]) -> Sequence[Row]:
@@ -333,7 +334,7 @@ class SQLStore:
         return rows_to_herd_counts(found, by=by, cell_size_m=cell_size_m)
 
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
-        return sighting_columns_from_rows(self._sighting_rows(query))
+        return sighting_columns_from_arrow(self._sighting_table(query))
 
     # ---- herd decisions ---------------------------------------------------------------
     def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:

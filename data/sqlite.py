@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from data import rows
@@ -122,11 +123,21 @@ class SQLiteStore(SQLStore):
         last = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM revisions").fetchone()[0]
         return list(range(last + 1, last + 1 + n))
 
-    def _sighting_rows(self, query: ObservationQuery) -> Iterable[Sequence[Any]]:
+    def _sighting_table(self, query: ObservationQuery) -> Any:
+        """The sighting columns through ADBC's SQLite driver, which fills Arrow columns in C
+        (the stdlib module builds a Python object per value: 4 of 5 s at a million). Its
+        own read-only connection, so it reads one WAL snapshot like any reader."""
+        import adbc_driver_sqlite.dbapi as adbc
+
         where, params = observation_where(q.SQLITE, query)
-        # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_rows), is faster;
-        # and the cursor itself, not fetchall(): the columns are filled row by row, no list.
-        return self._reader().execute(f"{q.SIGHTING_SELECT} {where_clause(where)}", params)
+        # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_arrow), is faster.
+        sql = f"{q.SIGHTING_SELECT} {where_clause(where)}"
+        uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+        with adbc.connect(uri) as con, con.cursor() as cur:
+            cur.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
+            cur.execute("PRAGMA busy_timeout = 10000")
+            cur.execute(sql, params or None)
+            return cur.fetch_arrow_table()
 
     # observations -----------------------------------------------------------------------
     def add_observations(

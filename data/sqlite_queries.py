@@ -110,12 +110,17 @@ SQLITE = Dialect(
     cell_counts=sqlite_indexed_cell_counts,
 )
 
-# SQLite keeps UTC text and sends its first 19 characters ("YYYY-MM-DDTHH:MM:SS"): numpy
-# parses a million of those into whole epoch seconds in 0.05 s, where strftime('%s') took
-# 2.3 s, and rounded .9995 s up a second while PostGIS (floor(extract(epoch))) and the
-# SightingColumns contract drop the fraction.
+# SQLite keeps UTC text and sends its first 19 characters ("YYYY-MM-DDTHH:MM:SS"), parsed
+# into whole epoch seconds in C (data/herds.py), where strftime('%s') took 2.3 s a million
+# and rounded .9995 s up a second while PostGIS (floor(extract(epoch))) and the
+# SightingColumns contract drop the fraction. The Arrow reader types each column from its
+# first rows, so no value may be NULL and every number has its one type: "" for missing
+# text, -1 for an unrecorded class, REAL for coordinates.
 SIGHTING_SELECT = (
-    "SELECT id, substr(observed_at, 1, 19), local_date, lon, lat, ea_x, "
-    "ea_y, count, adult_males, adult_females, yearlings, calves, unclassified, population, "
-    "region, survey_id, instr(flags, '\"synthetic\"') > 0 FROM observations"
+    "SELECT id, substr(observed_at, 1, 19) AS epoch_s, local_date, CAST(lon AS REAL) AS lon, "
+    "CAST(lat AS REAL) AS lat, CAST(ea_x AS REAL) AS ea_x, CAST(ea_y AS REAL) AS ea_y, "
+    "CAST(count AS INTEGER) AS count, "
+    + ", ".join(f"COALESCE({c}, -1) AS {c}" for c in COMPOSITION)
+    + ", population, COALESCE(region, '') AS region, COALESCE(survey_id, '') AS survey_id, "
+    "instr(flags, '\"synthetic\"') > 0 AS synthetic FROM observations"
 )

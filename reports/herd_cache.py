@@ -6,6 +6,10 @@ moves (an observation created, edited or retracted, a herd decision, a survey), 
 process keeps the newest grouping and rebuilds it only then. One version per process: the
 memory of one grouping, never a growing history.
 
+What is made from the herds can be kept beside them until the data change (kept): a
+report asked again of unchanged data is then its very bytes, not seconds of tables,
+charts and PDF layout again. Few entries of each kind, so the memory stays bounded.
+
 Light to import (the app makes its dependency at start): pandas and the grouping load
 with reports.herds on the first build.
 """
@@ -13,13 +17,21 @@ with reports.herds on the first build.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from data.store import ObservationStore
 from domain.seasons import SeasonCalendar
 
 if TYPE_CHECKING:
     from reports.herds import HerdTables, ReportInputs
+
+T = TypeVar("T")
+# Entries kept per kind (a name's first item): a computed report holds its period's herds
+# (tens of MB at a million sightings), a rendered file one MB or less.
+KEPT_PER_KIND = {"report": 2, "charts": 4}
+KEPT_OTHERS = 32
 
 
 class HerdCache:
@@ -35,12 +47,52 @@ class HerdCache:
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
         self._value: tuple[ReportInputs, HerdTables] | None = None
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()  # for self._key only
         self.builds = 0  # how many times the herds were worked out (tests read it)
+        self.made = 0  # how many kept things were made (tests read it)
 
     def herds(
         self, store: ObservationStore, seasons: SeasonCalendar
     ) -> tuple[ReportInputs, HerdTables]:
         """The store's herds now: kept ones while the data are unchanged, else built anew."""
+        return self._current(store, seasons)[1]
+
+    def kept(
+        self,
+        store: ObservationStore,
+        seasons: SeasonCalendar,
+        name: tuple[Hashable, ...],
+        make: Callable[[ReportInputs, HerdTables], T],
+    ) -> T:
+        """What `make` makes of the current herds, made once per version of the data and
+        `name` (which must name everything the result depends on besides the herds). An
+        exception is not kept. Two requests at once may both make it: the herd lock is
+        not held meanwhile, so maps and other reports go on."""
+        key, (inputs, tables) = self._current(store, seasons)
+        if not self._keep:
+            return make(inputs, tables)
+        with self._lock:
+            if self._key == key and name in self._kept:
+                self._kept.move_to_end(name)
+                return self._kept[name]
+        made = make(inputs, tables)
+        with self._lock:
+            self.made += 1
+            if self._key == key:  # the data did not change meanwhile
+                self._kept[name] = made
+                self._trim(name[0])
+        return made
+
+    def _trim(self, kind: Hashable) -> None:
+        """Drop the least recently used entries of a kind beyond its allowance."""
+        limit = KEPT_PER_KIND.get(kind, KEPT_OTHERS)  # type: ignore[call-overload]
+        same = [n for n in self._kept if n[0] == kind]  # type: ignore[index]
+        for name in same[: max(0, len(same) - limit)]:
+            del self._kept[name]
+
+    def _current(
+        self, store: ObservationStore, seasons: SeasonCalendar
+    ) -> tuple[tuple[Any, ...], tuple[ReportInputs, HerdTables]]:
         from reports.herds import build_herds, load_inputs
 
         with self._lock:
@@ -48,11 +100,13 @@ class HerdCache:
             # kept; and before the data, so what is kept is never older than its key.
             key = (store.url, seasons, store.data_version())
             if self._key == key and self._value is not None:
-                return self._value
-            self._value = None  # let the old grouping go before the new one is built
+                return key, self._value
+            # Let the old grouping and what was made of it go before the new one is built.
+            self._key, self._value = None, None
+            self._kept.clear()
             inputs = load_inputs(store, seasons=seasons)
             value = (inputs, build_herds(inputs))
             self.builds += 1
             if self._keep:
                 self._key, self._value = key, value
-            return value
+            return key, value

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from data.herds import SIGHTING_COLUMNS, HerdDecision, SightingColumns
+from data.herds import SIGHTING_COLUMNS, TEXT_COLUMNS, HerdDecision, SightingColumns
 from data.store import ObservationStore
 from domain.periods import EVERY, period_keys
 from domain.records import ObservationQuery, Survey
@@ -75,9 +76,16 @@ def build_herds(inputs: ReportInputs) -> HerdTables:
     cols = inputs.sightings
     links, cuts = _decided_pairs(cols, inputs.decisions)
     grouping = group_herds(_as_sightings(cols), inputs.params, links=links, cuts=cuts)
-    frame = pd.DataFrame({name: getattr(cols, name) for name in SIGHTING_COLUMNS})
-    frame["herd"] = grouping.labels
-    frame["classified"] = np.clip(frame[list(CLASS_COLUMNS)].to_numpy(), 0, None).sum(axis=1)
+    classes = np.column_stack([getattr(cols, n) for n in CLASS_COLUMNS]) if len(cols) else None
+    # The columns themselves, not copies: the kept grouping holds one copy of the sightings.
+    frame = pd.DataFrame(
+        {
+            **{name: getattr(cols, name) for name in SIGHTING_COLUMNS},
+            "herd": grouping.labels,
+            "classified": np.clip(classes, 0, None).sum(axis=1) if classes is not None else 0,
+        },
+        copy=False,
+    )
     return HerdTables(frame, _herd_rows(frame, inputs.seasons), grouping)
 
 
@@ -109,7 +117,11 @@ def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
     """Per herd: size = largest count among its sightings; place, population and area from
     that sighting; composition from its best-classified sighting; period from its first.
     Ties go to the earliest sighting (rows are in time order), as pandas' idxmax does."""
-    col = {name: frame[name].to_numpy() for name in frame.columns}
+    # Numbers as numpy arrays; text stays in its Arrow columns and is gathered with take().
+    col = {
+        name: frame[name].array if name in TEXT_COLUMNS else frame[name].to_numpy()
+        for name in frame.columns
+    }
     groups = _HerdGroups(col["herd"])
     first, largest, best = (
         groups.first(),
@@ -118,29 +130,35 @@ def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
     )
     herds = pd.DataFrame(
         {
-            "herd_id": col["id"][first],
+            "herd_id": col["id"].take(first),
             "first_seen": col["epoch_s"][first],
             "last_seen": groups.reduce(np.maximum, col["epoch_s"]),
-            "local_date": col["local_date"][first],
+            "local_date": col["local_date"].take(first),
             "sightings": groups.sizes,
             "size": col["count"][largest],
             "sighting_total": groups.reduce(np.add, col["count"]),
-            "population": col["population"][largest],
-            "area": np.where(col["region"][largest] == "", OUTSIDE, col["region"][largest]),
+            "population": col["population"].take(largest),
+            "area": _area(col["region"].take(largest)),
             "lon": col["lon"][largest],
             "lat": col["lat"][largest],
             "x": col["ea_x"][largest],
             "y": col["ea_y"][largest],
-            "survey_id": col["survey_id"][largest],
+            "survey_id": col["survey_id"].take(largest),
             **{name: col[name][best] for name in (*CLASS_COLUMNS, "unclassified", "classified")},
         },
         index=pd.RangeIndex(groups.n, name="herd"),
     )
     # Keys per distinct local day (a few thousand), then spread to the herds.
-    codes, days = pd.factorize(col["local_date"][first], use_na_sentinel=False)
+    codes, days = pd.factorize(col["local_date"].take(first), use_na_sentinel=False)
     for every in EVERY:
-        herds[every] = np.array(period_keys(days, every, seasons), dtype=object)[codes]
+        herds[every] = pd.array(period_keys(list(days), every, seasons), dtype="str").take(codes)
     return herds
+
+
+def _area(region: Any) -> Any:
+    """The region, or OUTSIDE where the sighting lies in none."""
+    text = pd.Series(region, copy=False)
+    return text.where(text != "", OUTSIDE).array
 
 
 class _HerdGroups:

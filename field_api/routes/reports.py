@@ -6,22 +6,15 @@ not when a worker starts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from data.store import ObservationStore
 from domain.periods import parse_period
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
-from field_api.settings import Settings
 from reports.formats import CSV_TABLES
-from reports.herd_cache import HerdCache
-
-if TYPE_CHECKING:
-    from reports.population import PopulationReport
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 REPORT_FORMATS = ("html", "pdf", "csv")
@@ -45,31 +38,20 @@ def population_report(
         raise ApiError(
             422, "invalid_table", f"table must be one of {', '.join(CSV_TABLES)}", field="table"
         )
-    from reports.render import to_csv, to_html, to_pdf
-
-    report = _report(store, settings, cache, every, period)
-    stem = f"herdwatch-{report.period.every}-{report.period.key}"
-    if format == "pdf":
-        inline = {"Content-Disposition": f'inline; filename="{stem}.pdf"'}
-        return Response(to_pdf(report), media_type="application/pdf", headers=inline)
-    if format == "csv":
-        attached = {"Content-Disposition": f'attachment; filename="{stem}-{table}.csv"'}
-        csv_text = to_csv(report, table)
-        return Response(csv_text, media_type="text/csv; charset=utf-8", headers=attached)
-    return HTMLResponse(to_html(report))
-
-
-def _report(
-    store: ObservationStore, settings: Settings, cache: HerdCache, every: str, period: str
-) -> PopulationReport:
-    from reports.population import compute_report
+    from reports.served import kept_report, report_bytes
 
     seasons = settings.season_calendar
     parse_period(every, period, seasons)  # PeriodError: a 422 naming the field
-    inputs, herds = cache.herds(store, seasons)
-    report = compute_report(
-        inputs, herds, every, period, generated_at=datetime.now(UTC), census=settings.census
-    )
+    # Kept with the herds while the data are unchanged: asked again, the very same bytes.
+    report = kept_report(cache, store, seasons, settings.census, every, period)
     if len(report.herds) == 0:
         raise ApiError(404, "no_sightings", f"no sightings in {every} {period}", field="period")
-    return report
+    stem = f"herdwatch-{report.period.every}-{report.period.key}"
+    body = report_bytes(cache, store, seasons, report, format, table)
+    if format == "pdf":
+        inline = {"Content-Disposition": f'inline; filename="{stem}.pdf"'}
+        return Response(body, media_type="application/pdf", headers=inline)
+    if format == "csv":
+        attached = {"Content-Disposition": f'attachment; filename="{stem}-{table}.csv"'}
+        return Response(body, media_type="text/csv; charset=utf-8", headers=attached)
+    return HTMLResponse(body)

@@ -1,31 +1,35 @@
-"""Rows as either backend sends them become the same typed sighting columns."""
+"""Arrow tables as either backend sends them become the same typed sighting columns."""
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
-from data.herds import sighting_columns_from_rows
+import numpy as np
+import pyarrow as pa
+
+from data.herds import SIGHTING_COLUMNS, sighting_columns_from_arrow
 
 # In SIGHTING_COLUMNS order: id, epoch, local date, lon, lat, x, y, count, 5 classes, population,
-# region, survey, synthetic.
+# region, survey, synthetic; as the SQL sends them: "" for no text, -1 for a class not recorded.
 LATE = (
     "b",
-    "2024-07-10T12:00:59.999864+00:00",
+    "2024-07-10T12:00:59",  # SQLite sends the first 19 characters of the UTC text
     "2024-07-10",
     120.5,
     63.25,
     1.5e6,
     -2.25e6,
     40,
-    None,
+    -1,
     20,
-    None,
+    -1,
     5,
     15,
     "lena-olenek",
-    None,
-    None,
-    1,
+    "",
+    "",
+    True,
 )
 EARLY = (
     "a",
@@ -44,13 +48,18 @@ EARLY = (
     "lena-olenek",
     "Sakha Republic",
     "s1",
-    0,
+    False,
 )
 
 
+def table(rows: Sequence[Sequence[Any]]) -> pa.Table:
+    """What the ADBC drivers return: one typed Arrow column per name."""
+    return pa.table({name: [r[k] for r in rows] for k, name in enumerate(SIGHTING_COLUMNS)})
+
+
 def test_rows_become_typed_columns_in_time_order() -> None:
-    cols = sighting_columns_from_rows(iter([LATE, EARLY]))  # a cursor is an iterator
-    assert cols.id.tolist() == ["a", "b"]
+    cols = sighting_columns_from_arrow(table([LATE, EARLY]))
+    assert cols.id.tolist() == ["a", "b"] and cols.id.dtype == "str"
     assert cols.epoch_s.tolist() == [1720612740.0, 1720612859.0]  # the fraction dropped
     assert cols.count.dtype == np.int64 and cols.count.tolist() == [7, 40]
     assert cols.adult_males.tolist() == [1, -1] and cols.yearlings.tolist() == [3, -1]
@@ -61,5 +70,11 @@ def test_rows_become_typed_columns_in_time_order() -> None:
 
 def test_numeric_epochs_and_no_rows() -> None:
     numeric = (*EARLY[:1], 1720612740, *EARLY[2:])
-    assert sighting_columns_from_rows([numeric]).epoch_s.tolist() == [1720612740.0]
-    assert len(sighting_columns_from_rows([])) == 0
+    assert sighting_columns_from_arrow(table([numeric])).epoch_s.tolist() == [1720612740.0]
+    empty = sighting_columns_from_arrow(table([]))
+    assert len(empty) == 0 and empty.id.dtype == "str" and empty.count.dtype == np.int64
+
+
+def test_same_second_ties_go_by_id() -> None:
+    rows = [(*EARLY[:1], 1720612740, *EARLY[2:]), ("0", 1720612740, *EARLY[2:])]
+    assert sighting_columns_from_arrow(table(rows)).id.tolist() == ["0", "a"]

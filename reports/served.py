@@ -1,0 +1,68 @@
+"""Reports served from the herd cache: computed, drawn and rendered once per data version.
+
+A report asked again of unchanged data is the very bytes made at its first asking (and
+says so: its "generated" time is that first one). The report, its charts and each file
+are kept beside the herds (reports.herd_cache.HerdCache.kept) and go with them when the
+data change. Used by GET /api/v1/reports and bench/report.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from data.store import ObservationStore
+from domain.census import CensusRule
+from domain.seasons import SeasonCalendar
+from reports.herd_cache import HerdCache
+from reports.herds import HerdTables, ReportInputs
+from reports.population import PopulationReport, compute_report
+
+
+def kept_report(
+    cache: HerdCache,
+    store: ObservationStore,
+    seasons: SeasonCalendar,
+    census: CensusRule,
+    every: str,
+    period: str,
+) -> PopulationReport:
+    """One period's computed report (PeriodError for a period that does not parse)."""
+
+    def make(inputs: ReportInputs, tables: HerdTables) -> PopulationReport:
+        return compute_report(
+            inputs, tables, every, period, generated_at=datetime.now(UTC), census=census
+        )
+
+    return cache.kept(store, seasons, ("report", every, period, census_key(census)), make)
+
+
+def census_key(census: CensusRule) -> tuple[object, ...]:
+    """The census rule as a hashable key (its seasons are a mapping)."""
+    return (tuple(sorted(census.seasons.items())), census.surveys)
+
+
+def report_bytes(
+    cache: HerdCache,
+    store: ObservationStore,
+    seasons: SeasonCalendar,
+    report: PopulationReport,
+    format: str,
+    table: str = "summary",
+) -> bytes:
+    """One format of a kept report: html, pdf, or csv (one table of reports.formats)."""
+    from reports.charts import render_charts
+    from reports.render import to_csv, to_html, to_pdf
+
+    which = (report.period.every, report.period.key, census_key(report.census))
+    if format == "csv":
+        return cache.kept(
+            store, seasons, ("csv", *which, table), lambda _i, _h: to_csv(report, table).encode()
+        )
+    images = cache.kept(store, seasons, ("charts", *which), lambda _i, _h: render_charts(report))
+    if format == "pdf":
+        return cache.kept(store, seasons, ("pdf", *which), lambda _i, _h: to_pdf(report, images))
+    if format == "html":
+        return cache.kept(
+            store, seasons, ("html", *which), lambda _i, _h: to_html(report, images).encode()
+        )
+    raise ValueError(f"format must be html, pdf or csv, not {format!r}")
