@@ -248,7 +248,10 @@ def composition_table(current: pd.DataFrame) -> pd.DataFrame:
     intervals over herds as clusters. Never pooled across surveys: calves per 100 cows in
     March and in July measure different things (births fall in May and June)."""
     rows = []
-    for (pop, survey), herds in current.groupby(["population", "survey"], sort=True):
+    # Only the columns used: each group is filtered four times, and taking every text column
+    # of every herd along cost most of the table.
+    narrow = current[["population", "survey", "season_name", "local_date", *_COMPOSITION_USED]]
+    for (pop, survey), herds in narrow.groupby(["population", "survey"], sort=True):
         season = str(herds["season_name"].iloc[0])
         first, last = herds["local_date"].min(), herds["local_date"].max()
         head = {"population": str(pop), "survey": str(survey), "season": season}
@@ -256,6 +259,7 @@ def composition_table(current: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COMPOSITION_COLUMNS)
 
 
+_COMPOSITION_USED = ["adult_males", "adult_females", "calves", "classified"]
 COMPOSITION_COLUMNS = [
     "population",
     "survey",
@@ -423,7 +427,8 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     suffix = "" if p.every == "year" else p.series
     key_years = np.array([int(str(k)[:4]) for k in keys], dtype=np.int64)
     wanted = np.array([str(k)[5:] == suffix for k in keys], dtype=bool) & (key_years <= p.year)
-    same = herds[wanted[codes]].assign(year=key_years[codes[wanted[codes]]])
+    used = ["population", "area", "survey", "season_name", "size", "sightings"]  # survey_counts
+    same = herds.loc[wanted[codes], used].assign(year=key_years[codes[wanted[codes]]])
     rows = []
     for year in sorted(set(same["year"].tolist())):
         found = figures(survey_counts(same[same["year"] == year], dates=False), rule, areas=False)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -200,8 +201,12 @@ def common_trend(
     )
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """Student's t quantile for 0.5 <= p < 1 (equal to scipy.stats.t.ppf to ~1e-12).
+
+    Kept per (p, df): a report asks for the same few degrees of freedom many times, and
+    each bisection runs some fifty incomplete beta functions in Python.
 
     Bisection on the distribution function, which is exact through the regularised
     incomplete beta function: F(t) = 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t²).

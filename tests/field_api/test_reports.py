@@ -84,3 +84,20 @@ def test_a_period_without_sightings_is_404_naming_the_period(api):
 
 def test_anonymous_is_refused_before_parameters_are_checked(api):
     assert api.anonymous.get(URL, params={"every": "week"}).status_code == 401
+
+
+def test_a_repeated_report_is_the_kept_file_until_the_data_change(api):
+    from tests.factories import make_observation
+
+    cache_state = api.researcher.app.state
+    first = api.researcher.get(URL, params={**GOOD, "format": "pdf"})
+    made = cache_state.herd_cache.made
+    again = api.researcher.get(URL, params={**GOOD, "format": "pdf"})
+    assert again.content == first.content  # the very bytes: nothing computed or drawn again
+    assert cache_state.herd_cache.made == made and cache_state.herd_cache.builds == 1
+    api.store.add_observations([make_observation(77, count=999)], actor="olga")
+    changed = api.researcher.get(URL, params={**GOOD, "format": "csv"})
+    assert cache_state.herd_cache.builds == 2 and changed.status_code == 200
+    rows = csv.DictReader(io.StringIO(changed.text))
+    total = [r for r in rows if r["population"] == "all populations"][0]
+    assert int(total["sighting_total"]) == 830 + 999  # the new sighting is counted
