@@ -266,7 +266,7 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
         print(f"  {name:<34} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
     print(
         f"  kept herd grouping (inputs, herds, herds with surveys): {kept / 2**30:.2f} GiB "
-        f"of arrays; the process grew {rss / 2**30:.2f} GiB (RSS)"
+        f"of arrays; the process grew {rss / 2**30:.2f} GiB (RSS, report libraries loaded)"
     )
     sizes = {name: len(body) for name, body in files.items()}
     print(

@@ -113,19 +113,19 @@ def sighting_columns_from_arrow(table: Any) -> SightingColumns:
         epoch = pc.strptime(epoch, format="%Y-%m-%dT%H:%M:%S", unit="s").cast(pa.int64())
     epoch_s = epoch.to_numpy().astype(np.float64)
     order = _time_order(epoch_s, table.column("id"))
-    rest = [name for name in SIGHTING_COLUMNS if name != "epoch_s"]
-    ordered = table.select(rest).take(order)  # every column into time order, in C
     columns: dict[str, Any] = {"epoch_s": epoch_s[order]}
-    for name in rest:
-        values = ordered.column(name)
+    for name in (n for n in SIGHTING_COLUMNS if n != "epoch_s"):
+        # Each column into time order, in C; one chunk first (a take across many chunks
+        # cost five times as much).
+        values = table.column(name).combine_chunks().take(order)
         if name in TEXT_COLUMNS:
             columns[name] = pd.array(values, dtype="str")  # the Arrow buffers, not copied
         elif name in FLOAT_COLUMNS:
-            columns[name] = values.to_numpy().astype(np.float64, copy=False)
+            columns[name] = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         elif name == "synthetic":
-            columns[name] = values.to_numpy().astype(bool)
+            columns[name] = values.to_numpy(zero_copy_only=False).astype(bool)
         else:
-            columns[name] = values.to_numpy().astype(np.int64, copy=False)
+            columns[name] = values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return SightingColumns(**columns)
 
 

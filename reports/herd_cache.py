@@ -106,7 +106,25 @@ class HerdCache:
             self._kept.clear()
             inputs = load_inputs(store, seasons=seasons)
             value = (inputs, build_herds(inputs))
+            release_freed_memory()
             self.builds += 1
             if self._keep:
                 self._key, self._value = key, value
             return key, value
+
+
+def release_freed_memory() -> None:
+    """Give the memory freed by a build back to the system. The build's temporaries (Arrow
+    tables, candidate pairs) leave glibc's heap holding free pages: at a million sightings
+    the process kept about 0.3 GB more than the grouping itself until trimmed."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)  # glibc only
+    except OSError:
+        return
+    if trim is not None:
+        trim(0)
