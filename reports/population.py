@@ -154,7 +154,8 @@ def herds_with_surveys(tables: HerdTables) -> pd.DataFrame:
 def with_surveys(herds: pd.DataFrame) -> pd.DataFrame:
     """Herds with the survey (or survey window) each is counted in, and its season name."""
     season = herds["season"].astype(str).str[5:] if len(herds) else herds["season"]
-    return herds.assign(survey=survey_keys(herds), season_name=season)
+    # As Arrow text, like the other text columns: Python strings cost 80 bytes a herd.
+    return herds.assign(survey=survey_keys(herds).astype("str"), season_name=season)
 
 
 def _with_totals(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
