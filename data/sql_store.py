@@ -31,6 +31,7 @@ from data.sql_shared import (
 from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
+from domain.photos import Photo, PhotoInfo, UploadOffset
 from domain.records import (
     Extent,
     FeaturePage,
@@ -55,6 +56,13 @@ LISTING_SELECT = OBSERVATIONS.select(unread=LISTING_UNREAD)
 _DATA_VERSION = (
     "SELECT (SELECT COALESCE(MAX(seq), 0) FROM revisions), (SELECT COUNT(*) FROM revisions), "
     "(SELECT COUNT(*) FROM herd_decisions), (SELECT COUNT(*) FROM surveys)"
+)
+_PHOTO_INFO = (
+    "observation_id, name, sha256, media_type, size, width, height, uploaded_by, created_at"
+)
+_PHOTO_COLUMNS = (
+    "observation_id, name, sha256, media_type, size, width, height, data, thumbnail, "
+    "uploaded_by, created_at"
 )
 _SEQ, _UPLOAD_HASH = OBSERVATIONS.index["change_seq"], OBSERVATIONS.index["upload_hash"]
 
@@ -388,6 +396,130 @@ class SQLStore:
         )
         return [rows.row_to_survey(r) for r in found]
 
+    # ---- photos -----------------------------------------------------------------------
+    def list_photos(self, observation_id: UUID) -> list[PhotoInfo]:
+        found = self._read_all(
+            self._sql(
+                f"SELECT {_PHOTO_INFO} FROM photos WHERE observation_id = {{p}} ORDER BY name"
+            ),
+            (str(observation_id),),
+        )
+        return [_photo_info(r) for r in found]
+
+    def get_photo(self, observation_id: UUID, name: str) -> PhotoInfo | None:
+        row = self._read_one(
+            self._sql(
+                f"SELECT {_PHOTO_INFO} FROM photos WHERE observation_id = {{p}} AND name = {{p}}"
+            ),
+            (str(observation_id), name),
+        )
+        return _photo_info(row) if row else None
+
+    def photo_bytes(self, observation_id: UUID, name: str, *, thumbnail: bool = False) -> bytes:
+        column = "thumbnail" if thumbnail else "data"
+        row = self._read_one(
+            self._sql(f"SELECT {column} FROM photos WHERE observation_id = {{p}} AND name = {{p}}"),
+            (str(observation_id), name),
+        )
+        if row is None:
+            raise NotFound(f"observation {observation_id} has no photo {name!r}", field="name")
+        return bytes(row[0])
+
+    def photo_upload_state(self, observation_id: UUID, name: str) -> tuple[int, int] | None:
+        """(bytes received, bytes announced) of an upload still arriving, else None."""
+        row = self._read_one(
+            self._sql(
+                "SELECT length(data), total FROM photo_uploads "
+                "WHERE observation_id = {p} AND name = {p}"
+            ),
+            (str(observation_id), name),
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
+    def add_photo_chunk(
+        self, observation_id: UUID, name: str, *, start: int, total: int, chunk: bytes, actor: str
+    ) -> bytes:
+        """Write a chunk at `start` of an upload of `total` bytes; returns the bytes so far.
+
+        A chunk may overlap what is held (a re-send after a lost answer rewrites the same
+        bytes) but not leave a gap: one starting past the end raises UploadOffset. A new
+        total restarts the upload from byte 0.
+        """
+        key = (str(observation_id), name)
+        now = rows.utc_text(rows.now_utc())
+        with self._write() as conn:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO photo_uploads VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
+                    "ON CONFLICT (observation_id, name) DO NOTHING"
+                ),
+                (*key, total, b"", actor, now),
+            )
+            held_row = conn.execute(
+                self._sql(
+                    "SELECT data, total FROM photo_uploads "
+                    f"WHERE observation_id = {{p}} AND name = {{p}}{self._for_update}"
+                ),
+                key,
+            ).fetchone()
+            held = bytes(held_row[0]) if int(held_row[1]) == total else b""
+            if start > len(held):
+                raise UploadOffset(len(held), total)
+            data = held[:start] + chunk
+            conn.execute(
+                self._sql(
+                    "UPDATE photo_uploads SET data = {p}, total = {p}, uploaded_by = {p}, "
+                    "updated_at = {p} WHERE observation_id = {p} AND name = {p}"
+                ),
+                (data, total, actor, now, *key),
+            )
+        return data
+
+    def discard_photo_upload(self, observation_id: UUID, name: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                self._sql("DELETE FROM photo_uploads WHERE observation_id = {p} AND name = {p}"),
+                (str(observation_id), name),
+            )
+
+    def add_photo(self, photo: Photo) -> str:
+        """Store a complete photo: "created", or "unchanged" for the same bytes again.
+
+        Other bytes under a name already taken raise Conflict. The upload's partial row
+        goes in the same transaction, so a photo is either arriving or stored, never both.
+        """
+        info = photo.info
+        key = (str(info.observation_id), info.name)
+        values = (
+            *key, info.sha256, info.media_type, info.size, info.width, info.height,
+            photo.data, photo.thumbnail, info.uploaded_by, rows.utc_text(rows.now_utc()),
+        )  # fmt: skip
+        with self._write() as conn:
+            inserted = conn.execute(
+                self._sql(
+                    f"INSERT INTO photos ({_PHOTO_COLUMNS}) VALUES ({', '.join(['{p}'] * 11)}) "
+                    "ON CONFLICT (observation_id, name) DO NOTHING"
+                ),
+                values,
+            ).rowcount
+            conn.execute(
+                self._sql("DELETE FROM photo_uploads WHERE observation_id = {p} AND name = {p}"),
+                key,
+            )
+            if inserted:
+                return "created"
+            stored = conn.execute(
+                self._sql("SELECT sha256 FROM photos WHERE observation_id = {p} AND name = {p}"),
+                key,
+            ).fetchone()
+        if stored[0] == info.sha256:
+            return "unchanged"
+        raise Conflict(
+            f"photo {info.name!r} of observation {info.observation_id} is stored with other "
+            f"bytes (sha256 {stored[0]}); send this one under another name",
+            field="name",
+        )
+
     # ---- users and tokens -------------------------------------------------------------
     def add_user(self, name: str, role: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -549,6 +681,14 @@ class SQLStore:
 
     def _after_decisions_copied(self, conn: Any) -> None:
         """Let decisions made here later number after the copied ones (PostGIS only)."""
+
+
+def _photo_info(row: Row) -> PhotoInfo:
+    oid, name, sha, media, size, width, height, by, created = row
+    return PhotoInfo(
+        UUID(str(oid)), name, sha, media, int(size), int(width), int(height), by,
+        rows.as_datetime(created),
+    )  # fmt: skip
 
 
 def _user(row: Row) -> User:

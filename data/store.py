@@ -9,6 +9,7 @@ from uuid import UUID
 from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from domain.errors import BadDatabaseUrl
+from domain.photos import Photo, PhotoInfo
 from domain.records import (
     Extent,
     FeaturePage,
@@ -157,6 +158,31 @@ class ObservationStore(Protocol):
     def iter_all_observations(self, *, batch_size: int = 5000) -> Iterator[list[Observation]]: ...
 
     def iter_all_revisions(self, *, batch_size: int = 5000) -> Iterator[list[Revision]]: ...
+
+    # photos of observations (data/photos.py holds the upload rules)
+    def list_photos(self, observation_id: UUID) -> list[PhotoInfo]: ...
+
+    def get_photo(self, observation_id: UUID, name: str) -> PhotoInfo | None: ...
+
+    def photo_bytes(self, observation_id: UUID, name: str, *, thumbnail: bool = False) -> bytes:
+        """The photo's bytes (or its JPEG thumbnail); raises NotFound."""
+        ...
+
+    def photo_upload_state(self, observation_id: UUID, name: str) -> tuple[int, int] | None:
+        """(bytes received, bytes announced) of an upload still arriving, else None."""
+        ...
+
+    def add_photo_chunk(
+        self, observation_id: UUID, name: str, *, start: int, total: int, chunk: bytes, actor: str
+    ) -> bytes:
+        """Write a chunk at `start`; the bytes held so far. A gap raises UploadOffset."""
+        ...
+
+    def discard_photo_upload(self, observation_id: UUID, name: str) -> None: ...
+
+    def add_photo(self, photo: Photo) -> str:
+        """ "created" or "unchanged" (same SHA-256); other bytes, same name: Conflict."""
+        ...
 
     # transfer (`herdwatch transfer`): faithful copies between stores, safe to re-run
     def export_observations(self, *, batch_size: int = 5000) -> Iterator[list[StoredObservation]]:

@@ -23,12 +23,15 @@ from field_api.libraries import require_libraries
 from field_api.routes import (
     changes,
     counts,
+    field,
     health,
     herds,
     imports,
     maps_pages,
+    me,
     observations,
     ogc,
+    photos,
     reports,
     session,
     surveys,
@@ -50,6 +53,9 @@ ROUTERS = (
     herds.router,
     imports.router,
     ogc.router,
+    me.router,
+    photos.router,
+    field.router,
 )
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     dataset_licence: str = "http://creativecommons.org/licenses/by/4.0/legalcode"
     session_cookie: str = "herdwatch_session"
     secure_cookies: bool = False
+    max_photo_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # one photo, all its chunks
+    # The field app's longest wait between send attempts (its backoff's cap), in seconds.
+    field_retry_max_s: float = Field(60.0, ge=0.5, le=3600)
 
     @field_validator("seasons")
     @classmethod

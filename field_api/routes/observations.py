@@ -22,6 +22,7 @@ from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may
 from field_api.errors import ApiError, pydantic_errors
 from field_api.filters import QueryDep, encode_cursor
 from field_api.ingest import Parsed, parse_batch_json, parse_features, upload_rules
+from field_api.routes.photos import photo_json
 from field_api.schemas import (
     FeatureCollectionEnvelope,
     ObservationChangesIn,
@@ -230,7 +231,10 @@ def get_observation(observation_id: UUID, user: Reader, store: StoreDep) -> JSON
     """One observation, retracted ones included (their status says so)."""
     obs = store.get_observation(observation_id)
     _check_read(user, obs)
-    return JSONResponse(observation_feature(obs), media_type="application/geo+json")
+    feature = observation_feature(obs)
+    # A foreign member of the Feature: listings and stored Feature texts stay as they are.
+    feature["photos"] = [photo_json(p) for p in store.list_photos(observation_id)]
+    return JSONResponse(feature, media_type="application/geo+json")
 
 
 def _check_read(user: AnyUser, obs: Observation) -> None:
