@@ -1,0 +1,232 @@
+"""Herdwatch Field in Debian's headless Chromium against a real `herdwatch serve`.
+
+The server is a subprocess the tests stop (the network is gone) and start again on the
+same port; the browser keeps a profile on disk, so closing and reopening it is a tablet
+restart. A proxy in front of the server loses answers after the server committed, and
+cuts photo uploads half-way through a chunk.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from data.sqlite import SQLiteStore
+from domain.records import ObservationQuery
+from tests.browser.field_harness import CHROMIUM, POSITION, Proxy, Server, launch
+from tests.conftest import IN_CI
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        (pytest.fail if IN_CI else pytest.skip)(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def field(tmp_path: Path) -> Iterator[SimpleNamespace]:
+    db = tmp_path / "herdwatch.db"
+    store = SQLiteStore(str(db))
+    store.migrate()
+    token = store.add_user("olga", "observer")
+    store.close()
+    server = Server(db)
+    proxy = Proxy(server.port)
+    yield SimpleNamespace(db=db, server=server, proxy=proxy, token=token, profile=tmp_path / "p")
+    server.stop()
+    proxy.close()
+
+
+def _open(context: Any, url: str) -> Any:
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(url + "/field")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    return page
+
+
+def _sign_in(page: Any, token: str) -> None:
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#recorder:not([hidden])")
+    # Controlled by the worker: from now on the page opens with no server.
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def _record(page: Any, count: int, females: int, calves: int, population: str) -> None:
+    page.get_by_label("Population").select_option(population)
+    page.get_by_label("Count", exact=True).fill(str(count))
+    page.get_by_label("Adult females", exact=True).fill(str(females))
+    for _ in range(calves):  # the tally buttons, as gloved hands use them
+        page.get_by_role("button", name="Calves +1").click()
+    before = page.locator("#today li[data-id]").count()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_function(f"document.querySelectorAll('#today li[data-id]').length > {before}")
+
+
+def _status(page: Any) -> dict[str, int]:
+    data = page.get_by_role("status").evaluate("el => ({...el.dataset})")
+    return {k: int(v) for k, v in data.items()}
+
+
+def _wait_synced(page: Any, *, aside: int = 0, timeout_s: float = 40) -> None:
+    page.wait_for_function(
+        "([a]) => { const s = document.getElementById('status').dataset;"
+        " return s.waiting === '0' && s.aside === String(a) && s.photosWaiting === '0'; }",
+        arg=[aside],
+        timeout=timeout_s * 1000,
+    )
+
+
+def _stored(db: Path) -> list[Any]:
+    store = SQLiteStore(str(db))
+    try:
+        return store.query_observations(ObservationQuery(limit=1000)).items
+    finally:
+        store.close()
+
+
+def _sightings(n: int, seed: int) -> list[tuple[int, int, int]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        count = rng.randint(3, 400)
+        females = rng.randint(0, count // 2)
+        out.append((count, females, rng.randint(0, min(2, count - females))))
+    return out
+
+
+def test_fifty_sightings_offline_survive_reloads_and_a_restart_and_are_stored_once(
+    playwright: Any, field: SimpleNamespace
+) -> None:
+    field.server.start()
+    context = launch(playwright, field.profile)
+    page = _open(context, field.proxy.url)
+    _sign_in(page, field.token)
+    field.server.stop()  # the network is gone
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.get_by_role("button", name="Save").is_visible()
+    wanted = _sightings(50, seed=1)
+    for count, females, calves in wanted:
+        _record(page, count, females, calves, "lena-olenek")
+    assert _status(page)["waiting"] == 50
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert _status(page)["waiting"] == 50
+    context.close()  # the tablet restarts
+    context = launch(playwright, field.profile)
+    page = _open(context, field.proxy.url)
+    assert _status(page)["waiting"] == 50
+    assert "50 waiting" in page.get_by_role("status").inner_text()
+    field.server.start()
+    _wait_synced(page)
+    assert page.get_by_role("status").inner_text().startswith("0 waiting")
+    stored = _stored(field.db)
+    assert len(stored) == len({o.id for o in stored}) == 50
+    got = sorted((o.count, o.composition.adult_females, o.composition.calves) for o in stored)
+    assert got == sorted((c, f, k or None) for c, f, k in wanted)
+    for obs in stored:
+        assert (obs.lon, obs.lat) == (POSITION["longitude"], POSITION["latitude"])
+        assert obs.accuracy_m == POSITION["accuracy"]
+        assert obs.timezone == "Asia/Yakutsk" and obs.observer == "olga" and obs.revision == 1
+    ids_on_tablet = page.eval_on_selector_all(
+        "#today li[data-id]", "els => els.map(e => e.dataset.id)"
+    )
+    assert {UUID(i) for i in ids_on_tablet} == {o.id for o in stored}
+    context.close()
+
+
+def test_an_invalid_record_is_set_aside_and_lost_answers_store_once(
+    playwright: Any, field: SimpleNamespace
+) -> None:
+    field.server.start(env={"HERDWATCH_EXTRA_POPULATIONS": "test-herd"})
+    context = launch(playwright, field.profile)
+    page = _open(context, field.proxy.url)
+    _sign_in(page, field.token)
+    field.server.stop()
+    wanted = _sightings(50, seed=2)
+    for i, (count, females, calves) in enumerate(wanted):
+        _record(page, count, females, calves, "test-herd" if i == 17 else "yana-indigirka")
+    # The server comes back without "test-herd": that one record is now refused (422),
+    # and every third answer to a PUT is lost after the server committed it.
+    field.proxy.drop = lambda method, path, n: (
+        method == "PUT" and "/observations/" in path and n % 3 == 0
+    )
+    field.server.start()
+    _wait_synced(page, aside=1, timeout_s=60)
+    assert field.proxy.dropped >= 10
+    stored = _stored(field.db)
+    assert len(stored) == len({o.id for o in stored}) == 49
+    assert all(o.revision == 1 and o.population == "yana-indigirka" for o in stored)
+    aside = page.locator("#today li[data-state='aside']")
+    assert aside.count() == 1
+    assert "test-herd" in aside.locator(".reason").inner_text()
+    assert "1 set aside" in page.get_by_role("status").inner_text()
+    context.close()
+
+
+def _photo(i: int, rng: random.Random) -> tuple[str, bytes]:
+    """A JPEG or PNG of noise, 0.5-0.9 MB: two to four chunks each."""
+    from PIL import Image
+
+    side = rng.randint(300, 380)
+    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    out = io.BytesIO()
+    if i % 2:
+        image.save(out, "PNG")
+        return f"photo-{i:02d}.png", out.getvalue()
+    image.save(out, "JPEG", quality=98)
+    return f"photo-{i:02d}.jpg", out.getvalue()
+
+
+def test_twenty_photos_over_a_connection_cut_mid_upload_are_stored_byte_identical_once(
+    playwright: Any, field: SimpleNamespace, tmp_path: Path
+) -> None:
+    rng = random.Random(3)
+    photos = dict(_photo(i, rng) for i in range(20))
+    files = []
+    for name, data in photos.items():
+        (tmp_path / name).write_bytes(data)
+        files.append(str(tmp_path / name))
+    field.server.start()
+    # Every fifth chunk is cut half-way: the server never sees it, the app resumes.
+    field.proxy.cut = lambda method, path, n: method == "PUT" and "/photos/" in path and n % 5 == 2
+    context = launch(playwright, field.profile)
+    page = _open(context, field.proxy.url)
+    _sign_in(page, field.token)
+    started = time.monotonic()
+    for half in (files[:10], files[10:]):
+        page.locator("#photos").set_input_files(half)
+        _record(page, 30, 10, 0, "lena-olenek")
+    _wait_synced(page, timeout_s=60)
+    assert field.proxy.cuts >= 5
+    store = SQLiteStore(str(field.db))
+    try:
+        stored = {
+            p.name: store.photo_bytes(p.observation_id, p.name)
+            for obs in store.query_observations(ObservationQuery()).items
+            for p in store.list_photos(obs.id)
+        }
+        assert store._read_one("SELECT COUNT(*) FROM photo_uploads")[0] == 0
+    finally:
+        store.close()
+    assert stored == photos  # every photo, each once, byte for byte
+    print(
+        f"20 photos, {sum(map(len, photos.values())):,} bytes, {field.proxy.cuts} cuts, "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    context.close()
