@@ -254,7 +254,7 @@ async def edit_observation(
     observation_id: UUID, request: Request, user: Uploader, store: StoreDep, settings: SettingsDep
 ) -> JSONResponse:
     """Edit with the revision it was based on; a stale revision answers 409."""
-    edit = _parse_edit(await read_json(request))
+    edit = parse_edit(await read_json(request))
     try:
         edited = await run_in_threadpool(
             edits.edit_observation,
@@ -271,7 +271,7 @@ async def edit_observation(
     return JSONResponse(observation_feature(edited), media_type="application/geo+json")
 
 
-def _parse_edit(body: Any) -> edits.Edit:
+def parse_edit(body: Any) -> edits.Edit:
     """The edit's revision and changed fields, each checked as an upload checks it."""
     patch = _validated(ObservationPatch, body)
     unknown = sorted(set(patch.properties) - set(EDITABLE_FIELDS))

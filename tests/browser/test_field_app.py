@@ -21,6 +21,7 @@ import pytest
 
 from data.sqlite import SQLiteStore
 from domain.records import ObservationQuery
+from field_api.cli import main
 from tests.browser.field_harness import CHROMIUM, POSITION, Proxy, Server, launch
 from tests.conftest import IN_CI
 
@@ -176,7 +177,19 @@ def test_an_invalid_record_is_set_aside_and_lost_answers_store_once(
     assert aside.count() == 1
     assert "test-herd" in aside.locator(".reason").inner_text()
     assert "1 set aside" in page.get_by_role("status").inner_text()
+    # Export, for a tablet that never sees a network again: a fresh server imports it.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export").click()
+    export = field.db.parent / "export.json"
+    download.value.save_as(export)
     context.close()
+    fresh = field.db.parent / "fresh.db"
+    store = SQLiteStore(str(fresh))
+    store.migrate()
+    store.add_user("olga", "observer")
+    store.close()
+    assert main(["--database-url", f"sqlite:///{fresh}", "import-field", str(export)]) == 1
+    assert {o.id for o in _stored(fresh)} == {o.id for o in stored}  # the set-aside one refused
 
 
 def _photo(i: int, rng: random.Random) -> tuple[str, bytes]:
