@@ -242,7 +242,8 @@ def _sighting_rows(
     pop_index: dict[str, int],
     period_of: PeriodOf,
 ) -> list[list[list[Any]]]:
-    """Per period: [lat, lon, count, local time, population, composition..., method, survey]."""
+    """Per period: [lat, lon, count, local time, population, composition..., method, survey,
+    id] (the id lets a popup ask the server for the sighting's photos)."""
     rows: list[list[list[Any]]] = [[] for _ in period_index]
     for obs in sightings:
         i = period_index.get(period_of(obs))
@@ -260,6 +261,7 @@ def _sighting_rows(
                 *composition,
                 obs.count_method,
                 obs.survey_id or "",
+                str(obs.id),
             ]
         )
     return rows

@@ -37,8 +37,22 @@ function sightingPopup(s) {
   return '<div class="hw-popup"><b>' + esc(pop.name) + "</b> · " + esc(s[3]) + " local<br>" +
     fmt(s[2]) + " animals (" + esc(s[10]) + ")<br>" + composition(s.slice(5, 10)) +
     calfRatio(s[8], s[6]) + (s[11] ? "<br><small>survey " + esc(s[11]) + "</small>" : "") +
-    "</div>";
+    '<div class="hw-photos" data-id="' + esc(s[12]) + '"></div></div>';
 }
+// Photos are asked for when a popup opens (a served map only: a saved file has no server).
+function showPhotos(e) {
+  var box = e.popup.getElement() && e.popup.getElement().querySelector(".hw-photos");
+  if (!box || box.dataset.loaded || !/^https?:/.test(location.protocol)) { return; }
+  box.dataset.loaded = "1";
+  fetch("/api/v1/observations/" + box.dataset.id + "/photos", {credentials: "same-origin"})
+    .then(function (r) { return r.ok ? r.json() : {photos: []}; })
+    .then(function (body) {
+      box.innerHTML = body.photos.map(function (p) {
+        return '<a href="' + esc(p.href) + '" target="_blank"><img alt="' + esc(p.name) +
+          '" src="' + esc(p.thumbnail) + '" width="96"></a>'; }).join(" ");
+    }).catch(function () {});
+}
+map.on("popupopen", showPhotos);
 function sightingMarker(s) {
   var pop = data.populations[s[4]];
   var icon = L.divIcon({className: "hw-sighting hw-pop-" + slug(pop.id), iconSize: [12, 12],

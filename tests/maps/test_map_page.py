@@ -80,4 +80,5 @@ def test_no_text_in_the_data_can_end_or_stretch_its_script(text):
     body = html[html.index(">", start) + 1 : html.index("</script>", start)]
     assert "<" not in body  # neither "</script" nor "<!--" can change where the script ends
     [[row]] = json.loads(body)["sightings"]
-    assert row[-1] == text  # the survey id as typed, once parsed
+    assert row[11] == text  # the survey id as typed, once parsed
+    assert row[12] == str(sighting.id)  # a popup asks the server for its photos by it
