@@ -9,6 +9,14 @@ const $ = (id) => document.getElementById(id);
 const catalogues = {};
 let lang = "en";
 let store, outbox, current = null, editing = null;
+let note = null; // the form's last message as [key, values, is it an error], re-rendered on a language switch
+
+function say(key, values = {}, error = true) {
+  note = key ? [key, values, error] : null;
+  const el = $("form-error");
+  el.textContent = key ? t(key, values) : "";
+  el.className = error ? "error" : "note";
+}
 
 // ---- language -----------------------------------------------------------------------
 async function loadCatalogues() {
@@ -34,6 +42,7 @@ function translatePage() {
   });
   coordLabels();
   $("lang").value = lang;
+  if (note) say(...note);
 }
 
 async function chooseLanguage(code) {
@@ -206,16 +215,18 @@ async function photoRows(rec) {
 async function save(event) {
   event.preventDefault();
   const problems = formProblems();
+  $("form-error").className = "error";
   $("form-error").textContent = problems.join(" ");
+  note = null;
   if (problems.length) return;
   const where = await position();
-  if (!where) { $("form-error").textContent = t("gps.none"); return; }
+  if (!where) { say("gps.none"); return; }
   const rec = editing ? applyEdit(editing, where) : newRecord(where);
   if (!rec) return;
   const writes = [["records", rec], ...(await photoRows(rec))];
   await store.put(writes); // on the tablet's disk before the form clears
   clearForm();
-  $("form-error").textContent = t("saved");
+  say("saved", {}, false);
   await refresh();
   outbox.kick();
 }
@@ -248,7 +259,7 @@ function applyEdit(rec, where) {
     rec.crs = where.crs;
     rec.attempted = false;
   } else {
-    if (where.crs && where.crs !== rec.crs) { $("form-error").textContent = t("err.projected_edit"); return null; }
+    if (where.crs && where.crs !== rec.crs) { say("err.projected_edit"); return null; }
     const edit = rec.edit || { base: rec.revision, properties: {} };
     Object.assign(edit.properties, properties);
     if (!where.crs) edit.geometry = { type: "Point", coordinates: where.point };
@@ -276,7 +287,7 @@ function shown(rec) {
 
 async function editLast() {
   const records = (await store.all("records", "observer", current.name)).sort((a, b) => b.savedAt - a.savedAt);
-  if (!records.length) { $("form-error").textContent = t("nothing.to.edit"); return; }
+  if (!records.length) { say("nothing.to.edit"); return; }
   editing = records[0];
   const { p, point } = shown(editing);
   for (const id of ["population", "count_method", "survey_id", "behaviour", "notes", "count"]) $(id).value = p[id] ?? "";
@@ -286,7 +297,7 @@ async function editLast() {
   $("y").value = point[1];
   coordLabels();
   $("cancel-edit").hidden = false;
-  $("form-error").textContent = t("editing", { time: timeOf(editing.savedAt) });
+  say("editing", { time: timeOf(editing.savedAt) }, false);
 }
 
 function tally(event) {
@@ -315,7 +326,8 @@ async function refresh() {
   if (outbox && outbox.lastError) {
     const err = document.createElement("span");
     err.className = "err";
-    err.textContent = ` · ${t("status.error", { error: outbox.lastError })}`;
+    const error = t(outbox.lastError.key, outbox.lastError.values);
+    err.textContent = ` · ${t("status.error", { error })}`;
     status.append(err);
   }
   renderToday(mine);
@@ -397,7 +409,7 @@ async function start() {
   $("sighting").addEventListener("submit", save);
   $("sighting").addEventListener("click", tally);
   $("edit-last").addEventListener("click", editLast);
-  $("cancel-edit").addEventListener("click", () => { clearForm(); $("form-error").textContent = ""; });
+  $("cancel-edit").addEventListener("click", () => { clearForm(); say(null); });
   $("coords").addEventListener("change", coordLabels);
   $("lang").addEventListener("change", (e) => chooseLanguage(e.target.value));
   window.addEventListener("online", () => outbox.kick());

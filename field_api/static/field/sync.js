@@ -7,7 +7,14 @@
 const ASIDE = new Set([400, 403, 404, 409, 410, 413, 415, 422]);
 const BASE_MS = 1000;
 
-export class Transient extends Error {}
+// A failure worth retrying; `key` and `values` name its message in the catalogues.
+export class Transient extends Error {
+  constructor(key, values = {}) {
+    super(`${key} ${JSON.stringify(values)}`);
+    this.key = key;
+    this.values = values;
+  }
+}
 
 export function needsSending(rec) {
   return rec.state === "waiting";
@@ -73,7 +80,7 @@ export class Outbox {
     } catch (err) {
       if (!(err instanceof Transient) && !(err instanceof TypeError)) console.error(err);
       this.failures += 1;
-      this.lastError = err.message || String(err);
+      this.lastError = err instanceof Transient ? { key: err.key, values: err.values } : { key: "err.unexpected", values: { error: String(err) } };
       this.schedule(this.delay());
     }
     await this.onChange();
@@ -92,13 +99,13 @@ export class Outbox {
     try {
       response = await fetch(url, { cache: "no-store", ...init });
     } catch (err) {
-      throw new Transient(`no connection to the server (${err.message})`);
+      throw new Transient("err.offline");
     }
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
-      throw new Transient(`server answered ${response.status}: ${await reasonOf(response)}`);
+      throw new Transient("err.server", { status: response.status, reason: await reasonOf(response) });
     }
     if (response.status === 401) {
-      throw new Transient(`the token of ${init.observer} was refused: sign in again`);
+      throw new Transient("err.token", { name: init.observer });
     }
     return response;
   }
@@ -152,7 +159,7 @@ export class Outbox {
   }
 
   async setAside(rec, response) {
-    if (!ASIDE.has(response.status)) throw new Transient(`HTTP ${response.status}`);
+    if (!ASIDE.has(response.status)) throw new Transient("err.server", { status: response.status, reason: "" });
     rec.reason = await reasonOf(response);
     return this.mark(rec, "aside");
   }
