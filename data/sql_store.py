@@ -475,6 +475,23 @@ class SQLStore:
             )
         return data
 
+    def iter_all_photos(self, *, batch_size: int = 50) -> Iterator[list[Photo]]:
+        """Every stored photo with its bytes, by (observation id, name): for transfers."""
+        after: tuple[str, str] | None = None
+        while True:
+            keyset = "WHERE (observation_id, name) > ({p}, {p}) " if after else ""
+            found = self._read_all(
+                self._sql(
+                    f"SELECT {_PHOTO_INFO}, data, thumbnail FROM photos {keyset}"
+                    "ORDER BY observation_id, name LIMIT {p}"
+                ),
+                (*(after or ()), batch_size),
+            )
+            if not found:
+                return
+            yield [Photo(_photo_info(r[:-2]), bytes(r[-2]), bytes(r[-1])) for r in found]
+            after = (str(found[-1][0]), found[-1][1])
+
     def discard_photo_upload(self, observation_id: UUID, name: str) -> None:
         with self._write() as conn:
             conn.execute(

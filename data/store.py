@@ -180,6 +180,10 @@ class ObservationStore(Protocol):
 
     def discard_photo_upload(self, observation_id: UUID, name: str) -> None: ...
 
+    def iter_all_photos(self, *, batch_size: int = 50) -> Iterator[list[Photo]]:
+        """Every stored photo with its bytes, ordered by (observation id, name)."""
+        ...
+
     def add_photo(self, photo: Photo) -> str:
         """ "created" or "unchanged" (same SHA-256); other bytes, same name: Conflict."""
         ...

@@ -9,6 +9,7 @@ brought over. Ends by comparing counts and a SHA-256 of every record on both sid
 from __future__ import annotations
 
 import argparse
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,6 +89,9 @@ def transfer(
             target.import_revisions(revisions)
             bar.update(len(revisions))
     target.import_herd_decisions(source.list_herd_decisions())
+    for photos in source.iter_all_photos():
+        for photo in photos:
+            target.add_photo(photo)  # same bytes already there: "unchanged"
     return verify(source, target, batch_size=batch_size, progress=progress)
 
 
@@ -128,12 +132,20 @@ def verify(
                 _utc([d.action, d.observation_ids, d.other_ids, d.actor, d.decided_at, d.note]),
             )
 
+    def photos(store: ObservationStore) -> Iterator[tuple[Any, str]]:
+        for batch in store.iter_all_photos():
+            yield from (
+                ((str(p.info.observation_id), p.info.name), hashlib.sha256(p.data).hexdigest())
+                for p in batch
+            )
+
     kinds: list[tuple[str, Callable[[ObservationStore], Iterator[tuple[Any, str]]]]] = [
         ("observations", observations),
         ("revisions", revisions),
         ("surveys", surveys),
         ("users and tokens", accounts),
         ("herd decisions", decisions),
+        ("photos", photos),
     ]
     checks = []
     for kind, keyed in kinds:

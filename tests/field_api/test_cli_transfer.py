@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from data.herds import HerdDecision
+from data.photos import make_photo
 from data.sqlite import SQLiteStore
 from data.store import ObservationStore
 from domain.records import Survey, observation_to_dict
 from field_api.cli import main
 from tests.conftest import postgis_store_in_fresh_schema
 from tests.factories import BASE_TIME, make_batch, make_observation
+from tests.photo_files import image_bytes
 
 
 def _fill(store: ObservationStore) -> dict[str, str]:
@@ -71,6 +73,9 @@ def _fill(store: ObservationStore) -> dict[str, str]:
     }
     tokens["old"] = store.add_token("olga")
     store.revoke_token(tokens["old"])
+    for k, kind in enumerate(("JPEG", "PNG")):
+        photo = make_photo(batch[0].id, f"p{k}.{kind.lower()}", image_bytes(kind, seed=k), "olga")
+        store.add_photo(photo)
     return tokens
 
 
@@ -100,6 +105,11 @@ def _snapshot(store: ObservationStore) -> dict[str, Any]:
         "accounts": json.dumps(_jsonable(asdict(store.export_accounts())), sort_keys=True),
         "decisions": [
             json.dumps(_jsonable(asdict(d)), sort_keys=True) for d in store.list_herd_decisions()
+        ],
+        "photos": [
+            (str(p.info.observation_id), p.info.name, p.info.sha256, p.data, p.thumbnail)
+            for batch in store.iter_all_photos(batch_size=1)
+            for p in batch
         ],
     }
 
