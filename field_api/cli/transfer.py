@@ -132,20 +132,13 @@ def verify(
                 _utc([d.action, d.observation_ids, d.other_ids, d.actor, d.decided_at, d.note]),
             )
 
-    def photos(store: ObservationStore) -> Iterator[tuple[Any, str]]:
-        for batch in store.iter_all_photos():
-            yield from (
-                ((str(p.info.observation_id), p.info.name), hashlib.sha256(p.data).hexdigest())
-                for p in batch
-            )
-
     kinds: list[tuple[str, Callable[[ObservationStore], Iterator[tuple[Any, str]]]]] = [
         ("observations", observations),
         ("revisions", revisions),
         ("surveys", surveys),
         ("users and tokens", accounts),
         ("herd decisions", decisions),
-        ("photos", photos),
+        ("photos", _photo_hashes),
     ]
     checks = []
     for kind, keyed in kinds:
@@ -157,6 +150,15 @@ def verify(
         )
         checks.append(_compare(kind, pairs))
     return checks
+
+
+def _photo_hashes(store: ObservationStore) -> Iterator[tuple[Any, str]]:
+    """Each photo by (observation id, name) with the SHA-256 of the bytes it holds."""
+    for batch in store.iter_all_photos():
+        yield from (
+            ((str(p.info.observation_id), p.info.name), hashlib.sha256(p.data).hexdigest())
+            for p in batch
+        )
 
 
 def _merge(
