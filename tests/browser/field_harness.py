@@ -80,6 +80,7 @@ class Proxy:
         self.cut: Callable[[str, str, int], bool] = lambda method, path, n: False
         self.seen: dict[tuple[str, str], int] = {}
         self.dropped = self.cuts = 0
+        self.offline = False  # True: every connection dies at once, as with no network
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
         self.server.daemon_threads = True
@@ -117,6 +118,10 @@ class Proxy:
 
             def _forward(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
+                if proxy.offline:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 n = proxy._count(self.command, self.path)
                 if proxy.cut(self.command, self.path, n):
                     self.rfile.read(length // 2)  # half the body, then the line goes dead

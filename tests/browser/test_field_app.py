@@ -243,3 +243,72 @@ def test_twenty_photos_over_a_connection_cut_mid_upload_are_stored_byte_identica
         f"{time.monotonic() - started:.1f} s"
     )
     context.close()
+
+
+def _wait_state(page: Any, state: str, n: int) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll(\"#today li[data-state='{state}']\").length === {n}"
+    )
+
+
+def _edit_last_count(page: Any, count: int) -> None:
+    page.get_by_role("button", name="Edit last").click()
+    page.get_by_role("button", name="Cancel edit").wait_for()  # the form holds the record now
+    page.get_by_label("Count", exact=True).fill(str(count))
+    page.get_by_role("button", name="Save").click()
+
+
+def test_edits_go_by_patch_even_after_a_lost_answer_and_observers_keep_their_own(
+    playwright: Any, field: SimpleNamespace
+) -> None:
+    store = SQLiteStore(str(field.db))
+    ivan = store.add_user("ivan", "observer")
+    store.close()
+    field.server.start()
+    context = launch(playwright, field.profile)
+    page = _open(context, field.proxy.url)
+    _sign_in(page, field.token)
+    _record(page, 40, 10, 1, "lena-olenek")  # sent at once
+    _wait_state(page, "sent", 1)
+    _edit_last_count(page, 44)  # a sent record: PATCH on revision 1
+    _wait_synced(page)
+    # The next PUT is committed but its answer lost, and then the network goes.
+    proxy = field.proxy
+
+    def lose_then_go_offline(method: str, path: str, n: int) -> bool:
+        if method == "PUT" and "/observations/" in path:
+            proxy.offline = True
+            return True
+        return False
+
+    proxy.drop = lose_then_go_offline
+    _record(page, 70, 20, 2, "lena-olenek")
+    page.wait_for_function("() => !!document.querySelector('#status .err')")
+    _edit_last_count(page, 77)  # the server may hold it: this edit must not be a conflict
+    proxy.drop, proxy.offline = (lambda method, path, n: False), False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_synced(page)
+    stored = {o.count: o for o in _stored(field.db)}
+    assert sorted(stored) == [44, 77]
+    assert stored[44].revision == 2 and stored[77].revision == 2  # each: create, then PATCH
+    # Another observer on the same tablet sees only their own records.
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, ivan)
+    assert page.locator("#today li[data-id]").count() == 0
+    proxy.offline = True
+    _record(page, 12, 0, 0, "taimyr")
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="Sign out").click()
+    for _ in range(100):  # the dialog's event reaches Python a moment later
+        if dialogs:
+            break
+        page.wait_for_timeout(50)
+    assert dialogs and "not sent" in dialogs[0]
+    assert page.locator("#recorder").is_visible()  # refused without a yes
+    proxy.offline = False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_synced(page)
+    by_observer = sorted((o.observer, o.count) for o in _stored(field.db))
+    assert by_observer == [("ivan", 12), ("olga", 44), ("olga", 77)]
+    context.close()

@@ -8,7 +8,7 @@ const CLASSES = ["adult_males", "adult_females", "yearlings", "calves", "unclass
 const $ = (id) => document.getElementById(id);
 const catalogues = {};
 let lang = "en";
-let store, outbox, current = null, editing = null;
+let store, outbox, current = null, editing = null, modeBeforeEdit = "gps";
 let note = null; // the form's last message as [key, values, is it an error], re-rendered on a language switch
 
 function say(key, values = {}, error = true) {
@@ -221,10 +221,12 @@ async function save(event) {
   if (problems.length) return;
   const where = await position();
   if (!where) { say("gps.none"); return; }
-  const rec = editing ? applyEdit(editing, where) : newRecord(where);
-  if (!rec) return;
-  const writes = [["records", rec], ...(await photoRows(rec))];
-  await store.put(writes); // on the tablet's disk before the form clears
+  if (editing) {
+    if (!(await saveEdit(where))) return;
+  } else {
+    const rec = newRecord(where);
+    await store.put([["records", rec], ...(await photoRows(rec))]); // on disk before the form clears
+  }
   clearForm();
   say("saved", {}, false);
   await refresh();
@@ -250,28 +252,45 @@ function newRecord(where) {
 
 // An edit keeps the id. Content never sent (or refused) is simply replaced; content the
 // server may hold is changed by a PATCH on the revision it has, so it is never a conflict.
-function applyEdit(rec, where) {
+// The record is changed in one transaction with what the outbox may have written meanwhile.
+async function saveEdit(where) {
   const properties = formProperties();
-  const stored = !!rec.revision || (rec.attempted && rec.state !== "aside");
-  if (!stored) {
+  const fresh = await store.get("records", editing.id);
+  const photos = await photoRows(fresh);
+  const names = fresh.photos;
+  let refused = false;
+  await store.update("records", editing.id, (rec) => {
+    const held = !!rec.revision || (rec.attempted && rec.state !== "aside");
+    if (held && where.crs && where.crs !== rec.crs) { refused = true; return false; }
+    applyEdit(rec, where, properties, held);
+    rec.photos = names;
+  });
+  if (refused) { say("err.projected_edit"); return false; }
+  if (photos.length) await store.put(photos);
+  return true;
+}
+
+function applyEdit(rec, where, properties, held) {
+  if (!held) {
     Object.assign(rec.feature.properties, properties, where.accuracy !== null ? { accuracy_m: where.accuracy } : {});
     rec.feature.geometry.coordinates = where.point;
     rec.crs = where.crs;
     rec.attempted = false;
   } else {
-    if (where.crs && where.crs !== rec.crs) { say("err.projected_edit"); return null; }
-    const edit = rec.edit || { base: rec.revision, properties: {} };
+    const edit = rec.edit || { base: rec.revision, properties: {}, seq: 0 };
     Object.assign(edit.properties, properties);
     if (!where.crs) edit.geometry = { type: "Point", coordinates: where.point };
+    edit.seq += 1;
     rec.edit = edit;
   }
   rec.state = "waiting";
   rec.reason = null;
-  return rec;
 }
 
 function clearForm() {
-  const keep = { population: $("population").value, count_method: $("count_method").value, survey_id: $("survey_id").value, coords: $("coords").value };
+  // After an edit, back to the way of positioning used before it (usually GPS at Save).
+  const coords = editing ? modeBeforeEdit : $("coords").value;
+  const keep = { population: $("population").value, count_method: $("count_method").value, survey_id: $("survey_id").value, coords };
   $("sighting").reset();
   Object.entries(keep).forEach(([id, v]) => { $(id).value = v; });
   coordLabels();
@@ -288,6 +307,7 @@ function shown(rec) {
 async function editLast() {
   const records = (await store.all("records", "observer", current.name)).sort((a, b) => b.savedAt - a.savedAt);
   if (!records.length) { say("nothing.to.edit"); return; }
+  if (!editing) modeBeforeEdit = $("coords").value;
   editing = records[0];
   const { p, point } = shown(editing);
   for (const id of ["population", "count_method", "survey_id", "behaviour", "notes", "count"]) $(id).value = p[id] ?? "";

@@ -51,6 +51,26 @@ class Store {
     });
   }
 
+  // Read, change and write one value in one transaction: the form and the outbox both
+  // change records, and neither may write back a stale copy over the other's change.
+  // `mutate` is synchronous (a transaction ends at the first await); it returns false to
+  // leave the value as it is. Resolves with the value as written (undefined if none).
+  async update(store, key, mutate) {
+    const tx = this.db.transaction(store, "readwrite", { durability: "strict" });
+    const os = tx.objectStore(store);
+    let value;
+    const request = os.get(key);
+    request.onsuccess = () => {
+      value = request.result;
+      if (value !== undefined && mutate(value) !== false) os.put(value);
+    };
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve(value);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error || new Error("write aborted"));
+    });
+  }
+
   async remove(store, key) {
     const tx = this.db.transaction(store, "readwrite", { durability: "strict" });
     tx.objectStore(store).delete(key);

@@ -125,10 +125,12 @@ export class Outbox {
     }
   }
 
+  // Every write goes through store.update: the observer may edit this record while its
+  // request is on the way, and that edit must survive what the answer changes.
   async sendRecord(observer, rec) {
+    const update = (mutate) => this.store.update("records", rec.id, mutate);
     if (!rec.revision) {
-      rec.attempted = true; // its content is now fixed: later edits go by PATCH
-      await this.store.put([["records", rec]]);
+      await update((r) => { r.attempted = true; }); // its content is fixed: edits now PATCH
       const query = rec.crs ? `?crs=${encodeURIComponent(rec.crs)}` : "";
       const response = await this.request(`/api/v1/observations/${rec.id}${query}`, {
         method: "PUT",
@@ -137,14 +139,17 @@ export class Outbox {
         body: JSON.stringify(rec.feature),
       });
       if (!response.ok) return this.setAside(rec, response);
-      rec.revision = (await response.json()).revision || 1;
-      if (!rec.edit) return this.mark(rec, "sent");
-      rec.edit.base = rec.edit.base || rec.revision;
-      await this.store.put([["records", rec]]);
+      const revision = (await response.json()).revision || 1;
+      rec = await update((r) => {
+        r.revision = revision;
+        if (r.edit) r.edit.base = r.edit.base || revision;
+        else Object.assign(r, { state: "sent", reason: null });
+      });
     }
-    if (rec.edit) {
-      const body = { revision: rec.edit.base, properties: rec.edit.properties };
-      if (rec.edit.geometry) body.geometry = rec.edit.geometry;
+    if (rec && rec.edit) {
+      const sent = rec.edit;
+      const body = { revision: sent.base, properties: sent.properties };
+      if (sent.geometry) body.geometry = sent.geometry;
       const response = await this.request(`/api/v1/observations/${rec.id}`, {
         method: "PATCH",
         observer: observer.name,
@@ -152,22 +157,19 @@ export class Outbox {
         body: JSON.stringify(body),
       });
       if (!response.ok) return this.setAside(rec, response);
-      rec.revision = (await response.json()).properties.revision;
-      rec.edit = null;
+      const revision = (await response.json()).properties.revision;
+      await update((r) => {
+        r.revision = revision;
+        if (r.edit && r.edit.seq !== sent.seq) { r.edit.base = revision; return; } // edited again
+        Object.assign(r, { edit: null, state: "sent", reason: null });
+      });
     }
-    return this.mark(rec, "sent");
   }
 
   async setAside(rec, response) {
     if (!ASIDE.has(response.status)) throw new Transient("err.server", { status: response.status, reason: "" });
-    rec.reason = await reasonOf(response);
-    return this.mark(rec, "aside");
-  }
-
-  async mark(rec, state) {
-    rec.state = state;
-    if (state === "sent") rec.reason = null;
-    await this.store.put([["records", rec]]);
+    const reason = await reasonOf(response);
+    await this.store.update("records", rec.id, (r) => { r.state = "aside"; r.reason = reason; });
   }
 
   // Resumable: ask how much the server holds, then send the rest in chunks.
