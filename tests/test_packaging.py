@@ -50,7 +50,7 @@ def template_and_static_files() -> set[str]:
     """Every file of templates/ and static/ in the sources, as a path inside the wheel."""
     found = set()
     for package in WITH_FILES:
-        for folder in ("templates", "static"):
+        for folder in ("templates", "static", "static/field"):  # field: the tablet app
             for path in (ROOT / package / folder).glob("*"):
                 if path.is_file():
                     found.add(path.relative_to(ROOT).as_posix())

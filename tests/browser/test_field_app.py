@@ -256,6 +256,7 @@ def _edit_last_count(page: Any, count: int) -> None:
     page.get_by_role("button", name="Cancel edit").wait_for()  # the form holds the record now
     page.get_by_label("Count", exact=True).fill(str(count))
     page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Cancel edit").wait_for(state="hidden")  # saved, form clear
 
 
 def test_edits_go_by_patch_even_after_a_lost_answer_and_observers_keep_their_own(
