@@ -170,6 +170,7 @@ def test_an_invalid_record_is_set_aside_and_lost_answers_store_once(
     field.server.start()
     _wait_synced(page, aside=1, timeout_s=60)
     assert field.proxy.dropped >= 10
+    print(f"{field.proxy.dropped} answers lost after commit, {field.proxy.seen} requests")
     stored = _stored(field.db)
     assert len(stored) == len({o.id for o in stored}) == 49
     assert all(o.revision == 1 and o.population == "yana-indigirka" for o in stored)
