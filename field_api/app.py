@@ -14,11 +14,11 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from data.reference import region_index
 from data.store import ObservationStore, open_store
-from field_api.errors import add_exception_handlers, problem
+from field_api.errors import add_exception_handlers
+from field_api.guard import RequestGuard
 from field_api.libraries import require_libraries
 from field_api.routes import (
     changes,
@@ -94,11 +94,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)
-    app.add_middleware(
-        BodyLimit,
-        max_bytes=settings.max_body_bytes,
-        limits={imports.PATH: settings.max_import_bytes},
-    )
+    app.add_middleware(RequestGuard, limits={imports.PATH: settings.max_import_bytes})
     return app
 
 
@@ -137,42 +133,3 @@ def settle_garbage_collector() -> None:
     gc.freeze()
     first, *older = gc.get_threshold()
     gc.set_threshold(max(first, _GC_YOUNG_THRESHOLD), *older)
-
-
-class BodyLimit:
-    """Refuse a declared body over the limit before reading it (413, problem+json).
-
-    Paths in `limits` have their own limit and must declare their length (411 otherwise):
-    their bodies are files parsed before the route runs, so the limit is checked here.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int, limits: dict[str, int] | None = None) -> None:
-        self.app, self.max_bytes, self.limits = app, max_bytes, limits or {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            refusal = self._refusal(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _refusal(self, scope: Scope) -> ASGIApp | None:
-        limit = self.limits.get(scope["path"])
-        length = dict(scope["headers"]).get(b"content-length")
-        if limit is not None and length is None and scope["method"] == "POST":
-            message = "send the file with a Content-Length (the upload size is limited)"
-            return problem(411, "length_required", message, [_body_error("length_required")])
-        limit = limit or self.max_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            return problem(
-                413,
-                "payload_too_large",
-                f"the body is larger than {limit:,} bytes: send smaller batches",
-                [_body_error("payload_too_large")],
-            )
-        return None
-
-
-def _body_error(code: str) -> dict[str, str]:
-    return {"field": "body", "code": code, "message": f"body: {code.replace('_', ' ')}"}

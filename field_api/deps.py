@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from data.store import ObservationStore
 from domain.records import User
 from field_api.errors import ApiError
+from field_api.guard import USER_KEY
 from field_api.settings import Settings
 from reports.herd_cache import HerdCache
 
@@ -40,11 +41,16 @@ HerdCacheDep = Annotated[HerdCache, Depends(get_herd_cache)]
 
 def token_from_request(request: Request, settings: Settings) -> str | None:
     """A bearer token from the Authorization header, else the browser's session cookie."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if header and scheme.lower() == "bearer" and token.strip():
+    return token_from_headers(
+        request.headers.get("authorization"), request.cookies.get(settings.session_cookie)
+    )
+
+
+def token_from_headers(authorization: str | None, cookie: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    if authorization and scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return request.cookies.get(settings.session_cookie)
+    return cookie or None
 
 
 async def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> User:
@@ -53,6 +59,11 @@ async def current_user(request: Request, store: StoreDep, settings: SettingsDep)
     Async on purpose: FastAPI runs sync dependencies in its thread pool, and a hop per
     dependency cost more than this one indexed read (a hashed-token primary-key lookup).
     """
+    if hasattr(request.state, USER_KEY):  # the gate looked it up before reading the body
+        found: User | None = getattr(request.state, USER_KEY)
+        if found is not None:
+            request.state.user = found
+            return found
     token = token_from_request(request, settings)
     if not token:
         raise ApiError(

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(5000, ge=1, le=100_000)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     max_import_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # POST /api/v1/imports' file
+    anonymous_body_bytes: int = Field(64 * 1024, ge=1024)  # the sign-in form's body
+    body_timeout_seconds: float = Field(60.0, gt=0)  # a body must arrive within this
     max_future_minutes: float = Field(10.0, ge=0)
     page_limit_default: int = Field(100, ge=1)
     page_limit_max: int = Field(10_000, ge=1)

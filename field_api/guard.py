@@ -1,0 +1,181 @@
+"""The gate every HTTP request passes before any route sees it (a plain ASGI middleware).
+
+Why here and not in the routes: FastAPI reads a request's body before it solves the
+route's dependencies, so a check in `current_user` came after a 300 MiB chunked body had
+been read into memory. This gate decides who is asking from the headers alone, before a
+byte of the body is read, and then counts the body's bytes as they arrive:
+
+- a request with a body and no valid token gets 401 at once (only the sign-in form takes
+  an anonymous body, and at most `anonymous_body_bytes` of it);
+- a body past the limit, declared or chunked, gets 413 the moment it passes the limit;
+- a body that takes longer than `body_timeout_seconds` to arrive gets 408, so a client
+  sending a byte a second cannot hold a worker.
+
+The user found here is handed to `current_user` through the request state, so the token
+is looked up once per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.records import User
+from field_api.errors import problem
+
+# Routes that take a body from someone not signed in yet.
+ANONYMOUS_BODY_PATHS = frozenset({"/login"})
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+USER_KEY = "herdwatch_user"  # request.state key: the user the gate found (None: none)
+
+
+class RequestGuard:
+    """Authenticate from headers, then cap the body while it streams (413) and time it (408)."""
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int] | None = None) -> None:
+        # Paths with their own limit (file imports) must declare their length: their bodies
+        # are files parsed before the route runs.
+        self.app, self.limits = app, limits or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        settings = scope["app"].state.settings
+        user = _authenticate(scope, settings)
+        scope.setdefault("state", {})[USER_KEY] = user
+        if user is None and scope["path"] not in ANONYMOUS_BODY_PATHS:
+            await _refuse(scope, send, 401, "unauthorized", _UNAUTHORIZED)
+            return
+        limit = self.limits.get(scope["path"], settings.max_body_bytes)
+        limit = limit if user else settings.anonymous_body_bytes
+        declared = _header(scope, b"content-length")
+        if scope["path"] in self.limits and declared is None and scope["method"] == "POST":
+            message = "send the file with a Content-Length (the upload size is limited)"
+            await _refuse(scope, send, 411, "length_required", message)
+            return
+        if declared and declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, send, 413, "payload_too_large", _too_large(limit))
+            return
+        await _Body(self.app, scope, receive, send, limit, settings.body_timeout_seconds).run()
+
+
+class _Body:
+    """One request's body, counted and timed as the route reads it."""
+
+    def __init__(
+        self, app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int, timeout: float
+    ) -> None:
+        self.app, self.scope, self.inner_receive, self.inner_send = app, scope, receive, send
+        self.limit, self.received, self.done = limit, 0, False
+        self.deadline = anyio.current_time() + timeout
+        self.started = False  # the route began its answer
+        self.refused = False  # we answered instead of the route
+
+    async def run(self) -> None:
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except Exception:
+            if not self.refused:  # the route's own failure: the error handlers' business
+                raise
+            # The route failed because we cut its body off; our answer has been sent.
+
+    async def receive(self) -> Message:
+        if self.refused:
+            return {"type": "http.disconnect"}
+        if self.done:
+            return await self.inner_receive()  # after the body: only a disconnect comes
+        remaining = self.deadline - anyio.current_time()
+        with anyio.move_on_after(max(remaining, 0)) as waited:
+            message = await self.inner_receive()
+        if waited.cancelled_caught:
+            await self.refuse(408, "body_timeout", _TOO_SLOW)
+            return {"type": "http.disconnect"}
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                await self.refuse(413, "payload_too_large", _too_large(self.limit))
+                return {"type": "http.disconnect"}
+            self.done = not message.get("more_body", False)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return  # the route's late answer to a request we already answered
+        self.started = True
+        await self.inner_send(message)
+
+    async def refuse(self, status: int, code: str, message: str) -> None:
+        if self.started:  # too late for a status: the connection closes unfinished
+            self.refused = True
+            return
+        self.refused = True
+        await _refuse(self.scope, self.inner_send, status, code, message)
+
+
+def _has_body(scope: Scope) -> bool:
+    if scope["method"] in _NO_BODY_METHODS:
+        return _header(scope, b"transfer-encoding") is not None or (
+            _header(scope, b"content-length") not in (None, "0")
+        )
+    return True  # a POST/PUT/PATCH/DELETE may stream a body without declaring one
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _authenticate(scope: Scope, settings: Any) -> User | None:
+    """The user behind the bearer token or the session cookie, from the headers alone."""
+    from field_api.deps import token_from_headers
+
+    token = token_from_headers(_header(scope, b"authorization"), _cookie(scope, settings))
+    if not token:
+        return None
+    user: User | None = scope["app"].state.store.user_for_token(token)
+    return user
+
+
+def _cookie(scope: Scope, settings: Any) -> str | None:
+    from http.cookies import SimpleCookie
+
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed cookie header is no session
+        return None
+    morsel = jar.get(settings.session_cookie)
+    return morsel.value if morsel else None
+
+
+async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    headers = {"Connection": "close"}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    response = problem(
+        status, code, message, [{"field": "body", "code": code, "message": message}], headers
+    )
+
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, no_body, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"the body is larger than {limit:,} bytes: send it in smaller batches"
+
+
+_UNAUTHORIZED = (
+    "send Authorization: Bearer <token> (from `herdwatch users add`) before the body: "
+    "a body is read only from a signed-in user"
+)
+_TOO_SLOW = "the body took too long to arrive: send it again on a better connection"
