@@ -61,6 +61,7 @@ POSTGIS = Dialect(
     # trunc, as SQLite's CAST: CAST rounds here, and floor() could differ by one ulp just
     # below zero.
     truncate="trunc({})::bigint",
+    year_text="lpad(({})::text, 4, '0')",
     collate=' COLLATE "C"',
     # Compared as text, as SQLite compares its TEXT ids: a cursor whose id is not a UUID
     # pages the same way instead of failing a uuid cast.

@@ -34,6 +34,7 @@ from domain.records import (
     observation_to_dict,
     utc_iso,
 )
+from domain.times import rfc3339
 from geo.coords import to_equal_area
 from geo.regions import flags_for_region
 
@@ -249,7 +250,7 @@ def _isoformat(value: datetime | str) -> str:
     the microseconds; isoformat() leaves them out when they are zero."""
     if isinstance(value, str):
         return value.replace(".000000+", "+", 1) if value[19:26] == ".000000" else value
-    return value.isoformat()
+    return rfc3339(value)
 
 
 def _flag_list(value: Any, cache: dict[Any, list[str]]) -> list[str]:
@@ -263,9 +264,7 @@ def _flag_list(value: Any, cache: dict[Any, list[str]]) -> list[str]:
 def _feature_value(f: wire.WireField) -> str:
     """Source of a Feature property from a row `r`, as observation_feature writes it."""
     if f.name == "observed_at":
-        return (
-            f"as_datetime({_col('observed_at')}).astimezone(zone({_col('timezone')})).isoformat()"
-        )
+        return f"rfc3339(as_datetime({_col('observed_at')}).astimezone(zone({_col('timezone')})))"
     if f.kind == "datetime":
         return f"isoformat({_col(f.name)})"  # the server's stamps are never NULL
     if f.kind == "composition":
@@ -286,7 +285,13 @@ row_to_feature: Callable[[Sequence[Any], dict[Any, list[str]]], dict[str, Any]] 
     "'properties': {"
     + ", ".join(f"{f.name!r}: {_feature_value(f)}" for f in wire.PROPERTIES)
     + "}}",
-    {"as_datetime": as_datetime, "zone": zone, "isoformat": _isoformat, "flag_list": _flag_list},
+    {
+        "as_datetime": as_datetime,
+        "zone": zone,
+        "isoformat": _isoformat,
+        "flag_list": _flag_list,
+        "rfc3339": rfc3339,
+    },
 )
 
 

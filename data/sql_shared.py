@@ -49,6 +49,8 @@ class Dialect:
     month_day: str = "substr(local_date, 6, 5)"
     to_int: str = "CAST({} AS INTEGER)"  # digits or a boolean as an integer
     as_text: str = "CAST({} AS TEXT)"  # an integer as text
+    # A year as four digits, as Python's keys spell it ("0000-winter" for a year-1 January).
+    year_text: str = "printf('%04d', {})"
     truncate: str = "CAST({} AS INTEGER)"  # a number truncated toward zero to an integer
     collate: str = ""  # after a text key, so that it sorts bytewise
     id_text: str = "id"  # the id as text compared bytewise (listing cursors)
@@ -151,14 +153,14 @@ def period_expression(d: Dialect, every: Period, seasons: SeasonCalendar) -> Fra
 
 def season_expression(d: Dialect, seasons: SeasonCalendar) -> Fragment:
     """'YYYY-name' per row; days before the first season start belong to last year's winter.
-    The year is an unpadded integer on both backends."""
+    The year is four digits on both backends."""
     md, mark = d.month_day, d.mark
     whens = " ".join(f"WHEN {md} >= {mark} THEN {mark}" for _ in seasons.starts)
     params: list[Any] = [seasons.starts[0][1]]
     for name, start in reversed(seasons.starts):
         params += [start, name]
     before_first = d.to_int.format(f"({md} < {mark})")
-    year = d.as_text.format(f"{d.to_int.format(d.year)} - {before_first}")
+    year = d.year_text.format(f"{d.to_int.format(d.year)} - {before_first}")
     return f"({year} || '-' || CASE {whens} ELSE {mark} END)", [*params, seasons.starts[-1][0]]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from domain import wire
+from domain.times import ACCEPTED_RANGE, EARLIEST
 from geo.coords import lon_lat_problems, to_wgs84
 
 _ZONES = frozenset(available_timezones())
@@ -104,7 +105,7 @@ class UploadRules:
             and classified <= p.count
             and p.population in known
             and p.timezone in _ZONES
-            and p.observed_at <= latest
+            and EARLIEST <= p.observed_at <= latest
         )
 
     def problems(self, p: Any, lon: float, lat: float) -> list[Problem]:
@@ -136,7 +137,16 @@ class UploadRules:
                     f"{p.population!r} is not one of " + ", ".join(self.populations),
                 )
             )
-        if p.observed_at > self.latest():
+        if p.observed_at < EARLIEST:
+            found.append(
+                Problem.of(
+                    "properties.observed_at",
+                    "too_early",
+                    f"observed_at {p.observed_at.isoformat()} is before 1900-01-01T00:00:00Z; "
+                    f"accepted: {ACCEPTED_RANGE} (check the tablet's date)",
+                )
+            )
+        elif p.observed_at > self.latest():
             found.append(
                 Problem.of(
                     "properties.observed_at",

@@ -147,10 +147,22 @@ def period_end(p: ReportPeriod, seasons: SeasonCalendar) -> date:
     return date(year, int(start[:2]), int(start[3:]))
 
 
+# More periods than this between the first and the last (a year-1 typing mistake among
+# this decade's records) are not filled in: only the present ones are shown, in order.
+MAX_FILLED_PERIODS = 1200
+
+
 def fill_periods(present: set[str], every: Period, calendar: SeasonCalendar) -> list[str]:
     """Every period from the first to the last present, empty ones included, in time order."""
     if not present:
         return []
+    filled = _filled(present, every, calendar)
+    if len(filled) > MAX_FILLED_PERIODS:
+        return [p for p in filled if p in present] + sorted(set(present) - set(filled))
+    return filled
+
+
+def _filled(present: set[str], every: Period, calendar: SeasonCalendar) -> list[str]:
     if every == "year":
         years = sorted(int(p) for p in present)
         return [f"{y:04d}" for y in range(years[0], years[-1] + 1)]

@@ -34,7 +34,7 @@ class SeasonCalendar:
 
     def period_key(self, local_day: date) -> str:
         year, name = self.season_of(local_day)
-        return f"{year}-{name}"
+        return f"{year:04d}-{name}"  # padded as "%Y" pads: "0000-winter" parses like any
 
     @classmethod
     def parse(cls, spec: str) -> SeasonCalendar:

@@ -17,6 +17,7 @@ from operator import attrgetter
 from typing import Any, Literal
 
 from domain.records import COMPOSITION_FIELDS, COUNT_METHODS, Composition, Observation
+from domain.times import rfc3339
 
 # The version of the Feature a store may keep as text (PostGIS, migrations 0004 and 0005):
 # raise it with any change to what observation_feature writes, and `herdwatch migrate`
@@ -34,6 +35,11 @@ class _Required:
 
 
 REQUIRED: Any = _Required()
+# Every text a client sends: no C0 control character but tab, newline and carriage return,
+# no DEL. PostgreSQL cannot store a NUL and SQLite truncates text at one in places; both
+# backends refuse the same texts because both input paths check this one pattern.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+TEXT_PATTERN_REASON = "contains a control character (such as NUL) that cannot be stored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,7 @@ CSV_COLUMNS: tuple[str, ...] = _CSV_LEAD + tuple(n for n in _flat_names() if n n
 
 
 def _isoformat(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return rfc3339(value) if value is not None else None
 
 
 def define(name: str, params: str, body: str, namespace: dict[str, Any]) -> Callable[..., Any]:
@@ -144,7 +150,7 @@ def wire_value(f: WireField, value: str) -> str:
     field (a datetime, a Composition, the flags tuple, or a plain value)."""
     if f.kind == "datetime":
         required = f.default is REQUIRED
-        return f"{value}.isoformat()" if required else f"({value}.isoformat() if {value} else None)"
+        return f"rfc3339({value})" if required else f"(rfc3339({value}) if {value} else None)"
     if f.kind == "composition":
         return "{" + ", ".join(f"{n!r}: {value}.{n}" for n in COMPOSITION_FIELDS) + "}"
     if f.kind == "flags":
@@ -174,7 +180,7 @@ observation_feature: Callable[[Observation], dict[str, Any]] = define(
         for f in PROPERTIES
     )
     + "}}",
-    {},
+    {"rfc3339": rfc3339},
 )
 # feature_to_observation(feature, lon, lat, observer) -> Observation: a domain record from
 # a parsed Feature (an ObservationFeatureIn or the fast path's msgspec struct, both made

@@ -35,6 +35,10 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, "invalid_json", "the body is empty: send GeoJSON", field="body")
     try:
         return json.loads(body)
+    except RecursionError as exc:  # about 990 levels of [[[[... in 2 KB
+        raise ApiError(
+            400, "invalid_json", "the body is nested too deeply to be GeoJSON", field="body"
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(
             400, "invalid_json", f"the body is not valid JSON: {exc}", field="body"

@@ -19,6 +19,7 @@ from domain.errors import (
     StoreBusy,
     Unavailable,
 )
+from domain.wire import TEXT_PATTERN, TEXT_PATTERN_REASON
 
 # The HTTP status of every domain error; a subclass takes its nearest listed ancestor's.
 STATUS_CODES: dict[type[DomainError], int] = {
@@ -93,6 +94,10 @@ def pydantic_errors(errors: list[Any]) -> list[dict[str, Any]]:
     for err in errors:
         field = field_path(err.get("loc", ()))
         message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if err.get("ctx", {}).get("pattern") == TEXT_PATTERN:
+            message = TEXT_PATTERN_REASON
+        elif err.get("type") == "string_unicode":
+            message = "is not valid Unicode text (a lone surrogate such as \\ud800)"
         out.append(
             {"field": field, "code": err.get("type", "invalid"), "message": f"{field}: {message}"}
         )

@@ -42,6 +42,7 @@ def _type(f: wire.WireField) -> Any:
         "le": f.le,
         "min_length": f.min_length,
         "max_length": f.max_length,
+        "pattern": wire.TEXT_PATTERN if f.kind == "text" else None,
         "tz": True if f.kind == "datetime" else None,
     }
     typed = Annotated[base, msgspec.Meta(**limits)]
@@ -92,7 +93,7 @@ def decode_valid_batch(
     """Observations when every feature is valid; None when anything needs explaining."""
     try:
         features = _DECODER.decode(body).features
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return None
     if len(features) > rules.max_batch_size or not features:
         return None

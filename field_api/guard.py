@@ -17,7 +17,9 @@ is looked up once per request.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +42,15 @@ class RequestGuard:
         self.app, self.limits = app, limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _has_body(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        unreadable = _unreadable_parameter(scope)
+        if unreadable:
+            field, reason = unreadable
+            await _refuse(scope, send, 400, "invalid_parameter", f"{field}: {reason}", field)
+            return
+        if not _has_body(scope):
             await self.app(scope, receive, send)
             return
         settings = scope["app"].state.settings
@@ -156,12 +166,44 @@ def _cookie(scope: Scope, settings: Any) -> str | None:
     return morsel.value if morsel else None
 
 
-async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+def _unreadable_parameter(scope: Scope) -> tuple[str, str] | None:
+    """(field, reason) when the path or a query parameter holds text no store can keep.
+
+    A NUL ("%00") reaches PostgreSQL as an error and SQLite as a silent truncation; other
+    control characters and bytes that are not UTF-8 are typing or tooling mistakes. One
+    check here, for every parameter of every route, on both backends alike.
+    """
+    if not printable(scope["path"]):
+        return "path", "contains a control character"
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:
+        return None
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return "query", "is not UTF-8 (percent-encode the parameters as UTF-8)"
+    for name, value in pairs:
+        if not printable(name) or not printable(value):
+            return name if printable(name) else "query", "contains a control character"
+    return None
+
+
+def printable(text: str) -> bool:
+    """No C0 control character but tab and newline, no DEL, no lone surrogate."""
+    return _CONTROL.search(text) is None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+async def _refuse(
+    scope: Scope, send: Send, status: int, code: str, message: str, field: str = "body"
+) -> None:
     headers = {"Connection": "close"}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     response = problem(
-        status, code, message, [{"field": "body", "code": code, "message": message}], headers
+        status, code, message, [{"field": field, "code": code, "message": message}], headers
     )
 
     async def no_body() -> Message:

@@ -61,6 +61,25 @@ def parse_batch_json(
     return [Parsed(i, o.id, o) for i, o in enumerate(observations)]
 
 
+def refuse_closed_surveys(parsed: list[Parsed], closed: dict[str, str], prefix: str) -> None:
+    """Mark as invalid each parsed record attached to a survey its uploader may not use."""
+    for p in parsed:
+        survey_id = p.observation.survey_id if p.observation else None
+        if survey_id is None or survey_id not in closed:
+            continue
+        field = "properties.survey_id"
+        error = {
+            "field": field,
+            "code": "survey_not_open",
+            "message": f"{field}: {closed[survey_id]}",
+        }
+        p.observation, p.errors = None, _prefixed([error], prefix, p.index)
+
+
+def survey_ids(parsed: list[Parsed]) -> set[str]:
+    return {p.observation.survey_id for p in parsed if p.observation and p.observation.survey_id}
+
+
 def upload_rules(settings: Settings) -> UploadRules:
     """The upload rules as the server is configured."""
     return UploadRules(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from pydantic import (
     Strict,
     StrictInt,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -26,6 +28,7 @@ from domain.records import (
     Survey,
     TransectStratum,
 )
+from domain.times import range_problem, rfc3339
 from domain.wire import feature_to_observation, observation_feature
 
 Count = StrictInt
@@ -78,6 +81,7 @@ def _field(f: wire.WireField, *, required_default: Any = ...) -> Any:
         "le": f.le,
         "min_length": f.min_length,
         "max_length": f.max_length,
+        "pattern": wire.TEXT_PATTERN if f.kind == "text" else None,
         "description": f.description,
     }
     return (_annotation(f), Field(default, **{k: v for k, v in limits.items() if v is not None}))
@@ -162,36 +166,101 @@ ObservationChangesIn = create_model(
 )
 
 
+# ---- survey geometry: as strict as an observation's point -----------------------------------
+
+MAX_SURVEY_POSITIONS = 100_000  # a day's GPS track at one fix a second is 86,400
+Position = Annotated[list[Number], Field(min_length=2, max_length=3)]
+Ring = Annotated[list[Position], Field(min_length=4)]
+
+
+class _Geometry(_Strict):
+    def positions(self) -> int:
+        def count(value: Any) -> int:
+            if value and isinstance(value[0], (int, float)):
+                return 1
+            return sum(count(v) for v in value)
+
+        return count(getattr(self, "coordinates"))  # noqa: B009  # every subclass has it
+
+    @model_validator(mode="after")
+    def _not_too_many(self) -> _Geometry:
+        if self.positions() > MAX_SURVEY_POSITIONS:
+            raise ValueError(f"more than {MAX_SURVEY_POSITIONS:,} positions: simplify the track")
+        return self
+
+
+class LineStringIn(_Geometry):
+    type: Literal["LineString"]
+    coordinates: list[Position] = Field(min_length=2)
+
+
+class MultiLineStringIn(_Geometry):
+    type: Literal["MultiLineString"]
+    coordinates: list[Annotated[list[Position], Field(min_length=2)]] = Field(min_length=1)
+
+
+class PolygonIn(_Geometry):
+    type: Literal["Polygon"]
+    coordinates: list[Ring] = Field(min_length=1)
+
+
+class MultiPolygonIn(_Geometry):
+    type: Literal["MultiPolygon"]
+    coordinates: list[Annotated[list[Ring], Field(min_length=1)]] = Field(min_length=1)
+
+
+SurveyGeometryIn = Annotated[
+    LineStringIn | MultiLineStringIn | PolygonIn | MultiPolygonIn, Field(discriminator="type")
+]
+
+
+# Free text from a client: checked for characters no store can keep (domain/wire.py).
+Text = Annotated[str, Field(pattern=wire.TEXT_PATTERN)]
+
+
 class RetractIn(_Strict):
-    reason: str | None = Field(None, max_length=1000)
+    reason: Text | None = Field(None, max_length=1000)
+
+
+SURVEY_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 
 
 class StratumIn(_Strict):
     """One stratum of a strip-transect survey (reports estimate its animals from it)."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     strip_width_m: float = Field(gt=0, le=10_000, allow_inf_nan=False, description="both sides")
-    area: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, lon/lat")
-    transects: dict[str, Any] = Field(description="GeoJSON MultiLineString, a line a transect")
+    area: Annotated[PolygonIn | MultiPolygonIn, Field(discriminator="type")] = Field(
+        description="GeoJSON Polygon or MultiPolygon, lon/lat"
+    )
+    transects: MultiLineStringIn = Field(description="GeoJSON MultiLineString, a line a transect")
 
 
 class SurveyIn(_Strict):
     """An effort unit: a flight, snowmobile route, foot transect, camera or collar deployment."""
 
-    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    id: str = Field(min_length=1, max_length=100, pattern=SURVEY_ID_PATTERN)
     method: Literal["aerial", "snowmobile", "foot", "camera", "collar"]
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
-    name: str = Field("", max_length=200)
-    team: list[str] = Field(default_factory=list, max_length=50)
-    platform: str | None = Field(None, max_length=200)
-    geometry: dict[str, Any] | None = Field(
+    name: Text = Field("", max_length=200)
+    team: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    platform: Text | None = Field(None, max_length=200)
+    geometry: SurveyGeometryIn | None = Field(
         None, description="GeoJSON LineString track or Polygon area, lon/lat"
     )
-    notes: str | None = Field(None, max_length=4000)
+    notes: Text | None = Field(None, max_length=4000)
     strata: list[StratumIn] = Field(
         default_factory=list, max_length=50, description="strip transects, when flown"
     )
+
+    @field_validator("started_at", "ended_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        problem = range_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> SurveyIn:
@@ -210,7 +279,7 @@ class SurveyIn(_Strict):
             name=self.name,
             team=tuple(self.team),
             platform=self.platform,
-            geometry=self.geometry,
+            geometry=self.geometry.model_dump() if self.geometry else None,
             effort_km=effort_km,
             effort_km2=effort_km2,
             notes=self.notes,
@@ -223,8 +292,8 @@ def survey_json(survey: Survey) -> dict[str, Any]:
     return {
         "id": survey.id,
         "method": survey.method,
-        "started_at": survey.started_at.isoformat(),
-        "ended_at": survey.ended_at.isoformat() if survey.ended_at else None,
+        "started_at": rfc3339(survey.started_at),
+        "ended_at": rfc3339(survey.ended_at) if survey.ended_at else None,
         "name": survey.name,
         "team": list(survey.team),
         "platform": survey.platform,

@@ -13,6 +13,7 @@ from geo.coords import from_equal_area
 CELL_SIZES_M: tuple[float, ...] = (5_000, 10_000, 25_000, 50_000, 100_000, 200_000)
 # The largest cell a caller may ask for (cell_km of the API, the viewer and `herdwatch map`).
 MAX_CELL_KM = 1000
+MIN_CELL_KM = 0.1  # 100 m: finer than a sighting's accuracy, and grid indices stay small
 
 
 def cell_index(x: float, y: float, size_m: float) -> tuple[int, int]:

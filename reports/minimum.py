@@ -40,7 +40,8 @@ def survey_keys(herds: pd.DataFrame) -> pd.Series:
     loose = herds[keys.isna()]
     if len(loose) == 0:
         return keys.astype(object)
-    dates = pd.to_datetime(loose["local_date"]).to_numpy()
+    # Whole days in numpy: pandas' nanosecond times end at 1677, and any stored day is kept.
+    dates = np.array(loose["local_date"].astype(str).to_numpy(), dtype="datetime64[D]")
     order = np.lexsort((dates, loose["population"].to_numpy()))
     windows = _windows(loose["population"].to_numpy()[order], dates[order])
     keys = keys.astype(object)

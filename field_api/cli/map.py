@@ -12,7 +12,7 @@ from domain.records import Period
 from field_api.cli.common import Command
 from field_api.filters import observation_query
 from field_api.settings import Settings
-from geo.grid import MAX_CELL_KM
+from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 from maps.assets import AssetsMissing, inlined_assets
 
 
@@ -55,8 +55,8 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     except (InvalidInput, AssetsMissing) as exc:
         print(f"herdwatch map: {exc.message}")
         return 2
-    if args.cell_km is not None and not 0 < args.cell_km <= MAX_CELL_KM:
-        print(f"herdwatch map: --cell-km must be between 0 and {MAX_CELL_KM}")
+    if args.cell_km is not None and not MIN_CELL_KM <= args.cell_km <= MAX_CELL_KM:
+        print(f"herdwatch map: --cell-km must be between {MIN_CELL_KM} and {MAX_CELL_KM}")
         return 2
     options = settings.map_options()
     store = open_store(args.database_url or settings.database_url)

@@ -18,7 +18,8 @@ def list_changes(
     user: Reader,
     store: StoreDep,
     since: Annotated[
-        int, Query(ge=0, description="cursor from the last call; 0 for everything")
+        int,
+        Query(ge=0, le=2**63 - 1, description="cursor from the last call; 0 for everything"),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:

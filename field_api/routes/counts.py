@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from domain.records import Period
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.filters import QueryDep
-from geo.grid import MAX_CELL_KM
+from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 
 router = APIRouter(prefix="/api/v1", tags=["counts"])
 
@@ -23,7 +23,7 @@ def herd_counts(
     every: Annotated[Period, Query(description="month, season or year (local time)")] = "year",
     by: Annotated[Literal["population", "region", "cell"], Query()] = "population",
     cell_km: Annotated[
-        float, Query(gt=0, le=MAX_CELL_KM, description="cell size for by=cell")
+        float, Query(ge=MIN_CELL_KM, le=MAX_CELL_KM, description="cell size for by=cell")
     ] = 50,
 ) -> dict[str, Any]:
     """Raw sighting totals per period: sums of sightings, not de-duplicated herds."""

@@ -23,7 +23,7 @@ from field_api.filters import QueryDep
 from field_api.routes import exports
 from field_api.settings import Settings
 from field_api.viewer import ViewerFilters, error_page, viewer_side_html
-from geo.grid import MAX_CELL_KM
+from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 from maps import assets
 from reports.herd_cache import HerdCache
 
@@ -33,7 +33,9 @@ router.include_router(exports.router)  # the viewer's export links, listed with 
 EveryParam = Annotated[Period, Query(description="period of the slider: month, season or year")]
 CellParam = Annotated[
     float | None,
-    Query(gt=0, le=MAX_CELL_KM, description="cell size in km; default follows the extent"),
+    Query(
+        ge=MIN_CELL_KM, le=MAX_CELL_KM, description="cell size in km; default follows the extent"
+    ),
 ]
 ViewParam = Annotated[
     Literal["herds", "sightings"],

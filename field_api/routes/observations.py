@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from data import edits
+from data import edits, survey_access
 from data.uploads import Rejected
 from domain.records import EDITABLE_FIELDS, Observation, Outcome
 from domain.wire import observation_feature, record_changes
@@ -21,7 +21,14 @@ from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError, pydantic_errors
 from field_api.filters import QueryDep, encode_cursor
-from field_api.ingest import Parsed, parse_batch_json, parse_features, upload_rules
+from field_api.ingest import (
+    Parsed,
+    parse_batch_json,
+    parse_features,
+    refuse_closed_surveys,
+    survey_ids,
+    upload_rules,
+)
 from field_api.routes.photos import photo_json
 from field_api.schemas import (
     FeatureCollectionEnvelope,
@@ -96,12 +103,23 @@ async def put_observation(
     [parsed] = parse_features(
         [feature], crs=_crs(crs), observer=user.name, settings=settings, prefix=""
     )
+    await _check_surveys([parsed], user, store, prefix="")
     _raise_if_invalid(parsed, observation_id)
     assert parsed.observation is not None
     [outcome] = await run_in_threadpool(
         store.add_observations, [parsed.observation], actor=user.name
     )
     return _single_response(outcome, request)
+
+
+async def _check_surveys(
+    parsed: list[Parsed], user: AnyUser, store: StoreDep, *, prefix: str
+) -> None:
+    """Sightings attached to a survey not open to the uploader are refused (one by one)."""
+    ids = survey_ids(parsed)
+    if ids:
+        closed = await run_in_threadpool(survey_access.closed_surveys, store, user, ids)
+        refuse_closed_surveys(parsed, closed, prefix)
 
 
 def _raise_if_invalid(parsed: Parsed, observation_id: UUID) -> None:
@@ -164,6 +182,7 @@ async def upload_batch(
         parsed = parse_features(
             envelope.features, crs=target_crs, observer=user.name, settings=settings
         )
+    await _check_surveys(parsed, user, store, prefix="features")
     valid = [p for p in parsed if p.observation is not None]
     stored = await run_in_threadpool(
         store.add_observations, [p.observation for p in valid if p.observation], actor=user.name
@@ -255,6 +274,12 @@ async def edit_observation(
 ) -> JSONResponse:
     """Edit with the revision it was based on; a stale revision answers 409."""
     edit = parse_edit(await read_json(request))
+    new_survey = edit.changes.get("survey_id")
+    if new_survey:
+        closed = await run_in_threadpool(survey_access.closed_surveys, store, user, [new_survey])
+        if closed:
+            field = "properties.survey_id"
+            raise ApiError(422, "survey_not_open", f"{field}: {closed[new_survey]}", field=field)
     try:
         edited = await run_in_threadpool(
             edits.edit_observation,

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from field_api.deps import Reader, StoreDep, Uploader
+from data.survey_access import may_read
+from domain.records import Survey
+from field_api.deps import Reader, Researcher, StoreDep
 from field_api.errors import ApiError
-from field_api.schemas import SurveyIn, survey_json
+from field_api.schemas import SURVEY_ID_PATTERN, SurveyIn, survey_json
 from geo.effort import EffortError, survey_effort
 from geo.transects import TransectError, project_stratum
 
 router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
+SurveyId = Annotated[str, Path(max_length=100, pattern=SURVEY_ID_PATTERN)]
 
 
 @router.post("", status_code=201)
 def create_survey(
-    survey: SurveyIn, request: Request, user: Uploader, store: StoreDep
+    survey: SurveyIn, request: Request, user: Researcher, store: StoreDep
 ) -> JSONResponse:
-    """Create a survey; effort (km of track or km² of area) is measured in EPSG:3576."""
+    """Create a survey (researchers and admins); effort (km or km²) is measured in EPSG:3576."""
     try:
-        km, km2 = survey_effort(survey.geometry)
+        km, km2 = survey_effort(survey.geometry.model_dump() if survey.geometry else None)
     except EffortError as exc:
         raise ApiError(422, "invalid_geometry", exc.message, field="geometry") from exc
     for i, stratum in enumerate(survey.strata):
@@ -46,17 +49,30 @@ def list_surveys(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next: str | None = None,
 ) -> dict[str, Any]:
-    """Surveys ordered by id, paged with a `next` link."""
-    surveys = store.list_surveys(limit=limit, after=next)
-    next_url = (
-        str(request.url.include_query_params(next=surveys[-1].id))
-        if len(surveys) == limit
-        else None
-    )
+    """Surveys ordered by id, paged with a `next` link (an observer sees their team's)."""
+    surveys, more = _readable_page(store, user, limit, next)
+    next_url = str(request.url.include_query_params(next=surveys[-1].id)) if more else None
     return {"surveys": [survey_json(s) for s in surveys], "next": next_url}
 
 
+def _readable_page(
+    store: StoreDep, user: Reader, limit: int, after: str | None
+) -> tuple[list[Survey], bool]:
+    """Up to `limit` surveys the user may read after `after`, and whether more may follow."""
+    page: list[Survey] = []
+    while len(page) < limit:
+        batch = store.list_surveys(limit=limit, after=after)
+        page += [s for s in batch if may_read(user, s)][: limit - len(page)]
+        if len(batch) < limit:
+            return page, False
+        after = batch[-1].id
+    return page, True
+
+
 @router.get("/{survey_id}")
-def get_survey(survey_id: str, user: Reader, store: StoreDep) -> dict[str, Any]:
-    """One survey."""
-    return survey_json(store.get_survey(survey_id))
+def get_survey(survey_id: SurveyId, user: Reader, store: StoreDep) -> dict[str, Any]:
+    """One survey (an observer reads only their team's: 404 for the others)."""
+    survey = store.get_survey(survey_id)
+    if not may_read(user, survey):  # as if absent: the id itself says nothing about it
+        raise ApiError(404, "not_found", f"no survey with id {survey_id!r}", field="id")
+    return survey_json(survey)

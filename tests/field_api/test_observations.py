@@ -151,12 +151,12 @@ def test_surveys_created_listed_and_read_with_effort(api: Clients) -> None:
         "platform": "An-2",
         "geometry": {"type": "LineString", "coordinates": [[126.0, 71.0], [127.0, 71.0]]},
     }
-    created = api.observer.post("/api/v1/surveys", json=survey)
+    created = api.researcher.post("/api/v1/surveys", json=survey)
     assert created.status_code == 201
     assert 34 < created.json()["effort_km"] < 38  # one degree of longitude at 71° N is ~36 km
-    assert api.observer.post("/api/v1/surveys", json=survey).status_code == 200
+    assert api.researcher.post("/api/v1/surveys", json=survey).status_code == 200
     assert (
-        api.observer.post("/api/v1/surveys", json={**survey, "method": "foot"}).status_code == 409
+        api.researcher.post("/api/v1/surveys", json={**survey, "method": "foot"}).status_code == 409
     )
     assert api.researcher.get("/api/v1/surveys").json()["surveys"][0]["id"] == survey["id"]
     assert api.researcher.get(f"/api/v1/surveys/{survey['id']}").json()["team"] == [

@@ -174,23 +174,21 @@ def test_bad_filters_are_named(sqlite_api: Clients, params: dict[str, str], fiel
 
 def test_bad_survey_input(sqlite_api: Clients) -> None:
     base = {"id": "s1", "method": "aerial", "started_at": "2024-07-10T08:00:00+09:00"}
-    assert (
-        sqlite_api.observer.post("/api/v1/surveys", json={**base, "method": "balloon"}).status_code
-        == 422
-    )
-    late = sqlite_api.observer.post(
+    balloon = sqlite_api.researcher.post("/api/v1/surveys", json={**base, "method": "balloon"})
+    assert balloon.status_code == 422
+    late = sqlite_api.researcher.post(
         "/api/v1/surveys", json={**base, "ended_at": "2024-07-09T08:00:00+09:00"}
     )
     assert late.status_code == 422
-    bad_geom = sqlite_api.observer.post(
+    bad_geom = sqlite_api.researcher.post(
         "/api/v1/surveys", json={**base, "geometry": {"type": "Point", "coordinates": [1, 2]}}
     )
     assert bad_geom.status_code == 422 and bad_geom.json()["errors"][0]["field"] == "geometry"
-    broken = sqlite_api.observer.post(
+    broken = sqlite_api.researcher.post(
         "/api/v1/surveys", json={**base, "geometry": {"type": "LineString"}}
     )
     assert broken.status_code == 422
     assert (
-        sqlite_api.observer.post("/api/v1/surveys", json={**base, "id": "has spaces"}).status_code
+        sqlite_api.researcher.post("/api/v1/surveys", json={**base, "id": "has spaces"}).status_code
         == 422
     )
