@@ -30,7 +30,8 @@ def create_survey(
         raise ApiError(422, "invalid_geometry", exc.message, field="geometry") from exc
     for i, stratum in enumerate(survey.strata):
         try:
-            project_stratum(stratum.area, stratum.transects, stratum.strip_width_m)
+            area, lines = stratum.area.model_dump(), stratum.transects.model_dump()
+            project_stratum(area, lines, stratum.strip_width_m)
         except TransectError as exc:
             field = f"strata[{i}].{exc.field}"
             raise ApiError(422, "invalid_stratum", f"{field}: {exc.message}", field=field) from exc
