@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -64,6 +65,7 @@ _PHOTO_COLUMNS = (
     "observation_id, name, sha256, media_type, size, width, height, data, thumbnail, "
     "uploaded_by, created_at"
 )
+_SESSION_TOUCH = timedelta(minutes=1)  # how stale a session's last use may be written
 _SEQ, _UPLOAD_HASH = OBSERVATIONS.index["change_seq"], OBSERVATIONS.index["upload_hash"]
 
 
@@ -591,6 +593,58 @@ class SQLStore:
             (hash_token(token),),
         )
         return _user(row) if row else None
+
+    # ---- browser sessions -------------------------------------------------------------
+    def start_session(self, name: str) -> str:
+        session = secrets.token_urlsafe(32)
+        now = rows.utc_text(rows.now_utc())
+        with self._write() as conn:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO sessions SELECT {p}, name, {p}, {p}, NULL FROM users "
+                    "WHERE name = {p} AND active"
+                ),
+                (hash_token(session), now, now, name),
+            )
+        return session
+
+    def session_user(self, session: str, *, idle: timedelta, longest: timedelta) -> User | None:
+        """The user of a live session; None once it ended, sat idle or lived too long.
+
+        Its last use is written at most once a minute, so a page's requests cost no write.
+        """
+        key = hash_token(session)
+        row = self._read_one(
+            self._sql(
+                "SELECT u.name, u.role, u.active, u.created_at, s.created_at, s.last_seen_at "
+                "FROM sessions s JOIN users u ON u.name = s.user_name "
+                "WHERE s.session_hash = {p} AND s.ended_at IS NULL AND u.active"
+            ),
+            (key,),
+        )
+        if row is None:
+            return None
+        now = rows.now_utc()
+        started, seen = rows.as_datetime(row[4]), rows.as_datetime(row[5])
+        if now - seen > idle or now - started > longest:
+            return None
+        if now - seen > _SESSION_TOUCH:
+            with self._write() as conn:
+                conn.execute(
+                    self._sql("UPDATE sessions SET last_seen_at = {p} WHERE session_hash = {p}"),
+                    (rows.utc_text(now), key),
+                )
+        return _user(row[:4])
+
+    def end_session(self, session: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                self._sql(
+                    "UPDATE sessions SET ended_at = {p} "
+                    "WHERE session_hash = {p} AND ended_at IS NULL"
+                ),
+                (rows.utc_text(rows.now_utc()), hash_token(session)),
+            )
 
     def list_users(self) -> list[User]:
         found = self._read_all("SELECT name, role, active, created_at FROM users ORDER BY name")

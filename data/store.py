@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -147,6 +148,12 @@ class ObservationStore(Protocol):
     def add_token(self, name: str) -> str: ...
 
     def user_for_token(self, token: str) -> User | None: ...
+
+    def start_session(self, name: str) -> str: ...
+
+    def session_user(self, session: str, *, idle: timedelta, longest: timedelta) -> User | None: ...
+
+    def end_session(self, session: str) -> None: ...
 
     def revoke_token(self, token: str) -> None: ...
 

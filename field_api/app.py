@@ -19,6 +19,7 @@ from data.reference import region_index
 from data.store import ObservationStore, open_store
 from field_api.errors import add_exception_handlers
 from field_api.guard import RequestGuard
+from field_api.headers import SecurityHeaders
 from field_api.libraries import require_libraries
 from field_api.routes import (
     changes,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         app.include_router(router)
     add_exception_handlers(app)
     app.add_middleware(RequestGuard, limits={imports.PATH: settings.max_import_bytes})
+    app.add_middleware(SecurityHeaders, tile_url=settings.tile_url)  # outermost: every answer
     return app
 
 

@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 
 from data.store import ObservationStore
 from domain.records import User
+from field_api.auth import Credential, authenticate
 from field_api.errors import ApiError
-from field_api.guard import USER_KEY
+from field_api.guard import CREDENTIAL_KEY
 from field_api.settings import Settings
 from reports.herd_cache import HerdCache
 
@@ -39,49 +40,43 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 HerdCacheDep = Annotated[HerdCache, Depends(get_herd_cache)]
 
 
-def token_from_request(request: Request, settings: Settings) -> str | None:
-    """A bearer token from the Authorization header, else the browser's session cookie."""
-    return token_from_headers(
-        request.headers.get("authorization"), request.cookies.get(settings.session_cookie)
-    )
-
-
-def token_from_headers(authorization: str | None, cookie: str | None) -> str | None:
-    scheme, _, token = (authorization or "").partition(" ")
-    if authorization and scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return cookie or None
+def request_credential(request: Request, store: ObservationStore, settings: Settings) -> Credential:
+    """The request's credential: as the gate found it before the body, else looked up now."""
+    found: Credential | None = getattr(request.state, CREDENTIAL_KEY, None)
+    if found is None:
+        found = authenticate(
+            store,
+            settings,
+            request.headers.get("authorization"),
+            request.cookies.get(settings.session_cookie),
+        )
+        setattr(request.state, CREDENTIAL_KEY, found)
+    return found
 
 
 async def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> User:
-    """The user behind the request's token; 401 without a valid one.
+    """The user behind the request's token or session; 401 without a valid one.
 
     Async on purpose: FastAPI runs sync dependencies in its thread pool, and a hop per
     dependency cost more than this one indexed read (a hashed-token primary-key lookup).
     """
-    if hasattr(request.state, USER_KEY):  # the gate looked it up before reading the body
-        found: User | None = getattr(request.state, USER_KEY)
-        if found is not None:
-            request.state.user = found
-            return found
-    token = token_from_request(request, settings)
-    if not token:
+    credential = request_credential(request, store, settings)
+    if credential.user is not None:
+        request.state.user = credential.user
+        return credential.user
+    if not credential.presented:
         raise ApiError(
             401,
             "unauthorized",
             "send Authorization: Bearer <token> (from `herdwatch users add`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = store.user_for_token(token)
-    if user is None:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "this token is not valid or was revoked",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    request.state.user = user
-    return user
+    raise ApiError(
+        401,
+        "unauthorized",
+        "this token is not valid or was revoked, or the session ended: sign in again",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:

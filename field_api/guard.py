@@ -11,26 +11,33 @@ byte of the body is read, and then counts the body's bytes as they arrive:
 - a body that takes longer than `body_timeout_seconds` to arrive gets 408, so a client
   sending a byte a second cannot hold a worker.
 
-The user found here is handed to `current_user` through the request state, so the token
-is looked up once per request.
+The credential found here is handed to `current_user` through the request state, so the
+token is looked up once per request.
+
+Browser sessions get one more check (cross-site request forgery): a state-changing request
+that carries only the session cookie must come from a page of this server (its `Origin`,
+or failing that its `Referer`, names this host and port), and an API request must send a
+JSON body type, which no plain HTML form can. Bearer-token requests are not affected: a
+page on another site cannot make a browser send the header.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.records import User
+from field_api.auth import Credential, authenticate
 from field_api.errors import problem
 
 # Routes that take a body from someone not signed in yet.
 ANONYMOUS_BODY_PATHS = frozenset({"/login"})
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-USER_KEY = "herdwatch_user"  # request.state key: the user the gate found (None: none)
+CREDENTIAL_KEY = "herdwatch_credential"  # request.state key: the gate's Credential
+_JSON_TYPES = ("application/json", "application/geo+json")
 
 
 class RequestGuard:
@@ -54,10 +61,15 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         settings = scope["app"].state.settings
-        user = _authenticate(scope, settings)
-        scope.setdefault("state", {})[USER_KEY] = user
+        credential = _authenticate(scope, settings)
+        scope.setdefault("state", {})[CREDENTIAL_KEY] = credential
+        user = credential.user
         if user is None and scope["path"] not in ANONYMOUS_BODY_PATHS:
             await _refuse(scope, send, 401, "unauthorized", _UNAUTHORIZED)
+            return
+        forged = _forgery(scope, credential)
+        if forged:
+            await _refuse(scope, send, 403, "cross_site_request", forged, "Origin")
             return
         limit = self.limits.get(scope["path"], settings.max_body_bytes)
         limit = limit if user else settings.anonymous_body_bytes
@@ -140,15 +152,39 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _authenticate(scope: Scope, settings: Any) -> User | None:
+def _authenticate(scope: Scope, settings: Any) -> Credential:
     """The user behind the bearer token or the session cookie, from the headers alone."""
-    from field_api.deps import token_from_headers
+    store = scope["app"].state.store
+    return authenticate(store, settings, _header(scope, b"authorization"), _cookie(scope, settings))
 
-    token = token_from_headers(_header(scope, b"authorization"), _cookie(scope, settings))
-    if not token:
+
+def _forgery(scope: Scope, credential: Credential) -> str | None:
+    """Why a state-changing browser request may come from another site, or None.
+
+    Applies to requests that carry the session cookie (and to sign-in, so that another
+    site cannot sign a browser in to an account of its choosing).
+    """
+    if scope["method"] in _NO_BODY_METHODS:
         return None
-    user: User | None = scope["app"].state.store.user_for_token(token)
-    return user
+    if not credential.via_cookie and scope["path"] not in ANONYMOUS_BODY_PATHS:
+        return None
+    host = (_header(scope, b"host") or "").lower()
+    source = _header(scope, b"origin") or _header(scope, b"referer")
+    if source is None:
+        if not credential.via_cookie:
+            return None  # a sign-in form posted by a script or an old browser
+        return "a signed-in browser request must say where it comes from (Origin)"
+    parts = urlsplit(source)
+    if source == "null" or parts.netloc.lower() != host:
+        return f"a request from {source} cannot change data with this site's session cookie"
+    if scope["path"].startswith("/api/") and not _is_json(_header(scope, b"content-type")):
+        return "a signed-in browser sends the API JSON (Content-Type: application/json)"
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
 def _cookie(scope: Scope, settings: Any) -> str | None:

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     dataset_contact: str = "Herdwatch data manager <data@herdwatch.invalid>"
     dataset_licence: str = "http://creativecommons.org/licenses/by/4.0/legalcode"
     session_cookie: str = "herdwatch_session"
+    session_idle_minutes: float = Field(8 * 60, gt=0)  # a session unused this long ends
+    session_max_hours: float = Field(
+        14 * 24, gt=0
+    )  # and every session ends this long after sign-in
     secure_cookies: bool = False
     max_photo_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # one photo, all its chunks
     # The field app's longest wait between send attempts (its backoff's cap), in seconds.

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from data.store import ObservationStore
 from domain.errors import InvalidInput
 from domain.records import Period, User
-from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep, token_from_request
+from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep, request_credential
 from field_api.errors import ApiError
 from field_api.filters import QueryDep
 from field_api.routes import exports
@@ -125,8 +125,7 @@ def _viewer_html(
 
 def _signed_in_user(request: Request, store: ObservationStore, settings: Settings) -> User | None:
     """The user behind the session cookie (or a bearer header), or None: pages redirect."""
-    token = token_from_request(request, settings)
-    return store.user_for_token(token) if token else None
+    return request_credential(request, store, settings).user
 
 
 @router.get(assets.URL_PREFIX + "/{path:path}", include_in_schema=False)

@@ -25,11 +25,11 @@ def login(
     token: Annotated[str, Form(max_length=500)],
     next: Annotated[str, Form(max_length=500)] = "/viewer",
 ) -> RedirectResponse | HTMLResponse:
-    """Check the token and start a session: a new token of the same user, kept in a cookie."""
+    """Check the token and start a server-side session, its id kept in a cookie."""
     user = store.user_for_token(token.strip())
     if user is None:
         return HTMLResponse(_page(next, "That token is not valid or was revoked."), status_code=401)
-    session_token = store.add_token(user.name)
+    session_token = store.start_session(user.name)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         settings.session_cookie,
@@ -37,17 +37,17 @@ def login(
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
-        max_age=14 * 24 * 3600,
+        max_age=int(settings.session_max_hours * 3600),  # the server ends it by then too
     )
     return response
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, store: StoreDep, settings: SettingsDep) -> RedirectResponse:
-    """End the browser session: its token is revoked, not just forgotten by the browser."""
+    """End the browser session on the server, not just in the browser."""
     session_token = request.cookies.get(settings.session_cookie)
     if session_token:
-        store.revoke_token(session_token)
+        store.end_session(session_token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(settings.session_cookie)
     return response

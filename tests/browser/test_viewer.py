@@ -67,6 +67,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace
         store.add_survey(survey)
     store.add_observations(observations, actor="demo")
     token = store.add_user("rita", "researcher")
+    admin_token = store.add_user("adam", "admin")
     # Tiles from the test server itself: they 404, as at a field station with no tile server.
     settings = Settings(
         database_url=f"sqlite:///{db}",
@@ -94,6 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace
         url=f"http://127.0.0.1:{port}",
         host=f"127.0.0.1:{port}",
         token=token,
+        admin_token=admin_token,
         observations=observations,
     )
     server.should_exit = True
@@ -119,6 +121,11 @@ def page(browser, served):
     opened.errors = []
     opened.on("request", lambda request: opened.requests.append(request.url))
     opened.on("pageerror", lambda error: opened.errors.append(str(error)))
+    # A Content-Security-Policy violation is reported on the console: count it as an error.
+    opened.on(
+        "console",
+        lambda m: opened.errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield opened
     context.close()
 

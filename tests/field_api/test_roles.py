@@ -115,7 +115,7 @@ def test_browser_login_sets_a_session_cookie_and_logout_revokes_it(sqlite_api: C
     assert cookie and cookie != sqlite_api.tokens["rita"]
     assert "httponly" in ok.headers["set-cookie"].lower()
     assert browser.get(URL).status_code == 200
-    browser.post("/logout", follow_redirects=False)
+    browser.post("/logout", follow_redirects=False, headers={"Origin": "http://testserver"})
     browser.cookies.set("herdwatch_session", cookie)
     assert browser.get(URL).status_code == 401
     assert sqlite_api.researcher.get(URL).status_code == 200  # the API token still works
