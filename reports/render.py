@@ -226,8 +226,17 @@ def _footer(canvas: object, doc: object) -> None:
 
 # ------------------------------------------------------------------------------ CSV, GPKG
 def to_csv(report: PopulationReport, table: str = "summary") -> str:
-    """One table as CSV text (machine column names; the period in the first columns)."""
-    return csv_frame(report, table).to_csv(index=False)
+    """One table as CSV text (machine column names; the period in the first columns).
+
+    Text cells that a spreadsheet would read as a formula are neutralised (domain/csv_cells).
+    """
+    from domain.csv_cells import safe_cell
+
+    frame = csv_frame(report, table)
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    frame[text] = frame[text].map(safe_cell)
+    frame.columns = [safe_cell(c) for c in frame.columns]
+    return frame.to_csv(index=False)
 
 
 def to_gpkg(report: PopulationReport, path: Path) -> None:

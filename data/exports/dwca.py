@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from data.exports.pages import Progress, all_observations, counted
 from data.store import ObservationStore
+from domain.csv_cells import safe_cell
 from domain.errors import NotFound
 from domain.records import COMPOSITION_FIELDS, Observation, ObservationQuery, Survey
 from domain.wire import DARWIN_CORE_TERMS
@@ -191,7 +192,8 @@ def _clean(row: Sequence[object]) -> list[object]:
     """The row with no tab or line break inside a text (the files have no quoting); the csv
     writer writes None as an empty cell and numbers as they are."""
     search, sub = _BREAKS.search, _BREAKS.sub
-    return [sub(" ", v) if type(v) is str and search(v) else v for v in row]
+    # ... and no text a spreadsheet would run as a formula (domain/csv_cells.py).
+    return [safe_cell(sub(" ", v) if type(v) is str and search(v) else v) for v in row]
 
 
 _BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")  # tab, and what ends a line

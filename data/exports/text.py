@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from data.exports.pages import Progress, all_observations, counted
 from data.store import ObservationStore
+from domain.csv_cells import safe_row
 from domain.records import ObservationQuery
 from domain.wire import CSV_COLUMNS, csv_row, observation_feature
 
@@ -38,7 +39,10 @@ def csv_chunks(
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_CSV_COLUMNS)
     for items in counted(all_observations(store, query), progress):
-        writer.writerows([*csv_row(o), f"POINT ({o.lon!r} {o.lat!r})", CRS] for o in items)
+        # No cell a spreadsheet would run as a formula (domain/csv_cells.py).
+        writer.writerows(
+            safe_row([*csv_row(o), f"POINT ({o.lon!r} {o.lat!r})", CRS]) for o in items
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
