@@ -21,9 +21,11 @@ from field_api.errors import add_exception_handlers
 from field_api.guard import RequestGuard
 from field_api.headers import SecurityHeaders
 from field_api.libraries import require_libraries
+from field_api.openapi import install_openapi
 from field_api.routes import (
     changes,
     counts,
+    docs,
     field,
     health,
     herds,
@@ -44,6 +46,7 @@ _GC_YOUNG_THRESHOLD = 10_000
 
 ROUTERS = (
     health.router,
+    docs.router,
     observations.router,
     surveys.router,
     changes.router,
@@ -89,12 +92,18 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
             app.state.store.close()
 
     app = FastAPI(
-        title=settings.api_title, version="1", lifespan=lifespan, description=_DESCRIPTION
+        title=settings.api_title,
+        version="1",
+        lifespan=lifespan,
+        description=_DESCRIPTION,
+        docs_url=None,  # served by routes/docs.py with this server's own copies
+        redoc_url=None,
     )
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestGuard, limits={imports.PATH: settings.max_import_bytes})
     app.add_middleware(SecurityHeaders, tile_url=settings.tile_url)  # outermost: every answer
     return app

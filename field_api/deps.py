@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from data.store import ObservationStore
 from domain.records import User
@@ -54,7 +55,17 @@ def request_credential(request: Request, store: ObservationStore, settings: Sett
     return found
 
 
-async def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> User:
+# Declares the bearer scheme in the OpenAPI document for every route that needs a user;
+# the token itself is read by request_credential (a cookie session counts too).
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="herdwatch users add")
+
+
+async def current_user(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> User:
     """The user behind the request's token or session; 401 without a valid one.
 
     Async on purpose: FastAPI runs sync dependencies in its thread pool, and a hop per

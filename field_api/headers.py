@@ -26,6 +26,10 @@ _ALWAYS = (
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+# ReDoc's styled-components write <style> elements at run time, which no hash can name:
+# on this page only, inline styles are allowed (scripts stay hash-only; styles cannot run
+# code, and the page shows only our own OpenAPI document).
+INLINE_STYLE_PATHS = frozenset({"/redoc"})
 # Not a page: nothing in it may run or be framed.
 _NOT_A_PAGE = b"default-src 'none'; frame-ancestors 'none'; sandbox"
 
@@ -46,6 +50,9 @@ class SecurityHeaders:
             return
         start: Message | None = None
         chunks: list[bytes] = []
+        head = scope["method"] == "HEAD"
+        if head:  # answered as the GET would be, without its body (GDAL probes with HEAD)
+            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message: Message) -> None:
             nonlocal start
@@ -62,12 +69,20 @@ class SecurityHeaders:
             if message.get("more_body", False):
                 return
             page = b"".join(chunks)
-            await send(_with_headers(start, self.policy(page)))
+            policy = self.policy(page, inline_styles=scope["path"] in INLINE_STYLE_PATHS)
+            await send(_with_headers(start, policy))
             await send({"type": "http.response.body", "body": page})
 
-        await self.app(scope, receive, send_with_headers)
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send_with_headers(message)
 
-    def policy(self, page: bytes) -> bytes:
+        await self.app(scope, receive, send_head if head else send_with_headers)
+
+    def policy(self, page: bytes, *, inline_styles: bool = False) -> bytes:
         scripts: list[str] = []
         styles: list[str] = []
         for kind, body in _INLINE.findall(page):
@@ -76,12 +91,18 @@ class SecurityHeaders:
         return (
             "default-src 'self'; "
             f"script-src 'self'{''.join(sorted(set(scripts)))}; "
-            f"style-src 'self'{''.join(sorted(set(styles)))}; "
+            f"style-src 'self'{_styles(styles, inline_styles)}; "
             "style-src-attr 'unsafe-inline'; "
             f"img-src 'self' data: blob:{self.tile_origin}; "
-            "font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+            "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+            "object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         ).encode()
+
+
+def _styles(hashes: list[str], inline: bool) -> str:
+    # With a hash listed, browsers ignore 'unsafe-inline': list one or the other.
+    return " 'unsafe-inline'" if inline else "".join(sorted(set(hashes)))
 
 
 def _is_html(start: Message) -> bool:

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     import folium
 
 # npm package → version; pinned so every install serves the same files.
-NPM_PACKAGES: dict[str, str] = {"leaflet": "1.9.4", "leaflet.markercluster": "1.5.3"}
+NPM_PACKAGES: dict[str, str] = {
+    "leaflet": "1.9.4",
+    "leaflet.markercluster": "1.5.3",
+    "swagger-ui-dist": "5.35.0",  # /docs
+}
+# Packages of which only the prebuilt bundle is used: fetched with `npm pack` (the package's
+# own tarball from the registry, none of the dependencies it was built from) and unpacked
+# into node_modules/<name>.
+NPM_BUNDLES: dict[str, str] = {"redoc": "2.5.0"}  # /redoc
 
 # (folium asset name, path inside node_modules), in load order.
 JS_FILES: tuple[tuple[str, str], ...] = (
@@ -39,6 +47,12 @@ CSS_FILES: tuple[tuple[str, str], ...] = (
     ("markerclusterdefaultcss", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
 )
 ASSET_FILES: tuple[str, ...] = tuple(path for _, path in JS_FILES + CSS_FILES)
+# The API documentation pages' files (field_api/routes/docs.py), served like the map's.
+SWAGGER_JS = "swagger-ui-dist/swagger-ui-bundle.js"
+SWAGGER_CSS = "swagger-ui-dist/swagger-ui.css"
+SWAGGER_ICON = "swagger-ui-dist/favicon-32x32.png"
+REDOC_JS = "redoc/bundles/redoc.standalone.js"
+DOC_FILES: tuple[str, ...] = (SWAGGER_JS, SWAGGER_CSS, SWAGGER_ICON, REDOC_JS)
 
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
 MODULES_DIR = VENDOR_DIR / "node_modules"
@@ -103,7 +117,7 @@ class AssetsMissing(Unavailable):
 
 def missing_files(modules_dir: Path = MODULES_DIR) -> list[str]:
     """Asset files the pages need that are not on disk."""
-    return [path for path in ASSET_FILES if not (modules_dir / path).is_file()]
+    return [path for path in ASSET_FILES + DOC_FILES if not (modules_dir / path).is_file()]
 
 
 def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
@@ -132,10 +146,32 @@ def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    for name, version in NPM_BUNDLES.items():
+        _unpack_bundle(npm, name, version, vendor_dir / "node_modules")
+        specs.append(f"{name}@{version}")
     still_missing = missing_files(vendor_dir / "node_modules")
     if still_missing:
         raise AssetsMissing(f"npm finished but these files are missing: {', '.join(still_missing)}")
     return specs
+
+
+def _unpack_bundle(npm: str, name: str, version: str, modules_dir: Path) -> None:
+    """`npm pack name@version` into a temporary folder, unpacked as modules_dir/name."""
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [npm, "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        [tarball] = Path(tmp).glob("*.tgz")
+        with tarfile.open(tarball) as archive:
+            archive.extractall(tmp, filter="data")  # no links out, no odd modes
+        target = modules_dir / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(Path(tmp) / "package"), target)
 
 
 def linked_assets() -> MapAssets:

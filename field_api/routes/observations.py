@@ -59,12 +59,7 @@ _BATCH_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/geo+json": {
-                "schema": {
-                    "type": "object",
-                    "description": "FeatureCollection of ObservationFeatureIn",
-                }
-            }
+            "application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollectionIn"}}
         },
     }
 }
