@@ -92,10 +92,13 @@ class SQLiteStore(SQLStore):
             con.execute("BEGIN IMMEDIATE")
             try:
                 yield con
+                con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # A failed COMMIT (the disk is full) may leave the transaction open, or
+                # SQLite may have rolled it back already: either way, none of it stays.
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
 
     def _read_all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._reader().execute(sql, params).fetchall()

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from data.faults import RETRY_AFTER_SECONDS, unavailable_reason
 from domain.errors import (
     Conflict,
     DomainError,
@@ -31,6 +32,7 @@ STATUS_CODES: dict[type[DomainError], int] = {
     Unavailable: 503,
 }
 PROBLEM = "application/problem+json"
+_RETRY = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class ApiError(Exception):
@@ -128,7 +130,8 @@ def add_exception_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = (
             {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
         )
-        return problem(status, exc.code, exc.message, errors, None, **extra)
+        headers = _RETRY if status == 503 else None
+        return problem(status, exc.code, exc.message, errors, headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -151,7 +154,30 @@ def add_exception_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def _store_fault(_: Request, exc: Exception) -> JSONResponse:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise exc  # a bug, not a fault: the 500 handler below answers it
+        # The disk filled up, the database restarted: a passing fault, worth a retry.
+        return problem(503, "unavailable", reason, headers=_RETRY)
+
+    for fault in _store_fault_types():
+        app.add_exception_handler(fault, _store_fault)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        reason = unavailable_reason(exc)
+        if reason:
+            return problem(503, "unavailable", reason, headers=_RETRY)
         # Logged by the server; the client gets a stable shape and no traceback.
         return problem(500, "internal_error", "the server failed; nothing was half-written")
+
+
+def _store_fault_types() -> tuple[type[Exception], ...]:
+    """The driver errors a store's passing faults arrive as (see data/faults.py)."""
+    import sqlite3
+
+    import psycopg
+    import psycopg_pool
+
+    return (sqlite3.Error, OSError, psycopg.Error, psycopg_pool.PoolTimeout)
