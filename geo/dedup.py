@@ -362,6 +362,8 @@ def _components_needing_care(
 
 def _spread(comp: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     """max − min of values per component 0..k-1 (sort + reduceat: ufunc.at is slow)."""
+    if comp.size == 0:  # no sightings at all (a new deployment's first nightly report)
+        return np.zeros(k, dtype=values.dtype)
     order = np.argsort(comp, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(comp[order]) != 0])
     ordered = values[order]

@@ -22,6 +22,7 @@ def test_users_add_prints_the_token_alone_on_the_last_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
+    run(db, "migrate", capsys=capsys)  # only migrate makes a new database
     code, lines = run(db, "users", "add", "olga", "--role", "observer", capsys=capsys)
     assert code == 0
     token = lines[-1]
@@ -44,6 +45,7 @@ def test_duplicate_user_and_unknown_user_are_clear_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
+    run(db, "migrate", capsys=capsys)
     run(db, "users", "add", "olga", "--role", "admin", capsys=capsys)
     assert (
         main(["--database-url", f"sqlite:///{db}", "users", "add", "olga", "--role", "admin"]) == 1

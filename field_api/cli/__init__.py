@@ -9,8 +9,10 @@ the map and report libraries inside the commands that use them, so `herdwatch us
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from domain.errors import DomainError
 from field_api.cli import demo, export, field, imports, report, serve, transfer, users
@@ -28,12 +30,45 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The `herdwatch` parser with every command group's subcommands."""
-    parser = argparse.ArgumentParser(prog="herdwatch", description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", help="overrides HERDWATCH_DATABASE_URL")
+    parser = argparse.ArgumentParser(
+        prog="herdwatch",
+        description=__doc__.split("\n")[0],
+        formatter_class=DefaultsHelp,
+    )
+    parser.add_argument("--database-url", help=_URL_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_arguments(sub)
+    for command in _leaf_parsers(sub):
+        # Before or after the command name alike; SUPPRESS keeps an earlier value.
+        command.add_argument("--database-url", default=argparse.SUPPRESS, help=_URL_HELP)
     return parser
+
+
+def _leaf_parsers(sub: argparse._SubParsersAction[Any]) -> list[argparse.ArgumentParser]:
+    """Every command's parser (`users add` too), each made to show its defaults."""
+    found: list[argparse.ArgumentParser] = []
+    for command in sub.choices.values():
+        command.formatter_class = DefaultsHelp
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        found += _leaf_parsers(nested[0]) if nested else [command]
+    return found
+
+
+class DefaultsHelp(argparse.HelpFormatter):
+    """--help shows each option's default, where it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not text:
+            return text
+        if action.option_strings or action.nargs in ("?", "*"):
+            return text + " (default: %(default)s)"
+        return text
+
+
+_URL_HELP = "the store, e.g. sqlite:///herdwatch.db (default: HERDWATCH_DATABASE_URL)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,4 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except MissingLibrary as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except Exception as exc:  # one line, never a traceback (HERDWATCH_DEBUG=1 shows it)
+        if os.environ.get("HERDWATCH_DEBUG"):
+            raise
+        text = str(exc).strip() or type(exc).__name__
+        print(f"herdwatch: {text.splitlines()[0]}", file=sys.stderr)
         return 1

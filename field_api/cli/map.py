@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any, get_args
 
-from data.store import open_store
 from domain.errors import InvalidInput
 from domain.records import Period
-from field_api.cli.common import Command
+from field_api.cli.common import Command, open_existing_store
 from field_api.filters import observation_query
 from field_api.settings import Settings
 from geo.grid import MAX_CELL_KM, MIN_CELL_KM
@@ -59,7 +58,7 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
         print(f"herdwatch map: --cell-km must be between {MIN_CELL_KM} and {MAX_CELL_KM}")
         return 2
     options = settings.map_options()
-    store = open_store(args.database_url or settings.database_url)
+    store = open_existing_store(settings, args)
     try:
         store.migrate()
         cell_size_m = args.cell_km * 1000 if args.cell_km else None

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from data.store import open_store
 from domain.census import CensusRule
 from domain.periods import EVERY, PeriodError, parse_period
-from field_api.cli.common import Command
+from field_api.cli.common import Command, open_existing_store
 from field_api.settings import Settings
 
 
@@ -65,7 +64,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"herdwatch report: {exc}", file=sys.stderr)
         return 2
-    store = open_store(args.database_url or settings.database_url)
+    store = open_existing_store(settings, args)
     try:
         store.migrate()
         inputs = load_inputs(store, seasons=seasons)
