@@ -18,8 +18,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
+from domain.wire import TEXT_PATTERN
 from field_api.errors import PROBLEM
-from field_api.schemas import ObservationFeatureIn
+from field_api.schemas import ObservationFeatureIn, ObservationPatch, RetractIn
 
 _REF = "#/components/schemas/{model}"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -93,9 +94,10 @@ def complete(app: FastAPI) -> dict[str, Any]:
 
 def _add_model_schemas(schemas: dict[str, Any]) -> None:
     """ObservationFeatureIn and its parts, referenced by the upload bodies."""
-    feature = TypeAdapter(ObservationFeatureIn).json_schema(ref_template=_REF)
-    schemas.update(feature.pop("$defs", {}))
-    schemas["ObservationFeatureIn"] = feature
+    for model in (ObservationFeatureIn, ObservationPatch, RetractIn):
+        found = TypeAdapter(model).json_schema(ref_template=_REF)
+        schemas.update(found.pop("$defs", {}))
+        schemas[model.__name__] = found
     schemas["FeatureCollectionIn"] = {
         "type": "object",
         "required": ["type", "features"],
@@ -109,11 +111,22 @@ def _add_model_schemas(schemas: dict[str, Any]) -> None:
     }
 
 
+def _printable_parameters(operation: dict[str, Any]) -> None:
+    """Path and query text takes no control characters (the request gate's 400)."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        for option in [schema, *schema.get("anyOf", [])]:
+            if option.get("type") == "string" and "pattern" not in option:
+                if option.get("format") not in ("uuid", "date-time"):
+                    option["pattern"] = TEXT_PATTERN
+
+
 def _describe(operation: dict[str, Any], method: str) -> None:
     """Every error status the operation can answer, each with the problem+json body.
 
     `security` is there when the route depends on `current_user` (its HTTPBearer scheme).
     """
+    _printable_parameters(operation)
     statuses = {400, 503}
     places = {p.get("in") for p in operation.get("parameters", [])}
     if operation.get("security"):
@@ -123,7 +136,7 @@ def _describe(operation: dict[str, Any], method: str) -> None:
     if "query" in places or method in _BODY_METHODS:
         statuses.add(422)
     if method in _BODY_METHODS:
-        statuses |= {408, 413, 404}
+        statuses |= {404, 408, 409, 413}
     statuses |= {int(code) for code in operation.get("responses", {}) if str(code).isdigit()}
     responses = operation.setdefault("responses", {})
     for status in sorted(statuses):

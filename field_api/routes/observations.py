@@ -64,6 +64,26 @@ _BATCH_DOC = {
     }
 }
 _STATUS = {"created": 201, "unchanged": 200}
+_FEATURE_OUT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the observation as a GeoJSON Feature",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}},
+    }
+}
+_PATCH_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ObservationPatch"}}
+        },
+    }
+}
+_RETRACT_DOC = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetractIn"}}},
+    }
+}
 
 
 def _crs(crs: str | None) -> str | None:
@@ -223,7 +243,11 @@ def _batch_receipt(parsed: list[Parsed], outcomes: dict[int, Outcome]) -> dict[s
     return {"summary": summary, "results": results}
 
 
-@router.get("", response_class=JSONResponse)
+@router.get(
+    "",
+    response_class=JSONResponse,
+    responses={200: {**_FEATURE_OUT[200], "description": "a GeoJSON FeatureCollection page"}},
+)
 def list_observations(request: Request, query: QueryDep, user: Reader, store: StoreDep) -> Response:
     """Observations as a GeoJSON FeatureCollection, paged with a `next` link."""
     if user.role == "observer":  # observers see their own records only
@@ -240,7 +264,7 @@ def list_observations(request: Request, query: QueryDep, user: Reader, store: St
     return Response(body, media_type="application/geo+json")
 
 
-@router.get("/{observation_id}", response_class=JSONResponse)
+@router.get("/{observation_id}", response_class=JSONResponse, responses=_FEATURE_OUT)
 def get_observation(observation_id: UUID, user: Reader, store: StoreDep) -> JSONResponse:
     """One observation, retracted ones included (their status says so)."""
     obs = store.get_observation(observation_id)
@@ -263,7 +287,7 @@ def _check_change(user: AnyUser, obs: Observation) -> None:
         )
 
 
-@router.patch("/{observation_id}")
+@router.patch("/{observation_id}", openapi_extra=_PATCH_DOC, responses=_FEATURE_OUT)
 async def edit_observation(
     observation_id: UUID, request: Request, user: Uploader, store: StoreDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -320,7 +344,7 @@ def _validated(model: type[M], body: Any, loc: str | None = None) -> M:
         ) from exc
 
 
-@router.delete("/{observation_id}")
+@router.delete("/{observation_id}", openapi_extra=_RETRACT_DOC, responses=_FEATURE_OUT)
 async def retract_observation(
     observation_id: UUID, request: Request, user: Uploader, store: StoreDep
 ) -> JSONResponse:

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
 SurveyId = Annotated[str, Path(max_length=100, pattern=SURVEY_ID_PATTERN)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={200: {"description": "identical re-send"}})
 def create_survey(
     survey: SurveyIn, request: Request, user: Researcher, store: StoreDep
 ) -> JSONResponse:
