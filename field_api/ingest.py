@@ -19,6 +19,7 @@ from domain.records import Observation
 from domain.wire import feature_to_observation
 from field_api.errors import pydantic_errors
 from field_api.fastpath import decode_valid_batch
+from field_api.rule_problems import rule_problems
 from field_api.schemas import ObservationFeatureIn
 from field_api.settings import Settings
 
@@ -109,7 +110,11 @@ def _verdicts(
     results = []
     for i in range(size):
         if i in errors:
-            results.append(Parsed(i, _raw_id(raw[i]), errors=_prefixed(errors[i], prefix, i)))
+            # The rules too, on the fields that passed: every problem in one answer.
+            failed = {e["field"] for e in errors[i]}
+            extra = rule_problems(raw[i], failed, rules, projected=crs is not None)
+            found = errors[i] + [e for e in extra if e["field"] not in failed]
+            results.append(Parsed(i, _raw_id(raw[i]), errors=_prefixed(found, prefix, i)))
             continue
         k = position[i]
         point = (float(lons[k]), float(lats[k]))

@@ -185,3 +185,29 @@ def test_a_stored_year_one_record_breaks_no_view(api: Clients) -> None:
     assert features[str(lmt.id)]["properties"]["observed_at"].startswith(
         "1910-07-01T11:38:00+08:38"
     )
+
+
+def test_a_422_lists_every_problem_of_a_feature_at_once(api: Clients) -> None:
+    bad = {
+        "count": "forty",
+        "timezone": "Mars/Olympus",
+        "population": "atlantis",
+        "observed_at": "0001-01-01T00:00:00Z",
+        "coordinates": [500, 71],
+    }
+    expected = {
+        "properties.count",
+        "properties.timezone",
+        "properties.population",
+        "properties.observed_at",
+        "geometry.coordinates[0]",
+    }
+    feature = make_feature(7, **bad)
+    response = api.observer.put(f"{OBS}/{feature['id']}", json=feature)
+    assert response.status_code == 422
+    assert set(_fields(response)) == expected
+    batch = api.observer.post(
+        f"{OBS}/batch", json={"type": "FeatureCollection", "features": [make_feature(8, **bad)]}
+    )
+    [result] = batch.json()["results"]
+    assert {e["field"] for e in result["errors"]} == {f"features[0].{f}" for f in expected}
