@@ -34,7 +34,7 @@ from field_api.auth import Credential, authenticate
 from field_api.errors import problem
 
 # Routes that take a body from someone not signed in yet.
-ANONYMOUS_BODY_PATHS = frozenset({"/login"})
+ANONYMOUS_BODY_PATHS = frozenset({"/login", "/logout"})  # sign-out of an ended session too
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CREDENTIAL_KEY = "herdwatch_credential"  # request.state key: the gate's Credential
 _JSON_TYPES = ("application/json", "application/geo+json")

@@ -69,9 +69,11 @@ def _chunked(port: int, path: str, headers: dict[str, str], total: int) -> tuple
     """Stream `total` bytes chunked (1 MiB chunks) until the server answers; (status, sent)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Transfer-Encoding: chunked"]
-    lines += ["Content-Type: application/json", *(f"{k}: {v}" for k, v in headers.items())]
+    kind = "application/x-www-form-urlencoded" if path == "/login" else "application/json"
+    lines += [f"Content-Type: {kind}", *(f"{k}: {v}" for k, v in headers.items())]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    chunk = b"%x\r\n" % MIB + b"[" * MIB + b"\r\n"
+    filler = b"a" if path == "/login" else b"["  # a form field that never ends, or JSON
+    chunk = b"%x\r\n" % MIB + filler * MIB + b"\r\n"
     sent = 0
     try:
         while sent < total:
@@ -94,7 +96,7 @@ def _chunked(port: int, path: str, headers: dict[str, str], total: int) -> tuple
     return int(answer.split()[1]), sent
 
 
-@pytest.mark.parametrize("path", ["/api/v1/surveys", "/api/v1/herds/decisions"])
+@pytest.mark.parametrize("path", ["/api/v1/surveys", "/api/v1/herds/decisions", "/login"])
 def test_300_mib_chunked_body_without_a_token_costs_no_memory(
     served: tuple[str, int, str], path: str
 ) -> None:
