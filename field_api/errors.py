@@ -145,13 +145,18 @@ def add_exception_handlers(app: FastAPI) -> None:
         return problem(422, "validation_error", "; ".join(e["message"] for e in errors[:5]), errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not the first route's alone
+            headers["Allow"] = allowed_methods(request.app, request.url.path) or headers.get(
+                "Allow", ""
+            )
         return problem(
             exc.status_code,
             code.get(exc.status_code, "http_error"),
             str(exc.detail),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     async def _store_fault(_: Request, exc: Exception) -> JSONResponse:
@@ -181,3 +186,24 @@ def _store_fault_types() -> tuple[type[Exception], ...]:
     import psycopg_pool
 
     return (sqlite3.Error, OSError, psycopg.Error, psycopg_pool.PoolTimeout)
+
+
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """The methods the OpenAPI document lists for `path` (HEAD wherever GET), as Allow.
+
+    A literal path (/api/v1/observations/batch) wins over a template that also matches it.
+    """
+    import re
+
+    paths = app.openapi().get("paths", {})
+    if path in paths:
+        methods = {m.upper() for m in paths[path]}
+    else:
+        methods = set()
+        for template, item in paths.items():
+            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+            if re.fullmatch(pattern, path):
+                methods |= {m.upper() for m in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))

@@ -176,7 +176,7 @@ def query_from_params(
 
 
 def _int_param(text: str | None, name: str) -> int | None:
-    if text is None:
+    if text is None or text == "":  # `limit=` as a form leaves an empty field: not given
         return None
     try:
         return int(text)

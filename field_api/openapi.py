@@ -98,14 +98,25 @@ def _add_model_schemas(schemas: dict[str, Any]) -> None:
         found = TypeAdapter(model).json_schema(ref_template=_REF)
         schemas.update(found.pop("$defs", {}))
         schemas[model.__name__] = found
+    # The PUT may leave the id out: the URL's is used.
+    put = {**schemas["ObservationFeatureIn"], "title": "ObservationFeaturePut"}
+    put["required"] = [name for name in put["required"] if name != "id"]
+    schemas["ObservationFeaturePut"] = put
     schemas["FeatureCollectionIn"] = {
         "type": "object",
         "required": ["type", "features"],
         "properties": {
             "type": {"const": "FeatureCollection"},
+            # Each feature is judged on its own: one that is not an ObservationFeatureIn is
+            # reported `invalid` in the 200 receipt, and the others are stored.
             "features": {
                 "type": "array",
-                "items": {"$ref": _REF.format(model="ObservationFeatureIn")},
+                "items": {
+                    "anyOf": [
+                        {"$ref": _REF.format(model="ObservationFeatureIn")},
+                        {"description": "anything else: answered invalid in the receipt"},
+                    ]
+                },
             },
         },
     }
@@ -133,6 +144,8 @@ def _describe(operation: dict[str, Any], method: str) -> None:
         statuses |= {401, 403}
     if "path" in places:
         statuses |= {404, 422}
+        if method in _BODY_METHODS:
+            statuses.add(410)  # a retracted observation
     if "query" in places or method in _BODY_METHODS:
         statuses.add(422)
     if method in _BODY_METHODS:

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -57,10 +58,20 @@ def _composition_model() -> type[BaseModel]:
 CompositionIn = _composition_model()
 
 
+def _rfc3339_text(value: Any) -> Any:
+    """A time must be written out: pydantic would read 0 or 1.7e9 as a Unix time."""
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("must be an RFC 3339 date-time text, e.g. 2024-07-10T10:00:00+09:00")
+    return value
+
+
+TimeText = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+
+
 def _annotation(f: wire.WireField) -> Any:
     """The pydantic type of a device property (limits go in its Field)."""
     base: Any = {
-        "datetime": AwareDatetime,
+        "datetime": TimeText,
         "text": str,
         "int": Count,
         "number": Number,
@@ -241,8 +252,8 @@ class SurveyIn(_Strict):
 
     id: str = Field(min_length=1, max_length=100, pattern=SURVEY_ID_PATTERN)
     method: Literal["aerial", "snowmobile", "foot", "camera", "collar"]
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    started_at: TimeText
+    ended_at: TimeText | None = None
     name: Text = Field("", max_length=200)
     team: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
     platform: Text | None = Field(None, max_length=200)

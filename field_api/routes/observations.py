@@ -50,7 +50,7 @@ _FEATURE_DOC = {
         "required": True,
         "content": {
             "application/geo+json": {
-                "schema": {"$ref": "#/components/schemas/ObservationFeatureIn"}
+                "schema": {"$ref": "#/components/schemas/ObservationFeaturePut"}
             }
         },
     }
@@ -91,6 +91,12 @@ def _crs(crs: str | None) -> str | None:
         return normalise_crs(crs) if crs else None
     except CoordinateError as exc:
         raise ApiError(422, "invalid_crs", exc.message, field="crs") from exc
+
+
+@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def batch_other_methods() -> None:
+    """Only POST goes to /batch: without this, /{observation_id} took "batch" as an id (422)."""
+    raise ApiError(405, "method_not_allowed", "send a batch with POST", headers={"Allow": "POST"})
 
 
 @router.put(

@@ -47,7 +47,7 @@ def test_the_document_is_valid_openapi(api: Clients) -> None:
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     put = document["paths"]["/api/v1/observations/{observation_id}"]["put"]
     assert put["requestBody"]["content"]["application/geo+json"]["schema"]["$ref"].endswith(
-        "/ObservationFeatureIn"
+        "/ObservationFeaturePut"
     )
     assert {"401", "403", "404", "409", "410", "413", "422", "503"} <= set(put["responses"])
     assert put["security"] == [{"bearer": []}]
