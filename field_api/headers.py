@@ -50,9 +50,6 @@ class SecurityHeaders:
             return
         start: Message | None = None
         chunks: list[bytes] = []
-        head = scope["method"] == "HEAD"
-        if head:  # answered as the GET would be, without its body (GDAL probes with HEAD)
-            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message: Message) -> None:
             nonlocal start
@@ -73,14 +70,10 @@ class SecurityHeaders:
             await send(_with_headers(start, policy))
             await send({"type": "http.response.body", "body": page})
 
-        async def send_head(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                if message.get("more_body", False):
-                    return
-                message = {"type": "http.response.body", "body": b""}
-            await send_with_headers(message)
-
-        await self.app(scope, receive, send_head if head else send_with_headers)
+        if scope["method"] == "HEAD":
+            await _head(self.app, scope, receive, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
 
     def policy(self, page: bytes, *, inline_styles: bool = False) -> bytes:
         scripts: list[str] = []
@@ -98,6 +91,30 @@ class SecurityHeaders:
             "object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         ).encode()
+
+
+async def _head(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """HEAD: a route that answers it itself does (the downloads give their size); where the
+    route knows only GET (405), the request is answered as the GET, without the body."""
+    refused = False
+
+    async def probe(message: Message) -> None:
+        nonlocal refused
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            refused = True
+        if not refused:
+            await send(message)
+
+    async def without_body(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    await app(scope, receive, probe)
+    if refused:
+        await app({**scope, "method": "GET"}, receive, without_body)
 
 
 def _styles(hashes: list[str], inline: bool) -> str:

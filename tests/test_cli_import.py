@@ -40,6 +40,8 @@ NORWAY_ARGS = [
 
 
 def herdwatch(db: Path, *args: str | Path) -> int:
+    if not db.exists():  # only `herdwatch migrate` makes a new database (issue 10)
+        assert main(["--database-url", f"sqlite:///{db}", "migrate"]) == 0
     return main(["--database-url", f"sqlite:///{db}", *map(str, args)])
 
 
