@@ -57,7 +57,10 @@ class SecurityHeaders:
                 if _is_html(message):
                     start = message  # held until the page is complete: its CSP needs it
                     return
-                await send(_with_headers(message, _NOT_A_PAGE))
+                # A script may be a service worker, which runs under its own response's
+                # policy: it gets this server's, not the "nothing may run" of a data answer.
+                policy = self.policy(b"") if _is_script(message) else _NOT_A_PAGE
+                await send(_with_headers(message, policy))
                 return
             if start is None:
                 await send(message)
@@ -120,6 +123,13 @@ async def _head(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
 def _styles(hashes: list[str], inline: bool) -> str:
     # With a hash listed, browsers ignore 'unsafe-inline': list one or the other.
     return " 'unsafe-inline'" if inline else "".join(sorted(set(hashes)))
+
+
+def _is_script(start: Message) -> bool:
+    for key, value in start.get("headers", []):
+        if key.lower() == b"content-type":
+            return b"javascript" in value.lower()
+    return False
 
 
 def _is_html(start: Message) -> bool:

@@ -33,6 +33,9 @@ NOT_RUN = {
     "pg_dump --format=custom": "backs up a PostgreSQL at db.example.org",
     "createdb herdwatch_restored": "restores into a PostgreSQL at db.example.org",
     "herdwatch transfer --from sqlite": "needs the production PostgreSQL it names",
+    'curl -X PUT -H "Authorization: Bearer $TOKEN" -H "Content-Type: image/jpeg"': (
+        "a photo upload needing a JPEG and a stored sighting: tests/field_api/test_photos_api.py"
+    ),
 }
 # Sections whose blocks another test runs as written.
 RUN_ELSEWHERE = {"Importing survey files": "tests/test_cli_import.py (the README's imports)"}
