@@ -28,9 +28,10 @@ from data.sql_shared import (
     rows_to_herd_counts,
     where_clause,
 )
-from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
+from data.tables import HERD_DECISIONS, INSTANCES, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
+from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo, UploadOffset
 from domain.records import (
     Extent,
@@ -536,6 +537,30 @@ class SQLStore:
             f"bytes (sha256 {stored[0]}); send this one under another name",
             field="name",
         )
+    # ---- OpenRosa instances -----------------------------------------------------------
+    def get_instance(self, instance_id: UUID) -> Instance | None:
+        row = self._read_one(
+            self._sql(f"{INSTANCES.select()} WHERE instance_id = {{p}}"), (str(instance_id),)
+        )
+        return _instance(INSTANCES.named(row)) if row else None
+
+    def add_instance(self, instance: Instance) -> Instance:
+        """Remember a received instance; one already remembered is kept and returned."""
+        row = (
+            str(instance.instance_id),
+            str(instance.observation_id),
+            instance.revision,
+            instance.xml_sha256,
+            str(instance.deprecated_id) if instance.deprecated_id else None,
+            instance.observer,
+            rows.utc_text(rows.now_utc()),
+        )
+        with self._write() as conn:
+            conn.execute(self._insert_new(INSTANCES), row)
+            stored = conn.execute(
+                self._sql(f"{INSTANCES.select()} WHERE instance_id = {{p}}"), (row[0],)
+            ).fetchone()
+        return _instance(INSTANCES.named(stored))
 
     # ---- users and tokens -------------------------------------------------------------
     def add_user(self, name: str, role: str) -> str:
@@ -711,6 +736,19 @@ def _photo_info(row: Row) -> PhotoInfo:
 def _user(row: Row) -> User:
     name, role, active, created_at = row
     return User(name, role, bool(active), rows.as_datetime(created_at))
+
+
+def _instance(row: dict[str, Any]) -> Instance:
+    deprecated = row["deprecated_id"]
+    return Instance(
+        instance_id=UUID(str(row["instance_id"])),
+        observation_id=UUID(str(row["observation_id"])),
+        revision=int(row["revision"]),
+        xml_sha256=row["xml_sha256"],
+        observer=row["observer"],
+        deprecated_id=UUID(str(deprecated)) if deprecated else None,
+        received_at=rows.as_datetime(row["received_at"]),
+    )
 
 
 def check_editable(current: Observation, base_revision: int) -> None:

@@ -20,6 +20,7 @@ from data.reference import region_index
 from data.store import ObservationStore, open_store
 from field_api.errors import add_exception_handlers, problem
 from field_api.libraries import require_libraries
+from field_api.openrosa_form import served_form
 from field_api.routes import (
     changes,
     counts,
@@ -31,6 +32,7 @@ from field_api.routes import (
     me,
     observations,
     ogc,
+    openrosa,
     photos,
     reports,
     session,
@@ -56,6 +58,7 @@ ROUTERS = (
     me.router,
     photos.router,
     field.router,
+    openrosa.router,
 )
 
 
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         if store is None:  # a served process, not a test: tune it for long running
             app.state.store.migrate()
             load_reference_data()
+            served_form(settings)  # convert the ODK form now: a broken one stops the start
             if settings.preload:
                 preload_libraries()
             settle_garbage_collector()
@@ -150,7 +154,8 @@ class BodyLimit:
         self.app, self.max_bytes, self.limits = app, max_bytes, limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # OpenRosa routes check the same limit themselves, to answer as Collect expects.
+        if scope["type"] == "http" and not scope["path"].startswith("/openrosa/"):
             refusal = self._refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)
