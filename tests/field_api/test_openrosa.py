@@ -413,3 +413,119 @@ def test_without_a_photo_store_a_sighting_with_a_photo_stays_on_the_tablet(
     assert "cannot store photos yet" in said
     assert sqlite_collect.store.count_observations(_all()) == 0
     _openrosa(sqlite_collect.post(Sighting()), 201)  # one without a photo goes in
+
+
+def test_an_administrators_form_maps_its_questions_by_name_and_splits_in_three(
+    tmp_path: Any, sqlite_store: ObservationStore
+) -> None:
+    from tests.data.test_xlsform import _admin_form
+
+    path = _admin_form(tmp_path, [])
+    settings = Settings(database_url="sqlite://", openrosa_form=path, _env_file=None)  # type: ignore[call-arg]
+    collect = next(_collect(sqlite_store, settings))
+    c, auth = collect.client, collect.auth["olga"]
+    [item] = ET.fromstring(c.get("/openrosa/formList", headers=auth).content).findall(
+        "xf:xform", NS
+    )
+    assert item.findtext("xf:formID", namespaces=NS) == "kobo_reindeer"
+    manifest_url = item.findtext("xf:manifestUrl", namespaces=NS)
+    assert manifest_url == "http://testserver/openrosa/forms/kobo_reindeer/manifest"
+    manifest = ET.fromstring(c.get(manifest_url, headers=auth).content)
+    mf = "{http://openrosa.org/xforms/xformsManifest}"
+    [media] = manifest.findall(f"{mf}mediaFile")
+    url = media.findtext(f"{mf}downloadUrl")
+    assert url and c.get(url, headers=auth).content == b"\x89PNG not really"
+    md5 = hashlib.md5(b"\x89PNG not really", usedforsecurity=False).hexdigest()
+    assert media.findtext(f"{mf}hash") == f"md5:{md5}"
+    assert c.get(url.replace("map.png", "..%2Fsecret"), headers=auth).status_code == 404
+
+    instance_id = uuid.uuid4()
+    xml = (
+        '<kobo_reindeer id="kobo_reindeer" version="7" xmlns:orx="http://openrosa.org/xforms">'
+        "<where><location>70.25 140.5 12 9</location></where>"
+        "<observed_at>2024-03-01T12:00:00.000+11:00</observed_at><count>31</count>"
+        "<observer_mood>cold</observer_mood><photo>one.jpg</photo><photo_2>two.jpg</photo_2>"
+        f"<orx:meta><orx:instanceID>uuid:{instance_id}</orx:instanceID></orx:meta>"
+        "</kobo_reindeer>"
+    ).encode()
+    one, two = jpeg(1), jpeg(2)
+    for files, incomplete in (({}, True), ({"one.jpg": one}, True), ({"two.jpg": two}, False)):
+        response = c.post(
+            "/openrosa/submission", headers=auth, **multipart(xml, files, incomplete=incomplete)
+        )
+        _openrosa(response, 201)
+    obs = collect.store.get_observation(instance_id)
+    assert (obs.lon, obs.lat, obs.accuracy_m, obs.count) == (140.5, 70.25, 9.0, 31)
+    assert (obs.population, obs.count_method, obs.timezone) == (
+        "unknown",
+        "visual",
+        "Asia/Srednekolymsk",
+    )
+    assert collect.photos.stored == {(instance_id, "one.jpg"): one, (instance_id, "two.jpg"): two}
+    # A submission of the built-in form is not for this server now.
+    assert "kobo_reindeer" in _openrosa(collect.post(Sighting()), 404)
+
+
+def test_an_xml_external_entity_is_refused_before_it_is_read(sqlite_collect: Collect) -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE h [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<herd_sighting id="herd_sighting"><notes>&e;</notes></herd_sighting>'
+    )
+    response = sqlite_collect.client.post(
+        "/openrosa/submission", headers=sqlite_collect.auth["olga"], **multipart(xxe, {})
+    )
+    assert "root:" not in _openrosa(response, 400)
+
+
+# One sighting, then one change at a time: (OpenRosa answers, the API property changes).
+_SAME_VERDICTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({}, {}),
+    ({"count": "0", "classes": {}}, {"count": 0, "composition": {}}),
+    ({"count": "1000000"}, {"count": 1_000_000}),
+    ({"count": "1000001"}, {"count": 1_000_001}),
+    ({"count": "-1", "classes": {}}, {"count": -1, "composition": {}}),
+    ({"count": "214"}, {"count": 214}),
+    ({"classes": {"calves": "-1"}}, {"composition": {"calves": -1}}),
+    ({"population": "atlantis"}, {"population": "atlantis"}),
+    ({"population": "sundrun"}, {"population": "sundrun"}),
+    ({"count_method": "photo"}, {"count_method": "photo"}),
+    ({"count_method": "guess"}, {"count_method": "guess"}),
+    ({"survey_id": "s" * 100}, {"survey_id": "s" * 100}),
+    ({"survey_id": "s" * 101}, {"survey_id": "s" * 101}),
+    ({"notes": "n" * 4001}, {"notes": "n" * 4001}),
+    ({"behaviour": "b" * 200}, {"behaviour": "b" * 200}),
+    (
+        {"observed_at": "2999-01-01T00:00:00.000+09:00"},
+        {"observed_at": "2999-01-01T00:00:00+09:00"},
+    ),
+    ({"location": "90.0 180.0 0 1"}, {"geometry": [180.0, 90.0], "accuracy_m": 1.0}),
+    ({"location": "90.5 100.0 0 1"}, {"geometry": [100.0, 90.5], "accuracy_m": 1.0}),
+    ({"location": "60.0 180.5 0 1"}, {"geometry": [180.5, 60.0], "accuracy_m": 1.0}),
+    ({"location": "60.0 120.0 0 1000001"}, {"geometry": [120.0, 60.0], "accuracy_m": 1_000_001.0}),
+]
+
+
+def test_the_api_and_openrosa_accept_and_refuse_the_same_sightings(sqlite_collect: Collect) -> None:
+    """The same rules: every change is accepted by both or refused by both."""
+    c = sqlite_collect
+    api = TestClient(c.client.app, headers={"Authorization": f"Bearer {_token(c, 'olga')}"})
+    verdicts = []
+    for answers, properties in _SAME_VERDICTS:
+        sighting = replace(Sighting(), **answers)
+        base = {
+            "observed_at": "2024-06-20T14:30:00+09:00", "count": 240, "population": "lena-olenek",
+            "composition": {"adult_males": 40, "adult_females": 120, "calves": 55},
+            "accuracy_m": 4.8, "survey_id": "LO-2024-06",
+        }  # fmt: skip
+        coordinates = properties.pop("geometry", [128.8712, 71.6543])
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": coordinates},
+            "properties": {**base, **properties},
+        }
+        api_status = api.put(f"/api/v1/observations/{uuid.uuid4()}", json=feature).status_code
+        odk_status = c.post(sighting).status_code
+        assert (api_status == 201) == (odk_status == 201), (answers, api_status, odk_status)
+        assert api_status in (201, 422) and odk_status in (201, 422)
+        verdicts.append(odk_status == 201)
+    assert verdicts.count(True) == 8 and verdicts.count(False) == 12
