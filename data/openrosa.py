@@ -287,9 +287,9 @@ def _named_for_form(problem: Problem) -> Problem:
     name = problem.field.removeprefix("properties.")
     if name.startswith("geometry"):
         name = "location"
-    elif name == "composition":
-        name = "count"
     message = problem.message.split(": ", 1)[-1]
+    if name == "composition":  # the form has no such question: the classes and the count
+        name, message = "count", f"the classes {message}"
     return Problem.of(name, problem.code, message)
 
 
