@@ -562,6 +562,27 @@ class SQLStore:
             ).fetchone()
         return _instance(INSTANCES.named(stored))
 
+    def iter_all_instances(self, *, batch_size: int = 5000) -> Iterator[list[Instance]]:
+        for chunk in self._paged(INSTANCES, "instance_id", batch_size):
+            yield [_instance(INSTANCES.named(r)) for r in chunk]
+
+    def import_instances(self, instances: Sequence[Instance]) -> int:
+        """Copy instances with their receipt times; ones already here are kept."""
+        values = [
+            (
+                str(i.instance_id),
+                str(i.observation_id),
+                i.revision,
+                i.xml_sha256,
+                str(i.deprecated_id) if i.deprecated_id else None,
+                i.observer,
+                rows.utc_text(i.received_at or rows.now_utc()),
+            )
+            for i in instances
+        ]
+        with self._write() as conn:
+            return self._many(conn, self._insert_new(INSTANCES), values)
+
     # ---- users and tokens -------------------------------------------------------------
     def add_user(self, name: str, role: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -662,7 +683,7 @@ class SQLStore:
             after = found[-1][position]
             found = self._read_all(
                 f"{select} WHERE {key} > {self.mark} ORDER BY {key} LIMIT {self.mark}",
-                (str(after) if key == "id" else after, batch_size),
+                (str(after) if key in ("id", "instance_id") else after, batch_size),
             )
 
     def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]:

@@ -147,6 +147,12 @@ class ObservationStore(Protocol):
         """Remember a received instance; one already remembered is kept and returned."""
         ...
 
+    def iter_all_instances(self, *, batch_size: int = 5000) -> Iterator[list[Instance]]: ...
+
+    def import_instances(self, instances: Sequence[Instance]) -> int:
+        """Copy instances with their receipt times (transfer); returns how many were new."""
+        ...
+
     # users and tokens
     def add_user(self, name: str, role: str) -> str:
         """Create a user and return a new plain token (only its hash is kept)."""

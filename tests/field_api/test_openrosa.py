@@ -529,3 +529,30 @@ def test_the_api_and_openrosa_accept_and_refuse_the_same_sightings(sqlite_collec
         assert api_status in (201, 422) and odk_status in (201, 422)
         verdicts.append(odk_status == 201)
     assert verdicts.count(True) == 8 and verdicts.count(False) == 12
+
+
+def test_after_a_transfer_an_edit_of_an_edit_is_still_an_edit(
+    sqlite_collect: Collect, store: ObservationStore, settings: Settings
+) -> None:
+    """`herdwatch transfer` copies which revision each instance produced."""
+    from field_api.cli.transfer import transfer
+
+    original = Sighting()
+    _openrosa(sqlite_collect.post(original), 201)
+    edit = replace(original, instance_id=uuid.uuid4(), deprecated_id=original.instance_id)
+    _openrosa(sqlite_collect.post(replace(edit, count="250")), 201)
+    checks = transfer(sqlite_collect.store, store, progress=False)
+    assert all(c.ok for c in checks) and "OpenRosa instances" in [c.kind for c in checks]
+    app = create_app(settings, store)
+    app.state.photo_sink = MemoryPhotos()
+    token = store.add_token("olga")
+    with TestClient(app) as client:
+        second = replace(
+            edit, instance_id=uuid.uuid4(), deprecated_id=edit.instance_id, count="260"
+        )
+        response = client.post(
+            "/openrosa/submission", headers=basic("olga", token), **multipart(second.xml(), {})
+        )
+        assert "revision 3" in _openrosa(response, 201)
+    assert store.count_observations(_all()) == 1
+    assert store.get_observation(original.instance_id).count == 260
