@@ -341,16 +341,17 @@ def _store_new(
     # Photos are checked before anything is written: a refused one refuses the submission.
     prepared = _prepare_photos(sub, form, attachments, observation_id, user, photos)
     if base is None:
-        revision, status = _create(store, obs, user), "created"
+        status: Literal["created", "edited"] = "created"
+        revision = _create(store, obs, user)
     else:
-        revision, status = _edit(store, obs, base, user, rules), "edited"
+        status, revision = "edited", _edit(store, obs, base, user, rules, fields_asked(form))
     kept = store.add_instance(
         Instance(sub.instance_id, observation_id, revision, sub.sha256, user.name,
                  deprecated_id=sub.deprecated_id)
     )  # fmt: skip
     if kept.xml_sha256 != sub.sha256:  # another XML under this instanceID won a race
         raise _other_content(sub.instance_id)
-    return Received(status, observation_id, kept.revision), prepared  # type: ignore[arg-type]
+    return Received(status, observation_id, kept.revision), prepared
 
 
 def _create(store: ObservationStore, obs: Observation, user: User) -> int:
@@ -391,10 +392,15 @@ def _edit_base(store: ObservationStore, sub: Submission) -> _Base | None:
 
 
 def _edit(
-    store: ObservationStore, obs: Observation, base: _Base, user: User, rules: UploadRules
+    store: ObservationStore,
+    obs: Observation,
+    base: _Base,
+    user: User,
+    rules: UploadRules,
+    asked: frozenset[str],
 ) -> int:
-    """An edit of every editable field, made against the base revision."""
-    changes = {name: getattr(obs, name) for name in EDITABLE_FIELDS}
+    """An edit of every editable field the form asks for, made against the base revision."""
+    changes = {name: getattr(obs, name) for name in EDITABLE_FIELDS if name in asked}
 
     def check_allowed(current: Observation) -> None:
         if not (user.role == "admin" or current.observer == user.name):
@@ -417,6 +423,16 @@ def _edit(
             raise
         return current.revision
     return edited.revision
+
+
+def fields_asked(form: XForm) -> frozenset[str]:
+    """The observation fields a form's answers set: an edit changes only these (a field
+    the form does not ask for keeps the value it has, whoever set it)."""
+    asked = {"observed_at", "timezone", "lon", "lat", "accuracy_m", "count"}
+    asked |= {name for name in EDITABLE_FIELDS if name in form.fields}
+    if any(name in form.fields for name in COMPOSITION_FIELDS):
+        asked.add("composition")
+    return frozenset(asked)
 
 
 def _prepare_photos(

@@ -556,3 +556,22 @@ def test_after_a_transfer_an_edit_of_an_edit_is_still_an_edit(
         assert "revision 3" in _openrosa(response, 201)
     assert store.count_observations(_all()) == 1
     assert store.get_observation(original.instance_id).count == 260
+
+
+def test_an_edit_changes_only_the_fields_its_form_asks_for(tmp_path: Any) -> None:
+    from data.openrosa import fields_asked
+    from data.xlsform import file_xform
+    from domain.records import POPULATIONS
+    from tests.data.test_xlsform import _admin_form
+
+    asked = fields_asked(file_xform(_admin_form(tmp_path, []), POPULATIONS))
+    assert {"observed_at", "lon", "lat", "accuracy_m", "count"} <= asked
+    assert not asked & {"population", "notes", "composition", "count_method", "survey_id"}
+    builtin = fields_asked(served_form_for_tests())
+    assert {"population", "notes", "composition", "count_method", "survey_id"} <= builtin
+
+
+def served_form_for_tests() -> Any:
+    from field_api.openrosa_form import served_form
+
+    return served_form(Settings(_env_file=None))  # type: ignore[call-arg]
