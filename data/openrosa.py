@@ -317,6 +317,12 @@ def receive_submission(
     if known is not None and known.xml_sha256 != sub.sha256:
         raise _other_content(sub.instance_id)
     if known is not None:
+        if attachments and not (user.role == "admin" or known.observer == user.name):
+            raise NotAllowed(
+                f"instance uuid:{sub.instance_id} was sent by {known.observer}: only they or "
+                "an admin can add its photos",
+                field="xml_submission_file",
+            )
         prepared = _prepare_photos(sub, form, attachments, known.observation_id, user, photos)
         result = Received("unchanged", known.observation_id, known.revision)
     else:

@@ -575,3 +575,14 @@ def served_form_for_tests() -> Any:
     from field_api.openrosa_form import served_form
 
     return served_form(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def test_only_the_sender_or_an_admin_adds_photos_to_a_received_instance(
+    sqlite_collect: Collect,
+) -> None:
+    sighting = Sighting(photos=("p.jpg",))
+    _openrosa(sqlite_collect.post(sighting), 201)
+    assert "olga" in _openrosa(sqlite_collect.post(sighting, {"p.jpg": jpeg()}, user="ivan"), 403)
+    assert sqlite_collect.photos.stored == {}
+    _openrosa(sqlite_collect.post(sighting, {"p.jpg": jpeg()}, user="adam"), 201)
+    assert list(sqlite_collect.photos.stored) == [(sighting.instance_id, "p.jpg")]
