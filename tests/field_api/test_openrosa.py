@@ -401,6 +401,19 @@ def test_form_list_points_at_the_form_whose_md5_it_gives(sqlite_collect: Collect
     assert form.status_code == 200 and form.headers["X-OpenRosa-Version"] == "1.0"
     md5 = hashlib.md5(form.content, usedforsecurity=False).hexdigest()
     assert item.findtext("xf:hash", namespaces=NS) == f"md5:{md5}"
+    # What is served is what pyxform made of the shipped form, and it parses as an XForm.
+    from pyxform.xls2xform import convert
+
+    from data.xlsform import herd_sighting_workbook
+    from field_api.openrosa_form import form_spec
+
+    spec = form_spec(c.app.state.settings)  # type: ignore[attr-defined]
+    assert form.content == convert(herd_sighting_workbook(spec)).xform.encode()
+    root = ET.fromstring(form.content)
+    assert root.tag == "{http://www.w3.org/1999/xhtml}html"
+    instance = root.find(".//{http://www.w3.org/2002/xforms}herd_sighting")
+    assert instance is not None and instance.get("id") == "herd_sighting"
+    assert instance.get("version") == item.findtext("xf:version", namespaces=NS)
     assert c.get("/openrosa/forms/other", headers=auth).status_code == 404
     assert c.get("/openrosa/formList?formID=other", headers=auth).text.count("<xform>") == 0
 
