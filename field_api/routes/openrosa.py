@@ -292,7 +292,8 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
         raise ApiError(400, "bad_multipart", f"the multipart body: {exc.message}") from exc
     xml, files = b"", {}
     for key, value in parts.multi_items():
-        if not isinstance(value, UploadFile):
+        if not isinstance(value, UploadFile):  # a plain field: the XML as text, or a flag
+            xml = value.encode() if key == "xml_submission_file" else xml
             continue
         data = await value.read()
         if key == "xml_submission_file":

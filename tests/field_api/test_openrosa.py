@@ -599,3 +599,24 @@ def test_only_the_sender_or_an_admin_adds_photos_to_a_received_instance(
     assert sqlite_collect.photos.stored == {}
     _openrosa(sqlite_collect.post(sighting, {"p.jpg": jpeg()}, user="adam"), 201)
     assert list(sqlite_collect.photos.stored) == [(sighting.instance_id, "p.jpg")]
+
+
+def test_the_xml_as_a_plain_field_is_taken_too(sqlite_collect: Collect) -> None:
+    sighting = Sighting()
+    response = sqlite_collect.client.post(
+        "/openrosa/submission",
+        headers=sqlite_collect.auth["olga"],
+        data={"xml_submission_file": sighting.xml().decode()},
+        files={"unused.txt": ("unused.txt", b"x", "text/plain")},  # makes it multipart
+    )
+    _openrosa(response, 201)
+    assert sqlite_collect.store.get_observation(sighting.instance_id).count == 240
+
+
+def test_too_many_parts_or_a_huge_answer_is_refused(sqlite_collect: Collect) -> None:
+    c = sqlite_collect
+    many = {f"{i}.jpg": b"\xff\xd8\xff" for i in range(60)}
+    assert "multipart" in _openrosa(c.post(Sighting(), many), 400)
+    said = _openrosa(c.post(replace(Sighting(), notes="n" * 3_000_000)), 422)
+    assert "notes: 3000000 characters; at most 4000" in said
+    assert c.store.count_observations(_all()) == 0
