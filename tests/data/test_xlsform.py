@@ -187,3 +187,19 @@ def test_a_form_without_the_needed_questions_or_that_does_not_convert_is_refused
         convert_workbook({"survey": [{"type": "no_such_type", "name": "x", "label": "x"}]})
     with pytest.raises(FormRefused, match="cannot be read"):
         file_xform(tmp_path / "missing.xlsx", POPULATIONS)
+
+
+def test_herdwatch_form_writes_the_xlsform_its_twin_and_the_served_xform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyxform.xls2xform import convert
+
+    from field_api.cli import main
+
+    monkeypatch.setenv("HERDWATCH_EXTRA_POPULATIONS", "chukotka")
+    assert main(["form", "--out", str(tmp_path)]) == 0
+    served = served_form(_settings(extra_populations="chukotka"))
+    assert (tmp_path / "herd_sighting.xml").read_bytes() == served.xml
+    assert convert(str(tmp_path / "herd_sighting.xlsx")).xform.encode() == served.xml
+    assert "chukotka" in (tmp_path / "herd_sighting.md").read_text()
+    assert served.md5 in capsys.readouterr().out
