@@ -90,8 +90,13 @@ def test_head_then_post_with_a_jpeg_stores_the_sighting_and_its_photo(collect: C
     assert int(head.headers["X-OpenRosa-Accept-Content-Length"]) == 16 * 1024 * 1024
     photo = jpeg(7)
     sighting = Sighting(photos=("1718861400123.jpg",))
-    said = _openrosa(collect.post(sighting, {"1718861400123.jpg": photo}), 201)
-    assert "received" in said and str(sighting.instance_id) in said
+    posted = collect.post(sighting, {"1718861400123.jpg": photo})
+    said = _openrosa(posted, 201)
+    assert said.startswith("Herd sighting received, with 1 photo(s)")
+    assert str(sighting.instance_id) in said
+    assert posted.headers["X-OpenRosa-Accept-Content-Length"] == str(16 * 1024 * 1024)
+    root = ET.fromstring(posted.content)
+    assert root.get("items") == "0" and root[0].get("nature") == "submit_success"
 
     obs = collect.store.get_observation(sighting.instance_id)
     # "lat lon alt acc" on the wire → [lon, lat] here; accuracy is the fourth number.
