@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         app.state.store = store or open_store(settings.database_url)
         if store is None:  # a served process, not a test: tune it for long running
+            served_form(settings)  # convert the ODK form now: a broken one stops the start
             app.state.store.migrate()
             load_reference_data()
-            served_form(settings)  # convert the ODK form now: a broken one stops the start
             if settings.preload:
                 preload_libraries()
             settle_garbage_collector()

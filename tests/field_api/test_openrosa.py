@@ -625,3 +625,16 @@ def test_too_many_parts_or_a_huge_answer_is_refused(sqlite_collect: Collect) -> 
     said = _openrosa(c.post(replace(Sighting(), notes="n" * 3_000_000)), 422)
     assert "notes: 3000000 characters; at most 4000" in said
     assert c.store.count_observations(_all()) == 0
+
+
+def test_a_served_process_with_a_broken_form_stops_at_start_saying_why(tmp_path: Any) -> None:
+    from data.xlsform import FormRefused, write_xlsx
+
+    bad = tmp_path / "bad.xlsx"
+    write_xlsx({"survey": [{"type": "integer", "name": "count", "label": "n"}]}, bad)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'h.db'}", openrosa_form=bad, _env_file=None
+    )  # type: ignore[call-arg]
+    with pytest.raises(FormRefused, match="no question named observed_at, location"):
+        with TestClient(create_app(settings)):
+            pass
