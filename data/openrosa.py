@@ -83,19 +83,38 @@ class PhotoSink(Protocol):
     def save(self, prepared: Any) -> str: ...
 
 
-class NoPhotoStore:
-    """Until the observations' photo store exists: a submission with a photo is refused
-    (and stays queued on the tablet), never acknowledged with its photo dropped."""
+class StorePhotos:
+    """The observations' photo store (data/photos.py): the rules of PUT …/photos/{name}.
+
+    A photo already stored under its name is compared by SHA-256 first: a re-sent one is
+    not decoded again, and other bytes are refused before anything of the submission is
+    written.
+    """
+
+    def __init__(self, store: ObservationStore, *, max_bytes: int) -> None:
+        self.store, self.max_bytes = store, max_bytes
 
     def prepare(self, observation_id: UUID, name: str, data: bytes, actor: str) -> Any:
-        raise InvalidInput(
-            f"photo {name}: this server cannot store photos yet; keep the form on the "
-            "tablet and send it when the administrator says photos are accepted",
-            field=name,
-        )
+        from data import photos
+
+        try:
+            photos.check_name(name)
+            photos.parse_range(None, len(data), self.max_bytes)  # empty or too large
+            stored = self.store.get_photo(observation_id, name)
+            if stored is None:
+                return photos.make_photo(observation_id, name, data, actor)
+        except InvalidInput as exc:  # name the photo: the observer sees which one
+            raise InvalidInput(f"photo {name}: {exc.message}", field=name) from exc
+        if stored.sha256 != hashlib.sha256(data).hexdigest():
+            raise Conflict(
+                f"photo {name!r} is stored with other bytes (sha256 {stored.sha256}); "
+                "take the photo again to send it under another name",
+                field=name,
+            )
+        return None  # the same photo again
 
     def save(self, prepared: Any) -> str:
-        raise AssertionError("nothing is ever prepared")
+        return "unchanged" if prepared is None else self.store.add_photo(prepared)
 
 
 def parse_submission(xml: bytes) -> Submission:

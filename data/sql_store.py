@@ -537,6 +537,7 @@ class SQLStore:
             f"bytes (sha256 {stored[0]}); send this one under another name",
             field="name",
         )
+
     # ---- OpenRosa instances -----------------------------------------------------------
     def get_instance(self, instance_id: UUID) -> Instance | None:
         row = self._read_one(

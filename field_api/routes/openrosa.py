@@ -255,9 +255,9 @@ async def submission(
 
 
 def photo_sink(request: Request) -> PhotoSink:
-    """Where the photos go (tests may put their own sink on app.state)."""
-    sink: PhotoSink | None = getattr(request.app.state, "photo_sink", None)
-    return sink or openrosa.NoPhotoStore()
+    """The observations' photo store, under the limits of a photo upload."""
+    settings = request.app.state.settings
+    return openrosa.StorePhotos(request.app.state.store, max_bytes=settings.max_photo_bytes)
 
 
 def _thanks(received: Received) -> str:

@@ -102,26 +102,17 @@ def multipart(
     return {"files": files}
 
 
-class MemoryPhotos:
-    """A photo sink over a dict, refusing what is not a JPEG or PNG, for the HTTP tests."""
+class StoredPhotos:
+    """The photos in a store's photo table, read back as {(observation id, name): bytes}."""
 
-    def __init__(self) -> None:
-        self.stored: dict[tuple[UUID, str], bytes] = {}
-        self.saves = 0
+    def __init__(self, store: Any) -> None:
+        self.store = store
 
-    def prepare(self, observation_id: UUID, name: str, data: bytes, actor: str) -> Any:
-        from domain.errors import InvalidInput
-
-        if not data.startswith((b"\xff\xd8\xff", b"\x89PNG")):
-            raise InvalidInput(f"photo {name}: only JPEG and PNG photos are accepted", field=name)
-        return observation_id, name, data
-
-    def save(self, prepared: Any) -> str:
-        from domain.errors import Conflict
-
-        observation_id, name, data = prepared
-        self.saves += 1
-        held = self.stored.setdefault((observation_id, name), data)
-        if held != data:
-            raise Conflict(f"photo {name!r} is stored with other bytes", field="name")
-        return "created" if held is data else "unchanged"
+    @property
+    def stored(self) -> dict[tuple[UUID, str], bytes]:
+        found = {}
+        for batch in self.store.iter_all_observations():
+            for obs in batch:
+                for info in self.store.list_photos(obs.id):
+                    found[(obs.id, info.name)] = self.store.photo_bytes(obs.id, info.name)
+        return found

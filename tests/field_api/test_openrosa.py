@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from data.store import ObservationStore
 from field_api.app import create_app
 from field_api.settings import Settings
-from tests.field_api.odk_collect import MemoryPhotos, Sighting, basic, jpeg, multipart
+from tests.field_api.odk_collect import Sighting, StoredPhotos, basic, jpeg, multipart
 
 NS = {"or": "http://openrosa.org/http/response", "xf": "http://openrosa.org/xforms/xformsList"}
 
@@ -31,7 +31,7 @@ class Collect:
 
     client: TestClient
     store: ObservationStore
-    photos: MemoryPhotos
+    photos: StoredPhotos
     auth: dict[str, dict[str, str]]
 
     def post(self, sighting: Sighting, photos: dict[str, bytes] | None = None, **kw: Any) -> Any:
@@ -45,8 +45,7 @@ class Collect:
 
 def _collect(store: ObservationStore, settings: Settings) -> Iterator[Collect]:
     app = create_app(settings, store)
-    photos = MemoryPhotos()
-    app.state.photo_sink = photos
+    photos = StoredPhotos(store)  # the observations' photo store, read back
     tokens = {
         "olga": store.add_user("olga", "observer"),
         "ivan": store.add_user("ivan", "observer"),
@@ -423,16 +422,6 @@ def test_form_list_points_at_the_form_whose_md5_it_gives(sqlite_collect: Collect
     assert c.get("/openrosa/formList?formID=other", headers=auth).text.count("<xform>") == 0
 
 
-def test_without_a_photo_store_a_sighting_with_a_photo_stays_on_the_tablet(
-    sqlite_collect: Collect,
-) -> None:
-    del sqlite_collect.client.app.state.photo_sink  # type: ignore[attr-defined]
-    said = _openrosa(sqlite_collect.post(Sighting(photos=("p.jpg",)), {"p.jpg": jpeg()}), 422)
-    assert "cannot store photos yet" in said
-    assert sqlite_collect.store.count_observations(_all()) == 0
-    _openrosa(sqlite_collect.post(Sighting()), 201)  # one without a photo goes in
-
-
 def test_an_administrators_form_maps_its_questions_by_name_and_splits_in_three(
     tmp_path: Any, sqlite_store: ObservationStore
 ) -> None:
@@ -562,7 +551,6 @@ def test_after_a_transfer_an_edit_of_an_edit_is_still_an_edit(
     checks = transfer(sqlite_collect.store, store, progress=False)
     assert all(c.ok for c in checks) and "OpenRosa instances" in [c.kind for c in checks]
     app = create_app(settings, store)
-    app.state.photo_sink = MemoryPhotos()
     token = store.add_token("olga")
     with TestClient(app) as client:
         second = replace(

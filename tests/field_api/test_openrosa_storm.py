@@ -9,6 +9,7 @@ tablet sends its whole queue again, as one whose record of what was sent was los
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from data.store import ObservationStore
 from domain.records import ObservationQuery
 from field_api.app import create_app
 from field_api.settings import Settings
-from tests.field_api.odk_collect import MemoryPhotos, Sighting, basic, jpeg, multipart
+from tests.field_api.odk_collect import Sighting, basic, jpeg, multipart
 from tests.live_server import live_server
 
 DEVICES, SIGHTINGS = 10, 50
@@ -92,21 +93,19 @@ class Device:
 
 
 @pytest.fixture
-def served(tmp_path: object, store: ObservationStore) -> Iterator[tuple[str, str, MemoryPhotos]]:
+def served(tmp_path: object, store: ObservationStore) -> Iterator[tuple[str, str]]:
     settings = Settings(database_url="sqlite://", _env_file=None)  # type: ignore[call-arg]
-    app = create_app(settings, store)
-    photos = MemoryPhotos()
-    app.state.photo_sink = photos
+    app = create_app(settings, store)  # photos go to the store's photo table
     token = store.add_user("olga", "observer")
     with live_server(app) as base:
-        yield base, token, photos
+        yield base, token
 
 
 @pytest.mark.timeout(120)
 def test_ten_devices_sending_fifty_sightings_twice_store_each_once(
-    served: tuple[str, str, MemoryPhotos], store: ObservationStore
+    served: tuple[str, str], store: ObservationStore
 ) -> None:
-    base, token, photos = served
+    base, token = served
     devices = [Device.with_queue(n) for n in range(DEVICES)]
     transports = [LossyTransport(0.25, seed=n) for n in range(DEVICES)]
     started = time.monotonic()
@@ -140,7 +139,11 @@ def test_ten_devices_sending_fifty_sightings_twice_store_each_once(
                 int(sighting.count),
             )
             assert obs.revision == 1
-            assert photos.stored[(sighting.instance_id, name)] == photo
-    assert len(photos.stored) == DEVICES * SIGHTINGS  # each photo once, under its sighting
+            assert store.photo_bytes(sighting.instance_id, name) == photo
+    for device in devices:  # each photo once, under its sighting, the bytes sent
+        for sighting, name, photo in device.sightings:
+            [info] = store.list_photos(sighting.instance_id)
+            assert (info.name, info.sha256) == (name, hashlib.sha256(photo).hexdigest())
+    assert sum(len(batch) for batch in store.iter_all_photos()) == DEVICES * SIGHTINGS
     remembered = sum(len(batch) for batch in store.iter_all_instances())
     assert remembered == DEVICES * SIGHTINGS
