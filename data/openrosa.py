@@ -371,9 +371,15 @@ def _store_new(
     else:
         status, revision = "edited", _edit(store, obs, base, user, rules, fields_asked(form))
     kept = store.add_instance(
-        Instance(sub.instance_id, observation_id, revision, sub.sha256, user.name,
-                 deprecated_id=sub.deprecated_id)
-    )  # fmt: skip
+        Instance(
+            sub.instance_id,
+            observation_id,
+            revision,
+            sub.sha256,
+            user.name,
+            deprecated_id=sub.deprecated_id,
+        )
+    )
     if kept.xml_sha256 != sub.sha256:  # another XML under this instanceID won a race
         raise _other_content(sub.instance_id)
     return Received(status, observation_id, kept.revision), prepared
@@ -437,9 +443,13 @@ def _edit(
 
     try:
         edited = edits.edit_observation(
-            store, base.observation_id, edits.Edit(base.revision, changes),
-            actor=user.name, rules=rules, check_allowed=check_allowed,
-        )  # fmt: skip
+            store,
+            base.observation_id,
+            edits.Edit(base.revision, changes),
+            actor=user.name,
+            rules=rules,
+            check_allowed=check_allowed,
+        )
     except Conflict:
         # This edit may be in already (its answer lost before the instance was noted, or a
         # twin POST won the race): then the stored fields are its fields.

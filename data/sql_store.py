@@ -509,9 +509,17 @@ class SQLStore:
         info = photo.info
         key = (str(info.observation_id), info.name)
         values = (
-            *key, info.sha256, info.media_type, info.size, info.width, info.height,
-            photo.data, photo.thumbnail, info.uploaded_by, rows.utc_text(rows.now_utc()),
-        )  # fmt: skip
+            *key,
+            info.sha256,
+            info.media_type,
+            info.size,
+            info.width,
+            info.height,
+            photo.data,
+            photo.thumbnail,
+            info.uploaded_by,
+            rows.utc_text(rows.now_utc()),
+        )
         with self._write() as conn:
             inserted = conn.execute(
                 self._sql(
@@ -750,9 +758,16 @@ class SQLStore:
 def _photo_info(row: Row) -> PhotoInfo:
     oid, name, sha, media, size, width, height, by, created = row
     return PhotoInfo(
-        UUID(str(oid)), name, sha, media, int(size), int(width), int(height), by,
+        UUID(str(oid)),
+        name,
+        sha,
+        media,
+        int(size),
+        int(width),
+        int(height),
+        by,
         rows.as_datetime(created),
-    )  # fmt: skip
+    )
 
 
 def _user(row: Row) -> User:

@@ -58,9 +58,11 @@ _CLASS_LABELS: dict[str, tuple[str, str]] = {
     "unclassified": ("Counted, not classified", "Посчитаны без разделения"),
 }
 # Observation fields a form may carry, by the name of its question (any group).
-MAPPED_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in wire.DEVICE_PROPERTIES if f.kind != "composition"
-) + COMPOSITION_FIELDS + ("location",)  # fmt: skip
+MAPPED_FIELDS: tuple[str, ...] = (
+    tuple(f.name for f in wire.DEVICE_PROPERTIES if f.kind != "composition")
+    + COMPOSITION_FIELDS
+    + ("location",)
+)
 REQUIRED_FIELDS: tuple[str, ...] = ("observed_at", "location", "count")
 
 
@@ -182,22 +184,38 @@ def survey_sheet(spec: FormSpec) -> Sheet:
     for name in COMPOSITION_FIELDS:
         en, ru = _CLASS_LABELS[name]
         rows.append(
-            _row("integer", name, en, ru,
-                 constraint=f". >= {lowest} and ${{classified}} <= ${{count}}",
-                 **_messages("The classes add up to more than the herd's count",
-                             "Сумма по группам больше числа животных в стаде"))
-        )  # fmt: skip
+            _row(
+                "integer",
+                name,
+                en,
+                ru,
+                constraint=f". >= {lowest} and ${{classified}} <= ${{count}}",
+                **_messages(
+                    "The classes add up to more than the herd's count",
+                    "Сумма по группам больше числа животных в стаде",
+                ),
+            )
+        )
     rows += [
         _row("calculate", "classified", calculation=_classified()),
-        _row("text", "survey_id", "Survey id (if any)", "Номер учёта (если есть)",
-             **_text_limit("survey_id")),
+        _row(
+            "text",
+            "survey_id",
+            "Survey id (if any)",
+            "Номер учёта (если есть)",
+            **_text_limit("survey_id"),
+        ),
         _row("text", "behaviour", "Behaviour", "Поведение", **_text_limit("behaviour")),
-        _row("text", "notes", "Notes", "Заметки", appearance="multiline",
-             **_text_limit("notes")),
-        _row("image", "photo", "Photo of the herd", "Фото стада",
-             parameters=f"max-pixels={PHOTO_MAX_PIXELS}"),
+        _row("text", "notes", "Notes", "Заметки", appearance="multiline", **_text_limit("notes")),
+        _row(
+            "image",
+            "photo",
+            "Photo of the herd",
+            "Фото стада",
+            parameters=f"max-pixels={PHOTO_MAX_PIXELS}",
+        ),
         _row("deviceid", "device_id"),
-    ]  # fmt: skip
+    ]
     return rows
 
 

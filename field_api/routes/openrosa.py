@@ -275,9 +275,11 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
     """The XML and the attachments by file name, read within the body limit."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(
-            400, "not_multipart", "send multipart/form-data with xml_submission_file",
+            400,
+            "not_multipart",
+            "send multipart/form-data with xml_submission_file",
             field="xml_submission_file",
-        )  # fmt: skip
+        )
     body = await read_body(request)
 
     async def stream() -> AsyncGenerator[bytes, None]:
@@ -302,7 +304,9 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
             files[value.filename.rsplit("/", 1)[-1]] = data
     if not xml:
         raise ApiError(
-            400, "missing_xml", "xml_submission_file: missing; send the form instance as it",
+            400,
+            "missing_xml",
+            "xml_submission_file: missing; send the form instance as it",
             field="xml_submission_file",
-        )  # fmt: skip
+        )
     return xml, files
