@@ -159,9 +159,15 @@ def make_photo(observation_id: UUID, name: str, data: bytes, actor: str) -> Phot
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PhotoRefused(f"the {media_type} file cannot be read: {exc}", field="body") from exc
     info = PhotoInfo(
-        observation_id, name, hashlib.sha256(data).hexdigest(), media_type, len(data),
-        width, height, actor,
-    )  # fmt: skip
+        observation_id,
+        name,
+        hashlib.sha256(data).hexdigest(),
+        media_type,
+        len(data),
+        width,
+        height,
+        actor,
+    )
     return Photo(info, data, thumbnail)
 
 

@@ -29,9 +29,10 @@ from data.sql_shared import (
     rows_to_herd_counts,
     where_clause,
 )
-from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS, SURVEYS, Table
+from data.tables import HERD_DECISIONS, INSTANCES, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
+from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo, UploadOffset
 from domain.records import (
     Extent,
@@ -510,9 +511,17 @@ class SQLStore:
         info = photo.info
         key = (str(info.observation_id), info.name)
         values = (
-            *key, info.sha256, info.media_type, info.size, info.width, info.height,
-            photo.data, photo.thumbnail, info.uploaded_by, rows.utc_text(rows.now_utc()),
-        )  # fmt: skip
+            *key,
+            info.sha256,
+            info.media_type,
+            info.size,
+            info.width,
+            info.height,
+            photo.data,
+            photo.thumbnail,
+            info.uploaded_by,
+            rows.utc_text(rows.now_utc()),
+        )
         with self._write() as conn:
             inserted = conn.execute(
                 self._sql(
@@ -538,6 +547,52 @@ class SQLStore:
             f"bytes (sha256 {stored[0]}); send this one under another name",
             field="name",
         )
+
+    # ---- OpenRosa instances -----------------------------------------------------------
+    def get_instance(self, instance_id: UUID) -> Instance | None:
+        row = self._read_one(
+            self._sql(f"{INSTANCES.select()} WHERE instance_id = {{p}}"), (str(instance_id),)
+        )
+        return _instance(INSTANCES.named(row)) if row else None
+
+    def add_instance(self, instance: Instance) -> Instance:
+        """Remember a received instance; one already remembered is kept and returned."""
+        row = (
+            str(instance.instance_id),
+            str(instance.observation_id),
+            instance.revision,
+            instance.xml_sha256,
+            str(instance.deprecated_id) if instance.deprecated_id else None,
+            instance.observer,
+            rows.utc_text(rows.now_utc()),
+        )
+        with self._write() as conn:
+            conn.execute(self._insert_new(INSTANCES), row)
+            stored = conn.execute(
+                self._sql(f"{INSTANCES.select()} WHERE instance_id = {{p}}"), (row[0],)
+            ).fetchone()
+        return _instance(INSTANCES.named(stored))
+
+    def iter_all_instances(self, *, batch_size: int = 5000) -> Iterator[list[Instance]]:
+        for chunk in self._paged(INSTANCES, "instance_id", batch_size):
+            yield [_instance(INSTANCES.named(r)) for r in chunk]
+
+    def import_instances(self, instances: Sequence[Instance]) -> int:
+        """Copy instances with their receipt times; ones already here are kept."""
+        values = [
+            (
+                str(i.instance_id),
+                str(i.observation_id),
+                i.revision,
+                i.xml_sha256,
+                str(i.deprecated_id) if i.deprecated_id else None,
+                i.observer,
+                rows.utc_text(i.received_at or rows.now_utc()),
+            )
+            for i in instances
+        ]
+        with self._write() as conn:
+            return self._many(conn, self._insert_new(INSTANCES), values)
 
     # ---- users and tokens -------------------------------------------------------------
     def add_user(self, name: str, role: str) -> str:
@@ -691,7 +746,7 @@ class SQLStore:
             after = found[-1][position]
             found = self._read_all(
                 f"{select} WHERE {key} > {self.mark} ORDER BY {key} LIMIT {self.mark}",
-                (str(after) if key == "id" else after, batch_size),
+                (str(after) if key in ("id", "instance_id") else after, batch_size),
             )
 
     def iter_all_surveys(self, *, batch_size: int = 5000) -> Iterator[list[Survey]]:
@@ -757,14 +812,34 @@ class SQLStore:
 def _photo_info(row: Row) -> PhotoInfo:
     oid, name, sha, media, size, width, height, by, created = row
     return PhotoInfo(
-        UUID(str(oid)), name, sha, media, int(size), int(width), int(height), by,
+        UUID(str(oid)),
+        name,
+        sha,
+        media,
+        int(size),
+        int(width),
+        int(height),
+        by,
         rows.as_datetime(created),
-    )  # fmt: skip
+    )
 
 
 def _user(row: Row) -> User:
     name, role, active, created_at = row
     return User(name, role, bool(active), rows.as_datetime(created_at))
+
+
+def _instance(row: dict[str, Any]) -> Instance:
+    deprecated = row["deprecated_id"]
+    return Instance(
+        instance_id=UUID(str(row["instance_id"])),
+        observation_id=UUID(str(row["observation_id"])),
+        revision=int(row["revision"]),
+        xml_sha256=row["xml_sha256"],
+        observer=row["observer"],
+        deprecated_id=UUID(str(deprecated)) if deprecated else None,
+        received_at=rows.as_datetime(row["received_at"]),
+    )
 
 
 def check_editable(current: Observation, base_revision: int) -> None:

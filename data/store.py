@@ -10,6 +10,7 @@ from uuid import UUID
 from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from domain.errors import BadDatabaseUrl
+from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo
 from domain.records import (
     Extent,
@@ -139,6 +140,19 @@ class ObservationStore(Protocol):
     def get_survey(self, survey_id: str) -> Survey: ...
 
     def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]: ...
+
+    # OpenRosa instances (ODK Collect, KoboCollect submissions)
+    def get_instance(self, instance_id: UUID) -> Instance | None: ...
+
+    def add_instance(self, instance: Instance) -> Instance:
+        """Remember a received instance; one already remembered is kept and returned."""
+        ...
+
+    def iter_all_instances(self, *, batch_size: int = 5000) -> Iterator[list[Instance]]: ...
+
+    def import_instances(self, instances: Sequence[Instance]) -> int:
+        """Copy instances with their receipt times (transfer); returns how many were new."""
+        ...
 
     # users and tokens
     def add_user(self, name: str, role: str) -> str:

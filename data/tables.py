@@ -94,3 +94,15 @@ HERD_DECISIONS = Table(
     "herd_decisions",
     ("id", "action", "observation_ids", "other_ids", "actor", "decided_at", "note"),
 )
+INSTANCES = Table(
+    "openrosa_instances",
+    (
+        "instance_id",
+        "observation_id",
+        "revision",
+        "xml_sha256",
+        "deprecated_id",
+        "observer",
+        "received_at",
+    ),
+)

@@ -22,6 +22,7 @@ from field_api.guard import RequestGuard
 from field_api.headers import SecurityHeaders
 from field_api.libraries import require_libraries
 from field_api.openapi import install_openapi
+from field_api.openrosa_form import served_form
 from field_api.routes import (
     changes,
     counts,
@@ -34,6 +35,7 @@ from field_api.routes import (
     me,
     observations,
     ogc,
+    openrosa,
     photos,
     reports,
     session,
@@ -60,6 +62,7 @@ ROUTERS = (
     me.router,
     photos.router,
     field.router,
+    openrosa.router,
 )
 
 
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         app.state.store = store or open_store(settings.database_url)
         if store is None:  # a served process, not a test: tune it for long running
+            served_form(settings)  # convert the ODK form now: a broken one stops the start
             app.state.store.migrate()
             load_reference_data()
             if settings.preload:

@@ -8,6 +8,7 @@ HERDWATCH_SESSION_IDLE_MINUTES without use and HERDWATCH_SESSION_MAX_HOURS after
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,13 +33,31 @@ def bearer_token(authorization: str | None) -> str | None:
     return None
 
 
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """(user name, token) of HTTP Basic, as ODK Collect sends them; None otherwise."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        name, sep, token = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (name, token) if sep and token else None
+
+
 def authenticate(
     store: ObservationStore, settings: Settings, authorization: str | None, cookie: str | None
 ) -> Credential:
-    """A bearer token wins over a cookie (an API client that also holds a session)."""
+    """A bearer token wins over a cookie (an API client that also holds a session); HTTP
+    Basic (user name and token) is what OpenRosa clients send."""
     token = bearer_token(authorization)
     if token:
         return Credential(store.user_for_token(token), via_cookie=False, presented=True)
+    basic = basic_credentials(authorization)
+    if basic is not None:
+        user = store.user_for_token(basic[1])
+        named = user if user is not None and user.name == basic[0] else None
+        return Credential(named, via_cookie=False, presented=True)
     if cookie:
         user = store.session_user(
             cookie,

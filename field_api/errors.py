@@ -20,11 +20,14 @@ from domain.errors import (
     StoreBusy,
     Unavailable,
 )
+from domain.openrosa import NotAllowed, SubmissionRefused
 from domain.wire import TEXT_PATTERN, TEXT_PATTERN_REASON
 
 # The HTTP status of every domain error; a subclass takes its nearest listed ancestor's.
 STATUS_CODES: dict[type[DomainError], int] = {
     InvalidInput: 422,
+    SubmissionRefused: 400,
+    NotAllowed: 403,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,

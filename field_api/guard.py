@@ -78,7 +78,8 @@ class RequestGuard:
             message = "send the file with a Content-Length (the upload size is limited)"
             await _refuse(scope, send, 411, "length_required", message)
             return
-        if declared and declared.isdigit() and int(declared) > limit:
+        openrosa = scope["path"].startswith(OPENROSA_PREFIX)  # answers its own 413, as XML
+        if declared and declared.isdigit() and int(declared) > limit and not openrosa:
             await _refuse(scope, send, 413, "payload_too_large", _too_large(limit))
             return
         await _Body(self.app, scope, receive, send, limit, settings.body_timeout_seconds).run()
@@ -236,7 +237,11 @@ async def _refuse(
     scope: Scope, send: Send, status: int, code: str, message: str, field: str = "body"
 ) -> None:
     headers = {"Connection": "close"}
-    if status == 401:
+    if status == 401 and scope["path"].startswith(OPENROSA_PREFIX):
+        # ODK Collect answers a Basic challenge with the user name and token.
+        headers["WWW-Authenticate"] = 'Basic realm="Herdwatch", charset="UTF-8"'
+        headers["X-OpenRosa-Version"] = "1.0"
+    elif status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     response = problem(
         status, code, message, [{"field": field, "code": code, "message": message}], headers
@@ -252,6 +257,7 @@ def _too_large(limit: int) -> str:
     return f"the body is larger than {limit:,} bytes: send it in smaller batches"
 
 
+OPENROSA_PREFIX = "/openrosa/"
 _UNAUTHORIZED = (
     "send Authorization: Bearer <token> (from `herdwatch users add`) before the body: "
     "a body is read only from a signed-in user"

@@ -17,6 +17,7 @@ LAZY_LIBRARIES: dict[str, str] = {
     "matplotlib": "report charts",
     "reportlab": "PDF reports",
     "geopandas": "GeoPackage reports",
+    "pyxform": "the ODK Collect form",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     max_photo_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # one photo, all its chunks
     # The field app's longest wait between send attempts (its backoff's cap), in seconds.
     field_retry_max_s: float = Field(60.0, ge=0.5, le=3600)
+    # An XLSForm for ODK Collect / KoboCollect instead of the built-in herd_sighting form;
+    # its questions map to observation fields by name (README, "ODK Collect").
+    openrosa_form: Path | None = None
 
     @field_validator("seasons")
     @classmethod

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.errors import DomainError
-from field_api.cli import demo, export, field, imports, report, serve, transfer, users
+from field_api.cli import demo, export, field, form, imports, report, serve, transfer, users
 from field_api.cli import map as map_command
 from field_api.cli.common import Command
 from field_api.libraries import MissingLibrary, require_libraries
 from field_api.settings import Settings
 
 # In the order `herdwatch --help` lists them.
-GROUPS = (serve, users, demo, imports, transfer, map_command, report, export, field)
+GROUPS = (serve, users, demo, imports, transfer, map_command, report, export, field, form)
 COMMANDS: dict[str, Command] = {
     name: run for group in GROUPS for name, run in group.COMMANDS.items()
 }

@@ -133,9 +133,13 @@ def _apply_edit(
         if all(getattr(current, k) == v for k, v in edit.changes.items()):
             return "unchanged"  # applied by an earlier import or a sync
         edits.edit_observation(
-            store, observation_id, edit, actor=observer, rules=upload_rules(settings),
+            store,
+            observation_id,
+            edit,
+            actor=observer,
+            rules=upload_rules(settings),
             check_allowed=lambda obs: None,
-        )  # fmt: skip
+        )
     except ApiError as exc:
         return _refused(label, exc.message)
     except Rejected as exc:

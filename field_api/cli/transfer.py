@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from tqdm import tqdm
@@ -92,6 +93,8 @@ def transfer(
     for photos in source.iter_all_photos():
         for photo in photos:
             target.add_photo(photo)  # same bytes already there: "unchanged"
+    for instances in source.iter_all_instances(batch_size=batch_size):
+        target.import_instances(instances)
     return verify(source, target, batch_size=batch_size, progress=progress)
 
 
@@ -139,6 +142,7 @@ def verify(
         ("users and tokens", accounts),
         ("herd decisions", decisions),
         ("photos", _photo_hashes),
+        ("OpenRosa instances", partial(_instances, batch_size=batch_size)),
     ]
     checks = []
     for kind, keyed in kinds:
@@ -159,6 +163,14 @@ def _photo_hashes(store: ObservationStore) -> Iterator[tuple[Any, str]]:
             ((str(p.info.observation_id), p.info.name), hashlib.sha256(p.data).hexdigest())
             for p in batch
         )
+
+
+def _instances(store: ObservationStore, *, batch_size: int) -> Iterator[tuple[Any, str]]:
+    """Which observation and revision each received OpenRosa instance produced."""
+    for batch in store.iter_all_instances(batch_size=batch_size):
+        for i in batch:
+            kept = [i.observation_id, i.revision, i.xml_sha256, i.observer, i.deprecated_id]
+            yield str(i.instance_id), _utc([*kept, i.received_at])
 
 
 def _merge(

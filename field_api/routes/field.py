@@ -160,8 +160,11 @@ def _icon(size: int) -> bytes:
         x = 8 * u + side * 1.5 * u
         tip = 8 * u + side * 5 * u
         draw.line((x, 8 * u, tip, 2 * u), fill="#f4f1ea", width=max(2, int(u)))
-        draw.line((x + side * 1.8 * u, 5.6 * u, x + side * 0.2 * u, 2.4 * u), fill="#f4f1ea",
-                  width=max(2, int(u)))  # fmt: skip
+        draw.line(
+            (x + side * 1.8 * u, 5.6 * u, x + side * 0.2 * u, 2.4 * u),
+            fill="#f4f1ea",
+            width=max(2, int(u)),
+        )
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
