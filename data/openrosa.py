@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from data import edits
+from data import edits, survey_access
 from data.store import ObservationStore
 from data.uploads import Problem, Rejected, UploadRules
 from data.xlsform import XForm
@@ -363,6 +363,10 @@ def _store_new(
     base = _edit_base(store, sub) if sub.deprecated_id else None
     observation_id = base.observation_id if base else sub.instance_id
     obs = to_observation(sub, form, observation_id=observation_id, observer=user.name, rules=rules)
+    if obs.survey_id:  # the same survey rule as the API's uploads (data/survey_access.py)
+        closed = survey_access.closed_surveys(store, user, [obs.survey_id])
+        if closed:
+            raise Rejected([Problem.of("survey_id", "survey_closed", closed[obs.survey_id])])
     # Photos are checked before anything is written: a refused one refuses the submission.
     prepared = _prepare_photos(sub, form, attachments, observation_id, user, photos)
     if base is None:

@@ -33,6 +33,9 @@ NOT_RUN = {
     "pg_dump --format=custom": "backs up a PostgreSQL at db.example.org",
     "createdb herdwatch_restored": "restores into a PostgreSQL at db.example.org",
     "herdwatch transfer --from sqlite": "needs the production PostgreSQL it names",
+    "# What Collect does, with curl": (
+        "Collect's own requests, replayed as written by tests/field_api/test_openrosa.py"
+    ),
     'curl -X PUT -H "Authorization: Bearer $TOKEN" -H "Content-Type: image/jpeg"': (
         "a photo upload needing a JPEG and a stored sighting: tests/field_api/test_photos_api.py"
     ),

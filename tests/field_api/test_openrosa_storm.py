@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from data.store import ObservationStore
-from domain.records import ObservationQuery
+from domain.records import ObservationQuery, Survey
 from field_api.app import create_app
 from field_api.settings import Settings
 from tests.field_api.odk_collect import Sighting, basic, jpeg, multipart
@@ -97,6 +98,16 @@ def served(tmp_path: object, store: ObservationStore) -> Iterator[tuple[str, str
     settings = Settings(database_url="sqlite://", _env_file=None)  # type: ignore[call-arg]
     app = create_app(settings, store)  # photos go to the store's photo table
     token = store.add_user("olga", "observer")
+    # The forms' survey, open to the observers who send them (data/survey_access.py).
+    store.add_survey(
+        Survey(
+            "LO-2024-06",
+            "aerial",
+            datetime(2024, 6, 1, tzinfo=UTC),
+            team=("olga", "ivan"),
+            created_by="rita",
+        )
+    )
     with live_server(app) as base:
         yield base, token
 
