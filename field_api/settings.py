@@ -13,6 +13,7 @@ from domain.records import POPULATIONS
 from domain.seasons import DEFAULT_SEASONS, SeasonCalendar
 
 if TYPE_CHECKING:
+    from data.exports.dwca import DatasetInfo
     from maps.service import MapOptions
 
 _DEFAULT_SEASONS = ",".join(f"{name}={start}" for name, start in DEFAULT_SEASONS)
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
     @property
     def season_calendar(self) -> SeasonCalendar:
         return SeasonCalendar.parse(self.seasons)
+
+    def dataset_info(self) -> DatasetInfo:
+        """Who publishes the data, for the Darwin Core Archive's eml.xml."""
+        from data.exports.dwca import DatasetInfo
+
+        return DatasetInfo(self.dataset_title, self.dataset_contact, self.dataset_licence)
 
     def map_options(self) -> MapOptions:
         """What a map takes from the settings (loads the map libraries: call it per map)."""

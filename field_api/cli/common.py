@@ -8,6 +8,7 @@ from pathlib import Path
 
 from data.store import ObservationStore, open_store
 from domain.errors import InvalidInput
+from domain.records import ObservationQuery
 from field_api.settings import Settings
 
 # A command takes the parsed arguments and the settings and returns the exit status.
@@ -52,3 +53,26 @@ def sqlite_path(url: str) -> str | None:
     if not url.startswith("sqlite:"):
         return None
     return url.removeprefix("sqlite:///").removeprefix("sqlite://") or None
+
+
+def add_filter_arguments(cmd: argparse.ArgumentParser) -> None:
+    """The listing's filters, as `map` and `export` take them."""
+    cmd.add_argument("--population", help="population ids, comma-separated")
+    cmd.add_argument("--method", help="survey or count method(s), comma-separated")
+    cmd.add_argument("--datetime", help="RFC 3339 start/end, '..' for an open end")
+    cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
+    cmd.add_argument("--survey", help="survey id")
+
+
+def filter_query(args: argparse.Namespace, settings: Settings) -> ObservationQuery:
+    """The query of add_filter_arguments' options; InvalidInput names the option at fault."""
+    from field_api.filters import observation_query
+
+    return observation_query(
+        settings,
+        bbox=args.bbox,
+        datetime_=args.datetime,
+        population=args.population,
+        method=args.method,
+        survey=args.survey,
+    )

@@ -11,8 +11,7 @@ from typing import Any
 from data.exports.service import FORMATS, write_export
 from data.progress import stderr_bar
 from domain.errors import InvalidInput
-from field_api.cli.common import Command, open_migrated_store
-from field_api.filters import observation_query
+from field_api.cli.common import Command, add_filter_arguments, filter_query, open_migrated_store
 from field_api.settings import Settings
 
 
@@ -24,27 +23,14 @@ def add_arguments(subparsers: Any) -> None:
     )
     cmd.add_argument("--format", choices=list(FORMATS), required=True, help="the file format")
     cmd.add_argument("--out", type=Path, required=True, help="the file to write (replaced)")
-    cmd.add_argument("--population", help="population ids, comma-separated")
-    cmd.add_argument("--method", help="survey or count method(s), comma-separated")
-    cmd.add_argument("--datetime", help="RFC 3339 start/end, '..' for an open end")
-    cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
-    cmd.add_argument("--survey", help="survey id")
+    add_filter_arguments(cmd)
     cmd.add_argument("--no-progress", action="store_true", help="draw no progress bar")
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
     """Count what the filter selects (for the bar), then write the file page by page."""
-    from field_api.routes.exports import dataset_info
-
     try:
-        query = observation_query(
-            settings,
-            bbox=args.bbox,
-            datetime_=args.datetime,
-            population=args.population,
-            method=args.method,
-            survey=args.survey,
-        )
+        query = filter_query(args, settings)
     except InvalidInput as exc:
         print(f"herdwatch export: {exc.message}", file=sys.stderr)
         return 2
@@ -56,7 +42,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         args.out.unlink(missing_ok=True)  # GDAL would add a layer to an old GeoPackage
         write_export(
-            store, query, args.format, args.out, dataset=dataset_info(settings), progress=progress
+            store, query, args.format, args.out, dataset=settings.dataset_info(), progress=progress
         )
     finally:
         store.close()

@@ -8,8 +8,7 @@ from typing import Any, get_args
 
 from domain.errors import InvalidInput
 from domain.records import Period
-from field_api.cli.common import Command, open_existing_store
-from field_api.filters import observation_query
+from field_api.cli.common import Command, add_filter_arguments, filter_query, open_existing_store
 from field_api.settings import Settings
 from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 from maps.assets import AssetsMissing, inlined_assets
@@ -20,11 +19,7 @@ def add_arguments(subparsers: Any) -> None:
     cmd = subparsers.add_parser("map", help="write the herd-count map over time to an HTML file")
     cmd.add_argument("--every", choices=get_args(Period), default="year", help="slider period")
     cmd.add_argument("--out", type=Path, required=True, help="the HTML file to write")
-    cmd.add_argument("--population", help="population ids, comma-separated")
-    cmd.add_argument("--method", help="survey or count method(s), comma-separated")
-    cmd.add_argument("--datetime", help="RFC 3339 start/end, '..' for an open end")
-    cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
-    cmd.add_argument("--survey", help="survey id")
+    add_filter_arguments(cmd)
     cmd.add_argument("--cell-km", type=float, help="cell size in km (default follows the extent)")
     cmd.add_argument(
         "--view",
@@ -42,14 +37,7 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     from reports.herd_map import map_source
 
     try:
-        query = observation_query(
-            settings,
-            bbox=args.bbox,
-            datetime_=args.datetime,
-            population=args.population,
-            method=args.method,
-            survey=args.survey,
-        )
+        query = filter_query(args, settings)
         assets = inlined_assets()
     except (InvalidInput, AssetsMissing) as exc:
         print(f"herdwatch map: {exc.message}")

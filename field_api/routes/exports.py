@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from data.exports.cache import ExportCache
-from data.exports.dwca import DatasetInfo
 from data.exports.pages import EXPORT_PAGE
 from data.exports.service import FORMATS, text_chunks, write_export
 from data.exports.text import EXPORT_CSV_COLUMNS
@@ -34,10 +33,6 @@ __all__ = ["CSV_COLUMNS", "EXPORT_PAGE"]
 # The Content-Crs header of OGC API – Features Part 2: what the coordinates are in.
 CONTENT_CRS = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
 _cache = ExportCache()
-
-
-def dataset_info(settings: Settings) -> DatasetInfo:
-    return DatasetInfo(settings.dataset_title, settings.dataset_contact, settings.dataset_licence)
 
 
 def _headers(fmt: str) -> dict[str, str]:
@@ -60,7 +55,7 @@ def _download(
     key = (store.url, store.data_version(), fmt, replace(query, limit=0, after=None))
 
     def build(path: Path) -> None:
-        write_export(store, query, fmt, path, dataset=dataset_info(settings))
+        write_export(store, query, fmt, path, dataset=settings.dataset_info())
 
     path = _cache.file(key, fmt, build)
     return FileResponse(path, media_type=found.media_type, headers=_headers(fmt))
