@@ -21,6 +21,7 @@ from field_api.errors import add_exception_handlers
 from field_api.guard import RequestGuard
 from field_api.headers import SecurityHeaders
 from field_api.libraries import require_libraries
+from field_api.memory import keep_freed_memory
 from field_api.openapi import install_openapi
 from field_api.openrosa_form import served_form
 from field_api.routes import (
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
             if settings.preload:
                 preload_libraries()
             settle_garbage_collector()
+            keep_freed_memory()
         yield
         if store is None:  # close only what we opened
             app.state.store.close()
