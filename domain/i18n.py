@@ -20,6 +20,7 @@ handlers import it in every worker, and a worker starts light (docs/design.md).
 
 from __future__ import annotations
 
+import copy
 import gettext as _gettext
 import re
 from collections.abc import Mapping
@@ -241,13 +242,15 @@ class Message:
     """A translatable message with its parameters: what a domain error carries.
 
     `Message("{field}: must be at most {maximum}", field="properties.count", maximum=1000)`
-    keeps the English msgid and the values; str() is the English text (logs, the CLI's
-    default), `render(translator)` the translation with the numbers in the locale's format.
+    keeps the English msgid and the values; `render(translator)` is the translation with
+    the numbers in the locale's format, str() the English rendering (logs, exceptions).
     A number that is not a quantity (a year, an id, a status code) goes in as a str, so it
     is not grouped ("2024", not "2 024").
     """
 
     __slots__ = ("msgid", "params")
+    msgid: str
+    params: dict[str, object]
 
     def __init__(self, msgid: str, /, **params: object) -> None:
         self.msgid = msgid
@@ -258,7 +261,7 @@ class Message:
         return t.gettext(self.msgid).format(**values)
 
     def __str__(self) -> str:
-        return self.msgid.format(**{k: str(v) for k, v in self.params.items()})
+        return self.render(translator(DEFAULT_LANGUAGE))
 
     def __repr__(self) -> str:
         return f"Message({self.msgid!r}, {self.params!r})"
@@ -271,10 +274,74 @@ class Message:
     def __hash__(self) -> int:
         return hash(self.msgid)
 
+    def with_params(self, **params: object) -> Message:
+        """The same message with some parameters replaced (a field path prefixed, say)."""
+        clone = copy.copy(self)
+        clone.params = {**self.params, **params}
+        return clone
+
+
+class PluralMessage(Message):
+    """A Message whose wording follows a count: `PluralMessage("at most {n} character",
+    "at most {n} characters", n=80)`; Russian picks one of its three forms by n."""
+
+    __slots__ = ("plural",)
+
+    def __init__(self, singular: str, plural: str, /, *, n: int, **params: object) -> None:
+        super().__init__(singular, n=n, **params)
+        self.plural = plural
+
+    def render(self, t: Translator) -> str:
+        values = {k: t.format_value(v) for k, v in self.params.items()}
+        n = self.params["n"]
+        return t.ngettext(self.msgid, self.plural, n if isinstance(n, int) else 0).format(**values)
+
+
+class Joined(Message):
+    """Several messages shown as one ("a; b; c"), each rendered in the same language."""
+
+    __slots__ = ("parts", "separator")
+
+    def __init__(
+        self, parts: list[str | Message] | tuple[str | Message, ...], separator: str = "; "
+    ) -> None:
+        super().__init__("")
+        self.parts, self.separator = tuple(parts), separator
+
+    def render(self, t: Translator) -> str:
+        return self.separator.join(text(part, t) for part in self.parts)
+
+    def __repr__(self) -> str:
+        return f"Joined({self.parts!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Joined):
+            return (self.parts, self.separator) == (other.parts, other.separator)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
 
 def text(message: str | Message, t: Translator) -> str:
     """A plain string as it is (already final), a Message rendered in t's language."""
     return message.render(t) if isinstance(message, Message) else message
+
+
+def rendered(value: Any, t: Translator) -> Any:
+    """`value` with every Message in it (in dicts, lists, tuples) rendered in t's language."""
+    if isinstance(value, Message):
+        return value.render(t)
+    if isinstance(value, dict):
+        return {k: rendered(v, t) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rendered(v, t) for v in value]
+    return value
+
+
+def english(value: Any) -> Any:
+    """`value` with every Message in it as its English text (logs, the default language)."""
+    return rendered(value, translator(DEFAULT_LANGUAGE))
 
 
 class _Template(Protocol):

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from domain.i18n import Message
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
 from field_api.errors import ApiError
 from field_api.filters import observation_query
@@ -103,7 +104,7 @@ def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -
     )
 
 
-def error_page(status: int, message: str, *, filters_back: bool = False) -> HTMLResponse:
+def error_page(status: int, message: str | Message, *, filters_back: bool = False) -> HTMLResponse:
     """A plain page for a browser (the API answers problem+json instead)."""
-    html = render_page("error.html", message=message, filters_back=filters_back)
+    html = render_page("error.html", message=str(message), filters_back=filters_back)
     return HTMLResponse(html, status_code=status)

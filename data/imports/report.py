@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from uuid import UUID
 
+from domain.i18n import Message
+
 STATUSES = ("created", "unchanged", "conflict", "gone", "invalid", "skipped")
 REPORT_COLUMNS = ("row", "id", "status", "fields", "reason")
 
@@ -20,7 +22,7 @@ class RowResult:
     status: str
     id: UUID | None = None
     fields: tuple[str, ...] = ()  # the fields at fault, or those a conflict differs in
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str | Message, ...] = ()  # rendered in the reader's language
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"row": self.row, "status": self.status}
@@ -38,7 +40,7 @@ class RowResult:
             self.id or "",
             self.status,
             ";".join(self.fields),
-            "; ".join(self.reasons),
+            "; ".join(str(r) for r in self.reasons),
         ]
 
 

@@ -23,6 +23,7 @@ from data.photos import check_name, make_photo
 from data.store import ObservationStore
 from data.uploads import Rejected
 from domain.errors import Conflict, DomainError, InvalidInput
+from domain.i18n import Joined, Message
 from field_api.cli.common import open_migrated_store
 from field_api.errors import ApiError
 from field_api.ingest import parse_features, upload_rules
@@ -94,7 +95,7 @@ def _observer(store: ObservationStore, name: object) -> str:
     return user.name
 
 
-def _refused(what: str, reason: str) -> str:
+def _refused(what: str, reason: str | Message) -> str:
     print(f"refused {what}: {reason}")
     return "refused"
 
@@ -107,7 +108,7 @@ def _import_record(
     [parsed] = parse_features([feature], crs=crs, observer=observer, settings=settings, prefix="")
     label = f"record {parsed.id}"
     if parsed.observation is None:
-        return _refused(label, "; ".join(e["message"] for e in parsed.errors))
+        return _refused(label, Joined([e["message"] for e in parsed.errors]))
     [outcome] = store.add_observations([parsed.observation], actor=observer)
     if outcome.status not in ("created", "unchanged"):
         return _refused(label, outcome.message or outcome.status)

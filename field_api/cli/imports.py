@@ -116,7 +116,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             progress=bar.update,
         )
     for result in shown:
-        print(f"row {result.row}: {result.status}: {'; '.join(result.reasons)}")
+        print(f"row {result.row}: {result.status}: {'; '.join(str(r) for r in result.reasons)}")
     hidden = summary.rows - summary.counts["created"] - summary.counts["unchanged"] - len(shown)
     if hidden > 0:
         where = f" (all in {args.report})" if args.report else " (--report FILE lists them all)"

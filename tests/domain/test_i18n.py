@@ -19,10 +19,12 @@ from domain.i18n import (
     LANGUAGES,
     LOCALES_DIR,
     Message,
+    PluralMessage,
     discover_languages,
     i18n_environment,
     negotiate,
     render_in,
+    rendered,
     translator,
 )
 
@@ -101,13 +103,30 @@ def test_russian_plurals_take_three_forms(tmp_path: Path):
 
 def test_a_message_keeps_its_msgid_and_renders_per_language():
     message = Message("{field}: must be at most {maximum}", field="properties.count", maximum=1000)
-    assert str(message) == "properties.count: must be at most 1000"
+    assert str(message) == "properties.count: must be at most 1,000"  # English, for logs
     assert message.msgid == "{field}: must be at most {maximum}"
     assert message.params == {"field": "properties.count", "maximum": 1000}
     assert message.render(translator("en")) == "properties.count: must be at most 1,000"
     assert message == Message(
         "{field}: must be at most {maximum}", field="properties.count", maximum=1000
     )
+    prefixed = message.with_params(field="features[3].properties.count")
+    assert str(prefixed) == "features[3].properties.count: must be at most 1,000"
+    assert message.params["field"] == "properties.count"  # the original is unchanged
+
+
+def test_a_plural_message_follows_its_count():
+    message = PluralMessage(
+        "{field}: at most {n} character", "{field}: at most {n} characters", n=1, field="f"
+    )
+    assert str(message) == "f: at most 1 character"
+    assert str(message.with_params(n=80)) == "f: at most 80 characters"
+    nested = Message("{field}: {reason}", field="x", reason=Message("{n} animals", n=1200))
+    assert nested.render(translator("ru")) == f"x: 1{NBSP}200 animals"  # untranslated msgid
+    assert rendered({"errors": [{"message": nested}], "n": 3}, translator("en")) == {
+        "errors": [{"message": "x: 1,200 animals"}],
+        "n": 3,
+    }
 
 
 def _write_catalogue(root: Path, lang: str, messages: dict[str, str], *, mo: bool) -> Path:
