@@ -16,14 +16,14 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from domain import wire
-from domain.i18n import Joined, Message
+from domain.i18n import N_, Joined, Message
 from domain.times import ACCEPTED_RANGE, EARLIEST
 from geo.coords import CoordinateError, lon_lat_problems, to_wgs84
 
 _ZONES = frozenset(available_timezones())
 _AXES = {
-    "lon": ("[0]", "longitude {value} is outside -180..180 degrees"),
-    "lat": ("[1]", "latitude {value} is outside -90..90 degrees"),
+    "lon": ("[0]", N_("longitude {value} is outside -180..180 degrees")),
+    "lat": ("[1]", N_("latitude {value} is outside -90..90 degrees")),
 }
 _NUMBERS = tuple(f.name for f in wire.DEVICE_PROPERTIES if f.kind == "number")
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from domain import wire
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import COMPOSITION_FIELDS
 
 FORM_ID = "herd_sighting"
@@ -271,7 +272,10 @@ def file_xform(path: Path, populations: Sequence[str]) -> XForm:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise FormRefused(f"the form {path} cannot be read: {exc}", field="openrosa_form") from exc
+        raise FormRefused(
+            Message("the form {path} cannot be read: {exc}", path=str(path), exc=str(exc)),
+            field="openrosa_form",
+        ) from exc
     media_dir = path.with_name(f"{path.stem}-media")
     media = (
         tuple(sorted(p for p in media_dir.iterdir() if p.is_file())) if media_dir.is_dir() else ()
@@ -299,7 +303,9 @@ def convert_workbook(
     try:
         result = convert(source, warnings=warnings, file_type=file_type)
     except (PyXFormError, ValueError, KeyError) as exc:
-        raise FormRefused(f"the XLSForm does not convert: {exc}", field="openrosa_form") from exc
+        raise FormRefused(
+            Message("the XLSForm does not convert: {exc}", exc=str(exc)), field="openrosa_form"
+        ) from exc
     data = result._pyxform
     return XForm(
         form_id=str(data.get("id_string") or FORM_ID),
@@ -329,17 +335,26 @@ def _checked(form: XForm, populations: Sequence[str]) -> XForm:
     missing = [name for name in REQUIRED_FIELDS if name not in form.fields]
     if missing:
         raise FormRefused(
-            f"the form {form.form_id!r} has no question named {', '.join(missing)}: "
-            "questions map to observation fields by name",
+            Message(
+                "the form {form_id} has no question named {missing}: questions map to "
+                "observation fields by name",
+                form_id=repr(form.form_id),
+                missing=str(", ".join(missing)),
+            ),
             field="openrosa_form",
         )
     if form.fields["location"] != "geopoint":
-        raise FormRefused("the form's location question must be a geopoint", field="location")
+        raise FormRefused(
+            Message("the form's location question must be a geopoint"), field="location"
+        )
     unknown = sorted(set(form.population_choices) - set(populations))
     if unknown:
         raise FormRefused(
-            f"the form offers populations {', '.join(unknown)} the server does not know: "
-            "add them to HERDWATCH_EXTRA_POPULATIONS",
+            Message(
+                "the form offers populations {unknown} the server does not know: add "
+                "them to HERDWATCH_EXTRA_POPULATIONS",
+                unknown=str(", ".join(unknown)),
+            ),
             field="population",
         )
     return form

@@ -65,6 +65,7 @@ TITLES: dict[int, str] = {
     500: N_("Server error"),
     503: N_("Temporarily unavailable"),
 }
+_UNTITLED = N_("Error")
 # Starlette's own answers (a path no route has, a method a route lacks) in our words.
 _HTTP_DETAILS: dict[int, str] = {
     404: N_("nothing is served at this address"),
@@ -110,13 +111,18 @@ def problem(
     body: dict[str, Any] = {
         "status": status,
         "code": code,
-        "title": t.gettext(TITLES.get(status, N_("Error"))),
+        "title": t.gettext(TITLES.get(status, _UNTITLED)),
         "detail": text(message, t),
         "errors": rendered(errors or [], t),
         **rendered(extra, t),
     }
     headers = {**(headers or {}), **language_headers(lang)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def too_large_message(limit: int) -> Message:
+    """The 413 of a body past `limit` bytes (said by the request guard and by the routes)."""
+    return Message("the body is larger than {limit} bytes: send it in smaller batches", limit=limit)
 
 
 def summary(errors: list[dict[str, Any]], limit: int = 5) -> Message:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.types import Scope
 
 from domain.i18n import COOKIE, Translator, negotiate, translator
 
@@ -22,6 +23,11 @@ def request_language(request: HTTPConnection) -> str:
         request.cookies.get(COOKIE),
         request.headers.get("accept-language"),
     )
+
+
+def scope_language(scope: Scope) -> str:
+    """request_language for a raw ASGI scope (the request guard answers before any route)."""
+    return request_language(HTTPConnection(scope))
 
 
 def request_translator(request: HTTPConnection) -> Translator:

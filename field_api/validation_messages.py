@@ -17,22 +17,6 @@ from domain.wire import TEXT_PATTERN
 Template = Callable[[str, dict[str, Any]], Message]
 
 
-def _fixed(msgid: str) -> Template:
-    return lambda field, ctx: Message(msgid, field=field)
-
-
-def _limit(msgid: str, key: str) -> Template:
-    return lambda field, ctx: Message(msgid, field=field, limit=ctx.get(key))
-
-
-def _length(singular: str, plural: str) -> Template:
-    def make(field: str, ctx: dict[str, Any]) -> Message:
-        n = ctx.get("max_length", ctx.get("min_length", 0))
-        return PluralMessage(singular, plural, n=int(n), field=field)
-
-    return make
-
-
 def _too_short(field: str, ctx: dict[str, Any]) -> Message:
     if ctx.get("min_length") == 1:
         return Message("{field}: must not be empty", field=field)
@@ -44,11 +28,29 @@ def _too_short(field: str, ctx: dict[str, Any]) -> Message:
     )
 
 
+def _too_long(field: str, ctx: dict[str, Any]) -> Message:
+    return PluralMessage(
+        "{field}: must be at most {n} character long",
+        "{field}: must be at most {n} characters long",
+        n=int(ctx.get("max_length", 0)),
+        field=field,
+    )
+
+
 def _list_too_short(field: str, ctx: dict[str, Any]) -> Message:
     return PluralMessage(
         "{field}: needs at least {n} item",
         "{field}: needs at least {n} items",
         n=int(ctx.get("min_length", 0)),
+        field=field,
+    )
+
+
+def _list_too_long(field: str, ctx: dict[str, Any]) -> Message:
+    return PluralMessage(
+        "{field}: takes at most {n} item",
+        "{field}: takes at most {n} items",
+        n=int(ctx.get("max_length", 0)),
         field=field,
     )
 
@@ -75,46 +77,87 @@ def _value_error(field: str, ctx: dict[str, Any]) -> Message:
     return Message("{field}: {reason}", field=field, reason=reason)
 
 
-_TIME = "{field}: must be a date and time with its offset, e.g. 2024-03-12T09:30:00+09:00"
+def _whole(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be a whole number", field=field)
+
+
+def _number(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be a number", field=field)
+
+
+def _boolean(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be true or false", field=field)
+
+
+def _object(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be a JSON object", field=field)
+
+
+def _list(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be a list", field=field)
+
+
+def _uuid(field: str, ctx: dict[str, Any]) -> Message:
+    return Message("{field}: must be a UUID", field=field)
+
+
+def _time(field: str, ctx: dict[str, Any]) -> Message:
+    return Message(
+        "{field}: must be a date and time with its offset, e.g. 2024-03-12T09:30:00+09:00",
+        field=field,
+    )
+
+
 TEMPLATES: dict[str, Template] = {
-    "missing": _fixed("{field}: is required"),
-    "extra_forbidden": _fixed("{field}: is not a field of this object (check the spelling)"),
-    "int_type": _fixed("{field}: must be a whole number"),
-    "int_parsing": _fixed("{field}: must be a whole number"),
-    "int_from_float": _fixed("{field}: must be a whole number"),
-    "float_type": _fixed("{field}: must be a number"),
-    "float_parsing": _fixed("{field}: must be a number"),
-    "finite_number": _fixed("{field}: must be a finite number"),
-    "bool_type": _fixed("{field}: must be true or false"),
-    "bool_parsing": _fixed("{field}: must be true or false"),
-    "string_type": _fixed("{field}: must be text"),
-    "string_unicode": _fixed(
-        "{field}: is not valid Unicode text (a lone surrogate such as \\ud800)"
+    "missing": lambda field, ctx: Message("{field}: is required", field=field),
+    "extra_forbidden": lambda field, ctx: Message(
+        "{field}: is not a field of this object (check the spelling)", field=field
     ),
-    "dict_type": _fixed("{field}: must be a JSON object"),
-    "model_type": _fixed("{field}: must be a JSON object"),
-    "model_attributes_type": _fixed("{field}: must be a JSON object"),
-    "list_type": _fixed("{field}: must be a list"),
-    "tuple_type": _fixed("{field}: must be a list"),
-    "uuid_type": _fixed("{field}: must be a UUID"),
-    "uuid_parsing": _fixed("{field}: must be a UUID"),
-    "datetime_type": _fixed(_TIME),
-    "datetime_parsing": _fixed(_TIME),
-    "datetime_from_date_parsing": _fixed(_TIME),
-    "timezone_aware": _fixed("{field}: needs its UTC offset, e.g. +09:00"),
-    "json_invalid": _fixed("{field}: is not valid JSON"),
-    "union_tag_invalid": _fixed("{field}: has a type this field does not take"),
-    "union_tag_not_found": _fixed("{field}: needs its type"),
-    "greater_than_equal": _limit("{field}: must be at least {limit}", "ge"),
-    "greater_than": _limit("{field}: must be greater than {limit}", "gt"),
-    "less_than_equal": _limit("{field}: must be at most {limit}", "le"),
-    "less_than": _limit("{field}: must be less than {limit}", "lt"),
-    "string_too_long": _length(
-        "{field}: must be at most {n} character long",
-        "{field}: must be at most {n} characters long",
+    "int_type": _whole,
+    "int_parsing": _whole,
+    "int_from_float": _whole,
+    "float_type": _number,
+    "float_parsing": _number,
+    "finite_number": lambda field, ctx: Message("{field}: must be a finite number", field=field),
+    "bool_type": _boolean,
+    "bool_parsing": _boolean,
+    "string_type": lambda field, ctx: Message("{field}: must be text", field=field),
+    "string_unicode": lambda field, ctx: Message(
+        "{field}: is not valid Unicode text (a lone surrogate such as \\ud800)", field=field
     ),
+    "dict_type": _object,
+    "model_type": _object,
+    "model_attributes_type": _object,
+    "list_type": _list,
+    "tuple_type": _list,
+    "uuid_type": _uuid,
+    "uuid_parsing": _uuid,
+    "datetime_type": _time,
+    "datetime_parsing": _time,
+    "datetime_from_date_parsing": _time,
+    "timezone_aware": lambda field, ctx: Message(
+        "{field}: needs its UTC offset, e.g. +09:00", field=field
+    ),
+    "json_invalid": lambda field, ctx: Message("{field}: is not valid JSON", field=field),
+    "union_tag_invalid": lambda field, ctx: Message(
+        "{field}: has a type this field does not take", field=field
+    ),
+    "union_tag_not_found": lambda field, ctx: Message("{field}: needs its type", field=field),
+    "greater_than_equal": lambda field, ctx: Message(
+        "{field}: must be at least {limit}", field=field, limit=ctx.get("ge")
+    ),
+    "greater_than": lambda field, ctx: Message(
+        "{field}: must be greater than {limit}", field=field, limit=ctx.get("gt")
+    ),
+    "less_than_equal": lambda field, ctx: Message(
+        "{field}: must be at most {limit}", field=field, limit=ctx.get("le")
+    ),
+    "less_than": lambda field, ctx: Message(
+        "{field}: must be less than {limit}", field=field, limit=ctx.get("lt")
+    ),
+    "string_too_long": _too_long,
     "string_too_short": _too_short,
-    "too_long": _length("{field}: takes at most {n} item", "{field}: takes at most {n} items"),
+    "too_long": _list_too_long,
     "too_short": _list_too_short,
     "string_pattern_mismatch": _pattern,
     "literal_error": _choice,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from data.store import ObservationStore, open_store
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import ObservationQuery
 from field_api.settings import Settings
 
@@ -35,8 +36,11 @@ def open_existing_store(settings: Settings, args: argparse.Namespace) -> Observa
     path = sqlite_path(url)
     if path is not None and not Path(path).is_file():
         raise NoDatabase(
-            f"no database at {path}: check --database-url / HERDWATCH_DATABASE_URL, "
-            "or create it with `herdwatch migrate`",
+            Message(
+                "no database at {path}: check --database-url / "
+                "HERDWATCH_DATABASE_URL, or create it with `herdwatch migrate`",
+                path=str(path),
+            ),
             field="database_url",
         )
     return open_store(url)

@@ -70,18 +70,31 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{path}: cannot read a JSON export ({exc})", field="file") from exc
+        raise InvalidInput(
+            Message("{path}: cannot read a JSON export ({exc})", path=str(path), exc=str(exc)),
+            field="file",
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise InvalidInput(f"{path} is not a Herdwatch Field export", field="file")
+        raise InvalidInput(
+            Message("{path} is not a Herdwatch Field export", path=str(path)), field="file"
+        )
     if document.get("version") != VERSION:
-        raise InvalidInput(f"{path}: export version {document.get('version')!r} is not 1")
+        raise InvalidInput(
+            Message(
+                "{path}: export version {value} is not 1",
+                path=str(path),
+                value=repr(document.get("version")),
+            )
+        )
     return document
 
 
 def _list(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
     items = document.get(key, [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise InvalidInput(f"the export's {key} must be a list of objects", field=key)
+        raise InvalidInput(
+            Message("the export's {key} must be a list of objects", key=str(key)), field=key
+        )
     return items
 
 
@@ -90,7 +103,8 @@ def _observer(store: ObservationStore, name: object) -> str:
     user = users.get(str(name))
     if user is None or user.role not in ("observer", "admin"):
         raise InvalidInput(
-            f"no observer {name!r} here: add the user, or pass --observer", field="observer"
+            Message("no observer {name} here: add the user, or pass --observer", name=repr(name)),
+            field="observer",
         )
     return user.name
 

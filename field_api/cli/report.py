@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.census import CensusRule
+from domain.i18n import Message
 from domain.periods import EVERY, PeriodError, parse_period
 from field_api.cli.common import Command, open_existing_store
 from field_api.settings import Settings
@@ -59,7 +60,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         census = _census(args, settings)
         if not args.due:
             if not (args.every and args.period):
-                raise PeriodError("period", "give --every and --period, or --due")
+                raise PeriodError("period", Message("give --every and --period, or --due"))
             parse_period(args.every, args.period, seasons)
     except ValueError as exc:
         print(f"herdwatch report: {exc}", file=sys.stderr)
