@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import gettext as _gettext
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
@@ -62,9 +62,9 @@ POPULATION_NAMES: Mapping[str, str] = {
     "yana-indigirka": N_("Yana-Indigirka"),
     "sundrun": N_("Sundrun"),
     "new-siberian-islands": N_("New Siberian Islands"),
-    "forest": N_("forest (taiga) reindeer"),
+    "forest": N_("Forest (taiga)"),
     "taimyr": N_("Taimyr"),
-    "unknown": N_("population unknown"),
+    "unknown": N_("Unknown population"),
 }
 
 
@@ -302,9 +302,7 @@ class Joined(Message):
 
     __slots__ = ("parts", "separator")
 
-    def __init__(
-        self, parts: list[str | Message] | tuple[str | Message, ...], separator: str = "; "
-    ) -> None:
+    def __init__(self, parts: Sequence[str | Message], separator: str = "; ") -> None:
         super().__init__("")
         self.parts, self.separator = tuple(parts), separator
 

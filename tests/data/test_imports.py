@@ -230,7 +230,7 @@ def test_dry_run_lists_exactly_the_broken_rows_and_writes_nothing(
 
     summary, _ = do_import(store, path, maps=maps)  # a real import, not --skip-invalid
     assert not summary.committed and summary.stored == 0
-    assert "NOT imported" in summary.verdict()
+    assert "NOT imported" in str(summary.verdict())
     assert everything(store) == []
 
     summary, rows = do_import(store, path, maps=maps, skip_invalid=True)
@@ -403,7 +403,7 @@ def test_the_verdict_explains_conflicts(sqlite_store: Any, tmp_path: Path) -> No
     write_csv(path, [{**r, "n": 7} for r in rows])  # another file under the same name
     summary, _ = do_import(sqlite_store, path, maps=maps)
     assert summary.counts["conflict"] == 5 and summary.stored == 0
-    assert "5 rows differ from the records already stored" in summary.verdict()
+    assert "5 rows differ from the records already stored" in str(summary.verdict())
 
 
 class _Interrupted(Exception):
