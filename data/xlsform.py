@@ -24,7 +24,7 @@ from typing import Any
 
 from domain import wire
 from domain.errors import InvalidInput
-from domain.i18n import Message
+from domain.i18n import POPULATION_NAMES, Message, translator
 from domain.records import COMPOSITION_FIELDS
 
 FORM_ID = "herd_sighting"
@@ -36,16 +36,13 @@ PHOTO_MAX_PIXELS = 2560
 Sheet = list[dict[str, str]]
 Workbook = dict[str, Sheet]
 
-# Russian names of the populations (English ones: maps/style.py POPULATION_LABELS).
+# Russian names of the populations: the catalogue's (domain/locales, terms in
+# docs/glossary.md), so the form, the viewer and the reports name them alike. English
+# ones: maps/style.py POPULATION_LABELS.
 POPULATION_LABELS_RU: dict[str, str] = {
-    "lena-olenek": "Лено-Оленёкская",
-    "yana-indigirka": "Яно-Индигирская",
-    "sundrun": "Сундрунская",
-    "new-siberian-islands": "Новосибирская островная",
-    "forest": "лесной (таёжный) северный олень",
-    "taimyr": "Таймырская",
-    "unknown": "Популяция неизвестна",
+    p: translator("ru").population_name(p) for p in POPULATION_NAMES
 }
+# The other Russian labels use the glossary's terms too (tests/test_glossary.py checks).
 COUNT_METHOD_LABELS: dict[str, tuple[str, str]] = {
     "visual": ("Counted by eye", "Подсчёт на глаз"),
     "photo": ("Counted on photos", "Подсчёт по фотографиям"),
@@ -54,7 +51,7 @@ COUNT_METHOD_LABELS: dict[str, tuple[str, str]] = {
 _CLASS_LABELS: dict[str, tuple[str, str]] = {
     "adult_males": ("Adult males (bulls)", "Взрослые самцы (быки)"),
     "adult_females": ("Adult females (cows)", "Взрослые самки (важенки)"),
-    "yearlings": ("Yearlings", "Годовалые (прошлогодки)"),
+    "yearlings": ("Yearlings", "Годовики"),
     "calves": ("Calves of the year", "Телята этого года"),
     "unclassified": ("Counted, not classified", "Посчитаны без разделения"),
 }
@@ -244,7 +241,7 @@ def herd_sighting_workbook(spec: FormSpec) -> Workbook:
     digest = hashlib.sha256(json.dumps(sheets, sort_keys=True).encode()).hexdigest()
     settings = {
         "form_id": FORM_ID,
-        "form_title": "Herd sighting / Встреча стада",
+        "form_title": "Herd sighting / Встреча со стадом",
         "name": FORM_ID,
         "version": digest[:12],
         "default_language": EN,
