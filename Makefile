@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HERDWATCH_DATABASE_URL ?= sqlite:///herdwatch.db
 
-.PHONY: run test lint typecheck bench clean install
+.PHONY: run test lint typecheck bench clean install messages
 
 # The prerequisite check says in one line what a fresh machine lacks (Python 3.11+ with venv,
 # Node.js with npm) instead of failing half-way through the install with a traceback.
@@ -19,9 +19,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m maps.assets install
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+# The message catalogues, compiled by Babel's pybabel: each .po to the .mo beside it (not in
+# git). domain/i18n.py reads a .po itself when its .mo is missing or older.
+PO := $(wildcard domain/locales/*/LC_MESSAGES/herdwatch.po)
+MO := $(PO:.po=.mo)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel --quiet compile --domain=herdwatch --input-file=$< --output-file=$@
+
+install: $(STAMP) $(MO)
+
+# After changing user-facing text: extract every message (babel.cfg says where) and merge it
+# into each language's .po, then translate what is new or fuzzy (tests/test_catalogue.py
+# names what is missing). Sorted and without line numbers, so edits merge cleanly.
+MESSAGE_PACKAGES := domain geo data maps reports field_api
+POT := domain/locales/herdwatch.pot
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --no-location --sort-output \
+	  --no-wrap --project=Herdwatch -o $(POT) $(MESSAGE_PACKAGES)
+	$(BIN)/pybabel update -i $(POT) -d domain/locales -D herdwatch --no-wrap \
+	  --previous --ignore-obsolete --ignore-pot-creation-date
+
+run: $(STAMP) $(MO)
 	$(BIN)/herdwatch migrate
 	$(BIN)/herdwatch demo --if-empty
 	@echo ""
@@ -34,7 +54,7 @@ run: $(STAMP)
 
 # The probe says whether the PostGIS half runs; without HERDWATCH_TEST_POSTGIS_URL it uses a
 # local server on 127.0.0.1:5432 when one answers (database herdwatch_test), else it skips.
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/python -m tests.postgis_probe
 	HERDWATCH_TEST_POSTGIS_URL="$$($(BIN)/python -m tests.postgis_probe --url)" \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)

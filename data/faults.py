@@ -11,12 +11,14 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from domain.i18n import Message
+
 RETRY_AFTER_SECONDS = 5
 
 _SQLITE_RETRYABLE = ("disk is full", "disk i/o error", "database is locked", "unable to open")
 
 
-def unavailable_reason(exc: BaseException) -> str | None:
+def unavailable_reason(exc: BaseException) -> Message | None:
     """Why `exc` (or an error it was raised from) is a passing fault of the store, or None."""
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -29,18 +31,20 @@ def unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
-def _reason(exc: BaseException) -> str | None:
+def _reason(exc: BaseException) -> Message | None:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the server's disk is full: nothing was stored; send it again later"
+        return Message("the server's disk is full: nothing was stored; send it again later")
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
         if "disk is full" in text:
-            return "the server's disk is full: nothing was stored; send it again later"
+            return Message("the server's disk is full: nothing was stored; send it again later")
         if any(part in text for part in _SQLITE_RETRYABLE):
-            return f"the database cannot be written now ({exc}): nothing was stored"
+            return Message(
+                "the database cannot be written now ({error}): nothing was stored", error=str(exc)
+            )
     module = type(exc).__module__
     if module.startswith(("psycopg", "psycopg_pool")):
         name = type(exc).__name__
         if name in ("OperationalError", "PoolTimeout", "InterfaceError", "AdminShutdown"):
-            return "the database is not reachable (restarting?): nothing was stored"
+            return Message("the database is not reachable (restarting?): nothing was stored")
     return None

@@ -18,6 +18,7 @@ import threading
 from types import TracebackType
 
 from domain.errors import StoreBusy
+from domain.i18n import Message
 
 
 class WriterFileLock:
@@ -70,8 +71,11 @@ class WriterFileLock:
                 return
             gave_up.set()
         raise StoreBusy(
-            f"another process has held the database's write lock for {self._timeout_s:g} s; "
-            "nothing was written, send it again"
+            Message(
+                "another process has held the database's write lock for {timeout_s} "
+                "s; nothing was written, send it again",
+                timeout_s=f"{self._timeout_s:g}",
+            )
         )
 
     def __exit__(

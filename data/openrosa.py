@@ -37,6 +37,7 @@ from data.uploads import Problem, Rejected, UploadRules
 from data.xlsform import XForm
 from domain import wire
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.i18n import Message
 from domain.openrosa import Instance, NotAllowed, SubmissionRefused
 from domain.records import COMPOSITION_FIELDS, EDITABLE_FIELDS, Composition, Observation, User
 
@@ -104,11 +105,16 @@ class StorePhotos:
             if stored is None:
                 return photos.make_photo(observation_id, name, data, actor)
         except InvalidInput as exc:  # name the photo: the observer sees which one
-            raise InvalidInput(f"photo {name}: {exc.message}", field=name) from exc
+            reason = Message("photo {name}: {reason}", name=name, reason=exc.message)
+            raise InvalidInput(reason, field=name) from exc
         if stored.sha256 != hashlib.sha256(data).hexdigest():
             raise Conflict(
-                f"photo {name!r} is stored with other bytes (sha256 {stored.sha256}); "
-                "take the photo again to send it under another name",
+                Message(
+                    "photo {name} is stored with other bytes (sha256 {sha256}); "
+                    "take the photo again to send it under another name",
+                    name=repr(name),
+                    sha256=stored.sha256,
+                ),
                 field=name,
             )
         return None  # the same photo again
@@ -123,12 +129,13 @@ def parse_submission(xml: bytes) -> Submission:
         root = fromstring(xml, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise SubmissionRefused(
-            "xml_submission_file: DTDs, entities and external references are not accepted",
+            Message("xml_submission_file: DTDs, entities and external references are not accepted"),
             field="xml_submission_file",
         ) from exc
     except ParseError as exc:
         raise SubmissionRefused(
-            f"xml_submission_file: not well-formed XML ({exc})", field="xml_submission_file"
+            Message("xml_submission_file: not well-formed XML ({error})", error=str(exc)),
+            field="xml_submission_file",
         ) from exc
     answers: dict[str, str] = {}
     for name, text in _leaves(root):
@@ -156,11 +163,14 @@ def _leaves(element: Element) -> Iterator[tuple[str, str]]:
 
 def _instance_uuid(value: str | None, name: str) -> UUID:
     if not value:
-        raise SubmissionRefused(f"{name}: missing; the form must set it (uuid:…)", field=name)
+        raise SubmissionRefused(
+            Message("{field}: missing; the form must set it (uuid:…)", field=name), field=name
+        )
     try:
         return UUID(value.removeprefix("uuid:"))
     except ValueError as exc:
-        raise SubmissionRefused(f"{name}: {value[:60]!r} is not uuid:<UUID>", field=name) from exc
+        reason = Message("{field}: {value} is not uuid:<UUID>", field=name, value=repr(value[:60]))
+        raise SubmissionRefused(reason, field=name) from exc
 
 
 # ---- answers → an observation -------------------------------------------------------------
@@ -177,12 +187,13 @@ def to_observation(
             try:
                 values[name] = _CONVERT[name](text)
             except ValueError as exc:
-                problems.append(Problem.of(name, "invalid", f"{text[:60]!r} {exc}"))
+                reason = Message("{value} {reason}", value=repr(text[:60]), reason=exc.args[0])
+                problems.append(Problem.of(name, "invalid", reason))
     if "location" in values and values["location"][2] is not None:
         values.setdefault("accuracy_m", values["location"][2])
     problems += [p for name in values for p in _limit_problems(name, values[name])]
     problems += [
-        Problem.of(name, "missing", "is required")
+        Problem.of(name, "missing", Message("is required"))
         for name in ("observed_at", "location", "count")
         if name not in values and name not in {p.field for p in problems}
     ]
@@ -217,13 +228,13 @@ def geopoint(text: str) -> tuple[float, float, float | None]:
     """
     parts = text.split()
     if not 2 <= len(parts) <= 4:
-        raise ValueError('is not a geopoint "lat lon altitude accuracy"')
+        raise ValueError(Message('is not a geopoint "lat lon altitude accuracy"'))
     try:
         numbers = [float(p) for p in parts]
     except ValueError as exc:
-        raise ValueError('is not a geopoint "lat lon altitude accuracy"') from exc
+        raise ValueError(Message('is not a geopoint "lat lon altitude accuracy"')) from exc
     if not all(math.isfinite(n) for n in numbers):
-        raise ValueError("has a coordinate that is not a finite number")
+        raise ValueError(Message("has a coordinate that is not a finite number"))
     accuracy = numbers[3] if len(numbers) == 4 else None
     return numbers[1], numbers[0], accuracy
 
@@ -241,9 +252,9 @@ def _datetime(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError("is not a date and time (2024-06-01T10:00:00.000+09:00)") from exc
+        raise ValueError(Message("is not a date and time (2024-06-01T10:00:00.000+09:00)")) from exc
     if moment.utcoffset() is None:
-        raise ValueError("has no UTC offset; the tablet must send one")
+        raise ValueError(Message("has no UTC offset; the tablet must send one"))
     return moment
 
 
@@ -251,16 +262,16 @@ def _integer(text: str) -> int:
     try:
         return int(text)
     except ValueError as exc:
-        raise ValueError("is not a whole number") from exc
+        raise ValueError(Message("is not a whole number")) from exc
 
 
 def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError as exc:
-        raise ValueError("is not a number") from exc
+        raise ValueError(Message("is not a number")) from exc
     if not math.isfinite(value):
-        raise ValueError("is not a finite number")
+        raise ValueError(Message("is not a finite number"))
     return value
 
 
@@ -287,17 +298,21 @@ def _limit_problems(name: str, value: Any) -> list[Problem]:
         return []
     found = []
     if f.ge is not None and value < f.ge:
-        found.append(Problem.of(name, "too_small", f"{value} is less than {f.ge:g}"))
+        reason = Message("{value} is less than {limit}", value=value, limit=f.ge)
+        found.append(Problem.of(name, "too_small", reason))
     if f.le is not None and value > f.le:
-        found.append(Problem.of(name, "too_large", f"{value} is more than {f.le:g}"))
+        reason = Message("{value} is more than {limit}", value=value, limit=f.le)
+        found.append(Problem.of(name, "too_large", reason))
     if f.max_length is not None and len(value) > f.max_length:
-        found.append(
-            Problem.of(name, "too_long", f"{len(value)} characters; at most {f.max_length}")
+        reason = Message(
+            "{length} characters; at most {limit}", length=len(value), limit=f.max_length
         )
+        found.append(Problem.of(name, "too_long", reason))
     if f.choices and value not in f.choices:
-        found.append(
-            Problem.of(name, "not_a_choice", f"{value!r} is not one of {', '.join(f.choices)}")
+        reason = Message(
+            "{value} is not one of {known}", value=repr(value), known=", ".join(f.choices)
         )
+        found.append(Problem.of(name, "not_a_choice", reason))
     return found
 
 
@@ -306,10 +321,11 @@ def _named_for_form(problem: Problem) -> Problem:
     name = problem.field.removeprefix("properties.")
     if name.startswith("geometry"):
         name = "location"
-    message = problem.message.split(": ", 1)[-1]
+    reason = problem.message.params["reason"]
+    assert isinstance(reason, Message)  # every rule's problem is Problem.of(field, code, reason)
     if name == "composition":  # the form has no such question: the classes and the count
-        name, message = "count", f"the classes {message}"
-    return Problem.of(name, problem.code, message)
+        name, reason = "count", Message("the classes {reason}", reason=reason)
+    return Problem.of(name, problem.code, reason)
 
 
 # ---- receiving ----------------------------------------------------------------------------
@@ -329,7 +345,11 @@ def receive_submission(
     sub = parse_submission(xml)
     if sub.form_id != form.form_id:
         raise NotFound(
-            f"form {sub.form_id!r} is not on this server; get {form.form_id!r} from the form list",
+            Message(
+                "form {form} is not on this server; get {served} from the form list",
+                form=repr(sub.form_id),
+                served=repr(form.form_id),
+            ),
             field="xml_submission_file",
         )
     known = store.get_instance(sub.instance_id)
@@ -338,8 +358,12 @@ def receive_submission(
     if known is not None:
         if attachments and not (user.role == "admin" or known.observer == user.name):
             raise NotAllowed(
-                f"instance uuid:{sub.instance_id} was sent by {known.observer}: only they or "
-                "an admin can add its photos",
+                Message(
+                    "instance uuid:{id} was sent by {observer}: only they or an admin can add "
+                    "its photos",
+                    id=str(sub.instance_id),
+                    observer=known.observer,
+                ),
                 field="xml_submission_file",
             )
         prepared = _prepare_photos(sub, form, attachments, known.observation_id, user, photos)
@@ -394,9 +418,11 @@ def _create(store: ObservationStore, obs: Observation, user: User) -> int:
     if outcome.status in ("created", "unchanged"):  # unchanged: the instance row was lost
         return outcome.revision or 1
     if outcome.status == "gone":
-        raise Conflict(f"observation {obs.id} was retracted", field="meta/instanceID")
+        raise Conflict(
+            Message("observation {id} was retracted", id=str(obs.id)), field="meta/instanceID"
+        )
     raise Conflict(
-        outcome.message or f"observation {obs.id} is stored with other content",
+        outcome.message or Message("observation {id} is stored with other content", id=str(obs.id)),
         field="meta/instanceID",
         differing=outcome.differing,
     )
@@ -440,8 +466,11 @@ def _edit(
     def check_allowed(current: Observation) -> None:
         if not (user.role == "admin" or current.observer == user.name):
             raise NotAllowed(
-                f"observation {current.id} is {current.observer}'s: only they or an admin "
-                "can edit it",
+                Message(
+                    "observation {id} is {observer}'s: only they or an admin can edit it",
+                    id=str(current.id),
+                    observer=current.observer,
+                ),
                 field="meta/deprecatedID",
             )
 
@@ -493,7 +522,10 @@ def _prepare_photos(
 
 def _other_content(instance_id: UUID) -> Conflict:
     return Conflict(
-        f"instance uuid:{instance_id} was received before with other content; an edit "
-        "must carry a new instanceID and name this one in meta/deprecatedID",
+        Message(
+            "instance uuid:{id} was received before with other content; an edit "
+            "must carry a new instanceID and name this one in meta/deprecatedID",
+            id=str(instance_id),
+        ),
         field="meta/instanceID",
     )

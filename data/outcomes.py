@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.i18n import Message
 from domain.records import Observation, Outcome
 
 
@@ -35,10 +36,12 @@ def classify_resend(
             incoming.id,
             "conflict",
             None,
-            message="this id is already used by another observer's record",
+            message=Message("this id is already used by another observer's record"),
         )
     if stored.status == "retracted":
-        return Outcome(incoming.id, "gone", stored.revision, message="observation was retracted")
+        return Outcome(
+            incoming.id, "gone", stored.revision, message=Message("observation was retracted")
+        )
     if incoming_hash in (stored.upload_hash, stored.content_hash):
         return Outcome(incoming.id, "unchanged", stored.revision)
     differing = tuple(load_current().differing_fields(incoming))
@@ -47,6 +50,8 @@ def classify_resend(
         "conflict",
         stored.revision,
         differing=differing,
-        message="an observation with this id is already stored with different "
-        + ", ".join(differing),
+        message=Message(
+            "an observation with this id is already stored with different {fields}",
+            fields=", ".join(differing),
+        ),
     )

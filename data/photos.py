@@ -20,6 +20,7 @@ from uuid import UUID
 
 from data.store import ObservationStore
 from domain.errors import Conflict
+from domain.i18n import Message
 from domain.photos import Photo, PhotoInfo, PhotoRefused
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -49,8 +50,11 @@ class Receipt:
 def check_name(name: str) -> None:
     if not NAME.fullmatch(name):
         raise PhotoRefused(
-            f"photo name {name[:120]!r}: use 1-100 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
+            Message(
+                "photo name {name}: use 1-100 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
+                name=repr(name[:120]),
+            ),
             field="name",
         )
 
@@ -63,20 +67,32 @@ def parse_range(header: str | None, length: int, max_bytes: int) -> ChunkRange:
         match = _RANGE.fullmatch(header.strip())
         if match is None:
             raise PhotoRefused(
-                f"Content-Range {header[:80]!r}: write it as 'bytes START-END/TOTAL'",
+                Message(
+                    "Content-Range {header}: write it as 'bytes START-END/TOTAL'",
+                    header=repr(header[:80]),
+                ),
                 field="Content-Range",
             )
         chunk = ChunkRange(*(int(g) for g in match.groups()))
         if not chunk.start <= chunk.end < chunk.total or chunk.end - chunk.start + 1 != length:
             raise PhotoRefused(
-                f"Content-Range {header!r} does not fit a body of {length} bytes",
+                Message(
+                    "Content-Range {header} does not fit a body of {length} bytes",
+                    header=repr(header),
+                    length=str(length),
+                ),
                 field="Content-Range",
             )
     if length == 0:
-        raise PhotoRefused("the body is empty: send the photo's bytes", field="body")
+        raise PhotoRefused(Message("the body is empty: send the photo's bytes"), field="body")
     if chunk.total > max_bytes:
         raise PhotoRefused(
-            f"the photo has {chunk.total:,} bytes; the limit is {max_bytes:,}", field="body"
+            Message(
+                "the photo has {total} bytes; the limit is {max_bytes}",
+                total=chunk.total,
+                max_bytes=max_bytes,
+            ),
+            field="body",
         )
     return chunk
 
@@ -86,7 +102,7 @@ def media_type_of(head: bytes) -> str:
     for magic, media_type in _MAGIC:
         if head.startswith(magic):
             return media_type
-    raise PhotoRefused("only JPEG and PNG photos are accepted", field="body")
+    raise PhotoRefused(Message("only JPEG and PNG photos are accepted"), field="body")
 
 
 def receive_photo(
@@ -131,8 +147,12 @@ def _against_stored(
     data = store.photo_bytes(stored.observation_id, stored.name)
     if chunk.total != stored.size or data[chunk.start : chunk.end + 1] != body:
         raise Conflict(
-            f"photo {stored.name!r} is stored with other bytes (sha256 {stored.sha256}); "
-            "send this one under another name",
+            Message(
+                "photo {name} is stored with other bytes (sha256 {sha256}); send this "
+                "one under another name",
+                name=repr(stored.name),
+                sha256=str(stored.sha256),
+            ),
             field="name",
         )
     if chunk.end + 1 == chunk.total:
@@ -150,14 +170,26 @@ def make_photo(observation_id: UUID, name: str, data: bytes, actor: str) -> Phot
             width, height = probe.size
             if width * height > MAX_PIXELS:
                 raise PhotoRefused(
-                    f"the photo has {width}×{height} pixels; at most {MAX_PIXELS:,} are accepted",
+                    Message(
+                        "the photo has {width}×{height} pixels; at most {MAX_PIXELS} are accepted",
+                        width=str(width),
+                        height=str(height),
+                        MAX_PIXELS=MAX_PIXELS,
+                    ),
                     field="body",
                 )
             probe.verify()  # a truncated or corrupt file fails here
         with Image.open(io.BytesIO(data)) as image:
             thumbnail = _thumbnail(ImageOps.exif_transpose(image) or image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoRefused(f"the {media_type} file cannot be read: {exc}", field="body") from exc
+        raise PhotoRefused(
+            Message(
+                "the {media_type} file cannot be read: {exc}",
+                media_type=str(media_type),
+                exc=str(exc),
+            ),
+            field="body",
+        ) from exc
     info = PhotoInfo(
         observation_id,
         name,

@@ -41,6 +41,7 @@ from data.sql_shared import observation_where, where_clause
 from data.sql_store import Progress, SQLStore
 from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
+from domain.i18n import Message
 from domain.records import FeaturePage, Observation, ObservationQuery, Outcome, Revision
 from domain.wire import FEATURE_VERSION
 
@@ -121,7 +122,11 @@ class PostGISStore(SQLStore):
         conninfo, params = _split_query(url, ("schema", "pool_size"))
         schema = schema or params.get("schema")
         if schema is not None and not _SCHEMA_NAME.match(schema):
-            raise BadDatabaseUrl(f"schema {schema!r} must be lower-case letters, digits and _")
+            raise BadDatabaseUrl(
+                Message(
+                    "schema {schema} must be lower-case letters, digits and _", schema=repr(schema)
+                )
+            )
         # A direct connection first: a wrong URL fails now, not after the pool's timeout.
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
             if schema is not None:

@@ -32,6 +32,7 @@ from data.sql_shared import (
 from data.tables import HERD_DECISIONS, INSTANCES, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
+from domain.i18n import Message
 from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo, UploadOffset
 from domain.records import (
@@ -161,7 +162,12 @@ class SQLStore:
         sql = self._sql(f"{OBSERVATIONS.select()} WHERE id = {{p}}{lock}")
         row = conn.execute(sql, (str(observation_id),)).fetchone()
         if row is None:
-            raise NotFound(f"no observation with id {observation_id}", field="id")
+            raise NotFound(
+                Message(
+                    "no observation with id {observation_id}", observation_id=str(observation_id)
+                ),
+                field="id",
+            )
         return rows.row_to_observation(row)
 
     def get_observation(self, observation_id: UUID) -> Observation:
@@ -169,7 +175,12 @@ class SQLStore:
             self._sql(f"{OBSERVATIONS.select()} WHERE id = {{p}}"), (str(observation_id),)
         )
         if row is None:
-            raise NotFound(f"no observation with id {observation_id}", field="id")
+            raise NotFound(
+                Message(
+                    "no observation with id {observation_id}", observation_id=str(observation_id)
+                ),
+                field="id",
+            )
         return rows.row_to_observation(row)
 
     def query_observations(self, query: ObservationQuery) -> Page:
@@ -264,7 +275,13 @@ class SQLStore:
         with self._write() as conn:
             current = self._load(conn, observation_id, for_update=True)
             if current.status == "retracted":
-                raise Gone(f"observation {observation_id} is already retracted", field="id")
+                raise Gone(
+                    Message(
+                        "observation {observation_id} is already retracted",
+                        observation_id=str(observation_id),
+                    ),
+                    field="id",
+                )
             retracted = replace(
                 current,
                 status="retracted",
@@ -306,7 +323,12 @@ class SQLStore:
             (str(observation_id),),
         )
         if not found:
-            raise NotFound(f"no observation with id {observation_id}", field="id")
+            raise NotFound(
+                Message(
+                    "no observation with id {observation_id}", observation_id=str(observation_id)
+                ),
+                field="id",
+            )
         revisions = [rows.row_to_revision(r) for r in found]
         return rows.with_create_snapshots(revisions, self.get_observation(observation_id))
 
@@ -380,7 +402,9 @@ class SQLStore:
             ).fetchone()
         if stored is not None and stored[0] == survey.content_hash():
             return Outcome(UUID(int=0), "unchanged", message=survey.id)
-        raise Conflict(f"survey {survey.id} already exists with other content", field="id")
+        raise Conflict(
+            Message("survey {id} already exists with other content", id=str(survey.id)), field="id"
+        )
 
     def _insert_new(self, table: Table, *, conflict: str = "") -> str:
         """INSERT of every column that keeps a row already there (by key) as it is."""
@@ -389,7 +413,9 @@ class SQLStore:
     def get_survey(self, survey_id: str) -> Survey:
         row = self._read_one(self._sql(f"{SURVEYS.select()} WHERE id = {{p}}"), (survey_id,))
         if row is None:
-            raise NotFound(f"no survey with id {survey_id!r}", field="id")
+            raise NotFound(
+                Message("no survey with id {survey_id}", survey_id=repr(survey_id)), field="id"
+            )
         return rows.row_to_survey(row)
 
     def list_surveys(self, *, limit: int = 100, after: str | None = None) -> list[Survey]:
@@ -425,7 +451,14 @@ class SQLStore:
             (str(observation_id), name),
         )
         if row is None:
-            raise NotFound(f"observation {observation_id} has no photo {name!r}", field="name")
+            raise NotFound(
+                Message(
+                    "observation {observation_id} has no photo {name}",
+                    observation_id=str(observation_id),
+                    name=repr(name),
+                ),
+                field="name",
+            )
         return bytes(row[0])
 
     def photo_upload_state(self, observation_id: UUID, name: str) -> tuple[int, int] | None:
@@ -543,8 +576,13 @@ class SQLStore:
         if stored[0] == info.sha256:
             return "unchanged"
         raise Conflict(
-            f"photo {info.name!r} of observation {info.observation_id} is stored with other "
-            f"bytes (sha256 {stored[0]}); send this one under another name",
+            Message(
+                "photo {name} of observation {observation_id} is stored with other "
+                "bytes (sha256 {stored}); send this one under another name",
+                name=repr(info.name),
+                observation_id=str(info.observation_id),
+                stored=str(stored[0]),
+            ),
             field="name",
         )
 
@@ -607,7 +645,7 @@ class SQLStore:
                 (name, role, True, now),
             )
             if created.rowcount == 0:
-                raise Conflict(f"user {name!r} already exists", field="name")
+                raise Conflict(Message("user {name} already exists", name=repr(name)), field="name")
             conn.execute(
                 self._sql("INSERT INTO tokens VALUES ({p}, {p}, {p}, NULL)"),
                 (hash_token(token), name, now),
@@ -625,7 +663,7 @@ class SQLStore:
                 (hash_token(token), rows.utc_text(rows.now_utc()), name),
             )
             if inserted.rowcount == 0:
-                raise NotFound(f"no active user {name!r}", field="name")
+                raise NotFound(Message("no active user {name}", name=repr(name)), field="name")
         return token
 
     def revoke_token(self, token: str) -> None:
@@ -711,7 +749,7 @@ class SQLStore:
                 self._sql("UPDATE users SET active = {p} WHERE name = {p}"), (False, name)
             )
             if revoked.rowcount == 0:
-                raise NotFound(f"no user {name!r}", field="name")
+                raise NotFound(Message("no user {name}", name=repr(name)), field="name")
             conn.execute(
                 self._sql(
                     "UPDATE tokens SET revoked_at = {p} "
@@ -845,10 +883,15 @@ def _instance(row: dict[str, Any]) -> Instance:
 def check_editable(current: Observation, base_revision: int) -> None:
     """An edit must be of an active record, made against its current revision."""
     if current.status == "retracted":
-        raise Gone(f"observation {current.id} was retracted", field="id")
+        raise Gone(Message("observation {id} was retracted", id=str(current.id)), field="id")
     if current.revision != base_revision:
         raise Conflict(
-            f"observation {current.id} is at revision {current.revision}, "
-            f"your edit was based on revision {base_revision}: reload it and edit again",
+            Message(
+                "observation {id} is at revision {revision}, your edit was based on "
+                "revision {base_revision}: reload it and edit again",
+                id=str(current.id),
+                revision=str(current.revision),
+                base_revision=str(base_revision),
+            ),
             field="revision",
         )

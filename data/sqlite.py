@@ -21,6 +21,7 @@ from data.sql_shared import observation_where, where_clause
 from data.sql_store import SQLStore
 from data.tables import OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
+from domain.i18n import Message
 from domain.records import Observation, ObservationQuery, Outcome, Revision
 
 _OBS_INSERT = OBSERVATIONS.insert("?")
@@ -55,7 +56,9 @@ class SQLiteStore(SQLStore):
         """sqlite:///relative.db or sqlite:////absolute/path.db."""
         path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
         if not path or path == ":memory:":
-            raise BadDatabaseUrl("a SQLite store needs a file path (readers and writer share it)")
+            raise BadDatabaseUrl(
+                Message("a SQLite store needs a file path (readers and writer share it)")
+            )
         return cls(path)
 
     def _connect(self, *, readonly: bool) -> sqlite3.Connection:

@@ -10,6 +10,7 @@ from uuid import UUID
 from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
 from domain.errors import BadDatabaseUrl
+from domain.i18n import Message
 from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo
 from domain.records import (
@@ -250,5 +251,7 @@ def open_store(url: str) -> ObservationStore:
 
         return PostGISStore.from_url(url)  # type: ignore[no-any-return,unused-ignore]
     raise BadDatabaseUrl(
-        f"unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…"
+        Message(
+            "unsupported database URL {url}: use sqlite:///file.db or postgresql://…", url=repr(url)
+        )
     )

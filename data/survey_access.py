@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from data.store import ObservationStore
 from domain.errors import NotFound
+from domain.i18n import Message
 from domain.records import Survey, User
 
 READ_ALL = frozenset({"researcher", "admin"})
@@ -23,17 +24,23 @@ def may_read(user: User, survey: Survey) -> bool:
     return user.role in READ_ALL or user.name in survey.team
 
 
-def closed_surveys(store: ObservationStore, user: User, ids: Iterable[str]) -> dict[str, str]:
+def closed_surveys(store: ObservationStore, user: User, ids: Iterable[str]) -> dict[str, Message]:
     """The survey ids among `ids` that `user` may not attach sightings to, with the reason."""
     if user.role == "admin":
         return {}
-    closed = {}
+    closed: dict[str, Message] = {}
     for survey_id in set(ids):
         try:
             survey = store.get_survey(survey_id)
         except NotFound:
-            closed[survey_id] = f"no survey {survey_id!r}: a researcher registers it first"
+            closed[survey_id] = Message(
+                "no survey {survey}: a researcher registers it first", survey=repr(survey_id)
+            )
             continue
         if user.name not in survey.team:
-            closed[survey_id] = f"survey {survey_id!r} is not open to {user.name}: not in its team"
+            closed[survey_id] = Message(
+                "survey {survey} is not open to {user}: not in its team",
+                survey=repr(survey_id),
+                user=user.name,
+            )
     return closed

@@ -16,11 +16,15 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from domain import wire
+from domain.i18n import N_, Joined, Message
 from domain.times import ACCEPTED_RANGE, EARLIEST
-from geo.coords import lon_lat_problems, to_wgs84
+from geo.coords import CoordinateError, lon_lat_problems, to_wgs84
 
 _ZONES = frozenset(available_timezones())
-_AXES = {"lon": ("[0]", "longitude"), "lat": ("[1]", "latitude")}
+_AXES = {
+    "lon": ("[0]", N_("longitude {value} is outside -180..180 degrees")),
+    "lat": ("[1]", N_("latitude {value} is outside -90..90 degrees")),
+}
 _NUMBERS = tuple(f.name for f in wire.DEVICE_PROPERTIES if f.kind == "number")
 
 
@@ -30,13 +34,13 @@ class Problem:
 
     field: str
     code: str
-    message: str  # names the field first, as every error message of the API does
+    message: Message  # names the field first, as every error message of the API does
 
     @classmethod
-    def of(cls, field: str, code: str, reason: str) -> Problem:
-        return cls(field, code, f"{field}: {reason}")
+    def of(cls, field: str, code: str, reason: Message) -> Problem:
+        return cls(field, code, Message("{field}: {reason}", field=field, reason=reason))
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "code": self.code, "message": self.message}
 
 
@@ -44,8 +48,16 @@ class Rejected(Exception):
     """A record broke the upload rules (an edit, or a single upload): every reason."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
         self.problems = list(problems)
+        self.message = Joined([p.message for p in self.problems])
+        super().__init__(str(self.message))
+
+
+def crs_problem(exc: CoordinateError, crs: str) -> Message:
+    """A CRS geo/coords.py refused, in words the API and the CLI translate."""
+    if exc.kind == "unknown":
+        return Message("crs {crs} is not a known coordinate system", crs=repr(crs))
+    return Message("crs {crs} is not understood: give it as EPSG:<code>", crs=repr(crs))
 
 
 def classified_total(c: Any) -> int:
@@ -116,7 +128,10 @@ class UploadRules:
                 Problem.of(
                     "properties.timezone",
                     "unknown_timezone",
-                    f"{p.timezone!r} is not an IANA time zone (for example Asia/Yakutsk)",
+                    Message(
+                        "{zone} is not an IANA time zone (for example Asia/Yakutsk)",
+                        zone=repr(p.timezone),
+                    ),
                 )
             )
         classified = classified_total(p.composition)
@@ -125,8 +140,12 @@ class UploadRules:
                 Problem.of(
                     "properties.composition",
                     "composition_exceeds_count",
-                    f"adds up to {classified} animals but count is {p.count}: "
-                    "classified animals cannot exceed the count",
+                    Message(
+                        "adds up to {classified} animals but count is {count}: "
+                        "classified animals cannot exceed the count",
+                        classified=classified,
+                        count=p.count,
+                    ),
                 )
             )
         if p.population not in self.populations:
@@ -134,7 +153,11 @@ class UploadRules:
                 Problem.of(
                     "properties.population",
                     "unknown_population",
-                    f"{p.population!r} is not one of " + ", ".join(self.populations),
+                    Message(
+                        "{population} is not one of {known}",
+                        population=repr(p.population),
+                        known=", ".join(self.populations),
+                    ),
                 )
             )
         if p.observed_at < EARLIEST:
@@ -142,8 +165,12 @@ class UploadRules:
                 Problem.of(
                     "properties.observed_at",
                     "too_early",
-                    f"observed_at {p.observed_at.isoformat()} is before 1900-01-01T00:00:00Z; "
-                    f"accepted: {ACCEPTED_RANGE} (check the tablet's date)",
+                    Message(
+                        "observed_at {time} is before 1900-01-01T00:00:00Z; "
+                        "accepted: {accepted} (check the tablet's date)",
+                        time=p.observed_at.isoformat(),
+                        accepted=ACCEPTED_RANGE,
+                    ),
                 )
             )
         elif p.observed_at > self.latest():
@@ -151,9 +178,12 @@ class UploadRules:
                 Problem.of(
                     "properties.observed_at",
                     "in_future",
-                    f"observed_at {p.observed_at.isoformat()} is in the future; check the "
-                    "tablet's clock and time zone (at most "
-                    f"{self.max_future_minutes:g} minutes ahead is accepted)",
+                    Message(
+                        "observed_at {time} is in the future; check the tablet's clock and "
+                        "time zone (at most {minutes} minutes ahead is accepted)",
+                        time=p.observed_at.isoformat(),
+                        minutes=f"{self.max_future_minutes:g}",
+                    ),
                 )
             )
         return found
@@ -167,8 +197,9 @@ def _point_problems(lon: float, lat: float) -> list[Problem]:
     if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
         return []
     found = []
-    for axis, reason in lon_lat_problems(lon, lat):
-        suffix, name = _AXES[axis]
+    for axis, _ in lon_lat_problems(lon, lat):
+        suffix, msgid = _AXES[axis]
         field = f"geometry.coordinates{suffix}"
-        found.append(Problem(field, "out_of_range", f"{field} ({name}): {reason}"))
+        value = repr(lon if axis == "lon" else lat)  # as sent, not grouped
+        found.append(Problem.of(field, "out_of_range", Message(msgid, value=value)))
     return found

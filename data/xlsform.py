@@ -24,6 +24,7 @@ from typing import Any
 
 from domain import wire
 from domain.errors import InvalidInput
+from domain.i18n import POPULATION_NAMES, Message, translator
 from domain.records import COMPOSITION_FIELDS
 
 FORM_ID = "herd_sighting"
@@ -35,16 +36,13 @@ PHOTO_MAX_PIXELS = 2560
 Sheet = list[dict[str, str]]
 Workbook = dict[str, Sheet]
 
-# Russian names of the populations (English ones: maps/style.py POPULATION_LABELS).
+# Russian names of the populations: the catalogue's (domain/locales, terms in
+# docs/glossary.md), so the form, the viewer and the reports name them alike. English
+# ones: maps/style.py POPULATION_LABELS.
 POPULATION_LABELS_RU: dict[str, str] = {
-    "lena-olenek": "Лено-Оленёкская",
-    "yana-indigirka": "Яно-Индигирская",
-    "sundrun": "Сундрунская",
-    "new-siberian-islands": "Новосибирская островная",
-    "forest": "лесной (таёжный) северный олень",
-    "taimyr": "Таймырская",
-    "unknown": "Популяция неизвестна",
+    p: translator("ru").population_name(p) for p in POPULATION_NAMES
 }
+# The other Russian labels use the glossary's terms too (tests/test_glossary.py checks).
 COUNT_METHOD_LABELS: dict[str, tuple[str, str]] = {
     "visual": ("Counted by eye", "Подсчёт на глаз"),
     "photo": ("Counted on photos", "Подсчёт по фотографиям"),
@@ -53,7 +51,7 @@ COUNT_METHOD_LABELS: dict[str, tuple[str, str]] = {
 _CLASS_LABELS: dict[str, tuple[str, str]] = {
     "adult_males": ("Adult males (bulls)", "Взрослые самцы (быки)"),
     "adult_females": ("Adult females (cows)", "Взрослые самки (важенки)"),
-    "yearlings": ("Yearlings", "Годовалые (прошлогодки)"),
+    "yearlings": ("Yearlings", "Годовики"),
     "calves": ("Calves of the year", "Телята этого года"),
     "unclassified": ("Counted, not classified", "Посчитаны без разделения"),
 }
@@ -243,7 +241,7 @@ def herd_sighting_workbook(spec: FormSpec) -> Workbook:
     digest = hashlib.sha256(json.dumps(sheets, sort_keys=True).encode()).hexdigest()
     settings = {
         "form_id": FORM_ID,
-        "form_title": "Herd sighting / Встреча стада",
+        "form_title": "Herd sighting / Встреча со стадом",
         "name": FORM_ID,
         "version": digest[:12],
         "default_language": EN,
@@ -271,7 +269,10 @@ def file_xform(path: Path, populations: Sequence[str]) -> XForm:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise FormRefused(f"the form {path} cannot be read: {exc}", field="openrosa_form") from exc
+        raise FormRefused(
+            Message("the form {path} cannot be read: {exc}", path=str(path), exc=str(exc)),
+            field="openrosa_form",
+        ) from exc
     media_dir = path.with_name(f"{path.stem}-media")
     media = (
         tuple(sorted(p for p in media_dir.iterdir() if p.is_file())) if media_dir.is_dir() else ()
@@ -299,7 +300,9 @@ def convert_workbook(
     try:
         result = convert(source, warnings=warnings, file_type=file_type)
     except (PyXFormError, ValueError, KeyError) as exc:
-        raise FormRefused(f"the XLSForm does not convert: {exc}", field="openrosa_form") from exc
+        raise FormRefused(
+            Message("the XLSForm does not convert: {exc}", exc=str(exc)), field="openrosa_form"
+        ) from exc
     data = result._pyxform
     return XForm(
         form_id=str(data.get("id_string") or FORM_ID),
@@ -329,17 +332,26 @@ def _checked(form: XForm, populations: Sequence[str]) -> XForm:
     missing = [name for name in REQUIRED_FIELDS if name not in form.fields]
     if missing:
         raise FormRefused(
-            f"the form {form.form_id!r} has no question named {', '.join(missing)}: "
-            "questions map to observation fields by name",
+            Message(
+                "the form {form_id} has no question named {missing}: questions map to "
+                "observation fields by name",
+                form_id=repr(form.form_id),
+                missing=str(", ".join(missing)),
+            ),
             field="openrosa_form",
         )
     if form.fields["location"] != "geopoint":
-        raise FormRefused("the form's location question must be a geopoint", field="location")
+        raise FormRefused(
+            Message("the form's location question must be a geopoint"), field="location"
+        )
     unknown = sorted(set(form.population_choices) - set(populations))
     if unknown:
         raise FormRefused(
-            f"the form offers populations {', '.join(unknown)} the server does not know: "
-            "add them to HERDWATCH_EXTRA_POPULATIONS",
+            Message(
+                "the form offers populations {unknown} the server does not know: add "
+                "them to HERDWATCH_EXTRA_POPULATIONS",
+                unknown=str(", ".join(unknown)),
+            ),
             field="population",
         )
     return form

@@ -6,18 +6,24 @@ any of them as one line (`herdwatch: <reason>`) and exits non-zero.
 
 from __future__ import annotations
 
+from domain.i18n import Message
+
 
 class DomainError(Exception):
     """Base class of every error raised on purpose below the interfaces.
 
     `code` is machine-readable (never translated), `message` is the reason a person can act
-    on, and `field` names the input at fault when there is one.
+    on, and `field` names the input at fault when there is one. The message is a `Message`
+    (domain/i18n.py) so that an HTTP answer or the CLI renders it in its user's language;
+    str(error) is the English text, for logs.
     """
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str | Message, *, field: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(str(message))
         self.message = message
         self.field = field
         if code is not None:
@@ -52,7 +58,7 @@ class Conflict(StoreError):
     code = "conflict"
 
     def __init__(
-        self, message: str, *, field: str | None = None, differing: tuple[str, ...] = ()
+        self, message: str | Message, *, field: str | None = None, differing: tuple[str, ...] = ()
     ) -> None:
         super().__init__(message, field=field)
         self.differing = differing

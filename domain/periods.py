@@ -16,6 +16,7 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import Period
 from domain.seasons import SeasonCalendar
 
@@ -39,7 +40,7 @@ _MONTH_NAMES = (
 class PeriodError(InvalidInput):
     """An `every` or a period key that does not parse; its code names the field at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | Message) -> None:
         super().__init__(message, field=field, code=f"invalid_{field}")
 
 
@@ -51,7 +52,9 @@ def period_key(local_day: date, every: str, seasons: SeasonCalendar | None = Non
         return f"{local_day.year:04d}-{local_day.month:02d}"
     if every == "season":
         return (seasons or SeasonCalendar()).period_key(local_day)
-    raise PeriodError("every", f"every must be month, season or year, not {every!r}")
+    raise PeriodError(
+        "every", Message("every must be month, season or year, not {every}", every=repr(every))
+    )
 
 
 def local_period_key(
@@ -97,7 +100,9 @@ class ReportPeriod:
 def parse_period(every: str, key: str, seasons: SeasonCalendar) -> ReportPeriod:
     """The period named by `key` for `every`; raises PeriodError naming every or period."""
     if every not in EVERY:
-        raise PeriodError("every", f"every must be month, season or year, not {every!r}")
+        raise PeriodError(
+            "every", Message("every must be month, season or year, not {every}", every=repr(every))
+        )
     names = season_names(seasons)
     patterns = {
         "year": r"(\d{4})",
@@ -108,7 +113,13 @@ def parse_period(every: str, key: str, seasons: SeasonCalendar) -> ReportPeriod:
     if not match:
         examples = {"year": "2024", "month": "2024-07", "season": f"2024-{names[0]}"}
         raise PeriodError(
-            "period", f"period {key!r} is not a {every}: write it like {examples[every]}"
+            "period",
+            Message(
+                "period {key} is not a {every}: write it like {examples}",
+                key=repr(key),
+                every=str(every),
+                examples=str(examples[every]),
+            ),
         )
     series = match.group(2) if every != "year" else "year"
     return ReportPeriod(every, key, int(match.group(1)), series)

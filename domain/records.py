@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from domain.i18n import Message
+
 POPULATIONS: tuple[str, ...] = (
     "lena-olenek",
     "yana-indigirka",
@@ -227,7 +229,7 @@ class Outcome:
     status: OutcomeStatus
     revision: int | None = None
     differing: tuple[str, ...] = ()
-    message: str | None = None
+    message: str | Message | None = None  # a Message where it is meant for a person
 
 
 @dataclass(frozen=True, slots=True)

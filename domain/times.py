@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from domain.i18n import Message
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-ACCEPTED_RANGE = "from 1900-01-01T00:00:00Z to now plus the clock-skew allowance"
+ACCEPTED_RANGE = Message("from 1900-01-01T00:00:00Z to now plus the clock-skew allowance")
 
 
 def too_early(moment: datetime) -> bool:
@@ -23,12 +25,20 @@ def too_early(moment: datetime) -> bool:
     return moment < EARLIEST
 
 
-def range_problem(moment: datetime, latest: datetime | None = None) -> str | None:
+def range_problem(moment: datetime, latest: datetime | None = None) -> Message | None:
     """Why a time is outside the accepted range, or None."""
     if too_early(moment):
-        return f"{_spell(moment)} is before 1900-01-01T00:00:00Z; accepted: {ACCEPTED_RANGE}"
+        return Message(
+            "{time} is before 1900-01-01T00:00:00Z; accepted: {accepted}",
+            time=_spell(moment),
+            accepted=ACCEPTED_RANGE,
+        )
     if latest is not None and moment > latest:
-        return f"{_spell(moment)} is in the future; accepted: {ACCEPTED_RANGE}"
+        return Message(
+            "{time} is in the future; accepted: {accepted}",
+            time=_spell(moment),
+            accepted=ACCEPTED_RANGE,
+        )
     return None
 
 

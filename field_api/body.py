@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import Request
 
-from field_api.errors import ApiError
+from domain.i18n import Message
+from field_api.errors import ApiError, too_large_message
 
 
 async def read_json(request: Request) -> Any:
@@ -32,23 +33,26 @@ async def read_body(request: Request) -> bytes:
 
 def parse_json(body: bytes) -> Any:
     if not body:
-        raise ApiError(400, "invalid_json", "the body is empty: send GeoJSON", field="body")
+        raise ApiError(
+            400, "invalid_json", Message("the body is empty: send GeoJSON"), field="body"
+        )
     try:
         return json.loads(body)
     except RecursionError as exc:  # about 990 levels of [[[[... in 2 KB
         raise ApiError(
-            400, "invalid_json", "the body is nested too deeply to be GeoJSON", field="body"
+            400,
+            "invalid_json",
+            Message("the body is nested too deeply to be GeoJSON"),
+            field="body",
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(
-            400, "invalid_json", f"the body is not valid JSON: {exc}", field="body"
+            400,
+            "invalid_json",
+            Message("the body is not valid JSON: {error}", error=str(exc)),
+            field="body",
         ) from exc
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(
-        413,
-        "payload_too_large",
-        f"the body is larger than {limit:,} bytes: send it in smaller batches",
-        field="body",
-    )
+    return ApiError(413, "payload_too_large", too_large_message(limit), field="body")

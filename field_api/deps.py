@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from data.store import ObservationStore
+from domain.i18n import Message
 from domain.records import User
 from field_api.auth import Credential, authenticate
 from field_api.errors import ApiError
@@ -79,13 +80,13 @@ async def current_user(
         raise ApiError(
             401,
             "unauthorized",
-            "send Authorization: Bearer <token> (from `herdwatch users add`)",
+            Message("send Authorization: Bearer <token> (from `herdwatch users add`)"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     raise ApiError(
         401,
         "unauthorized",
-        "this token is not valid or was revoked, or the session ended: sign in again",
+        Message("this token is not valid or was revoked, or the session ended: sign in again"),
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
 
@@ -98,7 +99,11 @@ def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:
             raise ApiError(
                 403,
                 "forbidden",
-                f"the {user.role} role cannot do this; it needs {' or '.join(roles)}",
+                Message(
+                    "the {role} role cannot do this; it needs one of: {roles}",
+                    role=user.role,
+                    roles=", ".join(roles),
+                ),
             )
         return user
 

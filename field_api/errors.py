@@ -1,7 +1,13 @@
-"""The one place that turns errors into HTTP responses (problem+json with a code and field)."""
+"""The one place that turns errors into HTTP responses (problem+json with a code and field).
+
+Every answer is written in the request's language (field_api/language.py): the `title` per
+status and the `detail` and each error's `message`, which arrive as `Message`s (domain/i18n.py)
+and are rendered here. `status`, `code` and `field` never change with the language.
+"""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,8 +26,10 @@ from domain.errors import (
     StoreBusy,
     Unavailable,
 )
+from domain.i18n import DEFAULT_LANGUAGE, N_, Joined, Message, rendered, text, translator
 from domain.openrosa import NotAllowed, SubmissionRefused
-from domain.wire import TEXT_PATTERN, TEXT_PATTERN_REASON
+from field_api.language import language_headers, request_language
+from field_api.validation_messages import pydantic_errors
 
 # The HTTP status of every domain error; a subclass takes its nearest listed ancestor's.
 STATUS_CODES: dict[type[DomainError], int] = {
@@ -36,6 +44,33 @@ STATUS_CODES: dict[type[DomainError], int] = {
 }
 PROBLEM = "application/problem+json"
 _RETRY = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+# The problem's `title`: one short summary per status, in the request's language.
+TITLES: dict[int, str] = {
+    400: N_("Bad request"),
+    401: N_("Not signed in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    406: N_("Not acceptable"),
+    408: N_("Request too slow"),
+    409: N_("Conflict"),
+    410: N_("Retracted"),
+    411: N_("Length required"),
+    412: N_("Precondition failed"),
+    413: N_("Request too large"),
+    415: N_("Unsupported media type"),
+    416: N_("Range not satisfiable"),
+    422: N_("Invalid input"),
+    429: N_("Too many requests"),
+    500: N_("Server error"),
+    503: N_("Temporarily unavailable"),
+}
+_UNTITLED = N_("Error")
+# Starlette's own answers (a path no route has, a method a route lacks) in our words.
+_HTTP_DETAILS: dict[int, str] = {
+    404: N_("nothing is served at this address"),
+    405: N_("this address does not take this method"),
+}
 
 
 class ApiError(Exception):
@@ -45,14 +80,14 @@ class ApiError(Exception):
         self,
         status: int,
         code: str,
-        message: str,
+        message: str | Message,
         *,
         field: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.status, self.code, self.message, self.field = status, code, message, field
         self.errors = errors or (
             [{"field": field, "code": code, "message": message}] if field else []
@@ -64,49 +99,37 @@ class ApiError(Exception):
 def problem(
     status: int,
     code: str,
-    message: str,
+    message: str | Message,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
     **extra: Any,
 ) -> JSONResponse:
+    """A problem+json answer in `lang`: Messages in the detail, errors and extra rendered."""
+    t = translator(lang)
     body: dict[str, Any] = {
         "status": status,
         "code": code,
-        "title": code.replace("_", " "),
-        "detail": message,
-        "errors": errors or [],
-        **extra,
+        "title": t.gettext(TITLES.get(status, _UNTITLED)),
+        "detail": text(message, t),
+        "errors": rendered(errors or [], t),
+        **rendered(extra, t),
     }
+    headers = {**(headers or {}), **language_headers(lang)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """("body", "properties", "count") → "properties.count"; list indexes in brackets."""
-    parts: list[str] = []
-    for item in loc:
-        if item in ("body", "query", "path", "header", "cookie") and not parts:
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "body"
+def too_large_message(limit: int) -> Message:
+    """The 413 of a body past `limit` bytes (said by the request guard and by the routes)."""
+    return Message("the body is larger than {limit} bytes: send it in smaller batches", limit=limit)
 
 
-def pydantic_errors(errors: list[Any]) -> list[dict[str, Any]]:
-    """Pydantic's error list as [{field, code, message}] a field worker can act on."""
-    out = []
-    for err in errors:
-        field = field_path(err.get("loc", ()))
-        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        if err.get("ctx", {}).get("pattern") == TEXT_PATTERN:
-            message = TEXT_PATTERN_REASON
-        elif err.get("type") == "string_unicode":
-            message = "is not valid Unicode text (a lone surrogate such as \\ud800)"
-        out.append(
-            {"field": field, "code": err.get("type", "invalid"), "message": f"{field}: {message}"}
-        )
-    return out
+def summary(errors: list[dict[str, Any]], limit: int = 5) -> Message:
+    """The first few errors' messages as one detail ("a; b; c")."""
+    if not errors:
+        return Message("the request is not valid")
+    return Joined([e["message"] for e in errors[:limit]])
 
 
 def status_of(exc: DomainError) -> int:
@@ -121,11 +144,14 @@ def add_exception_handlers(app: FastAPI) -> None:
     """Map domain and validation errors to problem+json responses; never a bare 500 text."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.message, exc.errors, exc.headers, **exc.extra)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        lang = request_language(request)
+        return problem(
+            exc.status, exc.code, exc.message, exc.errors, exc.headers, lang=lang, **exc.extra
+        )
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = status_of(exc)
         errors = (
             [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
@@ -134,18 +160,20 @@ def add_exception_handlers(app: FastAPI) -> None:
             {"differing": list(exc.differing)} if isinstance(exc, Conflict) else {}
         )
         headers = _RETRY if status == 503 else None
-        return problem(status, exc.code, exc.message, errors, headers, **extra)
+        lang = request_language(request)
+        return problem(status, exc.code, exc.message, errors, headers, lang=lang, **extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = pydantic_errors(list(exc.errors()))
-        detail = "; ".join(e["message"] for e in errors[:5]) or "the request is not valid"
-        return problem(422, "validation_error", detail, errors)
+        lang = request_language(request)
+        return problem(422, "validation_error", summary(errors), errors, lang=lang)
 
     @app.exception_handler(ValidationError)
-    async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
+    async def _invalid_model(request: Request, exc: ValidationError) -> JSONResponse:
         errors = pydantic_errors(list(exc.errors()))
-        return problem(422, "validation_error", "; ".join(e["message"] for e in errors[:5]), errors)
+        lang = request_language(request)
+        return problem(422, "validation_error", summary(errors), errors, lang=lang)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -158,27 +186,41 @@ def add_exception_handlers(app: FastAPI) -> None:
         return problem(
             exc.status_code,
             code.get(exc.status_code, "http_error"),
-            str(exc.detail),
+            _http_detail(exc),
             headers=headers,
+            lang=request_language(request),
         )
 
-    async def _store_fault(_: Request, exc: Exception) -> JSONResponse:
+    async def _store_fault(request: Request, exc: Exception) -> JSONResponse:
         reason = unavailable_reason(exc)
         if reason is None:
             raise exc  # a bug, not a fault: the 500 handler below answers it
         # The disk filled up, the database restarted: a passing fault, worth a retry.
-        return problem(503, "unavailable", reason, headers=_RETRY)
+        return problem(503, "unavailable", reason, headers=_RETRY, lang=request_language(request))
 
     for fault in _store_fault_types():
         app.add_exception_handler(fault, _store_fault)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         reason = unavailable_reason(exc)
+        lang = request_language(request)
         if reason:
-            return problem(503, "unavailable", reason, headers=_RETRY)
+            return problem(503, "unavailable", reason, headers=_RETRY, lang=lang)
         # Logged by the server; the client gets a stable shape and no traceback.
-        return problem(500, "internal_error", "the server failed; nothing was half-written")
+        failed = Message("the server failed; nothing was half-written")
+        return problem(500, "internal_error", failed, lang=lang)
+
+
+def _http_detail(exc: StarletteHTTPException) -> str | Message:
+    """Starlette's stock phrase ("Not Found") in our words; any other detail as it is."""
+    try:
+        stock = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        stock = None
+    if str(exc.detail) == stock and exc.status_code in _HTTP_DETAILS:
+        return Message(_HTTP_DETAILS[exc.status_code])
+    return str(exc.detail)
 
 
 def _store_fault_types() -> tuple[type[Exception], ...]:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery
 from field_api.deps import SettingsDep
 from field_api.settings import Settings
@@ -23,7 +24,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         values = []
     if len(values) != 4:
         raise InvalidInput(
-            "bbox must be four numbers: minLon,minLat,maxLon,maxLat",
+            Message("bbox must be four numbers: minLon,minLat,maxLon,maxLat"),
             field="bbox",
             code="invalid_bbox",
         )
@@ -32,12 +33,14 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         -90 <= v <= 90 for v in (min_lat, max_lat)
     ):
         raise InvalidInput(
-            "bbox longitudes must be within -180..180 and latitudes within -90..90",
+            Message("bbox longitudes must be within -180..180 and latitudes within -90..90"),
             field="bbox",
             code="invalid_bbox",
         )
     if min_lat > max_lat:
-        raise InvalidInput("bbox minLat is greater than maxLat", field="bbox", code="invalid_bbox")
+        raise InvalidInput(
+            Message("bbox minLat is greater than maxLat"), field="bbox", code="invalid_bbox"
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -48,7 +51,7 @@ def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None
     end = _instant(end_text) if slash else start
     if start and end and start > end:
         raise InvalidInput(
-            "datetime start is after its end", field="datetime", code="invalid_datetime"
+            Message("datetime start is after its end"), field="datetime", code="invalid_datetime"
         )
     return start, end
 
@@ -62,7 +65,10 @@ def _instant(text: str) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InvalidInput(
-            f"datetime {text!r} must be RFC 3339 with an offset, e.g. 2024-06-01T00:00:00Z",
+            Message(
+                "datetime {text} must be RFC 3339 with an offset, e.g. 2024-06-01T00:00:00Z",
+                text=repr(text),
+            ),
             field="datetime",
             code="invalid_datetime",
         )
@@ -87,7 +93,7 @@ def decode_cursor(text: str) -> tuple[str, str]:
         return observed_at, oid
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
-            "next is not a cursor this server made", field="next", code="invalid_cursor"
+            Message("next is not a cursor this server made"), field="next", code="invalid_cursor"
         ) from exc
 
 
@@ -108,7 +114,11 @@ def observation_query(
     unknown = [p for p in populations if p not in settings.populations]
     if unknown:
         raise InvalidInput(
-            f"population {', '.join(unknown)} is not one of {', '.join(settings.populations)}",
+            Message(
+                "population {unknown} is not one of {known}",
+                unknown=str(", ".join(unknown)),
+                known=str(", ".join(settings.populations)),
+            ),
             field="population",
             code="unknown_population",
         )
@@ -116,14 +126,21 @@ def observation_query(
     bad = [m for m in methods if m not in COUNT_METHODS + SURVEY_METHODS]
     if bad:
         raise InvalidInput(
-            f"method {', '.join(bad)} is not one of {', '.join(SURVEY_METHODS + COUNT_METHODS)}",
+            Message(
+                "method {bad} is not one of {known}",
+                bad=str(", ".join(bad)),
+                known=str(", ".join(SURVEY_METHODS + COUNT_METHODS)),
+            ),
             field="method",
             code="unknown_method",
         )
     size = settings.page_limit_default if limit is None else limit
     if not 1 <= size <= settings.page_limit_max:
         raise InvalidInput(
-            f"limit must be between 1 and {settings.page_limit_max}",
+            Message(
+                "limit must be between 1 and {page_limit_max}",
+                page_limit_max=str(settings.page_limit_max),
+            ),
             field="limit",
             code="invalid_limit",
         )
@@ -182,7 +199,9 @@ def _int_param(text: str | None, name: str) -> int | None:
         return int(text)
     except ValueError as exc:
         raise InvalidInput(
-            f"{name} must be a whole number, not {text!r}", field=name, code=f"invalid_{name}"
+            Message("{name} must be a whole number, not {text}", name=str(name), text=repr(text)),
+            field=name,
+            code=f"invalid_{name}",
         ) from exc
 
 

@@ -30,8 +30,10 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain import i18n
 from field_api.auth import Credential, authenticate
-from field_api.errors import problem
+from field_api.errors import problem, too_large_message
+from field_api.language import scope_language
 
 # Routes that take a body from someone not signed in yet.
 ANONYMOUS_BODY_PATHS = frozenset({"/login", "/logout"})  # sign-out of an ended session too
@@ -55,7 +57,8 @@ class RequestGuard:
         unreadable = _unreadable_parameter(scope)
         if unreadable:
             field, reason = unreadable
-            await _refuse(scope, send, 400, "invalid_parameter", f"{field}: {reason}", field)
+            message = i18n.Message("{field}: {reason}", field=field, reason=reason)
+            await _refuse(scope, send, 400, "invalid_parameter", message, field)
             return
         if not _has_body(scope):
             await self.app(scope, receive, send)
@@ -75,7 +78,9 @@ class RequestGuard:
         limit = limit if user else settings.anonymous_body_bytes
         declared = _header(scope, b"content-length")
         if scope["path"] in self.limits and declared is None and scope["method"] == "POST":
-            message = "send the file with a Content-Length (the upload size is limited)"
+            message = i18n.Message(
+                "send the file with a Content-Length (the upload size is limited)"
+            )
             await _refuse(scope, send, 411, "length_required", message)
             return
         openrosa = scope["path"].startswith(OPENROSA_PREFIX)  # answers its own 413, as XML
@@ -130,7 +135,7 @@ class _Body:
         self.started = True
         await self.inner_send(message)
 
-    async def refuse(self, status: int, code: str, message: str) -> None:
+    async def refuse(self, status: int, code: str, message: i18n.Message) -> None:
         if self.started:  # too late for a status: the connection closes unfinished
             self.refused = True
             return
@@ -159,7 +164,7 @@ def _authenticate(scope: Scope, settings: Any) -> Credential:
     return authenticate(store, settings, _header(scope, b"authorization"), _cookie(scope, settings))
 
 
-def _forgery(scope: Scope, credential: Credential) -> str | None:
+def _forgery(scope: Scope, credential: Credential) -> i18n.Message | None:
     """Why a state-changing browser request may come from another site, or None.
 
     Applies to requests that carry the session cookie (and to sign-in, so that another
@@ -174,12 +179,17 @@ def _forgery(scope: Scope, credential: Credential) -> str | None:
     if source is None:
         if not credential.via_cookie:
             return None  # a sign-in form posted by a script or an old browser
-        return "a signed-in browser request must say where it comes from (Origin)"
+        return i18n.Message("a signed-in browser request must say where it comes from (Origin)")
     parts = urlsplit(source)
     if source == "null" or parts.netloc.lower() != host:
-        return f"a request from {source} cannot change data with this site's session cookie"
+        return i18n.Message(
+            "a request from {source} cannot change data with this site's session cookie",
+            source=source,
+        )
     if scope["path"].startswith("/api/") and not _is_json(_header(scope, b"content-type")):
-        return "a signed-in browser sends the API JSON (Content-Type: application/json)"
+        return i18n.Message(
+            "a signed-in browser sends the API JSON (Content-Type: application/json)"
+        )
     return None
 
 
@@ -203,7 +213,7 @@ def _cookie(scope: Scope, settings: Any) -> str | None:
     return morsel.value if morsel else None
 
 
-def _unreadable_parameter(scope: Scope) -> tuple[str, str] | None:
+def _unreadable_parameter(scope: Scope) -> tuple[str, i18n.Message] | None:
     """(field, reason) when the path or a query parameter holds text no store can keep.
 
     A NUL ("%00") reaches PostgreSQL as an error and SQLite as a silent truncation; other
@@ -211,17 +221,19 @@ def _unreadable_parameter(scope: Scope) -> tuple[str, str] | None:
     check here, for every parameter of every route, on both backends alike.
     """
     if not printable(scope["path"]):
-        return "path", "contains a control character"
+        return "path", i18n.Message("contains a control character")
     raw: bytes = scope.get("query_string", b"")
     if not raw:
         return None
     try:
         pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
-        return "query", "is not UTF-8 (percent-encode the parameters as UTF-8)"
+        return "query", i18n.Message("is not UTF-8 (percent-encode the parameters as UTF-8)")
     for name, value in pairs:
         if not printable(name) or not printable(value):
-            return name if printable(name) else "query", "contains a control character"
+            return name if printable(name) else "query", i18n.Message(
+                "contains a control character"
+            )
     return None
 
 
@@ -234,7 +246,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 async def _refuse(
-    scope: Scope, send: Send, status: int, code: str, message: str, field: str = "body"
+    scope: Scope, send: Send, status: int, code: str, message: i18n.Message, field: str = "body"
 ) -> None:
     headers = {"Connection": "close"}
     if status == 401 and scope["path"].startswith(OPENROSA_PREFIX):
@@ -243,9 +255,8 @@ async def _refuse(
         headers["X-OpenRosa-Version"] = "1.0"
     elif status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    response = problem(
-        status, code, message, [{"field": field, "code": code, "message": message}], headers
-    )
+    errors = [{"field": field, "code": code, "message": message}]
+    response = problem(status, code, message, errors, headers, lang=scope_language(scope))
 
     async def no_body() -> Message:
         return {"type": "http.disconnect"}
@@ -253,13 +264,13 @@ async def _refuse(
     await response(scope, no_body, send)
 
 
-def _too_large(limit: int) -> str:
-    return f"the body is larger than {limit:,} bytes: send it in smaller batches"
+def _too_large(limit: int) -> i18n.Message:
+    return too_large_message(limit)
 
 
 OPENROSA_PREFIX = "/openrosa/"
-_UNAUTHORIZED = (
+_UNAUTHORIZED = i18n.Message(
     "send Authorization: Bearer <token> (from `herdwatch users add`) before the body: "
     "a body is read only from a signed-in user"
 )
-_TOO_SLOW = "the body took too long to arrive: send it again on a better connection"
+_TOO_SLOW = i18n.Message("the body took too long to arrive: send it again on a better connection")

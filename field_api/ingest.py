@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import TypeAdapter, ValidationError
 
 from data.uploads import UploadRules, to_lon_lat
+from domain.i18n import Message
 from domain.records import Observation
 from domain.wire import feature_to_observation
 from field_api.errors import pydantic_errors
@@ -62,7 +63,7 @@ def parse_batch_json(
     return [Parsed(i, o.id, o) for i, o in enumerate(observations)]
 
 
-def refuse_closed_surveys(parsed: list[Parsed], closed: dict[str, str], prefix: str) -> None:
+def refuse_closed_surveys(parsed: list[Parsed], closed: dict[str, Message], prefix: str) -> None:
     """Mark as invalid each parsed record attached to a survey its uploader may not use."""
     for p in parsed:
         survey_id = p.observation.survey_id if p.observation else None
@@ -72,7 +73,7 @@ def refuse_closed_surveys(parsed: list[Parsed], closed: dict[str, str], prefix: 
         error = {
             "field": field,
             "code": "survey_not_open",
-            "message": f"{field}: {closed[survey_id]}",
+            "message": Message("{field}: {reason}", field=field, reason=closed[survey_id]),
         }
         p.observation, p.errors = None, _prefixed([error], prefix, p.index)
 
@@ -161,8 +162,16 @@ def _prefixed(errors: list[dict[str, Any]], prefix: str, index: int) -> list[dic
         return errors
     head = f"{prefix}[{index}]"
     return [
-        {**e, "field": f"{head}.{e['field']}", "message": f"{head}.{e['message']}"} for e in errors
+        {**e, "field": f"{head}.{e['field']}", "message": _prefix_message(e["message"], head)}
+        for e in errors
     ]
+
+
+def _prefix_message(message: str | Message, head: str) -> str | Message:
+    """The message with its field path prefixed: properties.count → features[3].properties.count."""
+    if isinstance(message, Message) and isinstance(message.params.get("field"), str):
+        return message.with_params(field=f"{head}.{message.params['field']}")
+    return f"{head}.{message}"
 
 
 def _raw_id(feature: Any) -> UUID | None:

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from domain import wire
+from domain.i18n import Message
 from domain.records import (
     COMPOSITION_FIELDS,
     COUNT_METHODS,
@@ -61,7 +62,9 @@ CompositionIn = _composition_model()
 def _rfc3339_text(value: Any) -> Any:
     """A time must be written out: pydantic would read 0 or 1.7e9 as a Unix time."""
     if not isinstance(value, (str, datetime)):
-        raise ValueError("must be an RFC 3339 date-time text, e.g. 2024-07-10T10:00:00+09:00")
+        raise ValueError(
+            Message("must be an RFC 3339 date-time text, e.g. 2024-07-10T10:00:00+09:00")
+        )
     return value
 
 
@@ -196,7 +199,11 @@ class _Geometry(_Strict):
     @model_validator(mode="after")
     def _not_too_many(self) -> _Geometry:
         if self.positions() > MAX_SURVEY_POSITIONS:
-            raise ValueError(f"more than {MAX_SURVEY_POSITIONS:,} positions: simplify the track")
+            raise ValueError(
+                Message(
+                    "more than {limit} positions: simplify the track", limit=MAX_SURVEY_POSITIONS
+                )
+            )
         return self
 
 
@@ -276,7 +283,7 @@ class SurveyIn(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> SurveyIn:
         if self.ended_at is not None and self.ended_at < self.started_at:
-            raise ValueError("ended_at is before started_at")
+            raise ValueError(Message("ended_at is before started_at"))
         return self
 
     def to_record(

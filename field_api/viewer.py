@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from domain.i18n import Message
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
 from field_api.errors import ApiError
 from field_api.filters import observation_query
@@ -43,13 +44,17 @@ class ViewerFilters:
         every = params.get("every") or "year"
         if every not in PERIODS:
             raise ApiError(
-                422, "invalid_every", "period must be year, season or month", field="every"
+                422,
+                "invalid_every",
+                Message("period must be year, season or month"),
+                field="every",
             )
         start, end = (_day(params.get(name, ""), name) for name in ("from", "to"))
         method, bbox = params.get("method", ""), params.get("bbox", "").strip()
         view = params.get("view") or "herds"
         if view not in ("herds", "sightings"):
-            raise ApiError(422, "invalid_view", "view must be herds or sightings", field="view")
+            must = Message("view must be herds or sightings")
+            raise ApiError(422, "invalid_view", must, field="view")
         query = observation_query(
             settings,
             bbox=bbox or None,
@@ -76,7 +81,7 @@ def _day(text: str, field: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError as exc:
-        message = f"{field} must be a date like 2024-07-01"
+        message = Message("{field} must be a date like 2024-07-01", field=field)
         raise ApiError(422, "invalid_date", message, field=field) from exc
 
 
@@ -103,7 +108,7 @@ def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -
     )
 
 
-def error_page(status: int, message: str, *, filters_back: bool = False) -> HTMLResponse:
+def error_page(status: int, message: str | Message, *, filters_back: bool = False) -> HTMLResponse:
     """A plain page for a browser (the API answers problem+json instead)."""
-    html = render_page("error.html", message=message, filters_back=filters_back)
+    html = render_page("error.html", message=str(message), filters_back=filters_back)
     return HTMLResponse(html, status_code=status)

@@ -22,10 +22,11 @@ _OGC_CRS84 = {"CRS84", "OGC:CRS84", "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS8
 class CoordinateError(ValueError):
     """A coordinate that cannot be on Earth, or a CRS that cannot be used."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, kind: str = "not_understood") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.kind = kind  # "not_understood" or "unknown": callers word it in their language
 
 
 def lon_lat_problems(lon: float, lat: float) -> list[tuple[str, str]]:
@@ -80,7 +81,9 @@ def _make_transformer(source: str, target: str) -> Transformer:
     try:
         return Transformer.from_crs(CRS.from_user_input(source), target, always_xy=True)
     except CRSError as exc:
-        raise CoordinateError("crs", f"crs {source!r} is not a known coordinate system") from exc
+        raise CoordinateError(
+            "crs", f"crs {source!r} is not a known coordinate system", "unknown"
+        ) from exc
 
 
 def to_wgs84(xs: Sequence[float], ys: Sequence[float], crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from domain.errors import Unavailable
+from domain.i18n import Message
 
 if TYPE_CHECKING:
     import folium
@@ -126,7 +127,9 @@ def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
         return []
     npm = shutil.which("npm")
     if npm is None:
-        raise AssetsMissing("npm is not installed: install Node.js and npm (apt-get install npm)")
+        raise AssetsMissing(
+            Message("npm is not installed: install Node.js and npm (apt-get install npm)")
+        )
     specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
     vendor_dir.mkdir(parents=True, exist_ok=True)
     # --ignore-scripts: these are plain file packages; nothing should run at install.
@@ -151,7 +154,12 @@ def install(vendor_dir: Path = VENDOR_DIR, *, force: bool = False) -> list[str]:
         specs.append(f"{name}@{version}")
     still_missing = missing_files(vendor_dir / "node_modules")
     if still_missing:
-        raise AssetsMissing(f"npm finished but these files are missing: {', '.join(still_missing)}")
+        raise AssetsMissing(
+            Message(
+                "npm finished but these files are missing: {still_missing}",
+                still_missing=str(", ".join(still_missing)),
+            )
+        )
     return specs
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from data.herds import DecisionAction, HerdDecision
 from data.store import ObservationStore
 from domain.errors import InvalidInput, NotFound
+from domain.i18n import Message
 from domain.seasons import SeasonCalendar
 from reports.herds import build_herds, herd_members, inputs_around
 
@@ -44,13 +45,13 @@ def check_count(action: str, ids: Sequence[UUID]) -> None:
     """confirm and reject name exactly two sightings; merge two or more."""
     if action in _PAIR_ACTIONS and len(ids) != 2:
         raise InvalidInput(
-            f"{action} names exactly two different sightings",
+            Message("{action} names exactly two different sightings", action=str(action)),
             field="observation_ids",
             code="invalid_decision",
         )
     if action == "merge" and len(ids) < 2:
         raise InvalidInput(
-            "merge names two or more different sightings",
+            Message("merge names two or more different sightings"),
             field="observation_ids",
             code="invalid_decision",
         )
@@ -63,11 +64,15 @@ def _epoch(store: ObservationStore, oid: UUID, index: int) -> float:
         obs = store.get_observation(oid)
     except NotFound as exc:
         raise InvalidInput(
-            f"no observation with id {oid}", field=field, code="unknown_observation"
+            Message("no observation with id {oid}", oid=str(oid)),
+            field=field,
+            code="unknown_observation",
         ) from exc
     if obs.status != "active":
         raise InvalidInput(
-            f"observation {oid} was retracted", field=field, code="retracted_observation"
+            Message("observation {oid} was retracted", oid=str(oid)),
+            field=field,
+            code="retracted_observation",
         )
     return obs.observed_at.timestamp()
 
@@ -89,7 +94,7 @@ def rest_of_herd(
     others = tuple(UUID(m) for m in members if UUID(m) not in chosen)
     if not others:
         raise InvalidInput(
-            "these sightings already form a herd of their own",
+            Message("these sightings already form a herd of their own"),
             field="observation_ids",
             code="invalid_split",
         )

@@ -14,6 +14,7 @@ import numpy as np
 
 from data.store import ObservationStore
 from domain.errors import NotFound
+from domain.i18n import Message
 from domain.periods import parse_period
 from domain.seasons import SeasonCalendar
 from reports.herd_cache import HerdCache
@@ -85,7 +86,9 @@ def find_herd(
     tables: HerdTables = cache.herds(store, seasons)[1]
     found = tables.herds[tables.herds["herd_id"] == herd_id]
     if found.empty:
-        raise NotFound(f"no herd with id {herd_id}", field="featureId")
+        raise NotFound(
+            Message("no herd with id {herd_id}", herd_id=str(herd_id)), field="featureId"
+        )
     ids = sighting_ids_by_herd(tables, found.index)
     herd = found.index[0]
     return herd_feature(found.iloc[0], ids.get(herd, ""))

@@ -18,6 +18,7 @@ import pandas as pd
 from data.store import ObservationStore
 from domain.census import CensusRule
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import HerdCount, ObservationQuery, Page, Period, Survey
 from domain.seasons import SeasonCalendar
 from geo.grid import cell_centre_lon_lat
@@ -41,7 +42,7 @@ def map_source(
     """What a map draws: de-duplicated herds from the kept grouping, or the store's raw
     sightings (aggregated in SQL)."""
     if view not in VIEWS:
-        raise InvalidInput("view must be herds or sightings", field="view")
+        raise InvalidInput(Message("view must be herds or sightings"), field="view")
     if view == "sightings":
         return store
     inputs, tables = cache.herds(store, seasons)
@@ -75,7 +76,7 @@ class HerdMapSource:
     ) -> list[HerdCount]:
         """Herds of each period's counting surveys, summed per cell (by="cell" only)."""
         if by != "cell":
-            raise InvalidInput("herd maps are drawn by cell", field="by")
+            raise InvalidInput(Message("herd maps are drawn by cell"), field="by")
         herds = counting_herds(
             herds_with_surveys(self._tables), query, every, self._census, self._surveys
         )
@@ -113,8 +114,10 @@ def _filter(herds: pd.DataFrame, query: ObservationQuery, surveys: dict[str, Sur
     and their first sighting (time)."""
     if query.methods:
         raise InvalidInput(
-            "a herd merges sightings counted in different ways, so herds cannot be filtered "
-            "by count method: filter by survey method, or show raw sightings (view=sightings)",
+            Message(
+                "a herd merges sightings counted in different ways, so herds cannot be filtered "
+                "by count method: filter by survey method, or show raw sightings (view=sightings)"
+            ),
             field="method",
         )
     keep = np.ones(len(herds), dtype=bool)

@@ -66,6 +66,13 @@ def test_the_wheel_holds_exactly_the_templates_and_static_files(wheel: Path):
     assert data_files == expected
 
 
+def test_the_wheel_holds_every_language_catalogue(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    catalogues = {p.relative_to(ROOT).as_posix() for p in ROOT.glob("domain/locales/*/*/*.po")}
+    assert "domain/locales/ru/LC_MESSAGES/herdwatch.po" in catalogues
+    assert catalogues <= names
+
+
 RENDER = textwrap.dedent(
     """
     import sys
@@ -85,6 +92,8 @@ RENDER = textwrap.dedent(
     page = render_html(herd_count_map(counts, every="year", cell_size_m=100_000.0))
     assert map_js() in page and map_css() in page and 'id="hw-totals"' in page
     assert render._templates().get_template("report.html").render  # the file is there
+    from domain.i18n import LANGUAGES, translator
+    assert "ru" in LANGUAGES and translator("ru").season_name("rut") == "гон", LANGUAGES
     print("rendered from", site)
     """
 )

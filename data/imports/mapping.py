@@ -23,6 +23,7 @@ from data.imports.presets import Preset, field_of_column
 from data.uploads import Problem, timezone_known
 from domain import wire
 from domain.errors import InvalidInput
+from domain.i18n import Message, PluralMessage
 from domain.records import COMPOSITION_FIELDS, Composition
 
 # Ids made for rows without a UUID: uuid5 in this namespace of a key naming file and row.
@@ -74,16 +75,26 @@ def make_plan(
     for name in [*maps, *sets]:
         if name not in TARGETS:
             raise InvalidInput(
-                f"{name!r} is not an observation field; use one of " + ", ".join(TARGETS),
+                Message(
+                    "{name} is not an observation field; use one of {known}",
+                    name=repr(name),
+                    known=", ".join(TARGETS),
+                ),
                 field="map" if name in maps else "set",
             )
     both = [name for name in maps if name in sets]
     if both:
-        raise InvalidInput(f"{both[0]} is both mapped and set: give one of them", field="set")
+        raise InvalidInput(
+            Message("{name} is both mapped and set: give one of them", name=both[0]), field="set"
+        )
     missing = [c for c in maps.values() if c not in file_columns]
     if missing:
         raise InvalidInput(
-            f"no column {missing[0]!r} in the file; its columns: " + ", ".join(file_columns),
+            Message(
+                "no column {column} in the file; its columns: {columns}",
+                column=repr(missing[0]),
+                columns=", ".join(file_columns),
+            ),
             field="map",
         )
     zone = _zone(timezone)
@@ -118,7 +129,10 @@ def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or not name.strip() or not rest.strip():
-            raise InvalidInput(f"{flag} {value!r}: write it as FIELD=VALUE", field=flag)
+            raise InvalidInput(
+                Message("{flag} {value}: write it as FIELD=VALUE", flag=flag, value=repr(value)),
+                field=flag,
+            )
         found[name.strip()] = rest.strip() if flag == "set" else rest
     return found
 
@@ -128,19 +142,27 @@ def _require_sources(
 ) -> None:
     """A required field or the position that no column and no constant gives is the whole
     file's problem, said once (not once per row)."""
-    listed = "; the file's columns: " + ", ".join(file_columns)
+    listed = ", ".join(file_columns)
     for f in wire.DEVICE_PROPERTIES:
         if f.default is wire.REQUIRED and f.name not in columns and f.name not in constants:
             raise InvalidInput(
-                f"no column gives {f.name}: map one with --map {f.name}=COLUMN or --set it"
-                + listed,
+                Message(
+                    "no column gives {name}: map one with --map {name}=COLUMN or --set it; "
+                    "the file's columns: {columns}",
+                    name=f.name,
+                    columns=listed,
+                ),
                 field="map",
             )
     pairs = ({"lon", "lat"}, {"x", "y"}, {"geopoint"})
     if not geometry and not any(pair <= set(columns) for pair in pairs):
         raise InvalidInput(
-            "no columns give the position: map them with --map x=COLUMN --map y=COLUMN "
-            "(in --crs), --map lon=COLUMN --map lat=COLUMN or --map geopoint=COLUMN" + listed,
+            Message(
+                "no columns give the position: map them with --map x=COLUMN --map y=COLUMN "
+                "(in --crs), --map lon=COLUMN --map lat=COLUMN or --map geopoint=COLUMN; "
+                "the file's columns: {columns}",
+                columns=listed,
+            ),
             field="map",
         )
 
@@ -150,7 +172,10 @@ def _zone(name: str | None) -> tzinfo | None:
         return None
     if not timezone_known(name):
         raise InvalidInput(
-            f"timezone {name!r} is not an IANA time zone (for example Asia/Yakutsk)",
+            Message(
+                "timezone {zone} is not an IANA time zone (for example Asia/Yakutsk)",
+                zone=repr(name),
+            ),
             field="timezone",
         )
     return ZoneInfo(name)
@@ -192,51 +217,57 @@ def _auto_columns(
 
 def _parse_constant(name: str, value: Any, zone: tzinfo | None) -> Any:
     if name in ("id", COMPOSITION) or name in COORDINATES:
-        raise InvalidInput(f"--set cannot give {name}: it differs from row to row", field="set")
+        raise InvalidInput(
+            Message("--set cannot give {name}: it differs from row to row", name=name), field="set"
+        )
     parsed, problem = parse_value(VALUE_FIELDS[name], value, zone, f"--set {name}")
     if problem is not None:
-        raise InvalidInput(problem.message, field="set")
+        reason = problem.message.params.get("reason")
+        raise InvalidInput(reason if isinstance(reason, Message) else problem.message, field="set")
     return parsed
 
 
 def parse_value(
-    f: wire.WireField, value: Any, zone: tzinfo | None, where: str
+    f: wire.WireField, value: Any, zone: tzinfo | None, where: str | Message
 ) -> tuple[Any, Problem | None]:
     """A cell parsed by its field's kind and limits: (value, None) or (None, the problem)."""
     try:
         parsed = _PARSERS[f.kind](f, value, zone)
     except ValueError as exc:
-        return None, Problem.of(f.name, "invalid_value", f"{where}: {exc}")
-    reason = _limit_problem(f, parsed)
-    if reason:
-        return None, Problem.of(f.name, "out_of_range", f"{where}: {reason}")
+        reason = Message("{where}: {reason}", where=where, reason=exc.args[0])
+        return None, Problem.of(f.name, "invalid_value", reason)
+    limit = _limit_problem(f, parsed)
+    if limit:
+        limited = Message("{where}: {reason}", where=where, reason=limit)
+        return None, Problem.of(f.name, "out_of_range", limited)
     return parsed, None
 
 
 def _int(f: wire.WireField, value: Any, zone: tzinfo | None) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(Message("{value} is not a whole number", value=repr(value)))
     if isinstance(value, int):
         return value
-    number = float(value) if isinstance(value, float) else _float_text(value, "a whole number")
+    number = float(value) if isinstance(value, float) else _float_text(value, whole=True)
     if not number.is_integer():
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(Message("{value} is not a whole number", value=repr(value)))
     return int(number)
 
 
-def _float_text(value: Any, what: str) -> float:
+def _float_text(value: Any, *, whole: bool = False) -> float:
     try:
         return float(str(value).strip().replace(",", ".") if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not {what}") from None
+        msgid = "{value} is not a whole number" if whole else "{value} is not a number"
+        raise ValueError(Message(msgid, value=repr(value))) from None
 
 
 def _number(f: wire.WireField, value: Any, zone: tzinfo | None) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    number = _float_text(value, "a number")
+        raise ValueError(Message("{value} is not a number", value=repr(value)))
+    number = _float_text(value)
     if not math.isfinite(number):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(Message("{value} is not a finite number", value=repr(value)))
     return number
 
 
@@ -249,7 +280,9 @@ def _text(f: wire.WireField, value: Any, zone: tzinfo | None) -> str:
 def _choice(f: wire.WireField, value: Any, zone: tzinfo | None) -> str:
     text = str(value).strip()
     if text not in f.choices:
-        raise ValueError(f"{text!r} is not one of " + ", ".join(f.choices))
+        raise ValueError(
+            Message("{value} is not one of {known}", value=repr(text), known=", ".join(f.choices))
+        )
     return text
 
 
@@ -261,12 +294,18 @@ def _datetime(f: wire.WireField, value: Any, zone: tzinfo | None) -> datetime:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ValueError(
-                f"{value!r} is not a date and time (ISO 8601, e.g. 2024-06-01T10:00:00+09:00)"
+                Message(
+                    "{value} is not a date and time (ISO 8601, e.g. 2024-06-01T10:00:00+09:00)",
+                    value=repr(value),
+                )
             ) from None
     if moment.tzinfo is None:
         if zone is None:
             raise ValueError(
-                f"{value!r} has no UTC offset: give --timezone to say where it was read"
+                Message(
+                    "{value} has no UTC offset: give --timezone to say where it was read",
+                    value=repr(value),
+                )
             )
         moment = moment.replace(tzinfo=zone)
     return moment
@@ -281,15 +320,21 @@ _PARSERS = {
 }
 
 
-def _limit_problem(f: wire.WireField, value: Any) -> str | None:
+def _limit_problem(f: wire.WireField, value: Any) -> Message | None:
     if f.ge is not None and value < f.ge:
-        return f"{value} is below the minimum {f.ge:g}"
+        return Message("{value} is below the minimum {limit}", value=value, limit=f.ge)
     if f.le is not None and value > f.le:
-        return f"{value} is above the maximum {f.le:g}"
+        return Message("{value} is above the maximum {limit}", value=value, limit=f.le)
     if f.min_length is not None and len(value) < f.min_length:
-        return f"must have at least {f.min_length} characters"
+        return PluralMessage(
+            "must have at least {n} character", "must have at least {n} characters", n=f.min_length
+        )
     if f.max_length is not None and len(value) > f.max_length:
-        return f"has {len(value)} characters; at most {f.max_length} are allowed"
+        return Message(
+            "has {length} characters; at most {limit} are allowed",
+            length=len(value),
+            limit=f.max_length,
+        )
     return None
 
 
@@ -321,7 +366,8 @@ def row_values(plan: Plan, row: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
             problems += _composition(cell, column, values)
             continue
         zone = ZoneInfo("UTC") if column in plan.utc_columns else plan.naive_zone
-        parsed, problem = parse_value(VALUE_FIELDS[name], cell, zone, f"column {column!r}")
+        where = Message("column {column}", column=repr(column))
+        parsed, problem = parse_value(VALUE_FIELDS[name], cell, zone, where)
         if problem is None:
             values[name] = parsed
         else:
@@ -336,13 +382,18 @@ def _composition(cell: Any, column: str, values: dict[str, Any]) -> list[Problem
     except ValueError:
         classes = None
     if not isinstance(classes, dict) or not set(classes) <= set(COMPOSITION_FIELDS):
-        reason = f"column {column!r}: not an object of " + ", ".join(COMPOSITION_FIELDS)
+        reason = Message(
+            "column {column}: not an object of {classes}",
+            column=repr(column),
+            classes=", ".join(COMPOSITION_FIELDS),
+        )
         return [Problem.of(COMPOSITION, "invalid_value", reason)]
     problems = []
     for name, value in classes.items():
         if value is None or name in values:  # a class's own column wins
             continue
-        parsed, problem = parse_value(_CLASSES[name], value, None, f"column {column!r} {name}")
+        where = Message("column {column} {name}", column=repr(column), name=name)
+        parsed, problem = parse_value(_CLASSES[name], value, None, where)
         if problem is None:
             values[name] = parsed
         else:
@@ -360,18 +411,27 @@ def row_coordinates(plan: Plan, row: dict[str, Any]) -> tuple[str, float, float]
         return Problem.of(
             "geometry",
             "no_coordinates",
-            "no coordinate columns: map them with --map x=COLUMN --map y=COLUMN (in --crs) "
-            "or --map lon=COLUMN --map lat=COLUMN",
+            Message(
+                "no coordinate columns: map them with --map x=COLUMN --map y=COLUMN (in --crs) "
+                "or --map lon=COLUMN --map lat=COLUMN"
+            ),
         )
     found = []
     for axis in axes:
         cell = row.get(c[axis])
         if cell is None:
-            return Problem.of("geometry", "missing", f"column {c[axis]!r} ({axis}) is empty")
+            reason = Message("column {column} ({axis}) is empty", column=repr(c[axis]), axis=axis)
+            return Problem.of("geometry", "missing", reason)
         try:
             found.append(_number(VALUE_FIELDS["count"], cell, None))
         except ValueError as exc:
-            return Problem.of("geometry", "invalid_value", f"column {c[axis]!r} ({axis}): {exc}")
+            reason = Message(
+                "column {column} ({axis}): {reason}",
+                column=repr(c[axis]),
+                axis=axis,
+                reason=exc.args[0],
+            )
+            return Problem.of("geometry", "invalid_value", reason)
     return ("lonlat" if axes[0] == "lon" else "xy", found[0], found[1])
 
 
@@ -384,7 +444,11 @@ def _geopoint(value: Any, column: str) -> tuple[str, float, float] | Problem:
         return Problem.of(
             "geometry",
             "invalid_value",
-            f'column {column!r}: {value!r} is not a geopoint ("lat lon alt acc")',
+            Message(
+                'column {column}: {value} is not a geopoint ("lat lon alt acc")',
+                column=repr(column),
+                value=repr(value),
+            ),
         )
     return ("lonlat", lon, lat)
 
@@ -409,7 +473,11 @@ def observation_fields(
         elif f.name in values:
             fields[f.name] = values[f.name]
         elif f.default is wire.REQUIRED:
-            reason = f"column {columns[f.name]!r} is empty" if f.name in columns else "no value"
+            reason = (
+                Message("column {column} is empty", column=repr(columns[f.name]))
+                if f.name in columns
+                else Message("no value")
+            )
             problems.append(Problem.of(f.name, "missing", reason))
         elif f.name == "timezone" and record_zone is not None:
             fields[f.name] = record_zone

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain import wire
 from domain.errors import InvalidInput
+from domain.i18n import Message
 
 _TRUE = ("true", "1", "yes", "t")
 # Movebank: "visible" is false for an event any outlier flag marks (unless a person marked
@@ -100,9 +101,13 @@ def refuse_repeat_groups(columns: Sequence[str]) -> None:
     marker = marker or next((c for c in columns if _REPEAT_COLUMN.search(c)), None)
     if marker is not None:
         raise InvalidInput(
-            f"this table holds a repeat group (column {marker!r}): repeat groups are not "
-            "imported; import the main submissions table (one observation per submission), "
-            "and flatten repeats into it first if they hold the counts",
+            Message(
+                "this table holds a repeat group (column {marker}): repeat groups are "
+                "not imported; import the main submissions table (one observation per "
+                "submission), and flatten repeats into it first if they hold the "
+                "counts",
+                marker=repr(marker),
+            ),
             field="file",
         )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.i18n import Message
 
 FILE_FORMATS = ("csv", "xlsx", "geojson", "gpkg", "shp", "fgb", "parquet")
 PRESET_FORMATS = ("movebank", "odk", "kobo")
@@ -105,15 +106,36 @@ def read_chunks(
         raise
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}): save it as "
-            'UTF-8 ("CSV UTF-8" in a spreadsheet program) and import it again',
+            Message(
+                "{name} is not UTF-8 text ({reason} at byte {start}): save it as "
+                'UTF-8 ("CSV UTF-8" in a spreadsheet program) and import it again',
+                name=str(path.name),
+                reason=str(exc.reason),
+                start=str(exc.start),
+            ),
             field="file",
         ) from exc
     except (OSError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"cannot read {path.name} as {fmt}: {exc}", field="file") from exc
+        raise InvalidInput(
+            Message(
+                "cannot read {name} as {fmt}: {exc}",
+                name=str(path.name),
+                fmt=str(fmt),
+                exc=str(exc),
+            ),
+            field="file",
+        ) from exc
     except Exception as exc:  # pyogrio/pyarrow errors have no common base we could name
         if type(exc).__module__.split(".")[0] in ("pyogrio", "pyarrow", "openpyxl", "zipfile"):
-            raise InvalidInput(f"cannot read {path.name} as {fmt}: {exc}", field="file") from exc
+            raise InvalidInput(
+                Message(
+                    "cannot read {name} as {fmt}: {exc}",
+                    name=str(path.name),
+                    fmt=str(fmt),
+                    exc=str(exc),
+                ),
+                field="file",
+            ) from exc
         raise
 
 

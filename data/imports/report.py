@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from uuid import UUID
 
+from domain.i18n import N_, Joined, Message, PluralMessage
+
 STATUSES = ("created", "unchanged", "conflict", "gone", "invalid", "skipped")
+# How many rows had each outcome, in words (the status itself stays a code in the report).
+STATUS_COUNTS = {
+    "created": N_("{n} created"),
+    "unchanged": N_("{n} unchanged"),
+    "conflict": N_("{n} conflict"),
+    "gone": N_("{n} gone"),
+    "invalid": N_("{n} invalid"),
+    "skipped": N_("{n} skipped"),
+}
 REPORT_COLUMNS = ("row", "id", "status", "fields", "reason")
 
 
@@ -20,7 +31,7 @@ class RowResult:
     status: str
     id: UUID | None = None
     fields: tuple[str, ...] = ()  # the fields at fault, or those a conflict differs in
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str | Message, ...] = ()  # rendered in the reader's language
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"row": self.row, "status": self.status}
@@ -38,7 +49,7 @@ class RowResult:
             self.id or "",
             self.status,
             ";".join(self.fields),
-            "; ".join(self.reasons),
+            "; ".join(str(r) for r in self.reasons),
         ]
 
 
@@ -63,29 +74,47 @@ class ImportSummary:
         """Observations this import added to the store (0 for a dry run or a refusal)."""
         return self.counts["created"] if self.committed else 0
 
-    def verdict(self) -> str:
+    def verdict(self) -> Message:
         """One line for a person: what happened, and what to do next."""
-        counts = ", ".join(f"{self.counts[s]:,} {s}" for s in STATUSES if self.counts[s])
-        head = f"{_rows(self.rows)} ({counts or 'none'})"
+        counts = [Message(STATUS_COUNTS[s], n=self.counts[s]) for s in STATUSES if self.counts[s]]
+        head = Message(
+            "{rows} ({counts})",
+            rows=_rows(self.rows),
+            counts=Joined(counts, ", ") if counts else Message("none"),
+        )
+        note = self._conflict_note()
         if self.dry_run:
-            return f"dry run: {head}; nothing was written{self._conflict_note()}"
+            return Message("dry run: {head}; nothing was written{note}", head=head, note=note)
         if self.committed:
-            return f"imported: {head}; {self.stored:,} observations stored{self._conflict_note()}"
-        return (
-            f"NOT imported: {head}; nothing was stored because {_rows(self.counts['invalid'])} "
-            f"{'is' if self.counts['invalid'] == 1 else 'are'} invalid: fix them, or import "
-            "with --skip-invalid to store the valid rows"
+            return PluralMessage(
+                "imported: {head}; {n} observation stored{note}",
+                "imported: {head}; {n} observations stored{note}",
+                n=self.stored,
+                head=head,
+                note=note,
+            )
+        return PluralMessage(
+            "NOT imported: {head}; nothing was stored because {n} row is invalid: fix it, "
+            "or import with --skip-invalid to store the valid rows",
+            "NOT imported: {head}; nothing was stored because {n} rows are invalid: fix them, "
+            "or import with --skip-invalid to store the valid rows",
+            n=self.counts["invalid"],
+            head=head,
         )
 
-    def _conflict_note(self) -> str:
+    def _conflict_note(self) -> str | Message:
         """A conflicting row is not stored: say why it may happen and what to do."""
         n = self.counts["conflict"]
         if not n:
             return ""
-        return (
-            f". {_rows(n)} differ from the records already stored under their ids and "
-            "were not stored: a corrected row is changed by editing the stored record; a "
-            "different file that has an earlier file's name needs a name of its own"
+        return PluralMessage(
+            ". {n} row differs from the record already stored under its id and was not "
+            "stored: a corrected row is changed by editing the stored record; a different "
+            "file that has an earlier file's name needs a name of its own",
+            ". {n} rows differ from the records already stored under their ids and were not "
+            "stored: a corrected row is changed by editing the stored record; a different "
+            "file that has an earlier file's name needs a name of its own",
+            n=n,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,8 +132,8 @@ class ImportSummary:
         }
 
 
-def _rows(n: int) -> str:
-    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+def _rows(n: int) -> Message:
+    return PluralMessage("{n} row", "{n} rows", n=n)
 
 
 class CsvReport:

@@ -21,9 +21,10 @@ from data.imports import mapping, presets
 from data.imports.readers import PRESET_FORMATS, Chunk, file_format, read_chunks
 from data.imports.report import ImportSummary, RowResult
 from data.store import ObservationStore
-from data.uploads import Problem, UploadRules
+from data.uploads import Problem, UploadRules, crs_problem
 from domain import wire
 from domain.errors import InvalidInput, NotFound
+from domain.i18n import Message
 from domain.records import Observation, Outcome
 from geo.coords import CoordinateError, normalise_crs, to_wgs84
 
@@ -191,7 +192,7 @@ def _crs(crs: str | None) -> str:
     try:
         return normalise_crs(crs) if crs else "EPSG:4326"
     except CoordinateError as exc:
-        raise InvalidInput(exc.message, field="crs") from exc
+        raise InvalidInput(crs_problem(exc, str(crs)), field="crs") from exc
 
 
 def _require_survey(store: ObservationStore, survey: str) -> None:
@@ -199,7 +200,10 @@ def _require_survey(store: ObservationStore, survey: str) -> None:
         store.get_survey(survey)
     except NotFound:
         raise InvalidInput(
-            f"no survey {survey!r}: create it first (POST /api/v1/surveys)", field="survey"
+            Message(
+                "no survey {survey}: create it first (POST /api/v1/surveys)", survey=repr(survey)
+            ),
+            field="survey",
         ) from None
 
 
@@ -301,7 +305,7 @@ def _derived_values(plan: mapping.Plan, row: dict[str, Any], values: dict[str, A
         accuracy = mapping.geopoint_accuracy(plan, row)
         if accuracy is not None:
             f = mapping.VALUE_FIELDS[wire.POSITION_ACCURACY]
-            parsed, _ = mapping.parse_value(f, accuracy, None, "geopoint accuracy")
+            parsed, _ = mapping.parse_value(f, accuracy, None, Message("geopoint accuracy"))
             if parsed is not None:
                 values[f.name] = parsed
     if plan.preset is not None and "notes" not in values:
@@ -318,13 +322,16 @@ def _point(
         return mapping.row_coordinates(plan, row)
     shape = chunk.shapes[i]
     if shape is None:
-        return Problem.of("geometry", "missing", "the row has no geometry")
+        return Problem.of("geometry", "missing", Message("the row has no geometry"))
     if shape.kind != "Point":
         return Problem.of(
             "geometry",
             "not_a_point",
-            f"row {chunk.first + i} is a {shape.kind}: only points are imported "
-            "(one observation is one place)",
+            Message(
+                "row {row} is a {kind}: only points are imported (one observation is one place)",
+                row=str(chunk.first + i),
+                kind=shape.kind,
+            ),
         )
     return ("layer", shape.x, shape.y)
 
@@ -350,5 +357,8 @@ def _layer_crs(crs: str) -> str:
         return normalise_crs(crs)
     except CoordinateError as exc:
         raise InvalidInput(
-            f"the layer's CRS {crs[:80]!r} has no EPSG code: give --crs EPSG:<code>", field="crs"
+            Message(
+                "the layer's CRS {crs} has no EPSG code: give --crs EPSG:<code>", crs=repr(crs[:80])
+            ),
+            field="crs",
         ) from exc

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.errors import DomainError
+from domain.i18n import LANGUAGES
 from field_api.cli import demo, export, field, form, imports, report, serve, transfer, users
 from field_api.cli import map as map_command
-from field_api.cli.common import Command
+from field_api.cli.common import Command, _, chosen_language, say, use_language
+from field_api.cli.language import argparse_in_language
 from field_api.libraries import MissingLibrary, require_libraries
 from field_api.settings import Settings
 
@@ -32,16 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The `herdwatch` parser with every command group's subcommands."""
     parser = argparse.ArgumentParser(
         prog="herdwatch",
-        description=__doc__.split("\n")[0],
+        description=_("serve, migrate, manage users and tokens, import files, load demo data"),
         formatter_class=DefaultsHelp,
     )
-    parser.add_argument("--database-url", help=_URL_HELP)
+    url_help = _("the store, e.g. sqlite:///herdwatch.db (default: HERDWATCH_DATABASE_URL)")
+    lang_help = _("language of messages and help: {languages} (default: HERDWATCH_LANG or en)")
+    lang_help = lang_help.format(languages=", ".join(LANGUAGES))
+    parser.add_argument("--database-url", help=url_help)
+    parser.add_argument("--lang", choices=LANGUAGES, help=lang_help)
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_arguments(sub)
     for command in _leaf_parsers(sub):
         # Before or after the command name alike; SUPPRESS keeps an earlier value.
-        command.add_argument("--database-url", default=argparse.SUPPRESS, help=_URL_HELP)
+        command.add_argument("--database-url", default=argparse.SUPPRESS, help=url_help)
+        command.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
     return parser
 
 
@@ -64,21 +71,25 @@ class DefaultsHelp(argparse.HelpFormatter):
         if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not text:
             return text
         if action.option_strings or action.nargs in ("?", "*"):
-            return text + " (default: %(default)s)"
+            return text + " " + _("(default: %(default)s)")
         return text
 
 
-_URL_HELP = "the store, e.g. sqlite:///herdwatch.db (default: HERDWATCH_DATABASE_URL)"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `herdwatch` console script; a domain error is one line, exit 1."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the `herdwatch` console script; a domain error is one line, exit 1.
+
+    The language (--lang, else HERDWATCH_LANG) is chosen first: the help, argparse's own
+    refusals, the errors and the summaries are all written in it.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    use_language(chosen_language(arguments))
+    with argparse_in_language():
+        args = build_parser().parse_args(arguments)
     try:
         require_libraries()
         return COMMANDS[args.command](args, Settings())
     except DomainError as exc:
-        print(f"herdwatch: {exc.message}", file=sys.stderr)
+        print(f"herdwatch: {say(exc.message)}", file=sys.stderr)
         return 1
     except MissingLibrary as exc:
         print(exc, file=sys.stderr)

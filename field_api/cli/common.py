@@ -1,18 +1,62 @@
-"""What the command modules share: the type of a command and opening the store."""
+"""What the command modules share: the type of a command, opening the store, the language.
+
+The language of a run is `--lang` (anywhere on the line), else HERDWATCH_LANG, else
+English. It is set once, before the parser is built, so the --help texts, the one-line
+errors and the progress and summary lines are all in it; a command line is one process
+with one user, so one language for the run is kept here.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from data.store import ObservationStore, open_store
 from domain.errors import InvalidInput
+from domain.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, Translator, negotiate, translator
+from domain.i18n import text as in_language
 from domain.records import ObservationQuery
 from field_api.settings import Settings
 
 # A command takes the parsed arguments and the settings and returns the exit status.
 Command = Callable[[argparse.Namespace, Settings], int]
+LANG_ENV = "HERDWATCH_LANG"
+_language = [DEFAULT_LANGUAGE]  # the run's language (see the module's docstring)
+
+
+def chosen_language(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> str:
+    """--lang X or --lang=X anywhere on the line, else HERDWATCH_LANG, else English.
+
+    Read before argparse runs, so that its own --help is already in the language; an
+    unknown value falls through here and argparse then refuses it (choices=LANGUAGES).
+    """
+    given = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            given = argv[i + 1]
+        elif arg.startswith("--lang="):
+            given = arg.partition("=")[2]
+    return negotiate(given, environ.get(LANG_ENV), None)
+
+
+def use_language(lang: str) -> None:
+    _language[0] = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def cli_translator() -> Translator:
+    return translator(_language[0])
+
+
+def _(message: str) -> str:
+    """A help text or a printed line in the run's language."""
+    return cli_translator().gettext(message)
+
+
+def say(message: str | Message) -> str:
+    """A Message (an error's reason, a summary line) in the run's language."""
+    return in_language(message, cli_translator())
 
 
 class NoDatabase(InvalidInput):
@@ -35,8 +79,11 @@ def open_existing_store(settings: Settings, args: argparse.Namespace) -> Observa
     path = sqlite_path(url)
     if path is not None and not Path(path).is_file():
         raise NoDatabase(
-            f"no database at {path}: check --database-url / HERDWATCH_DATABASE_URL, "
-            "or create it with `herdwatch migrate`",
+            Message(
+                "no database at {path}: check --database-url / "
+                "HERDWATCH_DATABASE_URL, or create it with `herdwatch migrate`",
+                path=str(path),
+            ),
             field="database_url",
         )
     return open_store(url)
@@ -57,11 +104,11 @@ def sqlite_path(url: str) -> str | None:
 
 def add_filter_arguments(cmd: argparse.ArgumentParser) -> None:
     """The listing's filters, as `map` and `export` take them."""
-    cmd.add_argument("--population", help="population ids, comma-separated")
-    cmd.add_argument("--method", help="survey or count method(s), comma-separated")
-    cmd.add_argument("--datetime", help="RFC 3339 start/end, '..' for an open end")
-    cmd.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat")
-    cmd.add_argument("--survey", help="survey id")
+    cmd.add_argument("--population", help=_("population ids, comma-separated"))
+    cmd.add_argument("--method", help=_("survey or count method(s), comma-separated"))
+    cmd.add_argument("--datetime", help=_("RFC 3339 start/end, '..' for an open end"))
+    cmd.add_argument("--bbox", help=_("minLon,minLat,maxLon,maxLat"))
+    cmd.add_argument("--survey", help=_("survey id"))
 
 
 def filter_query(args: argparse.Namespace, settings: Settings) -> ObservationQuery:

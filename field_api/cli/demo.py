@@ -6,16 +6,17 @@ import argparse
 from typing import Any
 
 from data.store import ObservationStore
+from domain.i18n import Message
 from domain.records import ObservationQuery
-from field_api.cli.common import Command, open_migrated_store
+from field_api.cli.common import Command, _, open_migrated_store, say
 from field_api.settings import Settings
 
 
 def add_arguments(subparsers: Any) -> None:
     """Register `demo` on the main parser."""
-    demo = subparsers.add_parser("demo", help="load labelled synthetic demo data")
+    demo = subparsers.add_parser("demo", help=_("load labelled synthetic demo data"))
     demo.add_argument(
-        "--if-empty", action="store_true", help="only when the store holds no observations"
+        "--if-empty", action="store_true", help=_("only when the store holds no observations")
     )
     demo.add_argument("--per-survey", type=int, default=60)
 
@@ -27,7 +28,7 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     store = open_migrated_store(settings, args)
     try:
         if args.if_empty and store.count_observations(ObservationQuery(include_retracted=True)) > 0:
-            print("store already holds observations: demo data not loaded")
+            print(_("store already holds observations: demo data not loaded"))
         else:
             surveys, observations = demo_dataset(per_survey=args.per_survey)
             for survey in surveys:
@@ -35,8 +36,14 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
             for start in range(0, len(observations), 2000):
                 store.add_observations(observations[start : start + 2000], actor="demo")
             print(
-                f"loaded {len(observations):,} SYNTHETIC observations in {len(surveys)} surveys "
-                "(flag 'synthetic'; not real survey data)"
+                say(
+                    Message(
+                        "loaded {observations} SYNTHETIC observations in {surveys} surveys "
+                        "(flag 'synthetic'; not real survey data)",
+                        observations=len(observations),
+                        surveys=len(surveys),
+                    )
+                )
             )
         _print_demo_logins(store)
     finally:
@@ -50,9 +57,9 @@ def _print_demo_logins(store: ObservationStore) -> None:
     tokens = {}
     for name, role in (("demo-researcher", "researcher"), ("demo-observer", "observer")):
         tokens[name] = store.add_token(name) if name in names else store.add_user(name, role)
-    print("demo logins (synthetic data):")
-    print(f"  researcher token: {tokens['demo-researcher']}")
-    print(f"  observer token:   {tokens['demo-observer']}")
+    print(_("demo logins (synthetic data):"))
+    print(say(Message("  researcher token: {token}", token=tokens["demo-researcher"])))
+    print(say(Message("  observer token:   {token}", token=tokens["demo-observer"])))
 
 
 COMMANDS: dict[str, Command] = {"demo": demo}

@@ -11,7 +11,15 @@ from typing import Any
 from data.exports.service import FORMATS, write_export
 from data.progress import stderr_bar
 from domain.errors import InvalidInput
-from field_api.cli.common import Command, add_filter_arguments, filter_query, open_migrated_store
+from domain.i18n import Message
+from field_api.cli.common import (
+    Command,
+    _,
+    add_filter_arguments,
+    filter_query,
+    open_migrated_store,
+    say,
+)
 from field_api.settings import Settings
 
 
@@ -19,12 +27,12 @@ def add_arguments(subparsers: Any) -> None:
     """Register `herdwatch export` on the main parser."""
     cmd = subparsers.add_parser(
         "export",
-        help="export observations to GeoJSON, CSV, GeoPackage, GeoParquet, FlatGeobuf or DwC-A",
+        help=_("export observations to GeoJSON, CSV, GeoPackage, GeoParquet, FlatGeobuf or DwC-A"),
     )
-    cmd.add_argument("--format", choices=list(FORMATS), required=True, help="the file format")
-    cmd.add_argument("--out", type=Path, required=True, help="the file to write (replaced)")
+    cmd.add_argument("--format", choices=list(FORMATS), required=True, help=_("the file format"))
+    cmd.add_argument("--out", type=Path, required=True, help=_("the file to write (replaced)"))
     add_filter_arguments(cmd)
-    cmd.add_argument("--no-progress", action="store_true", help="draw no progress bar")
+    cmd.add_argument("--no-progress", action="store_true", help=_("draw no progress bar"))
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
@@ -32,7 +40,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         query = filter_query(args, settings)
     except InvalidInput as exc:
-        print(f"herdwatch export: {exc.message}", file=sys.stderr)
+        print(say(Message("herdwatch export: {message}", message=exc.message)), file=sys.stderr)
         return 2
     store = open_migrated_store(settings, args)
     try:
@@ -48,7 +56,17 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     seconds = time.perf_counter() - started
     size = args.out.stat().st_size / 1e6
-    print(f"wrote {args.out} ({size:.2f} MB): {total:,} observations in {seconds:.1f} s")
+    print(
+        say(
+            Message(
+                "wrote {out} ({size} MB): {total} observations in {seconds} s",
+                out=str(args.out),
+                size=f"{size:.2f}",
+                total=total,
+                seconds=f"{seconds:.1f}",
+            )
+        )
+    )
     return 0
 
 

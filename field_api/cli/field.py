@@ -23,7 +23,8 @@ from data.photos import check_name, make_photo
 from data.store import ObservationStore
 from data.uploads import Rejected
 from domain.errors import Conflict, DomainError, InvalidInput
-from field_api.cli.common import open_migrated_store
+from domain.i18n import N_, Joined, Message
+from field_api.cli.common import _, open_migrated_store, say
 from field_api.errors import ApiError
 from field_api.ingest import parse_features, upload_rules
 from field_api.routes.observations import parse_edit
@@ -34,11 +35,11 @@ FORMAT, VERSION = "herdwatch-field", 1
 
 def add_arguments(subparsers: Any) -> None:
     command = subparsers.add_parser(
-        "import-field", help="store a Herdwatch Field export file (records and photos)"
+        "import-field", help=_("store a Herdwatch Field export file (records and photos)")
     )
-    command.add_argument("file", type=Path, help="the JSON file the app's Export button saved")
+    command.add_argument("file", type=Path, help=_("the JSON file the app's Export button saved"))
     command.add_argument(
-        "--observer", help="store the records as this user (default: the file's observer)"
+        "--observer", help=_("store the records as this user (default: the file's observer)")
     )
 
 
@@ -56,31 +57,59 @@ def import_field(args: argparse.Namespace, settings: Settings) -> int:
             photos[_import_photo(store, photo, observer)] += 1
     finally:
         store.close()
-    print(f"records: {_summary(records)}; photos: {_summary(photos)}")
+    print(
+        say(
+            Message(
+                "records: {records}; photos: {photos}",
+                records=_summary(records),
+                photos=_summary(photos),
+            )
+        )
+    )
     return 1 if records["refused"] or photos["refused"] else 0
 
 
-def _summary(counts: Counter[str]) -> str:
-    kinds = ("created", "unchanged", "edited", "refused")
-    return ", ".join(f"{counts[k]} {k}" for k in kinds)
+_KINDS = {
+    "created": N_("{n} created"),
+    "unchanged": N_("{n} unchanged"),
+    "edited": N_("{n} edited"),
+    "refused": N_("{n} refused"),
+}
+
+
+def _summary(counts: Counter[str]) -> Message:
+    return Joined([Message(msgid, n=counts[kind]) for kind, msgid in _KINDS.items()], ", ")
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{path}: cannot read a JSON export ({exc})", field="file") from exc
+        raise InvalidInput(
+            Message("{path}: cannot read a JSON export ({exc})", path=str(path), exc=str(exc)),
+            field="file",
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise InvalidInput(f"{path} is not a Herdwatch Field export", field="file")
+        raise InvalidInput(
+            Message("{path} is not a Herdwatch Field export", path=str(path)), field="file"
+        )
     if document.get("version") != VERSION:
-        raise InvalidInput(f"{path}: export version {document.get('version')!r} is not 1")
+        raise InvalidInput(
+            Message(
+                "{path}: export version {value} is not 1",
+                path=str(path),
+                value=repr(document.get("version")),
+            )
+        )
     return document
 
 
 def _list(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
     items = document.get(key, [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise InvalidInput(f"the export's {key} must be a list of objects", field=key)
+        raise InvalidInput(
+            Message("the export's {key} must be a list of objects", key=str(key)), field=key
+        )
     return items
 
 
@@ -89,13 +118,14 @@ def _observer(store: ObservationStore, name: object) -> str:
     user = users.get(str(name))
     if user is None or user.role not in ("observer", "admin"):
         raise InvalidInput(
-            f"no observer {name!r} here: add the user, or pass --observer", field="observer"
+            Message("no observer {name} here: add the user, or pass --observer", name=repr(name)),
+            field="observer",
         )
     return user.name
 
 
-def _refused(what: str, reason: str) -> str:
-    print(f"refused {what}: {reason}")
+def _refused(what: Message, reason: str | Message) -> str:
+    print(say(Message("refused {what}: {reason}", what=what, reason=reason)))
     return "refused"
 
 
@@ -105,9 +135,9 @@ def _import_record(
     """One record as its PUT would store it, then its pending edit as its PATCH would."""
     feature, crs = record.get("feature"), record.get("crs")
     [parsed] = parse_features([feature], crs=crs, observer=observer, settings=settings, prefix="")
-    label = f"record {parsed.id}"
+    label = Message("record {id}", id=str(parsed.id))
     if parsed.observation is None:
-        return _refused(label, "; ".join(e["message"] for e in parsed.errors))
+        return _refused(label, Joined([e["message"] for e in parsed.errors]))
     [outcome] = store.add_observations([parsed.observation], actor=observer)
     if outcome.status not in ("created", "unchanged"):
         return _refused(label, outcome.message or outcome.status)
@@ -122,7 +152,7 @@ def _apply_edit(
     observation_id: Any,
     pending: dict[str, Any],
     observer: str,
-    label: str,
+    label: Message,
 ) -> str:
     try:
         body = {"revision": pending.get("base") or 1, "properties": pending.get("properties", {})}
@@ -143,23 +173,24 @@ def _apply_edit(
     except ApiError as exc:
         return _refused(label, exc.message)
     except Rejected as exc:
-        return _refused(label, str(exc))
+        return _refused(label, exc.message)
     except Conflict as exc:
         return _refused(label, exc.message)
     return "edited"
 
 
 def _import_photo(store: ObservationStore, photo: dict[str, Any], observer: str) -> str:
-    name, label = str(photo.get("name")), f"photo {photo.get('name')!r}"
+    name = str(photo.get("name"))
+    label = Message("photo {name}", name=repr(photo.get("name")))
     try:
         check_name(name)
         observation = store.get_observation(UUID(str(photo.get("observation_id"))))
         data = base64.b64decode(str(photo.get("data", "")), validate=True)
         return store.add_photo(make_photo(observation.id, name, data, observer))
     except binascii.Error as exc:
-        return _refused(label, f"its data is not base64 ({exc})")
+        return _refused(label, Message("its data is not base64 ({error})", error=str(exc)))
     except ValueError as exc:
-        return _refused(label, f"observation_id is not a UUID ({exc})")
+        return _refused(label, Message("observation_id is not a UUID ({error})", error=str(exc)))
     except DomainError as exc:
         return _refused(label, exc.message)
 

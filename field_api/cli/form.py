@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from data.xlsform import FORM_ID, herd_sighting_workbook, markdown, write_xlsx
-from field_api.cli.common import Command
+from domain.i18n import Message
+from field_api.cli.common import Command, _, say
 from field_api.openrosa_form import form_spec, served_form
 from field_api.settings import Settings
 
@@ -16,10 +17,10 @@ def add_arguments(subparsers: Any) -> None:
     """Register `herdwatch form` on the main parser."""
     cmd = subparsers.add_parser(
         "form",
-        help="write the herd_sighting XLSForm (.xlsx and .md) and the XForm ODK Collect gets",
+        help=_("write the herd_sighting XLSForm (.xlsx and .md) and the XForm ODK Collect gets"),
     )
     cmd.add_argument(
-        "--out", type=Path, default=Path("forms"), help="folder to write to (default: forms)"
+        "--out", type=Path, default=Path("forms"), help=_("folder to write to (default: forms)")
     )
 
 
@@ -32,8 +33,18 @@ def write_form(args: argparse.Namespace, settings: Settings) -> int:
     served = served_form(settings)
     (args.out / f"{served.form_id}.xml").write_bytes(served.xml)
     for warning in served.warnings:
-        print(f"pyxform: {warning}")
-    print(f"wrote {args.out}/{FORM_ID}.xlsx, .md and {served.form_id}.xml (md5 {served.md5})")
+        print(say(Message("pyxform: {warning}", warning=str(warning))))
+    print(
+        say(
+            Message(
+                "wrote {out}/{FORM_ID}.xlsx, .md and {form_id}.xml (md5 {md5})",
+                out=str(args.out),
+                FORM_ID=str(FORM_ID),
+                form_id=str(served.form_id),
+                md5=str(served.md5),
+            )
+        )
+    )
     return 0
 
 

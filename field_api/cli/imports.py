@@ -18,7 +18,8 @@ from data.imports import ImportOptions, run_import
 from data.imports.mapping import pairs
 from data.imports.readers import FORMATS
 from data.imports.report import CsvReport, RowResult
-from field_api.cli.common import Command, open_migrated_store
+from domain.i18n import Joined, Message, PluralMessage
+from field_api.cli.common import Command, _, open_migrated_store, say
 from field_api.ingest import upload_rules
 from field_api.settings import Settings
 
@@ -29,44 +30,55 @@ def add_arguments(subparsers: Any) -> None:
     """Register `herdwatch import` on the main parser."""
     cmd = subparsers.add_parser(
         "import",
-        help="import observations from a file (CSV, xlsx, GIS layers, Movebank, ODK, Kobo)",
-        description=__doc__,
+        help=_("import observations from a file (CSV, xlsx, GIS layers, Movebank, ODK, Kobo)"),
+        description=_(
+            "Survey data from CSV, spreadsheets, GIS layers, Movebank, ODK and Kobo exports, "
+            "with column mapping, a dry run and a row-by-row report. Ids come from a UUID "
+            "column, or are made from the file's name and the row, so importing the same file "
+            "again adds nothing and a corrected row is reported as a conflict. An import is "
+            "all or nothing unless --skip-invalid is given (or --commit-every, for very large "
+            "files)."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cmd.add_argument("file", type=Path, metavar="FILE")
-    cmd.add_argument("--format", choices=FORMATS, help="default: guessed from the file")
-    cmd.add_argument("--layer", help="GeoPackage layer or spreadsheet sheet (default: first)")
-    cmd.add_argument("--crs", help="CRS of x/y columns, e.g. EPSG:25833 (default EPSG:4326)")
+    cmd.add_argument("--format", choices=FORMATS, help=_("default: guessed from the file"))
+    cmd.add_argument("--layer", help=_("GeoPackage layer or spreadsheet sheet (default: first)"))
+    cmd.add_argument("--crs", help=_("CRS of x/y columns, e.g. EPSG:25833 (default EPSG:4326)"))
     cmd.add_argument(
         "--map",
         action="append",
         default=[],
         metavar="FIELD=COLUMN",
-        help="read FIELD from COLUMN (x/y in --crs, lon/lat, geopoint, id, any property)",
+        help=_("read FIELD from COLUMN (x/y in --crs, lon/lat, geopoint, id, any property)"),
     )
     cmd.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="the same value for every row, e.g. count=1 population=lena-olenek",
+        help=_("the same value for every row, e.g. count=1 population=lena-olenek"),
     )
-    cmd.add_argument("--timezone", help="IANA zone of times without an offset, and the records'")
-    cmd.add_argument("--survey", help="survey id every observation belongs to (must exist)")
-    cmd.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    cmd.add_argument("--timezone", help=_("IANA zone of times without an offset, and the records'"))
+    cmd.add_argument("--survey", help=_("survey id every observation belongs to (must exist)"))
+    cmd.add_argument("--dry-run", action="store_true", help=_("report only; write nothing"))
     cmd.add_argument(
-        "--skip-invalid", action="store_true", help="store the valid rows even if others are not"
+        "--skip-invalid", action="store_true", help=_("store the valid rows even if others are not")
     )
     cmd.add_argument(
         "--commit-every",
         type=int,
         metavar="ROWS",
-        help="very large files: one transaction per ROWS rows instead of one for the file "
-        "(every row is checked first; an interrupted import resumes when run again)",
+        help=_(
+            "very large files: one transaction per ROWS rows instead of one for the file "
+            "(every row is checked first; an interrupted import resumes when run again)"
+        ),
     )
-    cmd.add_argument("--report", type=Path, metavar="FILE", help="write every row's outcome (CSV)")
-    cmd.add_argument("--observer", default="import", help="account the records belong to")
-    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cmd.add_argument(
+        "--report", type=Path, metavar="FILE", help=_("write every row's outcome (CSV)")
+    )
+    cmd.add_argument("--observer", default="import", help=_("account the records belong to"))
+    cmd.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
 
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,10 +86,12 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     if not args.file.is_file():
-        print(f"herdwatch import: no file {args.file}", file=sys.stderr)
+        print(
+            say(Message("herdwatch import: no file {file}", file=str(args.file))), file=sys.stderr
+        )
         return 2
     if args.commit_every is not None and args.commit_every < 1:
-        print("herdwatch import: --commit-every must be at least 1", file=sys.stderr)
+        print(_("herdwatch import: --commit-every must be at least 1"), file=sys.stderr)
         return 2
     options = ImportOptions(
         format=args.format,
@@ -97,7 +111,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
         stack.callback(store.close)
         report = CsvReport(stack.enter_context(args.report.open("w"))) if args.report else None
         bar = stack.enter_context(
-            tqdm(unit="rows", desc="import", disable=args.no_progress, file=sys.stderr)
+            tqdm(unit="rows", desc=_("import"), disable=args.no_progress, file=sys.stderr)
         )
 
         def on_row(result: RowResult) -> None:
@@ -116,12 +130,34 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             progress=bar.update,
         )
     for result in shown:
-        print(f"row {result.row}: {result.status}: {'; '.join(result.reasons)}")
+        print(
+            say(
+                Message(
+                    "row {row}: {status}: {reasons}",
+                    row=str(result.row),
+                    status=result.status,
+                    reasons=Joined(result.reasons),
+                )
+            )
+        )
     hidden = summary.rows - summary.counts["created"] - summary.counts["unchanged"] - len(shown)
     if hidden > 0:
-        where = f" (all in {args.report})" if args.report else " (--report FILE lists them all)"
-        print(f"… and {hidden:,} more rows not created or unchanged{where}")
-    print(summary.verdict())
+        where = (
+            Message("(all in {report})", report=str(args.report))
+            if args.report
+            else Message("(--report FILE lists them all)")
+        )
+        print(
+            say(
+                PluralMessage(
+                    "… and {n} more row not created or unchanged {where}",
+                    "… and {n} more rows not created or unchanged {where}",
+                    n=hidden,
+                    where=where,
+                )
+            )
+        )
+    print(say(summary.verdict()))
     if summary.dry_run:
         return 1 if summary.counts["invalid"] else 0
     return 0 if summary.committed else 1

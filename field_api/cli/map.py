@@ -7,8 +7,16 @@ from pathlib import Path
 from typing import Any, get_args
 
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import Period
-from field_api.cli.common import Command, add_filter_arguments, filter_query, open_existing_store
+from field_api.cli.common import (
+    Command,
+    _,
+    add_filter_arguments,
+    filter_query,
+    open_existing_store,
+    say,
+)
 from field_api.settings import Settings
 from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 from maps.assets import AssetsMissing, inlined_assets
@@ -16,16 +24,18 @@ from maps.assets import AssetsMissing, inlined_assets
 
 def add_arguments(subparsers: Any) -> None:
     """Register `herdwatch map` on the main parser."""
-    cmd = subparsers.add_parser("map", help="write the herd-count map over time to an HTML file")
-    cmd.add_argument("--every", choices=get_args(Period), default="year", help="slider period")
-    cmd.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    cmd = subparsers.add_parser("map", help=_("write the herd-count map over time to an HTML file"))
+    cmd.add_argument("--every", choices=get_args(Period), default="year", help=_("slider period"))
+    cmd.add_argument("--out", type=Path, required=True, help=_("the HTML file to write"))
     add_filter_arguments(cmd)
-    cmd.add_argument("--cell-km", type=float, help="cell size in km (default follows the extent)")
+    cmd.add_argument(
+        "--cell-km", type=float, help=_("cell size in km (default follows the extent)")
+    )
     cmd.add_argument(
         "--view",
         choices=("herds", "sightings"),
         default="herds",
-        help="de-duplicated herds as the report counts them, or sums of raw sightings",
+        help=_("de-duplicated herds as the report counts them, or sums of raw sightings"),
     )
 
 
@@ -40,10 +50,18 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
         query = filter_query(args, settings)
         assets = inlined_assets()
     except (InvalidInput, AssetsMissing) as exc:
-        print(f"herdwatch map: {exc.message}")
+        print(say(Message("herdwatch map: {message}", message=exc.message)))
         return 2
     if args.cell_km is not None and not MIN_CELL_KM <= args.cell_km <= MAX_CELL_KM:
-        print(f"herdwatch map: --cell-km must be between {MIN_CELL_KM} and {MAX_CELL_KM}")
+        print(
+            say(
+                Message(
+                    "herdwatch map: --cell-km must be between {MIN_CELL_KM} and {MAX_CELL_KM}",
+                    MIN_CELL_KM=str(MIN_CELL_KM),
+                    MAX_CELL_KM=str(MAX_CELL_KM),
+                )
+            )
+        )
         return 2
     options = settings.map_options()
     store = open_existing_store(settings, args)
@@ -70,8 +88,17 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
     args.out.write_text(html, encoding="utf-8")
     animals = sum(c.animals for c in data.counts)
     print(
-        f"wrote {args.out} ({len(html.encode()) / 1e6:.2f} MB): {len(data.periods)} periods, "
-        f"{len(data.counts):,} cell counts, {animals:,} animals in raw sightings"
+        say(
+            Message(
+                "wrote {out} ({size} MB): {periods} periods, {cells} cell counts, "
+                "{animals} animals in raw sightings",
+                out=str(args.out),
+                size=f"{len(html.encode()) / 1e6:.2f}",
+                periods=len(data.periods),
+                cells=len(data.counts),
+                animals=animals,
+            )
+        )
     )
     return 0
 

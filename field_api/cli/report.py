@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from domain.census import CensusRule
+from domain.errors import DomainError
+from domain.i18n import Message, PluralMessage
 from domain.periods import EVERY, PeriodError, parse_period
-from field_api.cli.common import Command, open_existing_store
+from field_api.cli.common import Command, _, open_existing_store, say
 from field_api.settings import Settings
 
 
@@ -17,33 +19,38 @@ def add_arguments(subparsers: Any) -> None:
     """Register `report` on the main parser's subcommands."""
     report = subparsers.add_parser(
         "report",
-        help="write population reports (HTML, PDF, CSV, GeoPackage)",
-        description="One period: --every year --period 2024. Every completed period not yet "
-        "written: --due (one daily cron line is the whole schedule; a second run writes nothing).",
+        help=_("write population reports (HTML, PDF, CSV, GeoPackage)"),
+        description=_(
+            "One period: --every year --period 2024. Every completed period not yet "
+            "written: --due (one daily cron line is the whole schedule; a second run "
+            "writes nothing)."
+        ),
     )
     report.add_argument(
-        "--every", choices=EVERY, help="month, season or year (with --due: only these)"
+        "--every", choices=EVERY, help=_("month, season or year (with --due: only these)")
     )
-    report.add_argument("--period", help="2024, 2024-07 or 2024-calving (local time)")
+    report.add_argument("--period", help=_("2024, 2024-07 or 2024-calving (local time)"))
     report.add_argument(
-        "--due", action="store_true", help="write every completed period not yet written"
+        "--due", action="store_true", help=_("write every completed period not yet written")
     )
-    report.add_argument("--out", type=Path, default=Path("reports-out"), help="output folder")
+    report.add_argument("--out", type=Path, default=Path("reports-out"), help=_("output folder"))
     report.add_argument(
-        "--format", default="html,pdf,csv,gpkg", help="comma-separated: html,pdf,csv,gpkg"
+        "--format", default="html,pdf,csv,gpkg", help=_("comma-separated: html,pdf,csv,gpkg")
     )
     report.add_argument(
         "--census-season",
         action="append",
         metavar="POPULATION=SEASON",
-        help="the season of a population's census survey, e.g. lena-olenek=post-calving "
-        "(repeatable; default HERDWATCH_CENSUS_SEASONS): its count is the population's figure",
+        help=_(
+            "the season of a population's census survey, e.g. lena-olenek=post-calving "
+            "(repeatable; default HERDWATCH_CENSUS_SEASONS): its count is the population's figure"
+        ),
     )
     report.add_argument(
         "--census-survey",
         action="append",
         metavar="SURVEY_ID",
-        help="a survey that is a census (repeatable; default HERDWATCH_CENSUS_SURVEYS)",
+        help=_("a survey that is a census (repeatable; default HERDWATCH_CENSUS_SURVEYS)"),
     )
 
 
@@ -59,10 +66,11 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         census = _census(args, settings)
         if not args.due:
             if not (args.every and args.period):
-                raise PeriodError("period", "give --every and --period, or --due")
+                raise PeriodError("period", Message("give --every and --period, or --due"))
             parse_period(args.every, args.period, seasons)
     except ValueError as exc:
-        print(f"herdwatch report: {exc}", file=sys.stderr)
+        reason = exc.message if isinstance(exc, DomainError) else str(exc)
+        print(say(Message("herdwatch report: {reason}", reason=reason)), file=sys.stderr)
         return 2
     store = open_existing_store(settings, args)
     try:
@@ -79,12 +87,32 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     for every, key in todo:
         report = compute_report(inputs, tables, every, key, census=census)
         if len(report.herds) == 0:
-            print(f"no sightings in {every} {key}: nothing written", file=sys.stderr)
+            print(
+                say(
+                    Message(
+                        "no sightings in {every} {key}: nothing written",
+                        every=str(every),
+                        key=str(key),
+                    )
+                ),
+                file=sys.stderr,
+            )
             return 1
         paths = write_report(report, args.out, formats)
-        print(f"{every} {key}: wrote {len(paths)} file(s) in {paths[0].parent}")
+        print(
+            say(
+                PluralMessage(
+                    "{every} {key}: wrote {n} file in {parent}",
+                    "{every} {key}: wrote {n} files in {parent}",
+                    n=len(paths),
+                    every=str(every),
+                    key=str(key),
+                    parent=str(paths[0].parent),
+                )
+            )
+        )
     if args.due and not todo:
-        print("no completed period is waiting: nothing written")
+        print(_("no completed period is waiting: nothing written"))
     return 0
 
 

@@ -8,20 +8,20 @@ from typing import Any
 
 from data.progress import stderr_bar
 from data.store import open_store
-from field_api.cli.common import Command, open_migrated_store
+from field_api.cli.common import Command, _, open_migrated_store
 from field_api.settings import Settings
 
 
 def add_arguments(subparsers: Any) -> None:
     """Register `serve` and `migrate` on the main parser."""
-    serve = subparsers.add_parser("serve", help="serve the API and the map viewer")
+    serve = subparsers.add_parser("serve", help=_("serve the API and the map viewer"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes (PostGIS, or SQLite with care)"
+        "--workers", type=int, default=1, help=_("worker processes (PostGIS, or SQLite with care)")
     )
     serve.add_argument("--log-level", default="info")
-    subparsers.add_parser("migrate", help="apply pending schema migrations")
+    subparsers.add_parser("migrate", help=_("apply pending schema migrations"))
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,8 +20,9 @@ from tqdm import tqdm
 
 from data.bulk import revision_hash, stored_observation_hash, survey_hash
 from data.store import ObservationStore, open_store
+from domain.i18n import Message
 from domain.records import ObservationQuery
-from field_api.cli.common import Command
+from field_api.cli.common import Command, _, say
 from field_api.settings import Settings
 
 T = TypeVar("T")
@@ -31,8 +32,13 @@ def add_arguments(subparsers: Any) -> None:
     """Register `transfer` on the `herdwatch` parser."""
     parser = subparsers.add_parser(
         "transfer",
-        help="copy every record, revision and survey from one store to another",
-        description=__doc__,
+        help=_("copy every record, revision and survey from one store to another"),
+        description=_(
+            "Copies every survey, user and token hash, observation and revision, keeping ids, "
+            "revisions, timestamps and flags. Safe to re-run: what is already there is kept, "
+            "and a record edited at the source since the last run is brought over. Ends by "
+            "comparing counts and a SHA-256 of every record on both sides."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -40,17 +46,17 @@ def add_arguments(subparsers: Any) -> None:
         dest="source",
         required=True,
         metavar="URL",
-        help="store to copy from: sqlite:///file.db or postgresql://…",
+        help=_("store to copy from: sqlite:///file.db or postgresql://…"),
     )
     parser.add_argument(
         "--to",
         dest="target",
         required=True,
         metavar="URL",
-        help="store to copy into (migrated first)",
+        help=_("store to copy into (migrated first)"),
     )
     parser.add_argument("--batch-size", type=int, default=5000)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no-progress", action="store_true", help=_("no progress bars"))
 
 
 @dataclass
@@ -80,12 +86,12 @@ def transfer(
     for surveys in source.iter_all_surveys(batch_size=batch_size):
         target.import_surveys(surveys)
     target.import_accounts(source.export_accounts())
-    bar = tqdm(total=total, unit="obs", desc="observations", disable=not progress)
+    bar = tqdm(total=total, unit="obs", desc=_("observations"), disable=not progress)
     with bar:
         for items in source.export_observations(batch_size=batch_size):
             target.import_observations(items)
             bar.update(len(items))
-    with tqdm(unit="rev", desc="revisions", disable=not progress) as bar:
+    with tqdm(unit="rev", desc=_("revisions"), disable=not progress) as bar:
         for revisions in source.iter_all_revisions(batch_size=batch_size):
             target.import_revisions(revisions)
             bar.update(len(revisions))
@@ -149,7 +155,7 @@ def verify(
         pairs = tqdm(
             _merge(keyed(source), keyed(target)),
             unit="rec",
-            desc=f"verify {kind}",
+            desc=say(Message("verify {kind}", kind=str(kind))),
             disable=not progress,
         )
         checks.append(_compare(kind, pairs))
@@ -215,19 +221,27 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         source.close()
         target.close()
     for check in checks:
-        state = "identical" if check.ok else "DIFFERENT"
+        state = _("identical") if check.ok else _("DIFFERENT")
         print(
-            f"{check.kind}: {check.source:,} at the source, {check.target:,} in the copy, {state}"
+            say(
+                Message(
+                    "{kind}: {source} at the source, {target} in the copy, {state}",
+                    kind=str(check.kind),
+                    source=check.source,
+                    target=check.target,
+                    state=str(state),
+                )
+            )
         )
         for key in check.differing[:10]:
-            print(f"  differs or missing: {key}")
+            print(say(Message("  differs or missing: {key}", key=str(key))))
     ok = all(c.ok for c in checks)
     verdict = (
-        "verified: every record is the same on both sides"
+        _("transfer verified: every record is the same on both sides")
         if ok
-        else ("NOT verified: the copy differs (records edited in the target are kept)")
+        else _("transfer NOT verified: the copy differs (records edited in the target are kept)")
     )
-    print(f"transfer {verdict}")
+    print(verdict)
     return 0 if ok else 1
 
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from domain.i18n import Message
 from domain.records import COMPOSITION_FIELDS, COUNT_METHODS
 from field_api.deps import SettingsDep
 from field_api.errors import ApiError
@@ -135,7 +136,8 @@ def app_file(name: str) -> Response:
     """A script, style sheet or message catalogue of the app (versioned by ?v=)."""
     data = static_files().get(name)
     if data is None or name == "sw.js":
-        raise ApiError(404, "not_found", f"the field app has no file {name[:80]!r}")
+        absent = Message("the field app has no file {name}", name=repr(name[:80]))
+        raise ApiError(404, "not_found", absent)
     media_type = _TYPES["." + name.rsplit(".", 1)[-1]]
     return Response(data, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
@@ -143,7 +145,8 @@ def app_file(name: str) -> Response:
 @router.get("/icon-{size}.png")
 def icon(size: int) -> Response:
     if size not in ICON_SIZES:
-        raise ApiError(404, "not_found", f"icons come in sizes {ICON_SIZES}")
+        sizes = ", ".join(str(size) for size in ICON_SIZES)
+        raise ApiError(404, "not_found", Message("icons come in sizes {sizes}", sizes=sizes))
     return Response(_icon(size), media_type="image/png")
 
 

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -20,9 +20,11 @@ from data.imports import ImportOptions, ImportSummary, run_import
 from data.imports.mapping import pairs
 from data.imports.readers import FORMATS
 from data.imports.report import RowResult
+from domain.i18n import Message, rendered, translator
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
 from field_api.ingest import upload_rules
+from field_api.language import language_headers, request_language
 
 PATH = "/api/v1/imports"
 router = APIRouter(tags=["imports"])
@@ -32,6 +34,7 @@ Text = Annotated[str | None, Form(max_length=200)]
 
 @router.post(PATH, responses={201: {"description": "imported"}, 422: {"description": "refused"}})
 async def post_import(
+    request: Request,
     user: Researcher,
     store: StoreDep,
     settings: SettingsDep,
@@ -49,7 +52,14 @@ async def post_import(
     """Import a file (a dry run unless dry_run=false); answered with every row's outcome."""
     if format is not None and format not in FORMATS:
         raise ApiError(
-            422, "invalid", f"format {format!r} is not one of " + ", ".join(FORMATS), field="format"
+            422,
+            "invalid",
+            Message(
+                "format {format} is not one of {known}",
+                format=repr(format),
+                known=", ".join(FORMATS),
+            ),
+            field="format",
         )
     options = ImportOptions(
         format,
@@ -77,14 +87,14 @@ async def post_import(
             source=name,
             on_row=rows.append,
         )
-    return _answer(summary, rows)
+    return _answer(summary, rows, request_language(request))
 
 
 def _file_name(file: UploadFile) -> str:
     """The upload's own name (its extension tells the format; it keys made-up ids)."""
     name = PurePath((file.filename or "").replace("\\", "/")).name
     if not name or name in (".", ".."):
-        raise ApiError(422, "invalid", "the file part needs a filename", field="file")
+        raise ApiError(422, "invalid", Message("the file part needs a filename"), field="file")
     return name
 
 
@@ -94,10 +104,13 @@ async def _save(file: UploadFile, path: Path) -> None:
             out.write(block)
 
 
-def _answer(summary: ImportSummary, rows: list[RowResult]) -> JSONResponse:
+def _answer(summary: ImportSummary, rows: list[RowResult], lang: str) -> JSONResponse:
     body: dict[str, Any] = {**summary.as_dict(), "rows": [r.as_dict() for r in rows]}
     if summary.dry_run or summary.committed:
-        return JSONResponse(body, status_code=201 if summary.stored else 200)
+        # The rows' reasons are text for a person: written in the request's language.
+        translated = rendered(body, translator(lang))
+        status = 201 if summary.stored else 200
+        return JSONResponse(translated, status_code=status, headers=language_headers(lang))
     errors = [
         {"field": f"rows[{r.row}].{f}", "code": "invalid", "message": reason}
         for r in rows

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from data.store import ObservationStore
 from domain.errors import InvalidInput
+from domain.i18n import Message
 from domain.records import Period, User
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep, request_credential
 from field_api.errors import ApiError
@@ -135,5 +136,5 @@ def vendor_file(path: str) -> FileResponse:
     target = (root / path).resolve()
     allowed = target.suffix in _STATIC_TYPES and target.is_relative_to(root)
     if not allowed or not target.is_file():
-        raise ApiError(404, "not_found", f"no static file {path!r}")
+        raise ApiError(404, "not_found", Message("no static file {path}", path=repr(path)))
     return FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from data import edits, survey_access
-from data.uploads import Rejected
+from data.uploads import Rejected, crs_problem
+from domain.i18n import Joined, Message, rendered, translator
 from domain.records import EDITABLE_FIELDS, Observation, Outcome
 from domain.wire import observation_feature, record_changes
 from field_api.body import parse_json, read_body, read_json
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
-from field_api.errors import ApiError, pydantic_errors
+from field_api.errors import ApiError, pydantic_errors, summary
 from field_api.filters import QueryDep, encode_cursor
 from field_api.ingest import (
     Parsed,
@@ -29,6 +30,7 @@ from field_api.ingest import (
     survey_ids,
     upload_rules,
 )
+from field_api.language import language_headers, request_language
 from field_api.routes.photos import photo_json
 from field_api.schemas import (
     FeatureCollectionEnvelope,
@@ -90,13 +92,15 @@ def _crs(crs: str | None) -> str | None:
     try:
         return normalise_crs(crs) if crs else None
     except CoordinateError as exc:
-        raise ApiError(422, "invalid_crs", exc.message, field="crs") from exc
+        raise ApiError(422, "invalid_crs", crs_problem(exc, crs or ""), field="crs") from exc
 
 
 @router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 def batch_other_methods() -> None:
     """Only POST goes to /batch: without this, /{observation_id} took "batch" as an id (422)."""
-    raise ApiError(405, "method_not_allowed", "send a batch with POST", headers={"Allow": "POST"})
+    raise ApiError(
+        405, "method_not_allowed", Message("send a batch with POST"), headers={"Allow": "POST"}
+    )
 
 
 @router.put(
@@ -145,13 +149,16 @@ async def _check_surveys(
 
 def _raise_if_invalid(parsed: Parsed, observation_id: UUID) -> None:
     if parsed.errors:
-        detail = "; ".join(e["message"] for e in parsed.errors[:5])
-        raise ApiError(422, "validation_error", detail, errors=parsed.errors)
+        raise ApiError(422, "validation_error", summary(parsed.errors), errors=parsed.errors)
     if parsed.id != observation_id:
         raise ApiError(
             422,
             "id_mismatch",
-            f"the body's id {parsed.id} differs from the URL's {observation_id}",
+            Message(
+                "the body's id {body_id} differs from the URL's {url_id}",
+                body_id=str(parsed.id),
+                url_id=str(observation_id),
+            ),
             field="id",
         )
 
@@ -170,7 +177,7 @@ def _single_response(outcome: Outcome, request: Request) -> JSONResponse:
         {
             "field": f"properties.{f}" if f not in ("lon", "lat") else "geometry",
             "code": "differs",
-            "message": f"{f} differs from the stored observation",
+            "message": Message("{name} differs from the stored observation", name=f),
         }
         for f in outcome.differing
     ]
@@ -196,8 +203,11 @@ async def upload_batch(
             raise ApiError(
                 413,
                 "batch_too_large",
-                f"{len(envelope.features)} features in one batch; "
-                f"the limit is {settings.max_batch_size}",
+                Message(
+                    "{n} features in one batch; the limit is {limit}",
+                    n=len(envelope.features),
+                    limit=settings.max_batch_size,
+                ),
                 field="features",
             )
         parsed = parse_features(
@@ -209,8 +219,13 @@ async def upload_batch(
         store.add_observations, [p.observation for p in valid if p.observation], actor=user.name
     )
     receipt = _batch_receipt(parsed, dict(zip((p.index for p in valid), stored, strict=True)))
-    # msgspec encodes a 1,000-result receipt several times faster than json.dumps.
-    return Response(msgspec.json.encode(receipt), media_type="application/json")
+    if receipt["summary"]["created"] + receipt["summary"]["unchanged"] == len(parsed):
+        # msgspec encodes a 1,000-result receipt several times faster than json.dumps.
+        return Response(msgspec.json.encode(receipt), media_type="application/json")
+    # Some records carry reasons: those are written in the request's language.
+    lang = request_language(request)
+    body = msgspec.json.encode(rendered(receipt, translator(lang)))
+    return Response(body, media_type="application/json", headers=language_headers(lang))
 
 
 def _envelope(body: Any) -> FeatureCollectionEnvelope:
@@ -221,8 +236,10 @@ def _envelope(body: Any) -> FeatureCollectionEnvelope:
         raise ApiError(
             422,
             "validation_error",
-            "the body must be a GeoJSON FeatureCollection: "
-            + "; ".join(e["message"] for e in errors),
+            Message(
+                "the body must be a GeoJSON FeatureCollection: {reasons}",
+                reasons=Joined([e["message"] for e in errors]),
+            ),
             errors=errors,
         ) from exc
 
@@ -283,13 +300,15 @@ def get_observation(observation_id: UUID, user: Reader, store: StoreDep) -> JSON
 
 def _check_read(user: AnyUser, obs: Observation) -> None:
     if not may_read(user, obs.observer):
-        raise ApiError(403, "forbidden", "observers can read only their own observations")
+        raise ApiError(403, "forbidden", Message("observers can read only their own observations"))
 
 
 def _check_change(user: AnyUser, obs: Observation) -> None:
     if not may_change(user, obs.observer):
         raise ApiError(
-            403, "forbidden", f"only {obs.observer} or an admin can change this observation"
+            403,
+            "forbidden",
+            Message("only {owner} or an admin can change this observation", owner=obs.observer),
         )
 
 
@@ -304,7 +323,8 @@ async def edit_observation(
         closed = await run_in_threadpool(survey_access.closed_surveys, store, user, [new_survey])
         if closed:
             field = "properties.survey_id"
-            raise ApiError(422, "survey_not_open", f"{field}: {closed[new_survey]}", field=field)
+            reason = Message("{field}: {reason}", field=field, reason=closed[new_survey])
+            raise ApiError(422, "survey_not_open", reason, field=field)
     try:
         edited = await run_in_threadpool(
             edits.edit_observation,
@@ -317,7 +337,7 @@ async def edit_observation(
         )
     except Rejected as exc:
         errors = [p.as_dict() for p in exc.problems]
-        raise ApiError(422, "validation_error", str(exc), errors=errors) from exc
+        raise ApiError(422, "validation_error", exc.message, errors=errors) from exc
     return JSONResponse(observation_feature(edited), media_type="application/geo+json")
 
 
@@ -329,7 +349,7 @@ def parse_edit(body: Any) -> edits.Edit:
         raise ApiError(
             422,
             "not_editable",
-            f"properties {', '.join(unknown)} cannot be edited",
+            Message("properties {names} cannot be edited", names=", ".join(unknown)),
             field=f"properties.{unknown[0]}",
         )
     parsed = _validated(ObservationChangesIn, patch.properties, loc="properties")
@@ -345,9 +365,7 @@ def _validated(model: type[M], body: Any, loc: str | None = None) -> M:
     except ValidationError as exc:
         raw = [{**e, "loc": (loc, *e["loc"])} if loc else e for e in exc.errors()]
         errors = pydantic_errors(raw)
-        raise ApiError(
-            422, "validation_error", "; ".join(e["message"] for e in errors), errors=errors
-        ) from exc
+        raise ApiError(422, "validation_error", summary(errors), errors=errors) from exc
 
 
 @router.delete("/{observation_id}", openapi_extra=_RETRACT_DOC, responses=_FEATURE_OUT)

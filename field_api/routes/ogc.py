@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from data.store import ObservationStore
 from data.survey_selection import matching_surveys, survey_extent
 from domain.errors import InvalidInput, NotFound
+from domain.i18n import Message
 from domain.records import COUNT_METHODS, SURVEY_METHODS, Extent, ObservationQuery, User, utc_iso
 from field_api import ogc_documents as docs
 from field_api.deps import HerdCacheDep, Reader, SettingsDep, StoreDep, may_read
@@ -58,7 +59,11 @@ def _params(request: Request, allowed: set[str]) -> dict[str, str]:
         raise ApiError(
             400,
             "unknown_parameter",
-            f"unknown parameter {unknown[0]!r}; this resource takes {', '.join(sorted(allowed))}",
+            Message(
+                "unknown parameter {name}; this resource takes {known}",
+                name=repr(unknown[0]),
+                known=", ".join(sorted(allowed)),
+            ),
             field=unknown[0],
         )
     return dict(request.query_params)
@@ -68,7 +73,7 @@ def _wants_html(request: Request, params: dict[str, str]) -> bool:
     f = params.get("f")
     if f is not None:
         if f not in ("json", "html"):
-            raise ApiError(400, "invalid_f", "f must be json or html", field="f")
+            raise ApiError(400, "invalid_f", Message("f must be json or html"), field="f")
         return f == "html"
     accept = request.headers.get("accept", "")
     return accept.startswith("text/html")  # a browser; GIS clients ask for JSON
@@ -100,7 +105,8 @@ def _bad(exc: InvalidInput) -> ApiError:
 def _check_crs(params: dict[str, str]) -> None:
     for name in ("crs", "bbox-crs"):
         if params.get(name, docs.CRS84) != docs.CRS84:
-            raise ApiError(400, f"invalid_{name}", f"{name} must be {docs.CRS84}", field=name)
+            must = Message("{name} must be {crs}", name=name, crs=docs.CRS84)
+            raise ApiError(400, f"invalid_{name}", must, field=name)
 
 
 def _limit(text: str | None, settings: Settings) -> int:
@@ -110,10 +116,13 @@ def _limit(text: str | None, settings: Settings) -> int:
         value = int(text)
     except ValueError as exc:
         raise ApiError(
-            400, "invalid_limit", f"limit must be a whole number, not {text!r}", field="limit"
+            400,
+            "invalid_limit",
+            Message("limit must be a whole number, not {value}", value=repr(text)),
+            field="limit",
         ) from exc
     if value < 1:
-        raise ApiError(400, "invalid_limit", "limit must be at least 1", field="limit")
+        raise ApiError(400, "invalid_limit", Message("limit must be at least 1"), field="limit")
     return min(value, settings.page_limit_max)  # clamped, not refused (/req/core/fc-limit-response)
 
 
@@ -123,14 +132,16 @@ def _offset(text: str | None) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise ApiError(400, "invalid_offset", "offset must be a whole number ≥ 0", field="offset")
+        must = Message("offset must be a whole number ≥ 0")
+        raise ApiError(400, "invalid_offset", must, field="offset")
     return value
 
 
 def _collection(settings: Settings, collection_id: str) -> docs.Collection:
     found = docs.collections(settings.populations).get(collection_id)
     if found is None:
-        raise ApiError(404, "not_found", f"no collection {collection_id!r}", field="collectionId")
+        absent = Message("no collection {id}", id=repr(collection_id))
+        raise ApiError(404, "not_found", absent, field="collectionId")
     return found
 
 
@@ -386,7 +397,11 @@ def _observations(
         raise ApiError(
             400,
             "invalid_count_method",
-            f"count_method {bad[0]!r} is not one of {', '.join(COUNT_METHODS)}",
+            Message(
+                "count_method {value} is not one of {known}",
+                value=repr(bad[0]),
+                known=", ".join(COUNT_METHODS),
+            ),
             field="count_method",
         )
     query = observation_query(
@@ -449,10 +464,11 @@ def _herds(
     from reports.herd_features import HerdFilter, herd_page  # pandas: loaded on first use
 
     if user.role not in ("researcher", "admin"):
-        raise ApiError(403, "forbidden", "herds are for researchers and admins")
+        raise ApiError(403, "forbidden", Message("herds are for researchers and admins"))
     every = params.get("every", "year")
     if every not in EVERY:
-        raise ApiError(400, "invalid_every", "every must be year, season or month", field="every")
+        must = Message("every must be year, season or month")
+        raise ApiError(400, "invalid_every", must, field="every")
     start, end = (
         parse_datetime_interval(params["datetime"]) if params.get("datetime") else (None, None)
     )
@@ -475,7 +491,10 @@ def _populations(settings: Settings, text: str | None) -> tuple[str, ...]:
     unknown = [p for p in chosen if p not in settings.populations]
     if unknown:
         raise ApiError(
-            400, "unknown_population", f"population {unknown[0]!r} is not known", field="population"
+            400,
+            "unknown_population",
+            Message("population {value} is not known", value=repr(unknown[0])),
+            field="population",
         )
     return chosen
 
@@ -495,7 +514,7 @@ def _surveys(store: ObservationStore, params: dict[str, str], limit: int) -> Ite
         raise ApiError(
             400,
             "invalid_method",
-            f"method must be one of {', '.join(SURVEY_METHODS)}",
+            Message("method must be one of {known}", known=", ".join(SURVEY_METHODS)),
             field="method",
         )
     bbox = parse_bbox(params["bbox"]) if params.get("bbox") else None
@@ -558,16 +577,22 @@ def _one_feature(
         from reports.herd_features import find_herd
 
         if user.role not in ("researcher", "admin"):
-            raise ApiError(403, "forbidden", "herds are for researchers and admins")
+            raise ApiError(403, "forbidden", Message("herds are for researchers and admins"))
         return find_herd(cache, store, settings.season_calendar, feature_id)
     from domain.wire import observation_feature
 
     try:
         obs = store.get_observation(UUID(feature_id))
     except ValueError as exc:
-        raise NotFound(f"no observation with id {feature_id}", field="featureId") from exc
+        raise NotFound(
+            Message("no observation with id {feature_id}", feature_id=str(feature_id)),
+            field="featureId",
+        ) from exc
     if obs.status != "active":
-        raise NotFound(f"observation {feature_id} was retracted", field="featureId")
+        raise NotFound(
+            Message("observation {feature_id} was retracted", feature_id=str(feature_id)),
+            field="featureId",
+        )
     if not may_read(user, obs.observer):
-        raise ApiError(403, "forbidden", "observers can read only their own observations")
+        raise ApiError(403, "forbidden", Message("observers can read only their own observations"))
     return observation_feature(obs)

@@ -29,11 +29,14 @@ from data.openrosa import PhotoSink, Received
 from data.uploads import Rejected
 from data.xlsform import XForm
 from domain.errors import DomainError
+from domain.i18n import DEFAULT_LANGUAGE, Message, PluralMessage, translator
+from domain.i18n import text as in_language
 from domain.records import User
 from field_api.body import read_body
 from field_api.deps import SettingsDep, StoreDep
-from field_api.errors import ApiError, status_of
+from field_api.errors import ApiError, pydantic_errors, status_of, summary
 from field_api.ingest import upload_rules
+from field_api.language import language_headers, request_language
 from field_api.openrosa_form import served_form
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ class OpenRosaRoute(APIRoute):
             try:
                 response = await handle(request)
             except Exception as exc:  # noqa: BLE001  every error becomes a message to show
-                response = error_response(exc)
+                response = error_response(exc, request_language(request))
             response.headers.update(VERSION)
             return response
 
@@ -66,32 +69,35 @@ class OpenRosaRoute(APIRoute):
 router = APIRouter(prefix="/openrosa", tags=["openrosa"], route_class=OpenRosaRoute)
 
 
-def openrosa_message(text: str, *, nature: str = "", status: int = 201) -> Response:
-    """An OpenRosaResponse: Collect shows its message to the observer."""
+def openrosa_message(
+    said: str | Message, *, nature: str = "", status: int = 201, lang: str = DEFAULT_LANGUAGE
+) -> Response:
+    """An OpenRosaResponse: Collect shows its message to the observer, in `lang`."""
     root = Element("OpenRosaResponse", {"xmlns": RESPONSE_NS, "items": "0"})
     message = SubElement(root, "message", {"nature": nature} if nature else {})
-    message.text = text
-    return Response(_xml(root), status_code=status, media_type=XML)
+    message.text = in_language(said, translator(lang))
+    headers = language_headers(lang)
+    return Response(_xml(root), status_code=status, media_type=XML, headers=headers)
 
 
-def error_response(exc: Exception) -> Response:
+def error_response(exc: Exception, lang: str = DEFAULT_LANGUAGE) -> Response:
     """Why a request was refused, as the tablet shows it: every field at fault, first."""
     if isinstance(exc, Rejected):
-        text = "Not stored: " + "; ".join(p.message for p in exc.problems)
-        return openrosa_message(text, nature="submit_error", status=422)
+        said = Message("Not stored: {reasons}", reasons=exc.message)
+        return openrosa_message(said, nature="submit_error", status=422, lang=lang)
     if isinstance(exc, ApiError):
-        response = openrosa_message(exc.message, nature="error", status=exc.status)
+        response = openrosa_message(exc.message, nature="error", status=exc.status, lang=lang)
         response.headers.update(exc.headers or {})
         return response
     if isinstance(exc, DomainError):
-        return openrosa_message(exc.message, nature="submit_error", status=status_of(exc))
+        status = status_of(exc)
+        return openrosa_message(exc.message, nature="submit_error", status=status, lang=lang)
     if isinstance(exc, RequestValidationError):
-        text = "; ".join(str(e.get("msg")) for e in exc.errors()) or "the request is not valid"
-        return openrosa_message(text, nature="error", status=400)
+        said = summary(pydantic_errors(list(exc.errors())))
+        return openrosa_message(said, nature="error", status=400, lang=lang)
     log.exception("OpenRosa request failed", exc_info=exc)
-    return openrosa_message(
-        "the server failed; send the form again later", nature="error", status=500
-    )
+    failed = Message("the server failed; send the form again later")
+    return openrosa_message(failed, nature="error", status=500, lang=lang)
 
 
 def _xml(root: Element) -> bytes:
@@ -111,7 +117,7 @@ async def basic_user(request: Request, store: StoreDep) -> User:
         raise ApiError(
             401,
             "unauthorized",
-            "sign in: user name, and your Herdwatch token as the password",
+            Message("sign in: user name, and your Herdwatch token as the password"),
             headers=CHALLENGE,
         )
     name, token = _credentials(encoded.strip())
@@ -120,13 +126,17 @@ async def basic_user(request: Request, store: StoreDep) -> User:
         raise ApiError(
             401,
             "unauthorized",
-            "the user name or token is wrong, or the token was revoked: ask your "
-            "administrator for a token (herdwatch users token NAME)",
+            Message(
+                "the user name or token is wrong, or the token was revoked: ask your "
+                "administrator for a token (herdwatch users token NAME)"
+            ),
             headers=CHALLENGE,
         )
     if user.role not in ("observer", "admin"):
         raise ApiError(
-            403, "forbidden", f"the {user.role} role cannot send forms; it needs observer"
+            403,
+            "forbidden",
+            Message("the {role} role cannot send forms; it needs observer", role=user.role),
         )
     return user
 
@@ -181,7 +191,13 @@ def _base(request: Request) -> str:
 def _the_form(form: XForm, form_id: str) -> XForm:
     if form_id != form.form_id:
         raise ApiError(
-            404, "not_found", f"no form {form_id!r} here; this server has {form.form_id!r}"
+            404,
+            "not_found",
+            Message(
+                "no form {form} here; this server has {served}",
+                form=repr(form_id),
+                served=repr(form.form_id),
+            ),
         )
     return form
 
@@ -211,7 +227,12 @@ def form_media(form_id: str, name: str, user: Observer, form: FormDep) -> Respon
     for path in _the_form(form, form_id).media:
         if path.name == name:
             return Response(path.read_bytes(), media_type="application/octet-stream")
-    raise ApiError(404, "not_found", f"the form has no media file {name!r}", field="name")
+    raise ApiError(
+        404,
+        "not_found",
+        Message("the form has no media file {name}", name=repr(name)),
+        field="name",
+    )
 
 
 def _md5(data: bytes) -> str:
@@ -249,7 +270,8 @@ async def submission(
         rules=upload_rules(settings),
         photos=photo_sink(request),
     )
-    response = openrosa_message(_thanks(received), nature="submit_success")
+    lang = request_language(request)
+    response = openrosa_message(_thanks(received), nature="submit_success", lang=lang)
     response.headers.update(_accepts(settings.max_body_bytes))
     return response
 
@@ -260,15 +282,17 @@ def photo_sink(request: Request) -> PhotoSink:
     return openrosa.StorePhotos(request.app.state.store, max_bytes=settings.max_photo_bytes)
 
 
-def _thanks(received: Received) -> str:
+def _thanks(received: Received) -> Message:
     said = {
-        "created": "Herd sighting received",
-        "edited": f"Edit received (revision {received.revision})",
-        "unchanged": "Already received",
+        "created": Message("Herd sighting received"),
+        "edited": Message("Edit received (revision {revision})", revision=str(received.revision)),
+        "unchanged": Message("Already received"),
     }[received.status]
     if received.photos:
-        said += f", with {len(received.photos)} photo(s)"
-    return f"{said}. Thank you! ({received.observation_id})"
+        said = PluralMessage(
+            "{said}, with {n} photo", "{said}, with {n} photos", n=len(received.photos), said=said
+        )
+    return Message("{said}. Thank you! ({id})", said=said, id=str(received.observation_id))
 
 
 async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
@@ -277,7 +301,7 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
         raise ApiError(
             400,
             "not_multipart",
-            "send multipart/form-data with xml_submission_file",
+            Message("send multipart/form-data with xml_submission_file"),
             field="xml_submission_file",
         )
     body = await read_body(request)
@@ -291,7 +315,8 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
     try:
         parts = await parser.parse()
     except MultiPartException as exc:
-        raise ApiError(400, "bad_multipart", f"the multipart body: {exc.message}") from exc
+        reason = Message("the multipart body: {reason}", reason=exc.message)
+        raise ApiError(400, "bad_multipart", reason) from exc
     xml, files = b"", {}
     for key, value in parts.multi_items():
         if not isinstance(value, UploadFile):  # a plain field: the XML as text, or a flag
@@ -306,7 +331,7 @@ async def _multipart(request: Request) -> tuple[bytes, dict[str, bytes]]:
         raise ApiError(
             400,
             "missing_xml",
-            "xml_submission_file: missing; send the form instance as it",
+            Message("xml_submission_file: missing; send the form instance as it"),
             field="xml_submission_file",
         )
     return xml, files

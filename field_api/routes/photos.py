@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from data import photos
+from domain.i18n import Message
 from domain.photos import PhotoInfo, UploadOffset
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError
@@ -59,9 +60,10 @@ def photo_json(info: PhotoInfo) -> dict[str, Any]:
 def _check(store: StoreDep, user: AnyUser, observation_id: UUID, *, change: bool) -> None:
     observer = store.get_observation(observation_id).observer  # NotFound → 404
     if change and not may_change(user, observer):
-        raise ApiError(403, "forbidden", f"only {observer} or an admin can add photos here")
+        only = Message("only {owner} or an admin can add photos here", owner=observer)
+        raise ApiError(403, "forbidden", only)
     if not may_read(user, observer):
-        raise ApiError(403, "forbidden", "observers can read only their own observations")
+        raise ApiError(403, "forbidden", Message("observers can read only their own observations"))
 
 
 @router.put(
@@ -160,7 +162,10 @@ def _bytes(
     photos.check_name(name)
     info = store.get_photo(observation_id, name)
     if info is None:
-        raise ApiError(404, "not_found", f"no photo {name!r} of observation {observation_id}")
+        absent = Message(
+            "no photo {name} of observation {id}", name=repr(name), id=str(observation_id)
+        )
+        raise ApiError(404, "not_found", absent)
     data = store.photo_bytes(observation_id, name, thumbnail=thumbnail)
     media_type = "image/jpeg" if thumbnail else info.media_type
     # Stored under its SHA-256 and never replaced: a browser may keep it for good.

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
+from domain.i18n import Message
 from domain.periods import parse_period
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
@@ -33,10 +34,14 @@ def population_report(
 ) -> Response:
     """De-duplicated herd counts, composition, effort and trend for one period."""
     if format not in REPORT_FORMATS:
-        raise ApiError(422, "invalid_format", "format must be html, pdf or csv", field="format")
+        must = Message("format must be html, pdf or csv")
+        raise ApiError(422, "invalid_format", must, field="format")
     if table not in CSV_TABLES:
         raise ApiError(
-            422, "invalid_table", f"table must be one of {', '.join(CSV_TABLES)}", field="table"
+            422,
+            "invalid_table",
+            Message("table must be one of {known}", known=", ".join(CSV_TABLES)),
+            field="table",
         )
     from reports.served import kept_report, report_bytes
 
@@ -45,7 +50,8 @@ def population_report(
     # Kept with the herds while the data are unchanged: asked again, the very same bytes.
     report = kept_report(cache, store, seasons, settings.census, every, period)
     if len(report.herds) == 0:
-        raise ApiError(404, "no_sightings", f"no sightings in {every} {period}", field="period")
+        absent = Message("no sightings in {every} {period}", every=every, period=period)
+        raise ApiError(404, "no_sightings", absent, field="period")
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
     body = report_bytes(cache, store, seasons, report, format, table)
     if format == "pdf":

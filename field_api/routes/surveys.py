@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from data.survey_access import may_read
+from domain.i18n import Message
 from domain.records import Survey
 from field_api.deps import Reader, Researcher, StoreDep
 from field_api.errors import ApiError
@@ -27,14 +28,16 @@ def create_survey(
     try:
         km, km2 = survey_effort(survey.geometry.model_dump() if survey.geometry else None)
     except EffortError as exc:
-        raise ApiError(422, "invalid_geometry", exc.message, field="geometry") from exc
+        reason = Message("geometry: {reason}", reason=exc.message)
+        raise ApiError(422, "invalid_geometry", reason, field="geometry") from exc
     for i, stratum in enumerate(survey.strata):
         try:
             area, lines = stratum.area.model_dump(), stratum.transects.model_dump()
             project_stratum(area, lines, stratum.strip_width_m)
         except TransectError as exc:
             field = f"strata[{i}].{exc.field}"
-            raise ApiError(422, "invalid_stratum", f"{field}: {exc.message}", field=field) from exc
+            reason = Message("{field}: {reason}", field=field, reason=exc.message)
+            raise ApiError(422, "invalid_stratum", reason, field=field) from exc
     outcome = store.add_survey(survey.to_record(user.name, km, km2))
     stored = store.get_survey(survey.id)
     status = 201 if outcome.status == "created" else 200
@@ -75,5 +78,6 @@ def get_survey(survey_id: SurveyId, user: Reader, store: StoreDep) -> dict[str, 
     """One survey (an observer reads only their team's: 404 for the others)."""
     survey = store.get_survey(survey_id)
     if not may_read(user, survey):  # as if absent: the id itself says nothing about it
-        raise ApiError(404, "not_found", f"no survey with id {survey_id!r}", field="id")
+        absent = Message("no survey with id {id}", id=repr(survey_id))
+        raise ApiError(404, "not_found", absent, field="id")
     return survey_json(survey)

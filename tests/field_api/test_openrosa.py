@@ -103,7 +103,7 @@ def test_head_then_post_with_a_jpeg_stores_the_sighting_and_its_photo(collect: C
     sighting = Sighting(photos=("1718861400123.jpg",))
     posted = collect.post(sighting, {"1718861400123.jpg": photo})
     said = _openrosa(posted, 201)
-    assert said.startswith("Herd sighting received, with 1 photo(s)")
+    assert said.startswith("Herd sighting received, with 1 photo. Thank you!")
     assert str(sighting.instance_id) in said
     assert posted.headers["X-OpenRosa-Accept-Content-Length"] == str(16 * 1024 * 1024)
     root = ET.fromstring(posted.content)
@@ -163,7 +163,7 @@ def test_a_split_submission_stores_one_observation_and_its_photo(collect: Collec
     assert "Herd sighting received" in _openrosa(first, 201)
     assert collect.photos.stored == {}
     second = collect.post(sighting, {"big.jpg": photo})
-    assert "Already received, with 1 photo(s)" in _openrosa(second, 201)
+    assert "Already received, with 1 photo." in _openrosa(second, 201)
     assert collect.store.count_observations(_all()) == 1
     assert collect.photos.stored == {(sighting.instance_id, "big.jpg"): photo}
     # A file the instance does not name is not kept.
@@ -624,7 +624,7 @@ def test_too_many_parts_or_a_huge_answer_is_refused(sqlite_collect: Collect) -> 
     many = {f"{i}.jpg": b"\xff\xd8\xff" for i in range(60)}
     assert "multipart" in _openrosa(c.post(Sighting(), many), 400)
     said = _openrosa(c.post(replace(Sighting(), notes="n" * 3_000_000)), 422)
-    assert "notes: 3000000 characters; at most 4000" in said
+    assert "notes: 3,000,000 characters; at most 4,000" in said
     assert c.store.count_observations(_all()) == 0
 
 
