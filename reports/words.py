@@ -1,0 +1,102 @@
+"""Words of a report that are worded only when it is rendered, in the reader's language.
+
+Message parameters (domain.i18n.Message) that are not plain values: a month's or season's
+name, a population's name, several messages joined, and the names of periods. The methods
+note (reports/methods.py) is made of them when a report is computed, and rendered per language.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from domain.i18n import Message, Translator, text
+from domain.periods import ReportPeriod
+
+
+def capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+class MonthName(Message):
+    """A month's stand-alone name, worded when rendered: a parameter of the methods note."""
+
+    __slots__ = ()
+
+    def __init__(self, month: int) -> None:
+        super().__init__("", month=month)
+
+    def render(self, t: Translator) -> str:
+        return t.month_name(cast(int, self.params["month"]))
+
+
+class SeasonName(Message):
+    """A season key ("rut") worded when rendered ("гон")."""
+
+    __slots__ = ()
+
+    def __init__(self, key: str) -> None:
+        super().__init__("", key=key)
+
+    def render(self, t: Translator) -> str:
+        return t.season_name(str(self.params["key"]))
+
+
+class PopulationName(Message):
+    """A population id ("lena-olenek") worded when rendered ("Лено-Оленёкская")."""
+
+    __slots__ = ()
+
+    def __init__(self, population: str) -> None:
+        super().__init__("", population=population)
+
+    def render(self, t: Translator) -> str:
+        return capitalised(t.population_name(str(self.params["population"])))
+
+
+class Joined(Message):
+    """Messages shown as one text ("a; b"), each rendered in the same language."""
+
+    __slots__ = ("parts", "separator")
+
+    def __init__(self, parts: tuple[str | Message, ...], separator: str = " ") -> None:
+        super().__init__("")
+        self.parts, self.separator = tuple(parts), separator
+
+    def render(self, t: Translator) -> str:
+        return self.separator.join(p for p in (text(part, t) for part in self.parts) if p)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Joined):
+            return (self.parts, self.separator) == (other.parts, other.separator)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+
+# --------------------------------------------------------------------------------- periods
+def period_label(p: ReportPeriod) -> Message:
+    """ "2024", "July 2024", "rut season 2024" ("2024", "июль 2024", "гон, 2024")."""
+    if p.every == "month":
+        return Message("{month} {year}", month=MonthName(int(p.series)), year=str(p.year))
+    if p.every == "season":
+        return Message("{season} season {year}", season=SeasonName(p.series), year=str(p.year))
+    return Message("{year}", year=str(p.year))
+
+
+def series_label(p: ReportPeriod) -> Message:
+    """The same period in every year: "July", "rut season", "whole year"."""
+    if p.every == "month":
+        return Message("{month}", month=MonthName(int(p.series)))
+    if p.every == "season":
+        return Message("{season} season", season=SeasonName(p.series))
+    return Message("whole year")
+
+
+def each_year(p: ReportPeriod) -> Message:
+    """ "each year", "July of each year", "the rut season of each year"."""
+    if p.every == "month":
+        return Message("{month} of each year", month=MonthName(int(p.series)))
+    if p.every == "season":
+        return Message("the {season} season of each year", season=SeasonName(p.series))
+    return Message("each year")
