@@ -8,11 +8,11 @@ The note is made once with the report; it is worded when the report is rendered.
 from __future__ import annotations
 
 from domain.census import CensusRule
-from domain.i18n import DEFAULT_LANGUAGE, Message, Translator, translator
+from domain.i18n import DEFAULT_LANGUAGE, Joined, Message, Translator, translator
 from domain.periods import ReportPeriod
 from geo.dedup import DedupParams
 from reports.minimum import WINDOW_GAP_DAYS, WINDOW_MAX_DAYS
-from reports.words import Joined, PopulationName, SeasonName, each_year
+from reports.words import PopulationName, SeasonName, each_year
 
 
 class Paragraph(str):
@@ -79,20 +79,7 @@ def methods_note(
             extent_km=params.max_extent_km,
             span_hours=params.max_span_hours,
         ),
-        Joined(
-            (
-                Message(
-                    "Researchers' decisions. Decisions made: {n} (confirm, reject, merge, "
-                    "split), each kept with who made it and when; they override the automatic "
-                    "rule for the sightings they name, and later decisions win.",
-                    n=decisions,
-                ),
-                Message("Decided links blocked by a later rejection or split: {n}.", n=len(refused))
-                if refused
-                else "",
-                Message("Undecided candidates follow the rule above."),
-            )
-        ),
+        _decisions_paragraph(decisions, refused),
         _periods_paragraph(p),
         Message(
             "Composition. A herd's composition comes from its best-classified sighting. "
@@ -135,6 +122,23 @@ def methods_note(
         ),
     )
     return tuple(Paragraph(m) for m in messages)
+
+
+def _decisions_paragraph(decisions: int, refused: list[tuple[int, int]]) -> Message:
+    sentences: list[str | Message] = [
+        Message(
+            "Researchers' decisions. Decisions made: {n} (confirm, reject, merge, split), "
+            "each kept with who made it and when; they override the automatic rule for the "
+            "sightings they name, and later decisions win.",
+            n=decisions,
+        )
+    ]
+    if refused:
+        sentences.append(
+            Message("Decided links blocked by a later rejection or split: {n}.", n=len(refused))
+        )
+    sentences.append(Message("Undecided candidates follow the rule above."))
+    return Joined(sentences, " ")
 
 
 def _transects_paragraph() -> Message:

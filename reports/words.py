@@ -1,15 +1,15 @@
 """Words of a report that are worded only when it is rendered, in the reader's language.
 
-Message parameters (domain.i18n.Message) that are not plain values: a month's or season's
-name, a population's name, several messages joined, and the names of periods. The methods
-note (reports/methods.py) is made of them when a report is computed, and rendered per language.
+Message parameters (domain.i18n.Message) that are not plain values: a month's, a season's
+or a population's name, and the names of periods. The methods note (reports/methods.py) is
+made of them when a report is computed, and rendered in each language it is shown in.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
-from domain.i18n import Message, Translator, text
+from domain.i18n import Message, Translator
 from domain.periods import ReportPeriod
 
 
@@ -51,27 +51,6 @@ class PopulationName(Message):
 
     def render(self, t: Translator) -> str:
         return capitalised(t.population_name(str(self.params["population"])))
-
-
-class Joined(Message):
-    """Messages shown as one text ("a; b"), each rendered in the same language."""
-
-    __slots__ = ("parts", "separator")
-
-    def __init__(self, parts: tuple[str | Message, ...], separator: str = " ") -> None:
-        super().__init__("")
-        self.parts, self.separator = tuple(parts), separator
-
-    def render(self, t: Translator) -> str:
-        return self.separator.join(p for p in (text(part, t) for part in self.parts) if p)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Joined):
-            return (self.parts, self.separator) == (other.parts, other.separator)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.parts)
 
 
 # --------------------------------------------------------------------------------- periods
