@@ -19,7 +19,7 @@ from reports.herds import OUTSIDE
 from reports.minimum import WINDOW_PREFIX
 from reports.population import ALL_AREAS, ALL_POPULATIONS, PopulationReport, software_version
 from reports.transects import ALL_STRATA
-from reports.words import capitalised, period_label
+from reports.words import period_label
 
 MISSING = "–"  # a value that cannot be computed, in every language
 EACH_OWN = "each population's own"  # the survey of the "all populations" row (population.py)
@@ -57,7 +57,7 @@ def population(pop: Any, t: Translator) -> str:
     """A population id as its name in a table or legend ("Lena-Olenek", "Лено-Оленёкская")."""
     if str(pop) == ALL_POPULATIONS:
         return t.gettext("all populations")
-    return capitalised(t.population_name(str(pop)))
+    return t.population_name(str(pop))  # as the glossary has it: «лесной (таёжный) …» in lower case
 
 
 def area(name: Any, t: Translator) -> str:

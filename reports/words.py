@@ -13,10 +13,6 @@ from domain.i18n import Message, Translator
 from domain.periods import ReportPeriod
 
 
-def capitalised(words: str) -> str:
-    return words[:1].upper() + words[1:]
-
-
 class MonthName(Message):
     """A month's stand-alone name, worded when rendered: a parameter of the methods note."""
 
@@ -50,7 +46,7 @@ class PopulationName(Message):
         super().__init__("", population=population)
 
     def render(self, t: Translator) -> str:
-        return capitalised(t.population_name(str(self.params["population"])))
+        return t.population_name(str(self.params["population"]))
 
 
 # --------------------------------------------------------------------------------- periods

@@ -208,7 +208,7 @@ def test_csv_headers_are_russian_and_the_cells_stay_machine_readable(written: di
     summary = list(csv.DictReader((written["ru"] / f"{STEM}-summary.csv").open(encoding="utf-8")))
     for row in summary:
         float(row["минимальная численность"])  # "16706", not "16 706"
-        float(row["сумма по наблюдениям"])
+        float(row["сумма по встречам"])
         if row["изменение (%)"]:
             assert "," not in row["изменение (%)"]
             float(row["изменение (%)"])
