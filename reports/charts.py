@@ -1,8 +1,11 @@
-"""Report figures as PNG bytes (matplotlib, Agg): rendered once, shared by HTML and PDF."""
+"""Report figures as PNG bytes (matplotlib, Agg): rendered once per language, shared by HTML
+and PDF. Titles, axes, legends and the map's keys are worded by the Translator; matplotlib's
+own font, DejaVu Sans, covers Cyrillic."""
 
 from __future__ import annotations
 
 import io
+import textwrap
 from functools import lru_cache
 
 import matplotlib
@@ -20,8 +23,10 @@ from shapely.geometry import shape  # noqa: E402
 from shapely.ops import transform  # noqa: E402
 
 from data.reference import boundaries_geojson  # noqa: E402
+from domain.i18n import DEFAULT_LANGUAGE, Translator, translator  # noqa: E402
 from geo.coords import to_equal_area  # noqa: E402
-from maps.style import population_colour, population_label  # noqa: E402
+from maps.style import population_colour  # noqa: E402
+from reports import labels, words  # noqa: E402
 from reports.population import ALL_POPULATIONS, PopulationReport  # noqa: E402
 from reports.stats import Trend  # noqa: E402
 
@@ -29,13 +34,14 @@ SAKHA = "Sakha Republic"
 DPI = 110
 
 
-def render_charts(report: PopulationReport) -> dict[str, bytes]:
-    """Every figure of the report by name: counts, trend, composition, map (PNG bytes)."""
+def render_charts(report: PopulationReport, lang: str = DEFAULT_LANGUAGE) -> dict[str, bytes]:
+    """Every figure of the report by name, in `lang`: counts, trend, composition, map (PNG)."""
+    t = translator(lang)
     figures = {
-        "counts": counts_figure(report),
-        "trend": trend_figure(report),
-        "composition": composition_figure(report),
-        "map": map_figure(report),
+        "counts": counts_figure(report, t),
+        "trend": trend_figure(report, t),
+        "composition": composition_figure(report, t),
+        "map": map_figure(report, t),
     }
     return {name: _png(fig) for name, fig in figures.items()}
 
@@ -61,8 +67,9 @@ def population_rows(summary: pd.DataFrame) -> pd.DataFrame:
     return pops[keep]
 
 
-def counts_figure(report: PopulationReport) -> Figure:
+def counts_figure(report: PopulationReport, t: Translator | None = None) -> Figure:
     """Minimum count (de-duplicated) beside the raw sighting total, per population."""
+    t = t or translator()
     rows = population_rows(report.summary)
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     fig.subplots_adjust(left=0.25, right=0.97, top=0.9, bottom=0.15)
@@ -73,14 +80,14 @@ def counts_figure(report: PopulationReport) -> Figure:
         rows["minimum_count"],
         0.4,
         color=colours,
-        label="minimum count (largest single survey)",
+        label=t.gettext("minimum count (largest single survey)"),
     )
     ax.barh(
         y + 0.2,
         rows["sighting_total"],
         0.4,
         color="#cccccc",
-        label="raw sighting total (overcounts)",
+        label=t.gettext("raw sighting total (overcounts)"),
     )
     prev = rows["previous_minimum_count"].astype(float)
     ax.scatter(
@@ -89,55 +96,70 @@ def counts_figure(report: PopulationReport) -> Figure:
         marker="|",
         s=200,
         color="black",
-        label=f"minimum count, {report.previous.label}",
+        label=t.gettext("minimum count, {previous}").format(
+            previous=words.period_label(report.previous).render(t)
+        ),
     )
-    ax.set_yticks(y, [population_label(p) for p in rows["population"]])
+    ax.set_yticks(y, [_wrap(labels.population(p, t), 18) for p in rows["population"]])
     ax.invert_yaxis()
-    ax.set_xlabel("animals")
-    ax.set_title(f"Counts by population, {report.period.label}", fontsize=10)
+    ax.xaxis.set_major_formatter(_numbers(t))
+    ax.set_xlabel(t.gettext("animals"))
+    ax.set_title(
+        t.gettext("Counts by population, {period}").format(
+            period=words.period_label(report.period).render(t)
+        ),
+        fontsize=10,
+    )
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def trend_figure(report: PopulationReport) -> Figure:
+def trend_figure(report: PopulationReport, t: Translator | None = None) -> Figure:
     """Minimum count per year (same period of the year), fitted trend and 95% band, log scale.
 
     One axes for all populations: on a log scale a log-linear trend is a straight line,
     and populations of very different sizes stay readable side by side.
     """
+    t = t or translator()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     fig.subplots_adjust(left=0.11, right=0.66, top=0.9, bottom=0.12)
     pops = [p for p in _populations(report) if p in set(report.trend_counts["population"])]
     for pop in pops:
-        _trend_line(ax, report, pop)
+        _trend_line(ax, report, pop, t)
     ax.set_yscale("log")
-    ax.set_ylabel("minimum count (log scale)", fontsize=8)
+    ax.set_ylabel(t.gettext("minimum count (log scale)"), fontsize=8)
     ax.tick_params(labelsize=7)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.grid(alpha=0.3, which="both")
     ax.set_title(
-        f"Minimum counts, {report.period.series_label} of each year, with trend and 95% band",
+        t.gettext("Minimum counts, {series}, with trend and 95% band").format(
+            series=words.each_year(report.period).render(t)
+        ),
         fontsize=9,
     )
     ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return fig
 
 
-def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
+def _trend_line(ax: Axes, report: PopulationReport, pop: str, t: Translator) -> None:
     series = report.trend_counts[report.trend_counts["population"] == pop]
     colour = population_colour(pop)
-    label = population_label(pop)
+    name = labels.population(pop, t)
     trend = report.trends.get(pop)
     if isinstance(trend, Trend):
         years = np.linspace(min(trend.years), max(trend.years), 30)
         mean, low, high = trend.fitted(years.tolist())
         ax.plot(years, mean, color=colour, lw=1.2)
         ax.fill_between(years, low, high, color=colour, alpha=0.15, lw=0)
-        low_pct, high_pct = 100 * trend.rate_low, 100 * trend.rate_high
-        label += f": {100 * trend.rate:+.1f}%/yr ({low_pct:+.1f} to {high_pct:+.1f})"
+        rate = t.gettext("{rate}%/yr ({low} to {high})").format(
+            rate=labels.signed(100 * trend.rate, t, 1),
+            low=labels.signed(100 * trend.rate_low, t, 1),
+            high=labels.signed(100 * trend.rate_high, t, 1),
+        )
     else:
-        label += ": under 3 years, no trend"
+        rate = t.gettext("under 3 years, no trend")
+    label = f"{name}:\n{rate}"  # two lines: the legend keeps to the right of the axes
     positive = series[series["minimum_count"] > 0]
     ax.plot(positive["year"], positive["minimum_count"], "o", color=colour, ms=4, label=label)
 
@@ -145,9 +167,10 @@ def _trend_line(ax: Axes, report: PopulationReport, pop: str) -> None:
 COMPOSITION_ROWS = 16  # surveys drawn at most; the table lists them all
 
 
-def composition_figure(report: PopulationReport) -> Figure:
+def composition_figure(report: PopulationReport, t: Translator | None = None) -> Figure:
     """Calves and bulls per 100 adult females with 95% intervals, per population and survey
     (the surveys with most animals classified, when there are many)."""
+    t = t or translator()
     comp = report.composition
     if len(comp) > COMPOSITION_ROWS:
         kept = comp["animals_classified"].astype(float).nlargest(COMPOSITION_ROWS).index
@@ -156,8 +179,8 @@ def composition_figure(report: PopulationReport) -> Figure:
     fig.subplots_adjust(left=0.3, right=0.98, top=0.88, bottom=0.1, wspace=0.08)
     y = np.arange(len(comp))
     for ax, name, title in (
-        (axes[0], "calves_per_100_cows", "calves per 100 cows"),
-        (axes[1], "bulls_per_100_cows", "bulls per 100 cows"),
+        (axes[0], "calves_per_100_cows", t.gettext("calves per 100 cows (95% CI)")),
+        (axes[1], "bulls_per_100_cows", t.gettext("bulls per 100 cows (95% CI)")),
     ):
         value = comp[name].astype(float).to_numpy()
         low = value - comp[f"{name}_low"].astype(float).to_numpy()
@@ -165,22 +188,31 @@ def composition_figure(report: PopulationReport) -> Figure:
         colours = [population_colour(p) for p in comp["population"]]
         ax.errorbar(value, y, xerr=np.nan_to_num([low, high]), fmt="none", ecolor="#444", capsize=3)
         ax.scatter(value, y, color=colours, zorder=3)
-        ax.set_title(title + " (95% CI)", fontsize=9)
+        ax.set_title(title, fontsize=9)
+        ax.xaxis.set_major_formatter(_numbers(t))
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(labelsize=7)
-    labels = [
-        f"{population_label(str(p))}, {season} {str(first)[5:]}"
+    names = [
+        _two_lines(
+            t.gettext("{population}, {season} {date}").format(
+                population=labels.population(p, t),
+                season=labels.season(season, t),
+                date=labels.day_and_month(first, t),
+            ),
+            34,
+        )
         for p, season, first in zip(
             comp["population"], comp["season"], comp["first_date"], strict=True
         )
     ]
-    axes[0].set_yticks(y, labels)
+    axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     return fig
 
 
-def map_figure(report: PopulationReport) -> Figure:
+def map_figure(report: PopulationReport, t: Translator | None = None) -> Figure:
     """The period's de-duplicated herds over Sakha and its neighbours (EPSG:3576)."""
+    t = t or translator()
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
     fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.05)
     ax.add_collection(
@@ -200,17 +232,37 @@ def map_figure(report: PopulationReport) -> Figure:
             color=population_colour(str(pop)),
             alpha=0.6,
             lw=0,
-            label=f"{population_label(str(pop))} ({len(rows):,} herds)",
+            label=t.ngettext(
+                "{population} ({n} herd)", "{population} ({n} herds)", len(rows)
+            ).format(population=labels.population(pop, t), n=t.format_number(len(rows))),
         )
-    _frame(ax, herds)
+    _frame(ax, herds, t)
     ax.set_title(
-        f"De-duplicated herds, {report.period.label} (symbol area ~ herd size)", fontsize=10
+        t.gettext("De-duplicated herds, {period} (symbol area ~ herd size)").format(
+            period=words.period_label(report.period).render(t)
+        ),
+        fontsize=10,
     )
     if len(herds):
         ax.add_artist(ax.legend(fontsize=7, loc="lower left", markerscale=0.8))
-        _size_key(ax, largest)
-    _scale_bar(ax)
+        _size_key(ax, largest, t)
+    _scale_bar(ax, t)
     return fig
+
+
+def _wrap(words: str, width: int) -> str:
+    """A tick label on lines of at most `width` characters (Russian names run longer)."""
+    return textwrap.fill(words, width, break_long_words=False, break_on_hyphens=False)
+
+
+def _two_lines(label: str, width: int) -> str:
+    """A label longer than `width` broken after its first comma (the population's name)."""
+    return label if len(label) <= width else label.replace(", ", ",\n", 1)
+
+
+def _numbers(t: Translator) -> matplotlib.ticker.FuncFormatter:
+    """Axis numbers in the language's format: 10,000 in English, 10 000 in Russian."""
+    return matplotlib.ticker.FuncFormatter(lambda x, _pos: t.format_number(x))
 
 
 def _marker_area(size: np.ndarray, largest: int) -> np.ndarray:
@@ -218,18 +270,27 @@ def _marker_area(size: np.ndarray, largest: int) -> np.ndarray:
     return 4 + 60 * np.sqrt(np.asarray(size, dtype=float) / largest)
 
 
-def _size_key(ax: Axes, largest: int) -> None:
+def _size_key(ax: Axes, largest: int, t: Translator) -> None:
     """A legend of symbol sizes for round herd sizes up to the largest herd."""
     steps = [v for v in (10, 100, 1_000, 10_000, 100_000) if v <= largest] or [largest]
     handles = [
         ax.scatter([], [], s=float(_marker_area(np.array([v]), largest)[0]), color="#888", lw=0)
         for v in steps[-3:]
     ]
-    labels = [f"{v:,} animals" for v in steps[-3:]]
-    ax.legend(handles, labels, fontsize=7, loc="upper right", title="herd size", title_fontsize=7)
+    names = [
+        t.ngettext("{n} animal", "{n} animals", v).format(n=t.format_number(v)) for v in steps[-3:]
+    ]
+    ax.legend(
+        handles,
+        names,
+        fontsize=7,
+        loc="upper right",
+        title=t.gettext("herd size"),
+        title_fontsize=7,
+    )
 
 
-def _scale_bar(ax: Axes) -> None:
+def _scale_bar(ax: Axes, t: Translator) -> None:
     """A bar of round length in the lower right: the axes are EPSG:3576 metres."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     span_km = (x1 - x0) / 1000
@@ -239,14 +300,14 @@ def _scale_bar(ax: Axes) -> None:
     ax.text(
         right - length_km * 500,
         bottom + 0.015 * (y1 - y0),
-        f"{length_km:,} km",
+        t.gettext("{n} km").format(n=t.format_number(length_km)),
         ha="center",
         va="bottom",
         fontsize=7,
     )
 
 
-def _frame(ax: plt.Axes, herds: pd.DataFrame) -> None:
+def _frame(ax: plt.Axes, herds: pd.DataFrame, t: Translator) -> None:
     """Sakha, widened to take in nearly all herds (Taimyr winters west of it)."""
     xmin, ymin, xmax, ymax = _sakha_bounds()
     if len(herds):
@@ -260,8 +321,10 @@ def _frame(ax: plt.Axes, herds: pd.DataFrame) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel(
-        "EPSG:3576 (North Pole LAEA Russia). Boundaries © OpenStreetMap contributors, "
-        "via geoBoundaries (ODbL).",
+        t.gettext(
+            "EPSG:3576 (North Pole LAEA Russia). Boundaries © OpenStreetMap contributors, "
+            "via geoBoundaries (ODbL)."
+        ),
         fontsize=6,
         color="#666",
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from domain.i18n import DEFAULT_LANGUAGE
 from domain.periods import EVERY, parse_period, period_end
 from domain.seasons import SeasonCalendar
 from reports.formats import CSV_TABLES, FORMATS
@@ -31,8 +32,11 @@ def report_folder(out: Path, every: str, key: str) -> Path:
     return out / every / key
 
 
-def write_report(report: PopulationReport, out: Path, formats: Iterable[str]) -> list[Path]:
-    """Write the formats into out/<every>/<period>/; each file appears whole or not at all."""
+def write_report(
+    report: PopulationReport, out: Path, formats: Iterable[str], lang: str = DEFAULT_LANGUAGE
+) -> list[Path]:
+    """Write the formats into out/<every>/<period>/ in `lang`; each file appears whole or not
+    at all. The file names are the same (ASCII) in every language."""
     folder = report_folder(out, report.period.every, report.period.key)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
@@ -41,20 +45,26 @@ def write_report(report: PopulationReport, out: Path, formats: Iterable[str]) ->
     if "html" in chosen or "pdf" in chosen:
         from reports.charts import render_charts
 
-        images = render_charts(report)
+        images = render_charts(report, lang)
     written = []
     if "html" in chosen:
-        written.append(_atomic(folder / f"{stem}.html", to_html(report, images).encode()))
+        written.append(_atomic(folder / f"{stem}.html", to_html(report, images, lang).encode()))
     if "pdf" in chosen:
-        written.append(_atomic(folder / f"{stem}.pdf", to_pdf(report, images)))
+        written.append(_atomic(folder / f"{stem}.pdf", to_pdf(report, images, lang)))
     if "csv" in chosen:
         for table in CSV_TABLES:
             if table == "estimates" and len(report.estimates) == 0:
                 continue  # no strip-transect survey in this period
-            written.append(_atomic(folder / f"{stem}-{table}.csv", to_csv(report, table).encode()))
+            written.append(
+                _atomic(folder / f"{stem}-{table}.csv", to_csv(report, table, lang).encode())
+            )
     if "gpkg" in chosen:
         written.append(_write_gpkg(report, folder / f"{stem}-herds.gpkg"))
-    marker = {"formats": chosen, "generated_at": report.generated_at.isoformat()}
+    marker = {
+        "formats": chosen,
+        "lang": lang,
+        "generated_at": report.generated_at.isoformat(),
+    }
     _atomic(folder / MARKER, json.dumps(marker).encode())
     return written
 

@@ -1,9 +1,10 @@
 """Reports served from the herd cache: computed, drawn and rendered once per data version.
 
 A report asked again of unchanged data is the very bytes made at its first asking (and
-says so: its "generated" time is that first one). The report, its charts and each file
-are kept beside the herds (reports.herd_cache.HerdCache.kept) and go with them when the
-data change. Used by GET /api/v1/reports and bench/report.py.
+says so: its "generated" time is that first one). The report is computed once for every
+language; its charts and each file are kept per language, beside the herds
+(reports.herd_cache.HerdCache.kept), and go with them when the data change. Used by
+GET /api/v1/reports and bench/report.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 
 from data.store import ObservationStore
 from domain.census import CensusRule
+from domain.i18n import DEFAULT_LANGUAGE
 from domain.seasons import SeasonCalendar
 from reports.herd_cache import HerdCache
 from reports.herds import HerdTables, ReportInputs
@@ -48,21 +50,30 @@ def report_bytes(
     report: PopulationReport,
     format: str,
     table: str = "summary",
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
-    """One format of a kept report: html, pdf, or csv (one table of reports.formats)."""
+    """One format of a kept report in `lang`: html, pdf, or csv (one table of
+    reports.formats). Charts and files are kept per language; the computed report is one."""
     from reports.charts import render_charts
     from reports.render import to_csv, to_html, to_pdf
 
-    which = (report.period.every, report.period.key, census_key(report.census))
+    which = (report.period.every, report.period.key, census_key(report.census), lang)
     if format == "csv":
         return cache.kept(
-            store, seasons, ("csv", *which, table), lambda _i, _h: to_csv(report, table).encode()
+            store,
+            seasons,
+            ("csv", *which, table),
+            lambda _i, _h: to_csv(report, table, lang).encode(),
         )
-    images = cache.kept(store, seasons, ("charts", *which), lambda _i, _h: render_charts(report))
+    images = cache.kept(
+        store, seasons, ("charts", *which), lambda _i, _h: render_charts(report, lang)
+    )
     if format == "pdf":
-        return cache.kept(store, seasons, ("pdf", *which), lambda _i, _h: to_pdf(report, images))
+        return cache.kept(
+            store, seasons, ("pdf", *which), lambda _i, _h: to_pdf(report, images, lang)
+        )
     if format == "html":
         return cache.kept(
-            store, seasons, ("html", *which), lambda _i, _h: to_html(report, images).encode()
+            store, seasons, ("html", *which), lambda _i, _h: to_html(report, images, lang).encode()
         )
     raise ValueError(f"format must be html, pdf or csv, not {format!r}")

@@ -11,7 +11,7 @@ from domain.census import CensusRule
 from domain.errors import DomainError
 from domain.i18n import Message, PluralMessage
 from domain.periods import EVERY, PeriodError, parse_period
-from field_api.cli.common import Command, _, open_existing_store, say
+from field_api.cli.common import Command, _, cli_translator, open_existing_store, say
 from field_api.settings import Settings
 
 
@@ -98,7 +98,8 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 1
-        paths = write_report(report, args.out, formats)
+        # The run's language (--lang, else HERDWATCH_LANG): the files, as the messages.
+        paths = write_report(report, args.out, formats, cli_translator().lang)
         print(
             say(
                 PluralMessage(

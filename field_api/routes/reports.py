@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.i18n import Message
 from domain.periods import parse_period
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
+from field_api.language import language_headers, request_language
 from reports.formats import CSV_TABLES
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -23,6 +24,7 @@ REPORT_FORMATS = ("html", "pdf", "csv")
 
 @router.get("/reports", response_class=Response)
 def population_report(
+    request: Request,
     user: Researcher,
     store: StoreDep,
     settings: SettingsDep,
@@ -31,8 +33,12 @@ def population_report(
     period: Annotated[str, Query(description="2024, 2024-07 or 2024-calving")] = "",
     format: Annotated[str, Query(description="html, pdf or csv")] = "html",
     table: Annotated[str, Query(description=f"format=csv: {', '.join(CSV_TABLES)}")] = "summary",
+    lang: Annotated[
+        str | None, Query(description="en or ru; else the cookie, then Accept-Language")
+    ] = None,
 ) -> Response:
-    """De-duplicated herd counts, composition, effort and trend for one period."""
+    """De-duplicated herd counts, composition, effort and trend for one period, in the
+    request's language (the file names stay the same ASCII in every language)."""
     if format not in REPORT_FORMATS:
         must = Message("format must be html, pdf or csv")
         raise ApiError(422, "invalid_format", must, field="format")
@@ -53,11 +59,15 @@ def population_report(
         absent = Message("no sightings in {every} {period}", every=every, period=period)
         raise ApiError(404, "no_sightings", absent, field="period")
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
-    body = report_bytes(cache, store, seasons, report, format, table)
+    # `lang` is declared for the API description; request_language reads it first, then
+    # the viewer's cookie and Accept-Language, as every translated answer does.
+    chosen = request_language(request)
+    body = report_bytes(cache, store, seasons, report, format, table, chosen)
+    headers = language_headers(chosen)
     if format == "pdf":
         inline = {"Content-Disposition": f'inline; filename="{stem}.pdf"'}
-        return Response(body, media_type="application/pdf", headers=inline)
+        return Response(body, media_type="application/pdf", headers={**inline, **headers})
     if format == "csv":
         attached = {"Content-Disposition": f'attachment; filename="{stem}-{table}.csv"'}
-        return Response(body, media_type="text/csv; charset=utf-8", headers=attached)
-    return HTMLResponse(body)
+        return Response(body, media_type="text/csv; charset=utf-8", headers={**attached, **headers})
+    return HTMLResponse(body, headers=headers)

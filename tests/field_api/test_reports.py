@@ -101,3 +101,59 @@ def test_a_repeated_report_is_the_kept_file_until_the_data_change(api):
     rows = csv.DictReader(io.StringIO(changed.text))
     total = [r for r in rows if r["population"] == "all populations"][0]
     assert int(total["sighting_total"]) == 830 + 999  # the new sighting is counted
+
+
+def test_lang_ru_gives_the_russian_pdf_and_the_english_stays(api):
+    import subprocess
+
+    russian = api.researcher.get(URL, params={**GOOD, "format": "pdf", "lang": "ru"})
+    english = api.researcher.get(URL, params={**GOOD, "format": "pdf"})
+    assert russian.status_code == english.status_code == 200
+    assert (
+        russian.headers["content-language"] == "ru" and english.headers["content-language"] == "en"
+    )
+    assert "Accept-Language" in russian.headers["vary"]  # a cache must keep both
+    name = 'inline; filename="herdwatch-year-2024.pdf"'  # the same ASCII name in both
+    assert russian.headers["content-disposition"] == english.headers["content-disposition"] == name
+
+    def text(pdf: bytes) -> str:
+        run = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+        return " ".join(run.stdout.decode().split())
+
+    assert "Отчёт о численности диких северных оленей: 2024" in text(russian.content)
+    assert "Wild reindeer population report: 2024" in text(english.content)
+    assert "Wild reindeer" not in text(russian.content)
+
+
+def test_the_cookie_and_accept_language_choose_the_language_after_lang(api):
+    title = {"ru": "Отчёт о численности диких северных оленей", "en": "Wild reindeer population"}
+    cases = [
+        ({}, {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}, "ru"),
+        ({"lang": "en"}, {"Accept-Language": "ru"}, "en"),
+        ({}, {"Cookie": "herdwatch_lang=ru", "Accept-Language": "en"}, "ru"),
+        ({"lang": "xx"}, {"Accept-Language": "de, ru;q=0.5"}, "ru"),
+    ]
+    for params, headers, lang in cases:
+        response = api.researcher.get(URL, params={**GOOD, **params}, headers=headers)
+        assert response.headers["content-language"] == lang, (params, headers)
+        assert title[lang] in response.text and f'<html lang="{lang}">' in response.text
+
+
+def test_each_language_is_kept_apart_and_the_report_computed_once(api):
+    state = api.researcher.app.state
+    first = api.researcher.get(URL, params={**GOOD, "format": "pdf", "lang": "ru"}).content
+    english = api.researcher.get(URL, params={**GOOD, "format": "pdf", "lang": "en"}).content
+    again = api.researcher.get(URL, params={**GOOD, "format": "pdf", "lang": "ru"}).content
+    assert again == first != english  # kept per language: the very same Russian bytes
+    assert state.herd_cache.builds == 1  # one grouping, one computed report for both
+
+
+def test_the_russian_csv_translates_the_header_row_only(api):
+    def rows(lang: str) -> list[list[str]]:
+        response = api.researcher.get(URL, params={**GOOD, "format": "csv", "lang": lang})
+        return list(csv.reader(io.StringIO(response.text)))
+
+    russian, english = rows("ru"), rows("en")
+    assert english[0][:3] == ["every", "period", "population"]
+    assert russian[0][:3] == ["периодичность", "период", "популяция"]
+    assert russian[1:] == english[1:]  # numbers as "450", ids as "lena-olenek"

@@ -92,7 +92,7 @@ def test_a_designated_census_survey_is_used_when_configured(surveyed):
     report = build_population_report(surveyed, "year", "2024", census=by_season)
     [row] = lena(report.summary).to_dict("records")
     assert (row["minimum_count"], row["survey"], row["census"]) == (1950, "september-foot", True)
-    assert "lena-olenek: the rut season" in " ".join(report.methods)
+    assert "Lena-Olenek: the rut season" in " ".join(report.methods)  # the name, not the id
     by_id = CensusRule.parse(surveys=["march-snowmobile"])
     report = build_population_report(surveyed, "year", "2024", census=by_id)
     assert lena(report.summary).iloc[0]["minimum_count"] == 1200

@@ -137,11 +137,14 @@ def test_html_is_self_contained(demo_report: PopulationReport):
 
 def test_html_escapes_the_report_text(demo_report: PopulationReport):
     hostile = '<script>alert("x")</script>'
-    period = replace(demo_report.period, key=hostile)
-    report = replace(demo_report, period=period, methods=(hostile,))
-    html = to_html(report, dict.fromkeys(("counts", "trend", "composition", "map"), b"png"))
-    assert "<script" not in html
-    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 2  # subtitle, methods
+    summary = demo_report.summary.assign(survey=hostile)  # a survey id is data
+    report = replace(demo_report, summary=summary, methods=(hostile,))
+    for lang in ("en", "ru"):
+        images = dict.fromkeys(("counts", "trend", "composition", "map"), b"png")
+        html = to_html(report, images, lang)
+        assert "<script" not in html
+        escaped = html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;")
+        assert escaped == len(summary) + 1  # each table row, and the methods
 
 
 def test_csv_tables_and_the_geopackage_agree(demo_report: PopulationReport, tmp_path: Path):
