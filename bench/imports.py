@@ -56,6 +56,16 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 def run(csv_path: Path, db: Path, *extra: str) -> tuple[float, float]:
+    # The store must exist first: an import never makes a database of a mistyped path.
+    migrate = [
+        sys.executable,
+        "-m",
+        "field_api.cli",
+        "--database-url",
+        f"sqlite:///{db}",
+        "migrate",
+    ]
+    subprocess.run(migrate, cwd=ROOT, check=True, capture_output=True)
     args = [
         "--database-url", f"sqlite:///{db}", "import", str(csv_path),
         "--crs", "EPSG:32652", "--map", "observed_at=seen", "--map", "count=animals",
@@ -69,7 +79,7 @@ def run(csv_path: Path, db: Path, *extra: str) -> tuple[float, float]:
         raise SystemExit(f"import failed:\n{done.stdout}\n{done.stderr}")
     _, code, elapsed, peak = line[-1].split()
     if code != "0":
-        raise SystemExit(f"import exited {code}:\n{done.stdout}")
+        raise SystemExit(f"import exited {code}:\n{done.stdout}\n{done.stderr}")
     return float(elapsed), float(peak)
 
 
