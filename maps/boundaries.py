@@ -7,7 +7,20 @@ from typing import Any
 import folium
 from shapely.geometry import mapping, shape
 
+from domain.i18n import N_, Translator, translator
+
 SAKHA = "Sakha Republic"
+# The regions' names in the bundled boundaries (geoBoundaries' shapeName), for the tooltips.
+REGION_NAMES: dict[str, str] = {
+    "Sakha Republic": N_("Sakha Republic"),
+    "Krasnoyarsk Krai": N_("Krasnoyarsk Krai"),
+    "Zabaykalsky Krai": N_("Zabaykalsky Krai"),
+    "Irkutsk Oblast": N_("Irkutsk Oblast"),
+    "Amur Oblast": N_("Amur Oblast"),
+    "Magadan Oblast": N_("Magadan Oblast"),
+    "Khabarovsk Krai": N_("Khabarovsk Krai"),
+    "Chukotka Autonomous Okrug": N_("Chukotka Autonomous Okrug"),
+}
 # Degrees: ~1-2 km at these latitudes, far below what a regional map can show.
 SIMPLIFY_DEG = {SAKHA: 0.01, "neighbour": 0.03}
 
@@ -54,15 +67,27 @@ def _rounded(geometry: Any) -> Any:
     return [_rounded(part) for part in geometry]
 
 
-def boundary_layer(collection: dict[str, Any]) -> folium.GeoJson:
-    """Sakha's outline (and its neighbours, fainter) as a layer that draws with no tiles."""
+def boundary_layer(collection: dict[str, Any], t: Translator | None = None) -> folium.GeoJson:
+    """Sakha's outline (and its neighbours, fainter) as a layer that draws with no tiles;
+    the layer's and the regions' names in t's language."""
+    t = t or translator()
     return folium.GeoJson(
-        simplified_boundaries(collection),
-        name="Boundaries (geoBoundaries, ODbL)",
+        _named(simplified_boundaries(collection), t),
+        name=t.gettext("Boundaries (geoBoundaries, ODbL)"),
         style_function=_style,
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         control=True,
     )
+
+
+def _named(collection: dict[str, Any], t: Translator) -> dict[str, Any]:
+    """The collection with each region's tooltip name translated (geometries shared)."""
+    features = []
+    for feature in collection["features"]:
+        name = feature["properties"]["name"]
+        label = t.gettext(REGION_NAMES[name]) if name in REGION_NAMES else name
+        features.append({**feature, "properties": {**feature["properties"], "name": label}})
+    return {**collection, "features": features}
 
 
 def _style(feature: dict[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,11 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from markupsafe import Markup
 
+from domain.i18n import Translator, translator
 from domain.periods import local_period_key
-from domain.records import COMPOSITION_FIELDS, POPULATIONS, HerdCount, Observation
+from domain.records import COMPOSITION_FIELDS, COUNT_METHODS, POPULATIONS, HerdCount, Observation
 from domain.seasons import SeasonCalendar
+from domain.terms import COUNT_METHOD_NAMES, PER_PERIOD, PERIOD_HEADINGS, name_of, period_label
 from maps.assets import MapAssets, inline_header, no_assets, use_assets
 from maps.boundaries import boundary_layer, geojson_bounds
 from maps.style import (
@@ -33,6 +35,7 @@ from maps.style import (
     population_colour,
     population_label,
     render,
+    script_messages,
     templates,
 )
 
@@ -66,10 +69,11 @@ def herd_count_map(
     tile_url: str = "",
     tile_attribution: str = "",
     assets: MapAssets | None = None,
-    title: str = "Wild reindeer counted",
+    title: str | None = None,
     side_html: str = "",
     seasons: SeasonCalendar | None = None,
     view: str = "sightings",
+    t: Translator | None = None,
 ) -> folium.Map:
     """A herd-count map over time from cell counts (HerdCount rows with by="cell").
 
@@ -86,7 +90,11 @@ def herd_count_map(
         seasons: the calendar of every="season" (the default calendar when None).
         view: "herds" when the counts are de-duplicated herds (HerdCount.herds set, the
             report's minimum counts), "sightings" when they are sums of raw sightings.
+        t: the page's language (English when None): every word, number, date and period
+            label on the page, and the words its script shows.
     """
+    t = t or translator()
+    title = title or t.gettext("Wild reindeer counted")
     assets = assets or MapAssets()
     period_list = list(periods) if periods is not None else sorted({c.period for c in counts})
     populations = _populations(counts, sightings)
@@ -98,21 +106,21 @@ def herd_count_map(
     if tile_url:
         folium.TileLayer(
             tiles=tile_url,
-            attr=tile_attribution or "base map",
-            name="Base map",
+            attr=tile_attribution or t.gettext("base map"),
+            name=t.gettext("Base map"),
             overlay=False,
             control=False,
         ).add_to(m)
     if boundaries:
-        boundary_layer(boundaries).add_to(m)
-    groups = [folium.FeatureGroup(name=_layer_label(p), show=True) for p in populations]
+        boundary_layer(boundaries, t).add_to(m)
+    groups = [folium.FeatureGroup(name=_layer_label(p, t), show=True) for p in populations]
     for group in groups:
         group.add_to(m)
-    cluster = _sightings_cluster(sightings) if sightings else None
+    cluster = _sightings_cluster(sightings, t) if sightings else None
     if cluster is not None:
         cluster.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    data = map_payload(counts, period_list, populations, sightings, _period_of(every, seasons))
+    data = map_payload(counts, period_list, populations, sightings, _period_of(every, seasons), t=t)
     data["view"] = view
     totals = period_totals(counts, period_list)
     TimeSlider(
@@ -133,6 +141,7 @@ def herd_count_map(
         side_html=side_html,
         cell_size_m=cell_size_m,
         view=view,
+        t=t,
     )
     return m
 
@@ -150,14 +159,15 @@ def _populations(counts: Sequence[HerdCount], sightings: Sequence[Observation]) 
     return sorted(present, key=lambda p: (order.get(p, len(order)), p))
 
 
-def _layer_label(population: str) -> str:
-    colour, name = population_colour(population), population_label(population)
-    return render("layer_label.html", colour=colour, name=name)
+def _layer_label(population: str, t: Translator) -> str:
+    colour, name = population_colour(population), population_label(population, t)
+    return render("layer_label.html", t, colour=colour, name=name)
 
 
-def _sightings_cluster(sightings: Sequence[Observation]) -> MarkerCluster:
+def _sightings_cluster(sightings: Sequence[Observation], t: Translator) -> MarkerCluster:
+    n = t.format_number(len(sightings))
     cluster = MarkerCluster(
-        name=f"Individual sightings ({len(sightings):,})",
+        name=t.gettext("Individual sightings ({n})").format(n=n),
         show=True,
         options={"maxClusterRadius": 40},
     )
@@ -190,12 +200,16 @@ def map_payload(
     populations: Sequence[str],
     sightings: Sequence[Observation] = (),
     period_of: PeriodOf | None = None,
+    *,
+    t: Translator | None = None,
 ) -> dict[str, Any]:
     """The compact table the page's script draws from (also what the tests read back).
 
     counts[i] holds period i's rows: [population index, cell index, animals, sightings,
     adult males, adult females, yearlings, calves, unclassified, herds (0 for raw sightings)].
+    Population names and the sightings' local times are in t's language.
     """
+    t = t or translator()
     period_index = {p: i for i, p in enumerate(periods)}
     pop_index = {p: i for i, p in enumerate(populations)}
     cells: dict[str, int] = {}
@@ -224,14 +238,14 @@ def map_payload(
     return {
         "periods": list(periods),
         "populations": [
-            {"id": p, "name": population_label(p), "colour": population_colour(p)}
+            {"id": p, "name": population_label(p, t), "colour": population_colour(p)}
             for p in populations
         ],
         "cells": cell_rows,
         "counts": by_period,
         "max_animals": max((c.animals for c in counts), default=0),
         "sightings": _sighting_rows(
-            sightings, period_index, pop_index, period_of or (lambda o: "")
+            sightings, period_index, pop_index, period_of or (lambda o: ""), t
         ),
     }
 
@@ -241,6 +255,7 @@ def _sighting_rows(
     period_index: dict[str, int],
     pop_index: dict[str, int],
     period_of: PeriodOf,
+    t: Translator,
 ) -> list[list[list[Any]]]:
     """Per period: [lat, lon, count, local time, population, composition..., method, survey,
     id] (the id lets a popup ask the server for the sighting's photos)."""
@@ -256,7 +271,7 @@ def _sighting_rows(
                 round(obs.lat, 5),
                 round(unwrap_lon(obs.lon), 5),
                 obs.count,
-                local.strftime("%Y-%m-%d %H:%M"),
+                t.format_datetime(local),
                 pop_index[obs.population],
                 *composition,
                 obs.count_method,
@@ -290,19 +305,55 @@ def period_totals(counts: Sequence[HerdCount], periods: Sequence[str]) -> list[P
     return [PeriodTotal(p, *sums[p]) for p in periods]
 
 
-def _totals_rows(totals: Sequence[PeriodTotal], view: str = "sightings") -> list[dict[str, str]]:
+def _totals_rows(totals: Sequence[PeriodTotal], view: str, t: Translator) -> list[dict[str, str]]:
     """The totals beside the map, one row per period, with a bar each (the bars are the chart)."""
-    peak = max((t.animals for t in totals), default=0) or 1
+    peak = max((row.animals for row in totals), default=0) or 1
     return [
         {
-            "period": t.period,
-            "sightings": f"{t.herds if view == 'herds' else t.sightings:,}",
-            "animals": f"{t.animals:,}",
-            "calves": f"{100 * t.calves / t.adult_females:.0f}" if t.adult_females else "–",
-            "bar": f"{100.0 * t.animals / peak:.1f}",
+            "period": row.period,
+            "label": period_label(row.period, t),
+            "sightings": t.format_number(row.herds if view == "herds" else row.sightings),
+            "animals": t.format_number(row.animals),
+            "calves": _calves_per_100(row, t),
+            "bar": f"{100.0 * row.animals / peak:.1f}",  # a CSS width, not text
         }
-        for t in totals
+        for row in totals
     ]
+
+
+def _calves_per_100(row: PeriodTotal, t: Translator) -> str:
+    if not row.adult_females:
+        return "–"
+    return t.format_number(round(100 * row.calves / row.adult_females))
+
+
+def script_words(
+    t: Translator, periods: Sequence[str], every: str, cell_size_m: float
+) -> dict[str, Any]:
+    """What the page's script shows, in t's language: its messages, the slider's period
+    labels, the count methods' names and the number symbols of the server's numbers."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return {
+        "messages": script_messages(t),
+        "periods": [period_label(p, t) for p in periods],
+        "period_heading": name_of(PERIOD_HEADINGS, every, t),
+        "cell_km": cell_km_label(cell_size_m, t),
+        "count_methods": {m: name_of(COUNT_METHOD_NAMES, m, t) for m in COUNT_METHODS},
+        "group": get_group_symbol(t.locale),
+        "decimal": get_decimal_symbol(t.locale),
+    }
+
+
+def cell_km_label(cell_size_m: float, t: Translator) -> str:
+    """A cell's side in km as the locale writes it: "100", "12.5" ("12,5" in Russian)."""
+    return t.format_number(cell_size_m / 1000)
+
+
+def _script_json(value: Any) -> str:
+    # No "<" at all inside a data <script>: "</script" would end it early, and "<!--<script"
+    # (say, in a survey id) would make the browser read past its end. JSON reads \u003c as "<".
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _add_page(
@@ -315,31 +366,34 @@ def _add_page(
     every: str,
     side_html: str,
     cell_size_m: float,
-    view: str = "sightings",
+    view: str,
+    t: Translator,
 ) -> None:
     """Title, styles, the side panel (caller's HTML + totals) and the data table."""
     root: Any = m.get_root()  # a branca Figure: header, html and script sections
     head = render(
         "map_head.html",
+        t,
         title=title,
         inline_assets=Markup(inline_header(assets)),
         css=Markup(map_css()),
     )
     root.header.add_child(RawHtml(head), name="hw_head")
-    # No "<" at all inside the data's <script>: "</script" would end it early, and "<!--<script"
-    # (say, in a survey id) would make the browser read past its end. JSON reads \u003c as "<".
-    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    words = script_words(t, data["periods"], every, cell_size_m)
     body = render(
         "map_body.html",
+        t,
         title=title,
         side_html=Markup(side_html),  # the caller's HTML, e.g. the viewer's filter form
-        every=every,
-        km=f"{cell_size_m / 1000:g}",
-        rows=_totals_rows(totals, view),
+        per_period=name_of(PER_PERIOD, every, t),
+        period_heading=words["period_heading"],
+        km=words["cell_km"],
+        rows=_totals_rows(totals, view, t),
         herds_view=view == "herds",
-        sightings=f"{sum(t.herds if view == 'herds' else t.sightings for t in totals):,}",
-        animals=f"{sum(t.animals for t in totals):,}",
-        payload=Markup(payload),
+        sightings=t.format_number(sum(r.herds if view == "herds" else r.sightings for r in totals)),
+        animals=t.format_number(sum(r.animals for r in totals)),
+        payload=Markup(_script_json(data)),
+        words=Markup(_script_json(words)),
     )
     root.html.add_child(RawHtml(body), name="hw_side")
 

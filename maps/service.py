@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import folium
 
+from domain.i18n import Translator, translator
 from domain.periods import fill_periods
 from domain.records import HerdCount, Observation, ObservationQuery, Page, Period
 from domain.seasons import SeasonCalendar
@@ -131,9 +132,11 @@ def build_herd_map(
     options: MapOptions,
     assets: MapAssets,
     side_html: str = "",
-    title: str = "Wild reindeer counted",
+    title: str | None = None,
+    t: Translator | None = None,
 ) -> folium.Map:
-    """The folium map of one HerdMapData, with the boundaries and tiles of the options."""
+    """The folium map of one HerdMapData, with the boundaries and tiles of the options, in
+    t's language (English when None)."""
     return herd_count_map(
         data.counts,
         every=every,
@@ -148,10 +151,15 @@ def build_herd_map(
         side_html=side_html,
         seasons=options.seasons,
         view=data.view,
+        t=t,
     )
 
 
-def generated_note(now: datetime | None = None) -> str:
-    """A line saying when and from what the map was made (for saved files)."""
-    moment = (now or datetime.now(ZoneInfo("UTC"))).strftime("%Y-%m-%d %H:%M UTC")
-    return f'<p class="hw-note">Made by Herdwatch on {moment}.</p>'
+def generated_note(now: datetime | None = None, t: Translator | None = None) -> str:
+    """A line saying when and from what the map was made (for saved files), in t's language."""
+    from markupsafe import escape
+
+    t = t or translator()
+    moment = t.format_datetime(now or datetime.now(ZoneInfo("UTC")))
+    note = t.gettext("Made by Herdwatch on {moment} UTC.").format(moment=moment)
+    return f'<p class="hw-note">{escape(note)}</p>'

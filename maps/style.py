@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from domain.i18n import N_, Translator, i18n_environment, render_in, translator
+
 # Colour-blind-safe (Okabe-Ito) colours, one per population; others get grey.
 POPULATION_COLOURS: dict[str, str] = {
     "lena-olenek": "#0072B2",
@@ -18,14 +20,16 @@ POPULATION_COLOURS: dict[str, str] = {
     "taimyr": "#56B4E9",
     "unknown": "#777777",
 }
+# The maps' short names (the legend has little room); other languages translate them, with
+# the terms of docs/glossary.md (domain.i18n.POPULATION_NAMES holds the same names).
 POPULATION_LABELS: dict[str, str] = {
-    "lena-olenek": "Lena-Olenek",
-    "yana-indigirka": "Yana-Indigirka",
-    "sundrun": "Sundrun",
-    "new-siberian-islands": "New Siberian Islands",
-    "forest": "Forest (taiga)",
-    "taimyr": "Taimyr",
-    "unknown": "Unknown population",
+    "lena-olenek": N_("Lena-Olenek"),
+    "yana-indigirka": N_("Yana-Indigirka"),
+    "sundrun": N_("Sundrun"),
+    "new-siberian-islands": N_("New Siberian Islands"),
+    "forest": N_("Forest (taiga)"),
+    "taimyr": N_("Taimyr"),
+    "unknown": N_("Unknown population"),
 }
 
 
@@ -55,8 +59,12 @@ def population_colour(population: str) -> str:
     return EXTRA_COLOURS[digest % len(EXTRA_COLOURS)]
 
 
-def population_label(population: str) -> str:
-    return POPULATION_LABELS.get(population, population)
+def population_label(population: str, t: Translator | None = None) -> str:
+    """The population's name on a map, in t's language (English without one)."""
+    label = POPULATION_LABELS.get(population)
+    if label is None:  # an administrator's own population: its id is its name
+        return population
+    return t.gettext(label) if t is not None else label
 
 
 def map_css() -> str:
@@ -70,6 +78,23 @@ def map_js() -> str:
 
 
 @cache
+def script_msgids() -> tuple[str, ...]:
+    """The messages herd_map.js shows (its `_("…")` calls), found as `make messages` finds
+    them, so the page carries exactly the translations its script asks for."""
+    from io import BytesIO
+
+    from babel.messages.extract import extract
+
+    found = extract("javascript", BytesIO(map_js().encode()), keywords={"_": None})
+    return tuple(dict.fromkeys(message for _, message, _, _ in found if isinstance(message, str)))
+
+
+def script_messages(t: Translator) -> dict[str, str]:
+    """msgid → translation for the script's messages (English needs none: the msgid is it)."""
+    return {m: t.gettext(m) for m in script_msgids() if t.gettext(m) != m}
+
+
+@cache
 def static_text(name: str) -> str:
     """A file of maps/static, read once per process (it is inlined into every page)."""
     return (resources.files("maps") / "static" / name).read_text(encoding="utf-8")
@@ -80,17 +105,19 @@ def templates() -> Environment:
     """maps/templates, parsed once per process.
 
     HTML templates are autoescaped (population names and periods are data); the one .js
-    template is not, since HTML escapes mean nothing inside a script.
+    template is not, since HTML escapes mean nothing inside a script. The language is
+    given per render (`render`), never installed on the shared environment.
     """
-    return Environment(
+    env: Environment = i18n_environment(
         loader=PackageLoader("maps", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("js",)),
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=StrictUndefined,
     )
+    return env
 
 
-def render(template: str, /, **context: Any) -> str:
-    """Render the template named `template` (in maps/templates) with `context`."""
-    return templates().get_template(template).render(**context)
+def render(template: str, t: Translator | None = None, /, **context: Any) -> str:
+    """Render the template named `template` (in maps/templates) in t's language."""
+    return render_in(templates().get_template(template), t or translator(), **context)
