@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.i18n import N_, Translator
 from domain.records import COUNT_METHODS, SURVEY_METHODS, Extent
 
 GEOJSON = "application/geo+json"
@@ -27,28 +28,28 @@ CONFORMANCE = [
 # Parameters every items request takes (the standard's definitions, OpenAPI 3.0 fragments).
 COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
     "bbox": {
-        "description": "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses 180°",
+        "description": N_("minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses 180°"),
         "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
     },
     "datetime": {
-        "description": "RFC 3339 instant or interval start/end; '..' or '' leaves an end open",
+        "description": N_("RFC 3339 instant or interval start/end; '..' or '' leaves an end open"),
         "schema": {"type": "string"},
     },
     "limit": {
-        "description": "page size; larger values are lowered to the maximum",
+        "description": N_("page size; larger values are lowered to the maximum"),
         "schema": {"type": "integer", "minimum": 1, "default": 100},
     },
     # Part 2's parameters, for clients that send them: CRS84 is the one CRS served.
     "crs": {
-        "description": "CRS of the answer: only CRS84",
+        "description": N_("CRS of the answer: only CRS84"),
         "schema": {"type": "string", "enum": [CRS84]},
     },
     "bbox-crs": {
-        "description": "CRS of bbox: only CRS84",
+        "description": N_("CRS of bbox: only CRS84"),
         "schema": {"type": "string", "enum": [CRS84]},
     },
     "f": {
-        "description": "json (the default) or html",
+        "description": N_("json (the default) or html"),
         "schema": {"type": "string", "enum": ["json", "html"]},
     },
 }
@@ -79,40 +80,45 @@ def _text(description: str) -> dict[str, Any]:
 
 def collections(populations: tuple[str, ...]) -> dict[str, Collection]:
     """The three collections, keyed by id, in the order /collections lists them."""
-    population = _choice(populations, "population id (several: comma-separated)")
+    population = _choice(populations, N_("population id (several: comma-separated)"))
     cursor = {
-        "next": _text("opaque cursor from a next link"),
-        "prev": _text("opaque cursor from a prev link"),
+        "next": _text(N_("opaque cursor from a next link")),
+        "prev": _text(N_("opaque cursor from a prev link")),
     }
     found = (
         Collection(
             "observations",
-            "Herd sightings",
-            "Active sightings of wild reindeer herds: one point per sighting with its total "
-            "count, sex and age classes, count method, survey and population.",
+            N_("Herd sightings"),
+            N_(
+                "Active sightings of wild reindeer herds: one point per sighting with its "
+                "total count, sex and age classes, count method, survey and population."
+            ),
             {
                 "population": population,
-                "count_method": _choice(COUNT_METHODS, "how the herd was counted"),
-                "survey_id": _text("the survey the sighting belongs to"),
+                "count_method": _choice(COUNT_METHODS, N_("how the herd was counted")),
+                "survey_id": _text(N_("the survey the sighting belongs to")),
             },
             cursor,
         ),
         Collection(
             "herds",
-            "De-duplicated herds",
-            "Herds of one period after de-duplication: sightings of one herd within the "
-            "matching distance and time are one herd, placed at its largest sighting, with "
-            "the ids of its sightings. Choose the period with `every` (year, season or "
-            "month) and `period` (e.g. 2024, 2024-calving, 2024-07); without `period` the "
-            "period of the most recent herd. `datetime` filters on the herd's first sighting.",
+            N_("De-duplicated herds"),
+            N_(
+                "Herds of one period after de-duplication: sightings of one herd within the "
+                "matching distance and time are one herd, placed at its largest sighting, "
+                "with the ids of its sightings. Choose the period with `every` (year, season "
+                "or month) and `period` (e.g. 2024, 2024-calving, 2024-07); without `period` "
+                "the period of the most recent herd. `datetime` filters on the herd's first "
+                "sighting."
+            ),
             {"population": population},
             {
                 "every": _choice(
-                    ["year", "season", "month"], "length of the period (default year)"
+                    ["year", "season", "month"], N_("length of the period (default year)")
                 ),
-                "period": _text("the period: 2024, 2024-calving or 2024-07"),
+                "period": _text(N_("the period: 2024, 2024-calving or 2024-07")),
                 "offset": {
-                    "description": "herds to skip (from next/prev links)",
+                    "description": N_("herds to skip (from next/prev links)"),
                     "schema": {"type": "integer", "minimum": 0},
                 },
             },
@@ -120,13 +126,15 @@ def collections(populations: tuple[str, ...]) -> dict[str, Collection]:
         ),
         Collection(
             "surveys",
-            "Surveys",
-            "Effort units: flights, snowmobile routes and foot transects (tracks), camera "
-            "and collar deployments (areas), with their effort in km or km².",
-            {"method": _choice(SURVEY_METHODS, "survey method")},
+            N_("Surveys"),
+            N_(
+                "Effort units: flights, snowmobile routes and foot transects (tracks), camera "
+                "and collar deployments (areas), with their effort in km or km²."
+            ),
+            {"method": _choice(SURVEY_METHODS, N_("survey method"))},
             {
                 "offset": {
-                    "description": "surveys to skip (from next/prev links)",
+                    "description": N_("surveys to skip (from next/prev links)"),
                     "schema": {"type": "integer", "minimum": 0},
                 }
             },
@@ -134,6 +142,21 @@ def collections(populations: tuple[str, ...]) -> dict[str, Collection]:
         ),
     )
     return {c.id: c for c in found}
+
+
+def localized(document: Any, t: Translator) -> Any:
+    """The document with each "title" and "description" the catalogue knows in t's language
+    (the words above are marked for it; a configured title or a property name stays)."""
+    if isinstance(document, dict):
+        return {
+            k: t.gettext(v)
+            if k in ("title", "description") and isinstance(v, str) and v
+            else localized(v, t)
+            for k, v in document.items()
+        }
+    if isinstance(document, list):
+        return [localized(v, t) for v in document]
+    return document
 
 
 def link(href: str, rel: str, kind: str, title: str | None = None) -> dict[str, str]:
@@ -146,14 +169,14 @@ def link(href: str, rel: str, kind: str, title: str | None = None) -> dict[str, 
 def landing(base: str, title: str) -> dict[str, Any]:
     return {
         "title": title,
-        "description": "Wild reindeer herd sightings, herds and surveys as OGC API – Features.",
+        "description": N_("Wild reindeer herd sightings, herds and surveys as OGC API – Features."),
         "links": [
-            link(f"{base}/", "self", JSON, "this document"),
-            link(f"{base}/?f=html", "alternate", HTML, "this document as HTML"),
-            link(f"{base}/api", "service-desc", OPENAPI, "the API definition"),
-            link(f"{base}/api.html", "service-doc", HTML, "the API documentation"),
-            link(f"{base}/conformance", "conformance", JSON, "conformance classes"),
-            link(f"{base}/collections", "data", JSON, "the collections"),
+            link(f"{base}/", "self", JSON, N_("this document")),
+            link(f"{base}/?f=html", "alternate", HTML, N_("this document as HTML")),
+            link(f"{base}/api", "service-desc", OPENAPI, N_("the API definition")),
+            link(f"{base}/api.html", "service-doc", HTML, N_("the API documentation")),
+            link(f"{base}/conformance", "conformance", JSON, N_("conformance classes")),
+            link(f"{base}/collections", "data", JSON, N_("the collections")),
         ],
     }
 
@@ -189,15 +212,15 @@ def collection_json(base: str, c: Collection, extent: Extent | None) -> dict[str
         "crs": [CRS84],
         "extent": extent_json(extent),
         "links": [
-            link(home, "self", JSON, "this collection"),
-            link(f"{home}?f=html", "alternate", HTML, "this collection as HTML"),
-            link(f"{home}/items", "items", GEOJSON, "its features"),
-            link(f"{home}/items?f=html", "items", HTML, "its features as HTML"),
+            link(home, "self", JSON, N_("this collection")),
+            link(f"{home}?f=html", "alternate", HTML, N_("this collection as HTML")),
+            link(f"{home}/items", "items", GEOJSON, N_("its features")),
+            link(f"{home}/items?f=html", "items", HTML, N_("its features as HTML")),
             link(
                 f"{home}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "application/schema+json",
-                "queryables",
+                N_("queryables"),
             ),
         ],
     }

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.census import CensusRule
+from domain.i18n import N_
 from domain.records import POPULATIONS
 from domain.seasons import DEFAULT_SEASONS, SeasonCalendar
 
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HERDWATCH_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///herdwatch.db"
-    api_title: str = "Herdwatch: wild reindeer counts in Yakutia"
+    api_title: str = N_("Herdwatch: wild reindeer counts in Yakutia")  # translated unless set
     max_batch_size: int = Field(5000, ge=1, le=100_000)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     max_import_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # POST /api/v1/imports' file

@@ -9,11 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
-from domain.i18n import Message
+from domain.i18n import Message, Translator, text, translator
 from domain.records import COUNT_METHODS, SURVEY_METHODS, ObservationQuery, Period
+from domain.terms import COUNT_METHOD_NAMES, PERIOD_NAMES, SURVEY_METHOD_NAMES, name_of
 from field_api.errors import ApiError
 from field_api.filters import observation_query
+from field_api.language import language_headers
 from field_api.pages import render_page
 from field_api.settings import Settings
 from maps.style import population_colour, population_label
@@ -93,22 +96,45 @@ def _interval(start: str, end: str) -> str | None:
     return f"{first}/{last}"
 
 
-def viewer_side_html(filters: ViewerFilters, settings: Settings, *, user: str) -> str:
-    """The filter form, the export links for exactly these filters, and sign-out."""
+def viewer_side_html(
+    filters: ViewerFilters, settings: Settings, *, user: str, t: Translator | None = None
+) -> str:
+    """The filter form, the export links for exactly these filters, and sign-out, in t's
+    language (English when None): the options' values stay codes, their text is translated."""
+    t = t or translator()
     api = urlencode(filters.api_params())
+    survey = [(m, name_of(SURVEY_METHOD_NAMES, m, t)) for m in SURVEY_METHODS]
+    count = [(m, name_of(COUNT_METHOD_NAMES, m, t)) for m in COUNT_METHODS]
     return render_page(
         "viewer_side.html",
+        t,
         filters=filters,
-        populations=[(p, population_label(p), population_colour(p)) for p in settings.populations],
-        method_groups=(("survey", SURVEY_METHODS), ("count", COUNT_METHODS)),
-        periods=PERIODS,
+        populations=[
+            (p, population_label(p, t), population_colour(p)) for p in settings.populations
+        ],
+        method_groups=((t.gettext("survey method"), survey), (t.gettext("count method"), count)),
+        periods=[(p, name_of(PERIOD_NAMES, p, t)) for p in PERIODS],
         api_query=f"?{api}" if api else "",
         map_query=urlencode({**filters.api_params(), "every": filters.every, "view": filters.view}),
         user=user,
     )
 
 
-def error_page(status: int, message: str | Message, *, filters_back: bool = False) -> HTMLResponse:
-    """A plain page for a browser (the API answers problem+json instead)."""
-    html = render_page("error.html", message=str(message), filters_back=filters_back)
-    return HTMLResponse(html, status_code=status)
+def error_page(
+    status: int,
+    message: str | Message,
+    *,
+    filters_back: bool = False,
+    t: Translator | None = None,
+    language_switch: Markup | str = "",
+) -> HTMLResponse:
+    """A plain page for a browser (the API answers problem+json instead), in t's language."""
+    t = t or translator()
+    html = render_page(
+        "error.html",
+        t,
+        message=text(message, t),
+        filters_back=filters_back,
+        language_switch=language_switch,
+    )
+    return HTMLResponse(html, status_code=status, headers=language_headers(t.lang))

@@ -13,6 +13,7 @@ from field_api.cli.common import (
     Command,
     _,
     add_filter_arguments,
+    cli_translator,
     filter_query,
     open_existing_store,
     say,
@@ -40,7 +41,7 @@ def add_arguments(subparsers: Any) -> None:
 
 
 def write_map(args: argparse.Namespace, settings: Settings) -> int:
-    """Aggregate in the store, render with inlined scripts, write the file."""
+    """Aggregate in the store, render with inlined scripts, write the file (in --lang)."""
     from maps.herd_map import render_html
     from maps.service import build_herd_map, generated_note, load_map_data
     from reports.herd_cache import HerdCache
@@ -81,8 +82,9 @@ def write_map(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         store.close()
+    t = cli_translator()  # --lang or HERDWATCH_LANG: the file is written in it
     m = build_herd_map(
-        data, every=args.every, options=options, assets=assets, side_html=generated_note()
+        data, every=args.every, options=options, assets=assets, side_html=generated_note(t=t), t=t
     )
     html = render_html(m)
     args.out.write_text(html, encoding="utf-8")

@@ -26,6 +26,7 @@ from domain.records import COMPOSITION_FIELDS, COUNT_METHODS
 from field_api.deps import SettingsDep
 from field_api.errors import ApiError
 from field_api.pages import render_page
+from maps.style import POPULATION_LABELS, population_label
 
 router = APIRouter(prefix="/field", tags=["field app"], include_in_schema=False)
 SCOPE = "/field"
@@ -79,7 +80,10 @@ def field_page(settings: SettingsDep) -> HTMLResponse:
     html = render_page(
         "field.html",
         version=version,
-        populations=settings.populations,
+        populations=[
+            (p, population_label(p), f"pop.{p}" if p in POPULATION_LABELS else "")
+            for p in settings.populations
+        ],
         count_methods=COUNT_METHODS,
         classes=COMPOSITION_FIELDS,
         config=_script_json(

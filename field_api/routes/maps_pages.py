@@ -16,11 +16,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from data.store import ObservationStore
 from domain.errors import InvalidInput
-from domain.i18n import Message
+from domain.i18n import Message, Translator
 from domain.records import Period, User
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep, request_credential
 from field_api.errors import ApiError
 from field_api.filters import QueryDep
+from field_api.language import language_headers, request_translator
+from field_api.pages import language_switch
 from field_api.routes import exports
 from field_api.settings import Settings
 from field_api.viewer import ViewerFilters, error_page, viewer_side_html
@@ -50,6 +52,7 @@ _STATIC_TYPES = {".js", ".css", ".png", ".svg"}
 
 @router.get("/maps/herd-counts", response_class=HTMLResponse)
 def herd_count_map_page(
+    request: Request,
     query: QueryDep,
     user: Researcher,
     store: StoreDep,
@@ -59,20 +62,21 @@ def herd_count_map_page(
     cell_km: CellParam = None,
     view: ViewParam = "herds",
 ) -> HTMLResponse:
-    """The herd-count map as one self-contained page (scripts inlined: it opens offline)."""
+    """The herd-count map as one self-contained page (scripts inlined: it opens offline), in
+    the request's language, with the language switch (which needs this server)."""
     from maps.herd_map import render_html
     from maps.service import build_herd_map, generated_note, load_map_data
     from reports.herd_map import map_source
 
+    t = request_translator(request)
     options = settings.map_options()
     source = map_source(view, store, cache, settings.season_calendar, settings.census)
     size = cell_km * 1000 if cell_km else None
     data = load_map_data(source, query, every=every, options=options, cell_size_m=size, view=view)
     inlined = assets.inlined_assets()  # AssetsMissing: a 503 saying how to install them
-    m = build_herd_map(
-        data, every=every, options=options, assets=inlined, side_html=generated_note()
-    )
-    return HTMLResponse(render_html(m))
+    side = str(language_switch(request, t)) + generated_note(t=t)
+    m = build_herd_map(data, every=every, options=options, assets=inlined, side_html=side, t=t)
+    return HTMLResponse(render_html(m), headers=language_headers(t.lang))
 
 
 @router.get("/viewer", response_class=HTMLResponse, include_in_schema=False, response_model=None)
@@ -83,22 +87,28 @@ async def viewer(
     user = await run_in_threadpool(_signed_in_user, request, store, settings)
     if user is None:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        lang = request.query_params.get("lang")  # the sign-in page in the language asked for
+        also = f"&lang={quote(lang[:20])}" if lang else ""
+        return RedirectResponse(f"/login?next={target}{also}", status_code=303)
+    t = request_translator(request)
+    switch = language_switch(request, t)
     if user.role not in ("researcher", "admin"):
-        return error_page(
-            403,
+        refused = Message(
             "The map viewer is for researchers and administrators; "
-            "observers upload and edit their own records.",
+            "observers upload and edit their own records."
         )
+        return error_page(403, refused, t=t, language_switch=switch)
     try:
         filters = ViewerFilters.from_request(request, settings)
     except (ApiError, InvalidInput) as exc:
-        return error_page(422, exc.message, filters_back=True)
+        return error_page(422, exc.message, filters_back=True, t=t, language_switch=switch)
     try:
-        html = await run_in_threadpool(_viewer_html, filters, store, settings, user, cache)
+        html = await run_in_threadpool(
+            _viewer_html, filters, store, settings, user, cache, t, switch
+        )
     except InvalidInput as exc:
-        return error_page(422, exc.message, filters_back=True)
-    return HTMLResponse(html)
+        return error_page(422, exc.message, filters_back=True, t=t, language_switch=switch)
+    return HTMLResponse(html, headers=language_headers(t.lang))
 
 
 def _viewer_html(
@@ -107,6 +117,8 @@ def _viewer_html(
     settings: Settings,
     user: User,
     cache: HerdCache,
+    t: Translator,
+    switch: str,
 ) -> str:
     from maps.herd_map import render_html
     from maps.service import build_herd_map, load_map_data
@@ -117,9 +129,14 @@ def _viewer_html(
     data = load_map_data(
         source, filters.query, every=filters.every, options=options, view=filters.view
     )
-    side = viewer_side_html(filters, settings, user=user.name)
+    side = str(switch) + viewer_side_html(filters, settings, user=user.name, t=t)
     m = build_herd_map(
-        data, every=filters.every, options=options, assets=assets.linked_assets(), side_html=side
+        data,
+        every=filters.every,
+        options=options,
+        assets=assets.linked_assets(),
+        side_html=side,
+        t=t,
     )
     return render_html(m)
 

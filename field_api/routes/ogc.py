@@ -23,8 +23,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from data.store import ObservationStore
 from data.survey_selection import matching_surveys, survey_extent
 from domain.errors import InvalidInput, NotFound
-from domain.i18n import Message
+from domain.i18n import N_, Message, Translator
 from domain.records import COUNT_METHODS, SURVEY_METHODS, Extent, ObservationQuery, User, utc_iso
+from domain.terms import COMPOSITION_NAMES
 from field_api import ogc_documents as docs
 from field_api.deps import HerdCacheDep, Reader, SettingsDep, StoreDep, may_read
 from field_api.errors import ApiError
@@ -36,7 +37,8 @@ from field_api.filters import (
     parse_datetime_interval,
     split_list,
 )
-from field_api.pages import render_page
+from field_api.language import language_headers, request_translator
+from field_api.pages import language_switch, render_page
 from field_api.schemas import survey_json
 from field_api.settings import Settings
 
@@ -82,19 +84,24 @@ def _wants_html(request: Request, params: dict[str, str]) -> bool:
 def _answer(
     request: Request, params: dict[str, str], body: dict[str, Any], media: str = docs.JSON
 ) -> Response:
-    """The document as JSON, or as an HTML page listing its links when a browser asks."""
+    """The document as JSON, or as an HTML page listing its links when a browser asks; its
+    titles and descriptions in the request's language (data and ids stay as they are)."""
+    t = request_translator(request)
+    body = docs.localized(body, t)
     if not _wants_html(request, params):
-        return JSONResponse(body, media_type=media)
+        return JSONResponse(body, media_type=media, headers=language_headers(t.lang))
     page = render_page(
         "ogc_page.html",
+        t,
         base=_base(request),
-        title=body.get("title") or body.get("id") or "Conformance",
+        title=body.get("title") or body.get("id") or t.gettext("Conformance"),
         description=body.get("description"),
         collections=body.get("collections", []),
         links=body.get("links", []),
         document=json.dumps(body, indent=2, ensure_ascii=False),
+        language_switch=language_switch(request, t),
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=language_headers(t.lang))
 
 
 def _bad(exc: InvalidInput) -> ApiError:
@@ -202,11 +209,11 @@ def api_definition(request: Request, settings: SettingsDep) -> Response:
 @router.get("/api.html", include_in_schema=False)
 def api_documentation(request: Request) -> Response:
     """Human-readable documentation: the app's interactive docs list /ogc too."""
-    return HTMLResponse(
-        f'<!doctype html><meta charset="utf-8"><title>Herdwatch OGC API</title>'
-        f'<p>The OGC API definition is <a href="{_base(request)}/api">{_base(request)}/api</a> '
-        f'(OpenAPI 3.0); the whole API is described at <a href="/docs">/docs</a>.</p>'
+    t = request_translator(request)
+    page = render_page(
+        "ogc_api.html", t, base=_base(request), language_switch=language_switch(request, t)
     )
+    return HTMLResponse(page, headers=language_headers(t.lang))
 
 
 # --- collections -------------------------------------------------------------------------
@@ -224,10 +231,10 @@ def list_collections(
         for c in docs.collections(settings.populations).values()
     ]
     body = {
-        "title": "Collections",
+        "title": N_("Collections"),
         "links": [
-            docs.link(f"{base}/collections", "self", docs.JSON, "this document"),
-            docs.link(f"{base}/collections?f=html", "alternate", docs.HTML, "as HTML"),
+            docs.link(f"{base}/collections", "self", docs.JSON, N_("this document")),
+            docs.link(f"{base}/collections?f=html", "alternate", docs.HTML, N_("as HTML")),
         ],
         "collections": cols,
     }
@@ -281,7 +288,8 @@ def collection_items(
         raise _bad(exc) from exc
     links = _page_links(request, c.id, items.more)
     if html:
-        return _items_page(request, c.id, c.title, _decoded(items.features), items.matched, links)
+        title = request_translator(request).gettext(c.title)
+        return _items_page(request, c.id, title, _decoded(items.features), items.matched, links)
     head: dict[str, Any] = {"timeStamp": _now()}
     if items.matched is not None:
         head["numberMatched"] = items.matched
@@ -325,11 +333,16 @@ def _page_links(request: Request, collection_id: str, more: Paging) -> list[dict
     base = _base(request)
     here = request.url.remove_query_params("f")
     links = [
-        docs.link(str(here), "self", docs.GEOJSON, "this page"),
+        docs.link(str(here), "self", docs.GEOJSON, N_("this page")),
         docs.link(
-            str(here.include_query_params(f="html")), "alternate", docs.HTML, "this page as HTML"
+            str(here.include_query_params(f="html")),
+            "alternate",
+            docs.HTML,
+            N_("this page as HTML"),
         ),
-        docs.link(f"{base}/collections/{collection_id}", "collection", docs.JSON, "the collection"),
+        docs.link(
+            f"{base}/collections/{collection_id}", "collection", docs.JSON, N_("the collection")
+        ),
     ]
     for rel, changes in more.items():
         url = here
@@ -339,8 +352,11 @@ def _page_links(request: Request, collection_id: str, more: Paging) -> list[dict
                 if value is None
                 else url.include_query_params(**{name: value})
             )
-        links.append(docs.link(str(url), rel, docs.GEOJSON, f"{rel} page"))
+        links.append(docs.link(str(url), rel, docs.GEOJSON, _PAGE_TITLES.get(rel, rel)))
     return links
+
+
+_PAGE_TITLES = {"next": N_("next page"), "prev": N_("prev page")}
 
 
 def _items_page(
@@ -351,17 +367,21 @@ def _items_page(
     matched: int | None,
     links: list[dict[str, str]],
 ) -> HTMLResponse:
+    """The features as a table in the request's language: the words translated, the
+    properties (names and values: data) as they are, but for the sex and age classes."""
+    t = request_translator(request)
     columns = list(features[0]["properties"]) if features else []
     rows = [
         {
             "id": f["id"],
             "geometry": f["geometry"],
-            "cells": [_cell(f["properties"].get(n)) for n in columns],
+            "cells": [_cell(f["properties"].get(n), t) for n in columns],
         }
         for f in features
     ]
     page = render_page(
         "ogc_items.html",
+        t,
         base=_base(request),
         collection=collection_id,
         title=title,
@@ -369,20 +389,28 @@ def _items_page(
         columns=columns,
         json_url=str(request.url.include_query_params(f="json")),
         matched=matched,
-        links=links,
+        links=docs.localized(links, t),
+        language_switch=language_switch(request, t),
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=language_headers(t.lang))
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, t: Translator) -> str:
     """A property as table text: classes as "name n", lists one per space, nothing for null."""
     if value is None:
         return ""
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items() if v is not None)
+        return ", ".join(
+            f"{_class_name(k, t)} {t.format_value(v)}" for k, v in value.items() if v is not None
+        )
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
     return str(value)
+
+
+def _class_name(key: str, t: Translator) -> str:
+    name = COMPOSITION_NAMES.get(key)
+    return t.gettext(name) if name else key.replace("_", " ")
 
 
 # --- the three collections' items --------------------------------------------------------------
@@ -552,14 +580,13 @@ def collection_item(
     feature = _one_feature(c.id, feature_id, user, store, settings, cache)
     base = f"{_base(request)}/collections/{c.id}"
     feature["links"] = [
-        docs.link(f"{base}/items/{feature_id}", "self", docs.GEOJSON, "this feature"),
-        docs.link(f"{base}/items/{feature_id}?f=html", "alternate", docs.HTML, "as HTML"),
-        docs.link(base, "collection", docs.JSON, "the collection"),
+        docs.link(f"{base}/items/{feature_id}", "self", docs.GEOJSON, N_("this feature")),
+        docs.link(f"{base}/items/{feature_id}?f=html", "alternate", docs.HTML, N_("as HTML")),
+        docs.link(base, "collection", docs.JSON, N_("the collection")),
     ]
     if _wants_html(request, params):
-        return _items_page(
-            request, c.id, f"{c.title}: {feature_id}", [feature], None, feature["links"]
-        )
+        title = f"{request_translator(request).gettext(c.title)}: {feature_id}"
+        return _items_page(request, c.id, title, [feature], None, feature["links"])
     return JSONResponse(feature, media_type=docs.GEOJSON)
 
 
