@@ -40,6 +40,9 @@ LATIN_WORDS = frozenset(
         "English",  # the language switch names each language in itself
     }
 )
+# Msgids that are formats, not words (a help text's "minLon,minLat,maxLon,maxLat"): a page
+# shows them as they are, as the Area field's placeholder does.
+FORMATS = frozenset({"minLon,minLat,maxLon,maxLat"})
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 _CODE = re.compile(r"`[^`]*`")  # `every`, `2024-calving`: code in a description, not words
 # Shown to a reader as they are, in any language: scripts, styles, code and JSON.
@@ -95,7 +98,10 @@ def english_fragments(lang: str = "ru") -> tuple[str, ...]:
             # (an "in" between two placeholders is too common a string to mean English).
             shortest = 2 if len(pieces) == 1 else 3
             for piece in pieces:
-                if re.search(rf"[A-Za-z]{{{shortest}}}", piece) and piece not in LATIN_WORDS:
+                if (
+                    re.search(rf"[A-Za-z]{{{shortest}}}", piece)
+                    and piece not in LATIN_WORDS | FORMATS
+                ):
                     found.add(piece)
     return tuple(sorted(found))
 

@@ -288,8 +288,7 @@ def collection_items(
         raise _bad(exc) from exc
     links = _page_links(request, c.id, items.more)
     if html:
-        title = request_translator(request).gettext(c.title)
-        return _items_page(request, c.id, title, _decoded(items.features), items.matched, links)
+        return _items_page(request, c, None, _decoded(items.features), items.matched, links)
     head: dict[str, Any] = {"timeStamp": _now()}
     if items.matched is not None:
         head["numberMatched"] = items.matched
@@ -361,8 +360,8 @@ _PAGE_TITLES = {"next": N_("next page"), "prev": N_("prev page")}
 
 def _items_page(
     request: Request,
-    collection_id: str,
-    title: str,
+    collection: docs.Collection,
+    feature_id: str | None,
     features: list[dict[str, Any]],
     matched: int | None,
     links: list[dict[str, str]],
@@ -370,6 +369,7 @@ def _items_page(
     """The features as a table in the request's language: the words translated, the
     properties (names and values: data) as they are, but for the sex and age classes."""
     t = request_translator(request)
+    name = t.gettext(collection.title)
     columns = list(features[0]["properties"]) if features else []
     rows = [
         {
@@ -383,8 +383,9 @@ def _items_page(
         "ogc_items.html",
         t,
         base=_base(request),
-        collection=collection_id,
-        title=title,
+        collection=collection.id,
+        collection_title=name,
+        title=f"{name}: {feature_id}" if feature_id else name,
         features=rows,
         columns=columns,
         json_url=str(request.url.include_query_params(f="json")),
@@ -585,8 +586,7 @@ def collection_item(
         docs.link(base, "collection", docs.JSON, N_("the collection")),
     ]
     if _wants_html(request, params):
-        title = f"{request_translator(request).gettext(c.title)}: {feature_id}"
-        return _items_page(request, c.id, title, [feature], None, feature["links"])
+        return _items_page(request, c, feature_id, [feature], None, feature["links"])
     return JSONResponse(feature, media_type=docs.GEOJSON)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from domain.i18n import COOKIE, LANGUAGES, Translator
+from domain.i18n import COOKIE, LANGUAGES, Message, Translator
 from field_api.deps import SettingsDep, StoreDep
 from field_api.errors import ApiError
 from field_api.language import language_headers, request_translator
@@ -69,7 +69,7 @@ def choose_language(lang: str, settings: SettingsDep, next: str = "/viewer") -> 
     """The language switch: keep the choice in a cookie (every page reads it after `?lang=`)
     and go back to the page, without a `lang` in its address that would outrank the cookie."""
     if lang not in LANGUAGES:
-        raise ApiError(404, "not_found", f"no language {lang[:20]!r}")
+        raise ApiError(404, "not_found", Message("no language {lang}", lang=repr(lang[:20])))
     response = RedirectResponse(_without_lang(_safe_next(next)), status_code=303)
     response.set_cookie(
         COOKIE,

@@ -180,7 +180,7 @@ def test_ogc_pages_in_russian(ogc_api, path):
 def test_ogc_items_page_names_the_classes_and_counts_in_russian(ogc_api):
     html = ogc_api.researcher.get(OGC_PAGES[-2], headers=RU).text
     assert re.search(r"Показан[оы]? \d+ объект", html)
-    assert "важенки" in html and "adult females" not in html
+    assert "взрослые самки" in html and "adult females" not in html
     english = ogc_api.researcher.get(OGC_PAGES[-2]).text
     assert "adult females" in english and re.search(r"\d+ features shown of", english)
 
@@ -196,7 +196,7 @@ def test_ogc_documents_speak_the_language_asked_for(ogc_api):
     assert "this document" in {link["title"] for link in english["links"]}
     collections = ogc_api.researcher.get("/ogc/collections", headers={"Accept-Language": "ru"})
     titles = {c["id"]: c["title"] for c in collections.json()["collections"]}
-    assert titles == {"observations": "Наблюдения стад", "herds": "Стада без повторов",
+    assert titles == {"observations": "Встречи стад", "herds": "Стада без повторов",
                       "surveys": "Учёты"}  # fmt: skip
 
 
