@@ -335,6 +335,7 @@ def script_words(
     from babel.numbers import get_decimal_symbol, get_group_symbol
 
     return {
+        "lang": t.lang,
         "messages": script_messages(t),
         "periods": [period_label(p, t) for p in periods],
         "period_heading": name_of(PERIOD_HEADINGS, every, t),

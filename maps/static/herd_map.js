@@ -6,6 +6,7 @@ var data = JSON.parse(document.getElementById("hw-map-data").textContent);
 // The page's language: the server puts in the page the translations of every _("…") below
 // (extracted by `make messages`), the period labels, count method names and number symbols.
 var words = JSON.parse(document.getElementById("hw-map-i18n").textContent);
+document.documentElement.lang = words.lang;  // folium's page names no language itself
 function _(msgid) {
   return Object.prototype.hasOwnProperty.call(words.messages, msgid) ? words.messages[msgid] : msgid;
 }
