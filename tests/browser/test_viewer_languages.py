@@ -32,7 +32,8 @@ ALLOWED = frozenset({"rita", "minLon", "minLat", "maxLon", "maxLat"})
 TEXT_SHOWN = """() => {
   // What a reader sees, but the attribution (the tile server's own credit line) and code.
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll(".leaflet-control-attribution, script, style, code").forEach(e => e.remove());
+  const aside = ".leaflet-control-attribution, script, style, code";
+  clone.querySelectorAll(aside).forEach(e => e.remove());
   document.body.appendChild(clone); clone.style.position = "absolute";
   const text = clone.innerText; clone.remove(); return text; }"""
 
