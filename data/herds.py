@@ -90,6 +90,7 @@ class SightingColumns:
 
 TEXT_COLUMNS = ("id", "local_date", "population", "region", "survey_id")
 FLOAT_COLUMNS = ("lon", "lat", "ea_x", "ea_y")
+_NUMBER_KINDS: dict[str, Any] = {**dict.fromkeys(FLOAT_COLUMNS, np.float64), "synthetic": bool}
 
 
 def sighting_columns_from_arrow(table: Any) -> SightingColumns:
@@ -110,37 +111,41 @@ def sighting_columns_from_arrow(table: Any) -> SightingColumns:
         return empty_sighting_columns()
     epoch = table.column("epoch_s")
     if pa.types.is_string(epoch.type) or pa.types.is_large_string(epoch.type):
-        epoch = pc.strptime(epoch, format="%Y-%m-%dT%H:%M:%S", unit="s").cast(pa.int64())
-    epoch_s = epoch.to_numpy().astype(np.float64)
-    order = _time_order(epoch_s, table.column("id"))
-    columns: dict[str, Any] = {"epoch_s": epoch_s[order]}
+        epoch = pc.cast(epoch, pa.timestamp("s"))  # ISO 8601: four times strptime's speed
+    seconds = epoch.cast(pa.int64()).to_numpy()
+    order = _time_order(seconds, table.column("id"))
+    columns: dict[str, Any] = {"epoch_s": seconds[order].astype(np.float64)}
     for name in (n for n in SIGHTING_COLUMNS if n != "epoch_s"):
-        # Each column into time order, in C; one chunk first (a take across many chunks
-        # cost five times as much).
-        values = table.column(name).combine_chunks().take(order)
+        column = table.column(name)
         if name in TEXT_COLUMNS:
-            columns[name] = pd.array(values, dtype="str")  # the Arrow buffers, not copied
-        elif name in FLOAT_COLUMNS:
-            columns[name] = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        elif name == "synthetic":
-            columns[name] = values.to_numpy(zero_copy_only=False).astype(bool)
-        else:
-            columns[name] = values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            # Into time order in C, one chunk first (a take across many chunks cost five
+            # times as much); pandas keeps the Arrow buffers.
+            columns[name] = pd.array(column.combine_chunks().take(order), dtype="str")
+        else:  # numbers: a numpy gather is several times faster than Arrow's take
+            columns[name] = column.to_numpy().astype(_NUMBER_KINDS.get(name, np.int64), copy=False)[
+                order
+            ]
     return SightingColumns(**columns)
 
 
-def _time_order(epoch: np.ndarray, ids: Any) -> np.ndarray:
-    """Positions in (whole UTC second, id) order (ids: an Arrow string column)."""
-    order = np.argsort(epoch, kind="stable")
-    ordered = epoch[order]
+def _time_order(seconds: np.ndarray, ids: Any) -> np.ndarray:
+    """Positions in (whole UTC second, id) order (seconds: int64; ids: an Arrow string
+    column). Whole numbers sort by radix, several times faster than floats."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    order = np.argsort(seconds, kind="stable")
+    ordered = seconds[order]
     ties = np.flatnonzero(ordered[1:] == ordered[:-1])
     if len(ties) == 0:
         return order
-    # Positions in runs of the same second (a few per cent), re-sorted by (second, id) at once.
+    # Positions in runs of the same second (a few per cent), re-sorted by (second, id) at
+    # once, in Arrow (ids stay Arrow text, never Python strings).
     tied = np.unique(np.concatenate([ties, ties + 1]))
     subset = order[tied]
-    tied_ids = np.array(ids.take(subset).to_pylist(), dtype=str)
-    order[tied] = subset[np.lexsort((tied_ids, epoch[subset]))]
+    keys = pa.table({"second": seconds[subset], "id": ids.take(subset)})
+    within = pc.sort_indices(keys, sort_keys=[("second", "ascending"), ("id", "ascending")])
+    order[tied] = subset[within.to_numpy()]
     return order
 
 

@@ -33,7 +33,6 @@ from typing import Protocol
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 # Speeds of real wild reindeer (CC0 GPS fixes, Setesdal, Norway, 3-hour steps): median
 # 0.09 km/h, 99.9th percentile 1.8 km/h, fastest 3.6 km/h. Migrating tundra herds cover
@@ -111,11 +110,14 @@ class Decision(Protocol):
 
 
 def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candidates:
-    """Candidate pairs by space-time window (KD-tree), then speed, size and composition gates.
+    """Candidate pairs by space-time window (a grid of square cells sorted by time), then
+    speed, size and composition gates.
 
     The search runs per block of sightings with no gap over max_hours inside (a pair across
-    such a gap is never a candidate): small trees and pair arrays that stay in cache, and
-    two blocks at a time on two cores (scipy and numpy release the GIL).
+    such a gap is never a candidate): small arrays that stay in cache, and two blocks at a
+    time on two cores (numpy releases the GIL). The window is the one a KD-tree over
+    (x, y, scaled time) with the Chebyshev metric would search, and gives the same pairs
+    (tests/geo/test_dedup.py holds the two together) in half the time.
     """
     if len(s) < 2:
         return _no_candidates()
@@ -149,28 +151,89 @@ def _block_candidates(
 ) -> Candidates:
     """Candidates among some sightings (indices into s, in time order); t0 is the earliest
     time of all sightings and classes what _class_shares returns."""
-    reach_m = params.max_distance_km * 1000.0
-    # Time scaled so that max_hours spans the same as max_distance: one Chebyshev ball
-    # (p=inf) is then the whole space-time window. The offset is the same for every block,
-    # so each point has the very coordinates a single tree over all sightings would use.
-    scale = reach_m / (params.max_hours * 3600.0)
+    reach = params.max_distance_km * 1000.0
+    # Time scaled so that max_hours spans the same as max_distance: the window is then
+    # max(|dx|, |dy|, |d scaled time|) <= reach. The offset is the same for every block.
+    scale = reach / (params.max_hours * 3600.0)
+    grid = _Grid(s.x[members], s.y[members], reach)
+    members = members[grid.order]
     x, y, t, count = s.x[members], s.y[members], s.t[members], s.count[members]
-    tree = cKDTree(np.column_stack([x, y, (t - t0) * scale]))
-    pairs = tree.query_pairs(reach_m, p=np.inf, output_type="ndarray")
-    if len(pairs) == 0:
-        return _no_candidates()
-    i, j = pairs[:, 0], pairs[:, 1]
-    # Gates applied one after another on ever fewer pairs (the window holds millions), the
-    # size gate (half the pairs) before the distance (a third), as it gathers less.
+    scaled = (t - t0) * scale
+    i, j = grid.pairs_in_window(scaled, reach)
+    # Gates applied one after another on ever fewer pairs (the window holds millions),
+    # the cheapest and most selective first.
     hours = np.abs(t[i] - t[j]) / 3600.0
-    keep = np.flatnonzero((hours <= params.max_hours) & similar_size(count[i], count[j], params))
+    keep = np.flatnonzero(
+        (np.abs(scaled[i] - scaled[j]) <= reach)
+        & (hours <= params.max_hours)
+        & similar_size(count[i], count[j], params)
+    )
     i, j, hours = i[keep], j[keep], hours[keep]
-    km = np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0
-    keep = np.flatnonzero(km <= params.allowed_km(hours))
-    a, b = members[i[keep]], members[j[keep]]
-    keep = keep[_similar_shares(*classes, a, b, params)]
-    a, b = members[i[keep]], members[j[keep]]
+    dx, dy = x[i] - x[j], y[i] - y[j]
+    km = np.hypot(dx, dy) / 1000.0
+    keep = np.flatnonzero(
+        (km <= params.allowed_km(hours)) & (np.abs(dx) <= reach) & (np.abs(dy) <= reach)
+    )
+    i, j = i[keep], j[keep]
+    shares, well = classes
+    similar = _similar_shares(shares[members], well[members], i, j, params)
+    a, b, keep = members[i[similar]], members[j[similar]], keep[similar]
     return Candidates(np.minimum(a, b), np.maximum(a, b), km[keep], hours[keep])
+
+
+class _Grid:
+    """Sightings in square cells as wide as the search reach, sorted by cell and, within a
+    cell, by time (they arrive in time order). Two sightings within reach in x and y lie
+    in one cell or in two neighbouring ones."""
+
+    # Neighbours "after" a cell: with the cell itself they meet every neighbouring pair once.
+    AFTER = ((0, 1), (1, -1), (1, 0), (1, 1))
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, reach: float) -> None:
+        width = reach * (1 + 1e-9)  # a hair wider: rounding never puts a pair 2 cells apart
+        cx = np.floor(x / width).astype(np.int64)
+        cy = np.floor(y / width).astype(np.int64)
+        cx -= cx.min() - 1
+        cy -= cy.min() - 1
+        self.stride = int(cy.max()) + 2  # room for the neighbours' keys at either edge
+        key = cx * self.stride + cy
+        self.order = np.argsort(key, kind="stable")
+        self.key = key[self.order]
+        self.cells, starts = np.unique(self.key, return_index=True)
+        self.rank = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(key)]))
+
+    def pairs_in_window(self, scaled: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (i, j) of every pair in one cell or neighbouring cells whose scaled
+        times are within reach (and a few just beyond it: the caller checks exactly)."""
+        # One sorted line of (cell, time): cell after cell, each a span apart, so that one
+        # binary search finds a time window inside any cell. Spans are whole numbers, so
+        # the positions are exact to far below the margin at any realistic size.
+        low = float(scaled.min())
+        span = float(np.ceil(float(scaled.max()) - low + 4 * reach + 1))
+        offset = scaled - low
+        line = self.rank * span + offset
+        margin = reach * 1.001
+        n = len(line)
+        here = np.arange(n)
+        # Later sightings of the same cell (they are in time order within it).
+        ends = np.searchsorted(line, line + margin, "right")
+        firsts, seconds = [np.repeat(here, ends - here - 1)], [_ranges(here + 1, ends - here - 1)]
+        for dx, dy in self.AFTER:
+            target = self.key + dx * self.stride + dy
+            rank = np.minimum(np.searchsorted(self.cells, target), len(self.cells) - 1)
+            has = np.flatnonzero(self.cells[rank] == target)
+            at = rank[has] * span + offset[has]
+            lo = np.searchsorted(line, at - margin, "left")
+            hi = np.searchsorted(line, at + margin, "right")
+            firsts.append(np.repeat(has, hi - lo))
+            seconds.append(_ranges(lo, hi - lo))
+        return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """starts[0], starts[0]+1, … (counts[0] of them), then the same from starts[1], …"""
+    ends = np.cumsum(counts)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - ends + counts, counts)
 
 
 def _concatenated(found: list[Candidates]) -> Candidates:
@@ -190,7 +253,8 @@ def _class_shares(classes: np.ndarray, params: DedupParams) -> tuple[np.ndarray,
     total = counted.sum(axis=1)
     well = total >= params.min_classified
     shares = np.zeros(counted.shape, dtype=np.float64)
-    shares[well] = counted[well] / total[well, None]
+    # The same division as counted[well] / total[well, None], without gathering the rows.
+    np.divide(counted, total[:, None], out=shares, where=well[:, None])
     return shares, well
 
 
@@ -352,22 +416,30 @@ def _components_needing_care(
 ) -> np.ndarray:
     """Per component: True when it breaks the extent or span limit or holds a cut pair."""
     k = int(comp.max()) + 1 if len(comp) else 0
-    extent_km = np.hypot(_spread(comp, s.x, k), _spread(comp, s.y, k)) / 1000.0
-    span_h = _spread(comp, s.t, k) / 3600.0
+    by_comp = _ByComponent(comp)
+    extent_km = np.hypot(by_comp.spread(s.x, k), by_comp.spread(s.y, k)) / 1000.0
+    span_h = by_comp.spread(s.t, k) / 3600.0
     hard = (extent_km > params.max_extent_km) | (span_h > params.max_span_hours)
     if len(cuts):
         hard[comp[cuts[:, 0]][comp[cuts[:, 0]] == comp[cuts[:, 1]]]] = True
     return hard
 
 
-def _spread(comp: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """max − min of values per component 0..k-1 (sort + reduceat: ufunc.at is slow)."""
-    if comp.size == 0:  # no sightings at all (a new deployment's first nightly report)
-        return np.zeros(k, dtype=values.dtype)
-    order = np.argsort(comp, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(comp[order]) != 0])
-    ordered = values[order]
-    return np.asarray(np.maximum.reduceat(ordered, starts) - np.minimum.reduceat(ordered, starts))
+class _ByComponent:
+    """Sightings sorted by component once, for several spreads (sort + reduceat: ufunc.at
+    is slow)."""
+
+    def __init__(self, comp: np.ndarray) -> None:
+        self.order = np.argsort(comp, kind="stable")
+        self.starts = np.flatnonzero(np.r_[True, np.diff(comp[self.order]) != 0])
+
+    def spread(self, values: np.ndarray, k: int) -> np.ndarray:
+        """max − min of values per component 0..k-1."""
+        if len(self.order) == 0:  # no sightings at all (a new deployment's first report)
+            return np.zeros(k, dtype=values.dtype)
+        ordered = values[self.order]
+        lowest = np.minimum.reduceat(ordered, self.starts)
+        return np.asarray(np.maximum.reduceat(ordered, self.starts) - lowest)
 
 
 def _careful_union(
@@ -415,9 +487,10 @@ def _careful_part(
     members = np.flatnonzero(hard[comp])
     local = np.full(len(comp), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
-    in_hard = hard[comp[auto.i]]
-    order = _closest_first(auto.km[in_hard], auto.hours[in_hard])
-    first, second = local[auto.i[in_hard][order]], local[auto.j[in_hard][order]]
+    in_hard = np.flatnonzero(hard[comp[auto.i]])
+    i, j = auto.i[in_hard], auto.j[in_hard]
+    order = _closest_first(auto.km[in_hard], auto.hours[in_hard], i, j)
+    first, second = local[i[order]], local[j[order]]
     groups = _Groups(s, members, local[cuts] if len(cuts) else cuts, params)
     # Components holding a cut take the one-pair-at-a-time path, which checks cuts.
     with_cut = np.zeros(len(hard), dtype=bool)
@@ -428,16 +501,17 @@ def _careful_part(
     return members, groups.roots()
 
 
-def _closest_first(km: np.ndarray, hours: np.ndarray) -> np.ndarray:
-    """Positions by (km, hours), ties kept in input order: np.lexsort((hours, km)) at half
-    the cost, as equal distances are rare (one stable sort, then only the ties re-sorted)."""
-    order = np.argsort(km, kind="stable")
+def _closest_first(km: np.ndarray, hours: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Positions of the pairs (i, j) by (km, hours, i, j): np.lexsort((j, i, hours, km)) at
+    a sixth of the cost, as equal distances are rare (one quick sort, then only the runs of
+    equal km sorted again). The order does not depend on the order the pairs come in."""
+    order = np.argsort(km)
     ordered = km[order]
     ties = np.flatnonzero(ordered[1:] == ordered[:-1])
     if len(ties):
         tied = np.unique(np.concatenate([ties, ties + 1]))
-        subset = order[tied]  # runs of equal km, each in input order
-        order[tied] = subset[np.lexsort((hours[subset], km[subset]))]
+        subset = order[tied]  # runs of equal km, each in no particular order
+        order[tied] = subset[np.lexsort((j[subset], i[subset], hours[subset], km[subset]))]
     return order
 
 
@@ -448,11 +522,12 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
     x0, x1, y0, y1, t0, t1 = groups.box  # updated in place
     root = groups.parent
     rank = np.arange(len(first))  # the links arrive closest first
+    # Each link as the herds it joins (their roots), relabelled as herds join.
+    ra, rb = root[first], root[second]
     for _ in range(_MAX_ROUNDS):
-        ra, rb = root[first], root[second]
         # Internal links are done: dropped before the boxes are gathered for the rest.
         apart = np.flatnonzero(ra != rb)
-        first, second, rank, ra, rb = first[apart], second[apart], rank[apart], ra[apart], rb[apart]
+        rank, ra, rb = rank[apart], ra[apart], rb[apart]
         box = (
             np.minimum(x0[ra], x0[rb]),
             np.maximum(x1[ra], x1[rb]),
@@ -464,8 +539,8 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
         # A link whose herds would break a limit now always will.
         fits = (box[1] - box[0]) ** 2 + (box[3] - box[2]) ** 2 <= groups.max_d2
         live = np.flatnonzero(fits & (box[5] - box[4] <= groups.max_span))
-        first, second, rank, ra, rb = first[live], second[live], rank[live], ra[live], rb[live]
-        if len(first) == 0:
+        rank, ra, rb = rank[live], ra[live], rb[live]
+        if len(rank) == 0:
             break
         best = np.minimum(_first_rank(ra, rank, len(root)), _first_rank(rb, rank, len(root)))
         mutual = np.flatnonzero((best[ra] == rank) & (best[rb] == rank))
@@ -474,9 +549,10 @@ def _reciprocal_rounds(groups: _Groups, first: np.ndarray, second: np.ndarray) -
             column[pa] = value[live[mutual]]
         relabel = np.arange(len(root))
         relabel[pb] = pa
-        root = relabel[root]
+        root, ra, rb = relabel[root], relabel[ra], relabel[rb]
     groups.parent = root
-    groups.join_in_order(first.tolist(), second.tolist())
+    # What the rounds left (a root stands for its whole herd: its own root is itself).
+    groups.join_in_order(ra.tolist(), rb.tolist())
 
 
 def _first_rank(groups: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
@@ -569,10 +645,15 @@ def _find(parent: list[int], a: int) -> int:
 
 def _numbered(labels: np.ndarray, cand: Candidates, refused: list[tuple[int, int]]) -> Grouping:
     """Renumber herds 0.. in order of their first sighting in the input order."""
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    return Grouping(rank[inverse.reshape(-1)], len(first), cand, refused)
+    # Labels are below 2n (components, then careful groups offset by n): each label's first
+    # sighting by one reversed scatter, then herds numbered where they first appear.
+    n = len(labels)
+    first = np.full(int(labels.max()) + 1 if n else 0, n, dtype=np.int64)
+    first[labels[::-1]] = np.arange(n - 1, -1, -1)
+    opens = np.flatnonzero(first[labels] == np.arange(n))
+    number = np.zeros(len(first), dtype=np.int64)
+    number[labels[opens]] = np.arange(len(opens))
+    return Grouping(number[labels], len(opens), cand, refused)
 
 
 def _no_candidates() -> Candidates:

@@ -105,7 +105,8 @@ class HerdCache:
             self._key, self._value = None, None
             self._kept.clear()
             inputs = load_inputs(store, seasons=seasons)
-            value = (inputs, build_herds(inputs))
+            value = (inputs.kept(), build_herds(inputs))
+            del inputs  # the sighting columns the herd tables do not keep go now
             release_freed_memory()
             self.builds += 1
             if self._keep:

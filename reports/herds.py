@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from data.herds import SIGHTING_COLUMNS, TEXT_COLUMNS, HerdDecision, SightingColumns
+from data.herds import (
+    SIGHTING_COLUMNS,
+    HerdDecision,
+    SightingColumns,
+    empty_sighting_columns,
+)
 from data.store import ObservationStore
 from domain.periods import EVERY, period_keys
 from domain.records import ObservationQuery, Survey
@@ -32,6 +37,12 @@ class ReportInputs:
     seasons: SeasonCalendar = field(default_factory=SeasonCalendar)
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     data_version: tuple[int, ...] = ()  # the store's, read before the data: reports print it
+
+    def kept(self) -> ReportInputs:
+        """These inputs as the herd cache keeps them once the herds are built: without the
+        sighting columns, two fifths of the memory (the herd tables keep the few columns
+        read afterwards, KEPT_COLUMNS)."""
+        return replace(self, sightings=empty_sighting_columns())
 
 
 @dataclass(frozen=True)
@@ -71,27 +82,28 @@ def _all_surveys(store: ObservationStore) -> list[Survey]:
             return found
 
 
+# The sighting columns read once the herds are built (reports, herd pages, decisions):
+# the herd tables keep only these, and the herd cache keeps no other (ReportInputs.kept).
+KEPT_COLUMNS = ("id", "count", "population", "region", "survey_id", "synthetic")
+
+
 def build_herds(inputs: ReportInputs) -> HerdTables:
     """Group sightings into herds (geo.dedup) and summarise each herd."""
     cols = inputs.sightings
     links, cuts = _decided_pairs(cols, inputs.decisions)
-    grouping = group_herds(_as_sightings(cols), inputs.params, links=links, cuts=cuts)
-    classes = np.column_stack([getattr(cols, n) for n in CLASS_COLUMNS]) if len(cols) else None
+    sightings = _as_sightings(cols)
+    grouping = group_herds(sightings, inputs.params, links=links, cuts=cuts)
+    columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
+    columns["herd"] = grouping.labels
+    columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)
     # The columns themselves, not copies: the kept grouping holds one copy of the sightings.
-    frame = pd.DataFrame(
-        {
-            **{name: getattr(cols, name) for name in SIGHTING_COLUMNS},
-            "herd": grouping.labels,
-            "classified": np.clip(classes, 0, None).sum(axis=1) if classes is not None else 0,
-        },
-        copy=False,
-    )
-    return HerdTables(frame, _herd_rows(frame, inputs.seasons), grouping)
+    frame = pd.DataFrame({name: columns[name] for name in (*KEPT_COLUMNS, "herd")}, copy=False)
+    return HerdTables(frame, _herd_rows(columns, inputs.seasons), grouping)
 
 
 def _as_sightings(cols: SightingColumns) -> Sightings:
     if len(cols) == 0:
-        classes = np.empty((0, 4))
+        classes = np.empty((0, 4), dtype=np.int64)
     else:
         classes = np.column_stack([getattr(cols, n) for n in CLASS_COLUMNS])
     return Sightings(cols.ea_x, cols.ea_y, cols.epoch_s, cols.count, classes.astype(np.int64))
@@ -113,15 +125,12 @@ def _decided_pairs(
     return positions(links), positions(cuts)
 
 
-def _herd_rows(frame: pd.DataFrame, seasons: SeasonCalendar) -> pd.DataFrame:
+def _herd_rows(col: dict[str, Any], seasons: SeasonCalendar) -> pd.DataFrame:
     """Per herd: size = largest count among its sightings; place, population and area from
     that sighting; composition from its best-classified sighting; period from its first.
-    Ties go to the earliest sighting (rows are in time order), as pandas' idxmax does."""
-    # Numbers as numpy arrays; text stays in its Arrow columns and is gathered with take().
-    col = {
-        name: frame[name].array if name in TEXT_COLUMNS else frame[name].to_numpy()
-        for name in frame.columns
-    }
+    Ties go to the earliest sighting (rows are in time order), as pandas' idxmax does.
+    `col`: the sighting columns (numbers as numpy arrays, text as Arrow-backed arrays,
+    gathered with take()), the herd number and the animals classified."""
     groups = _HerdGroups(col["herd"])
     first, largest, best = (
         groups.first(),

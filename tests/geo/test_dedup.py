@@ -6,7 +6,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from geo.dedup import DedupParams, Sightings, find_candidates, group_herds, resolve_decisions
+from geo.dedup import (
+    DedupParams,
+    Sightings,
+    find_candidates,
+    group_herds,
+    resolve_decisions,
+    similar_composition,
+)
 
 HOUR = 3600.0
 KM = 1000.0
@@ -199,3 +206,99 @@ def test_components_in_two_halves_give_the_herds_of_one_pass(monkeypatch):
     halves = group_herds(s).labels
     monkeypatch.setattr("geo.dedup._halves", lambda comp, hard: [hard, np.zeros_like(hard)])
     assert np.array_equal(group_herds(s).labels, halves)
+
+
+def _kd_tree_candidates(s: Sightings, p: DedupParams) -> set[tuple[int, int]]:
+    """The candidate search as it was before the grid (a KD-tree over x, y and scaled time,
+    Chebyshev metric, then the same gates): the reference the grid must equal."""
+    from scipy.spatial import cKDTree
+
+    reach = p.max_distance_km * KM
+    scale = reach / (p.max_hours * HOUR)
+    tree = cKDTree(np.column_stack([s.x, s.y, (s.t - s.t.min()) * scale]))
+    pairs = tree.query_pairs(reach, p=np.inf, output_type="ndarray")
+    i, j = pairs.min(axis=1), pairs.max(axis=1)
+    hours = np.abs(s.t[i] - s.t[j]) / HOUR
+    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / KM
+    keep = (hours <= p.max_hours) & (km <= p.allowed_km(hours))
+    keep &= np.maximum(s.count[i], s.count[j]) <= 2 * np.minimum(s.count[i], s.count[j]) + 5
+    keep &= similar_composition(s.classes[i], s.classes[j], p)
+    return set(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
+
+
+def _dense_sightings(seed: int, n: int, km: float, days: float) -> Sightings:
+    """Sightings crowded enough to chain, with cells, blocks and classes of every kind:
+    whole-second times (ties), and points on cell edges (multiples of 30 km)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-km, km, n) * KM
+    x[: n // 20] = np.round(x[: n // 20] / (30 * KM)) * 30 * KM
+    classes = np.where(rng.random((n, 4)) < 0.3, -1, rng.integers(0, 40, (n, 4)))
+    return Sightings(
+        x,
+        rng.uniform(-km, km, n) * KM,
+        np.floor(rng.choice([0.0, 3.0, 3.5], n) * 24 * HOUR + rng.uniform(0, days * 24 * HOUR, n)),
+        rng.integers(1, 400, n),
+        classes,
+    )
+
+
+def test_the_grid_finds_the_very_candidates_of_a_kd_tree():
+    for seed, n, km, days in ((3, 6_000, 150, 2.0), (4, 3_000, 40, 0.5), (5, 2_000, 2_000, 9.0)):
+        s = _dense_sightings(seed, n, km, days)
+        p = DedupParams()
+        found = find_candidates(s, p)
+        pairs = set(zip(found.i.tolist(), found.j.tolist(), strict=True))
+        assert len(pairs) == len(found) > 0  # no pair twice
+        assert pairs == _kd_tree_candidates(s, p)
+        assert np.array_equal(
+            found.km, np.hypot(s.x[found.i] - s.x[found.j], s.y[found.i] - s.y[found.j]) / KM
+        )
+        assert np.array_equal(found.hours, np.abs(s.t[found.i] - s.t[found.j]) / HOUR)
+
+
+def _herds_one_pair_at_a_time(s: Sightings, p: DedupParams) -> np.ndarray:
+    """The rule of the module docstring, plainly: every candidate closest first (km, hours,
+    then the pair), joined unless the joined herd would break the extent or span limit."""
+    found = find_candidates(s, p)
+    order = np.lexsort((found.j, found.i, found.hours, found.km))
+    parent = list(range(len(s)))
+    box = [
+        [x, x, y, y, t, t] for x, y, t in zip(s.x.tolist(), s.y.tolist(), s.t.tolist(), strict=True)
+    ]
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for a, b in zip(found.i[order].tolist(), found.j[order].tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            continue
+        joined = [
+            min(box[ra][0], box[rb][0]),
+            max(box[ra][1], box[rb][1]),
+            min(box[ra][2], box[rb][2]),
+            max(box[ra][3], box[rb][3]),
+            min(box[ra][4], box[rb][4]),
+            max(box[ra][5], box[rb][5]),
+        ]
+        too_wide = (joined[1] - joined[0]) ** 2 + (joined[3] - joined[2]) ** 2 > (
+            p.max_extent_km * KM
+        ) ** 2
+        if too_wide or joined[5] - joined[4] > p.max_span_hours * HOUR:
+            continue
+        parent[rb] = ra
+        box[ra] = joined
+    roots = [root(a) for a in range(len(s))]
+    first: dict[int, int] = {}
+    return np.array([first.setdefault(r, len(first)) for r in roots])
+
+
+def test_vectorised_herds_equal_the_rule_applied_one_pair_at_a_time():
+    for seed, n, km, days in ((6, 4_000, 60, 2.0), (7, 3_000, 25, 1.0)):
+        s = _dense_sightings(seed, n, km, days)
+        p = DedupParams()
+        grouping = group_herds(s, p)
+        assert grouping.n_herds < n - 100  # chains enough to need the careful joins
+        assert np.array_equal(grouping.labels, _herds_one_pair_at_a_time(s, p))

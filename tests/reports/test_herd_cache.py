@@ -8,7 +8,7 @@ import numpy as np
 
 from domain.seasons import SeasonCalendar
 from reports.herd_cache import KEPT_PER_KIND, HerdCache
-from reports.herds import build_herds, load_inputs
+from reports.herds import KEPT_COLUMNS, build_herds, load_inputs
 from tests.factories import BASE_TIME, make_observation
 from tests.reports.sample import sightings
 
@@ -55,12 +55,20 @@ def test_the_kept_grouping_holds_one_compact_copy_of_the_sightings(store) -> Non
     inputs = load_inputs(store)
     tables = build_herds(inputs)
     cols, frame = inputs.sightings, tables.sightings
-    for name in ("id", "local_date", "population", "region", "survey_id"):
+    assert list(frame.columns) == [*KEPT_COLUMNS, "herd"]  # what is read after the build
+    for name in ("id", "population", "region", "survey_id"):
         column = getattr(cols, name)
         assert column.dtype == "str" and hasattr(column, "_pa_array")  # Arrow, not objects
         assert frame[name].array._pa_array is column._pa_array  # shared, not copied
     assert np.shares_memory(frame["count"].to_numpy(), cols.count)
     assert tables.herds["herd_id"].dtype == "str" and tables.herds["year"].dtype == "str"
+
+
+def test_the_cache_keeps_the_herds_but_not_the_sighting_columns(store) -> None:
+    store.add_observations(sightings(), actor="olga")
+    inputs, tables = HerdCache().herds(store, SeasonCalendar())
+    assert len(inputs.sightings) == 0 and len(tables.sightings) == len(sightings())
+    assert inputs.surveys == load_inputs(store).surveys  # the rest of the inputs stay
 
 
 def _far_sighting():
