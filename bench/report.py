@@ -247,7 +247,7 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
     _, map_first, map_first_cpu = timed(lambda: herd_map(cache, store))
     size, map_again, map_again_cpu = timed(lambda: herd_map(cache, store))
     grouping = tables.grouping
-    print(f"{label}: {len(inputs.sightings):,} sightings; herds (all years) {grouping.n_herds:,}")
+    print(f"{label}: {len(tables.sightings):,} sightings; herds (all years) {grouping.n_herds:,}")
     rows = [
         ("read sighting columns", read, read_cpu),
         ("de-duplicate (all years)", dedup, dedup_cpu),
@@ -307,6 +307,10 @@ class _Tally:
                 self.walk(getattr(thing, name))
 
     def array(self, values: Any) -> None:
+        if isinstance(values, pd.Categorical):  # its codes, and each distinct text once
+            self.array(values.codes)
+            self.array(values.categories.array)
+            return
         pa_array = getattr(values, "_pa_array", None)
         if pa_array is not None:  # an Arrow-backed pandas array
             for chunk in pa_array.chunks:

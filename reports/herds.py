@@ -85,6 +85,7 @@ def _all_surveys(store: ObservationStore) -> list[Survey]:
 # The sighting columns read once the herds are built (reports, herd pages, decisions):
 # the herd tables keep only these, and the herd cache keeps no other (ReportInputs.kept).
 KEPT_COLUMNS = ("id", "count", "population", "region", "survey_id", "synthetic")
+CODED_COLUMNS = ("population", "region", "survey_id")  # kept as codes: few distinct values
 
 
 def build_herds(inputs: ReportInputs) -> HerdTables:
@@ -96,9 +97,22 @@ def build_herds(inputs: ReportInputs) -> HerdTables:
     columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
     columns["herd"] = grouping.labels
     columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)
-    # The columns themselves, not copies: the kept grouping holds one copy of the sightings.
-    frame = pd.DataFrame({name: columns[name] for name in (*KEPT_COLUMNS, "herd")}, copy=False)
-    return HerdTables(frame, _herd_rows(columns, inputs.seasons), grouping)
+    herds = _herd_rows(columns, inputs.seasons)
+    # The columns themselves, not copies, and the few distinct texts as codes: the kept
+    # grouping holds one compact copy of the sightings (reports.population.period_sightings
+    # turns a period's codes back into text).
+    kept = {name: columns[name] for name in (*KEPT_COLUMNS, "herd")}
+    kept.update({name: _coded(columns[name]) for name in CODED_COLUMNS})
+    return HerdTables(pd.DataFrame(kept, copy=False), herds, grouping)
+
+
+def _coded(text: Any) -> pd.Categorical:
+    """Text with few distinct values (a pandas "str" array) as a Categorical: small integer
+    codes and the distinct texts once (dictionary-encoded in Arrow, in C)."""
+    encoded = text._pa_array.combine_chunks().dictionary_encode()
+    categories = pd.Index(pd.array(encoded.dictionary, dtype="str"))
+    # pandas stores the codes in the smallest integers that hold them (int8 for < 128).
+    return pd.Categorical.from_codes(encoded.indices.to_numpy(zero_copy_only=False), categories)
 
 
 def _as_sightings(cols: SightingColumns) -> Sightings:

@@ -95,11 +95,10 @@ def compute_report(
     rule = census or CensusRule()
     herds = herds_with_surveys(tables)
     current = herds[herds[p.every] == p.key]
-    sightings = tables.sightings[tables.sightings["herd"].isin(current.index)]
+    sightings = period_sightings(tables, current.index)
     # Which sightings each herd merged: the audit trail of the count, in every export.
-    current = current.assign(
-        sighting_ids=_joined_ids(sightings), synthetic=sightings.groupby("herd")["synthetic"].any()
-    )
+    ids, synthetic = _herd_sightings(sightings)
+    current = current.assign(sighting_ids=ids, synthetic=synthetic)
     per_survey = survey_counts(current)
     series = trend_series(herds, p, rule)
     trends = {pop: t for pop, t in _fit_trends(series).items() if t is not None}
@@ -319,21 +318,22 @@ SURVEYS_COLUMNS = [
 
 
 def _composition_row(herds: pd.DataFrame) -> dict[str, object]:
-    cows_known = herds[(herds["adult_females"] >= 0) & (herds["classified"] > 0)]
-    calves = cows_known[cows_known["calves"] >= 0]
-    bulls = cows_known[cows_known["adult_males"] >= 0]
-    classified = herds[(herds["classified"] > 0) & (herds["calves"] >= 0)]
+    # numpy arrays: four pandas filters per survey cost most of the table.
+    males, cows, calves, classified = (herds[c].to_numpy() for c in _COMPOSITION_USED)
+    cows_known = (cows >= 0) & (classified > 0)
+    with_calves, with_bulls = cows_known & (calves >= 0), cows_known & (males >= 0)
+    counted = (classified > 0) & (calves >= 0)
     estimates = {
-        "calves_per_100_cows": ratio_estimate(calves["calves"], calves["adult_females"]),
-        "bulls_per_100_cows": ratio_estimate(bulls["adult_males"], bulls["adult_females"]),
-        "percent_calves": proportion_estimate(classified["calves"], classified["classified"]),
+        "calves_per_100_cows": ratio_estimate(calves[with_calves], cows[with_calves]),
+        "bulls_per_100_cows": ratio_estimate(males[with_bulls], cows[with_bulls]),
+        "percent_calves": proportion_estimate(calves[counted], classified[counted]),
     }
     row: dict[str, object] = {
-        "herds_classified": int((herds["classified"] > 0).sum()),
-        "animals_classified": int(herds["classified"].clip(lower=0).sum()),
-        "adult_males": int(herds["adult_males"].clip(lower=0).sum()),
-        "adult_females": int(herds["adult_females"].clip(lower=0).sum()),
-        "calves": int(herds["calves"].clip(lower=0).sum()),
+        "herds_classified": int((classified > 0).sum()),
+        "animals_classified": int(np.clip(classified, 0, None).sum()),
+        "adult_males": int(np.clip(males, 0, None).sum()),
+        "adult_females": int(np.clip(cows, 0, None).sum()),
+        "calves": int(np.clip(calves, 0, None).sum()),
     }
     for name, est in estimates.items():
         row.update(_estimate_columns(name, est))
@@ -355,18 +355,21 @@ def effort_table(
     method_of = {sid: s.method for sid, s in surveys.items()}
     seen = sightings.assign(method=sightings["survey_id"].map(method_of).fillna("no survey"))
     counted = current.assign(method=current["survey_id"].map(method_of).fillna("no survey"))
+    # Herds and animals per (population, method) at once, not one filter per row.
+    tally = counted.groupby(["population", "method"], sort=False)["size"].agg(["size", "sum"])
+    found = dict(zip(tally.index, tally.to_numpy().tolist(), strict=True))
     rows = []
     for (pop, method), rows_seen in seen.groupby(["population", "method"], sort=True):
         ids = [sid for sid in rows_seen["survey_id"].unique() if sid in surveys]
-        herds = counted[(counted["population"] == pop) & (counted["method"] == method)]
+        herds, animals = found.get((pop, method), (0, 0))
         rows.append(
             {
                 "population": pop,
                 "method": method,
                 "surveys": len(ids),
                 **_effort(ids, inputs),
-                "herds": len(herds),
-                "herd_animals": int(herds["size"].sum()),
+                "herds": int(herds),
+                "herd_animals": int(animals),
             }
         )
     frame = pd.DataFrame(rows, columns=EFFORT_COLUMNS[:8])
@@ -407,18 +410,29 @@ def _effort(ids: list[str], inputs: ReportInputs) -> dict[str, float | None]:
     }
 
 
-def _joined_ids(sightings: pd.DataFrame) -> pd.Series:
-    """Space-separated sighting ids per herd (slices of one sorted list: groupby.agg(" ".join)
-    took seconds for tens of thousands of herds)."""
+def period_sightings(tables: HerdTables, herds: pd.Index) -> pd.DataFrame:
+    """The sightings of some herds, their text as text (the kept frame holds codes)."""
+    chosen = np.zeros(len(tables.herds), dtype=bool)
+    chosen[herds.to_numpy()] = True
+    sightings = tables.sightings[chosen[tables.sightings["herd"].to_numpy()]]
+    coded = [c for c in sightings.columns if isinstance(sightings[c].dtype, pd.CategoricalDtype)]
+    return sightings.astype(dict.fromkeys(coded, "str"))
+
+
+def _herd_sightings(sightings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per herd: its sighting ids, space-separated, and whether any is synthetic (slices of
+    one sorted list: groupby.agg(" ".join) took seconds for tens of thousands of herds)."""
     if len(sightings) == 0:
-        return pd.Series([], dtype=object)
-    ordered = sightings.sort_values("herd", kind="stable")
-    herd = ordered["herd"].to_numpy()
-    ids = ordered["id"].tolist()
+        return pd.Series([], dtype=object), pd.Series([], dtype=bool)
+    order = np.argsort(sightings["herd"].to_numpy(), kind="stable")
+    herd = sightings["herd"].to_numpy()[order]
+    ids = sightings["id"].to_numpy()[order].tolist()
     starts = np.flatnonzero(np.r_[True, herd[1:] != herd[:-1]])
     ends = np.r_[starts[1:], len(herd)]
     joined = [" ".join(ids[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    return pd.Series(joined, index=herd[starts], dtype=object)
+    synthetic = np.logical_or.reduceat(sightings["synthetic"].to_numpy()[order], starts)
+    index = herd[starts]
+    return pd.Series(joined, index=index, dtype=object), pd.Series(synthetic, index=index)
 
 
 def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.DataFrame:
@@ -430,9 +444,16 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     wanted = np.array([str(k)[5:] == suffix for k in keys], dtype=bool) & (key_years <= p.year)
     used = ["population", "area", "survey", "season_name", "size", "sightings"]  # survey_counts
     same = herds.loc[wanted[codes], used].assign(year=key_years[codes[wanted[codes]]])
+    # survey_counts of every year at once: the rows and sums of one year's, year by year.
+    every_year = same.groupby(["year", "population", "area", "survey"], sort=True).agg(
+        season=("season_name", "first"),
+        herds=("size", "size"),
+        sightings=("sightings", "sum"),
+        minimum_count=("size", "sum"),
+    )
     rows = []
-    for year in sorted(set(same["year"].tolist())):
-        found = figures(survey_counts(same[same["year"] == year], dates=False), rule, areas=False)
+    for year, counts in every_year.reset_index().groupby("year", sort=True):
+        found = figures(counts, rule, areas=False)
         for (pop, _), figure in found.items():
             rows.append((pop, year, figure.count, figure.survey))
         total = sum(f.count for f in found.values())

@@ -9,6 +9,8 @@ GET /api/v1/reports and bench/report.py.
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import UTC, datetime
 
 from data.store import ObservationStore
@@ -29,6 +31,7 @@ def kept_report(
     period: str,
 ) -> PopulationReport:
     """One period's computed report (PeriodError for a period that does not parse)."""
+    load_renderers_meanwhile()
 
     def make(inputs: ReportInputs, tables: HerdTables) -> PopulationReport:
         return compute_report(
@@ -77,3 +80,24 @@ def report_bytes(
             store, seasons, ("html", *which), lambda _i, _h: to_html(report, images, lang).encode()
         )
     raise ValueError(f"format must be html, pdf or csv, not {format!r}")
+
+
+_RENDERERS = threading.Lock()
+_renderers_asked = False
+
+
+def load_renderers_meanwhile() -> None:
+    """Import the renderers (matplotlib, reportlab: half a second or more) on a thread of
+    their own while this request reads and groups the herds: the read waits in C with the
+    GIL released, so the two take two cores. Once per process; a worker that never makes
+    a report never loads them."""
+    global _renderers_asked
+    with _RENDERERS:
+        if _renderers_asked or "reports.render" in sys.modules:
+            return
+        _renderers_asked = True
+    threading.Thread(target=_import_renderers, name="herdwatch-renderers", daemon=True).start()
+
+
+def _import_renderers() -> None:
+    import reports.render  # noqa: F401  (charts, reportlab, templates)

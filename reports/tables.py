@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from domain.i18n import DEFAULT_LANGUAGE, N_, Translator, translator
@@ -216,6 +217,9 @@ def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         if values.dtype == object:
+            present = values[values.notna()]
+            if len(present) and pd.isna(pd.to_numeric(present.iloc[:1], errors="coerce")).all():
+                continue  # its first value is not a number (the whole column would miss)
             numeric = pd.to_numeric(values, errors="coerce")
             if numeric.notna().sum() != values.notna().sum() or any(
                 isinstance(v, bool) for v in values
@@ -232,9 +236,9 @@ def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 def herds_frame(report: PopulationReport) -> pd.DataFrame:
     """The period's herds with readable times (UTC) and unrecorded classes blank."""
     herds = report.herds[HERD_CSV_COLUMNS].copy()
-    for column in ("first_seen", "last_seen"):
-        moments = pd.to_datetime(herds[column], unit="s", utc=True)
-        herds[column] = moments.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for column in ("first_seen", "last_seen"):  # whole UTC seconds, formatted in C
+        seconds = herds[column].to_numpy().astype("int64").astype("datetime64[s]")
+        herds[column] = pd.array(np.char.add(np.datetime_as_string(seconds), "Z"), dtype="str")
     for column in ("adult_males", "adult_females", "yearlings", "calves", "unclassified"):
         herds[column] = herds[column].where(herds[column] >= 0).astype("Int64")
     return herds.reset_index(drop=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from domain.seasons import SeasonCalendar
 from reports.herd_cache import KEPT_PER_KIND, HerdCache
-from reports.herds import KEPT_COLUMNS, build_herds, load_inputs
+from reports.herds import CODED_COLUMNS, KEPT_COLUMNS, build_herds, load_inputs
 from tests.factories import BASE_TIME, make_observation
 from tests.reports.sample import sightings
 
@@ -56,10 +56,11 @@ def test_the_kept_grouping_holds_one_compact_copy_of_the_sightings(store) -> Non
     tables = build_herds(inputs)
     cols, frame = inputs.sightings, tables.sightings
     assert list(frame.columns) == [*KEPT_COLUMNS, "herd"]  # what is read after the build
-    for name in ("id", "population", "region", "survey_id"):
-        column = getattr(cols, name)
-        assert column.dtype == "str" and hasattr(column, "_pa_array")  # Arrow, not objects
-        assert frame[name].array._pa_array is column._pa_array  # shared, not copied
+    assert cols.id.dtype == "str" and hasattr(cols.id, "_pa_array")  # Arrow, not objects
+    assert frame["id"].array._pa_array is cols.id._pa_array  # shared, not copied
+    for name in CODED_COLUMNS:  # few distinct texts: one byte a sighting, the texts once
+        assert frame[name].cat.codes.dtype == np.int8
+        assert frame[name].astype("str").tolist() == getattr(cols, name).tolist()
     assert np.shares_memory(frame["count"].to_numpy(), cols.count)
     assert tables.herds["herd_id"].dtype == "str" and tables.herds["year"].dtype == "str"
 
