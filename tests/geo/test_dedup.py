@@ -302,3 +302,11 @@ def test_vectorised_herds_equal_the_rule_applied_one_pair_at_a_time():
         grouping = group_herds(s, p)
         assert grouping.n_herds < n - 100  # chains enough to need the careful joins
         assert np.array_equal(grouping.labels, _herds_one_pair_at_a_time(s, p))
+
+
+def test_herds_do_not_depend_on_the_order_candidates_come_in():
+    s = _dense_sightings(8, 3_000, 40, 1.0)
+    found = find_candidates(s)
+    shuffled = np.random.default_rng(0).permutation(len(found))
+    again = type(found)(*(getattr(found, f)[shuffled] for f in ("i", "j", "km", "hours")))
+    assert np.array_equal(group_herds(s, candidates=again).labels, group_herds(s).labels)
