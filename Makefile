@@ -19,13 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m maps.assets install
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-# The message catalogues, compiled by Babel's pybabel: each .po to the .mo beside it (not in
+# The message catalogues, compiled with Babel (scripts/compile_messages.py says why not
+# `pybabel compile`): each .po to the .mo beside it (not in
 # git). domain/i18n.py reads a .po itself when its .mo is missing or older.
 PO := $(wildcard domain/locales/*/LC_MESSAGES/herdwatch.po)
 MO := $(PO:.po=.mo)
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel --quiet compile --domain=herdwatch --input-file=$< --output-file=$@
+	$(BIN)/python scripts/compile_messages.py $< $@
 
 install: $(STAMP) $(MO)
 
