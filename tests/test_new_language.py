@@ -18,9 +18,14 @@ from data.xlsform import FormSpec, builtin_xform, herd_sighting_workbook
 from domain import i18n
 from domain.records import POPULATIONS
 from maps.style import POPULATION_LABELS
+from tests.conftest import Clients
 
 XF = "{http://www.w3.org/2002/xforms}"
-SAKHA = {"Animals in the herd": "Үөргэ кыыл ахсаана", "Population": "Популяция"}
+SAKHA = [  # (context, English, Sakha): a couple of entries, the rest stays English
+    (None, "Animals in the herd", "Үөргэ кыыл ахсаана"),
+    ("field app signin.token", "Token", "Токен"),
+    ("field app f.count", "Count", "Үөр ахсаана"),
+]
 
 
 @pytest.fixture
@@ -30,8 +35,8 @@ def with_sakha(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = root / "sah" / "LC_MESSAGES"
     folder.mkdir(parents=True)
     catalog = Catalog(locale="sah", domain=i18n.DOMAIN)
-    for msgid, msgstr in SAKHA.items():
-        catalog.add(msgid, msgstr)
+    for context, msgid, msgstr in SAKHA:
+        catalog.add(msgid, msgstr, context=context)
     with (folder / "herdwatch.po").open("wb") as fp:
         write_po(fp, catalog)
     monkeypatch.setattr(i18n, "LOCALES_DIR", root)
@@ -53,3 +58,18 @@ def test_the_form_gets_a_column_for_the_new_language(with_sakha: Path) -> None:
     form = ET.fromstring(builtin_xform(_spec()).xml)
     languages = [t.get("lang") for t in form.iter(f"{XF}translation")]
     assert languages == ["English (en)", "Russian (ru)", "Yakut (sah)"]  # CLDR names Sakha so
+
+
+def test_the_field_app_serves_and_offers_the_new_language(
+    with_sakha: Path, sqlite_api: Clients
+) -> None:
+    english = sqlite_api.anonymous.get("/field/app/messages-en.json").json()
+    sakha = sqlite_api.anonymous.get("/field/app/messages-sah.json").json()
+    assert set(sakha) == set(english)
+    assert sakha["signin.token"] == "Токен" and sakha["f.count"] == "Үөр ахсаана"
+    assert sakha["signin.button"] == english["signin.button"]  # untranslated: English
+    html = sqlite_api.anonymous.get("/field").text
+    assert '<option value="sah">Саха тыла</option>' in html
+    assert '"languages": ["en", "ru", "sah"]' in html
+    shell = sqlite_api.anonymous.get("/field/sw.js").text
+    assert "/field/app/messages-sah.json?v=" in shell
