@@ -22,38 +22,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain import wire
+from domain import i18n, wire
 from domain.errors import InvalidInput
-from domain.i18n import POPULATION_NAMES, Message, translator
+from domain.i18n import DEFAULT_LANGUAGE, N_, Message, Translator
 from domain.records import COMPOSITION_FIELDS
 
 FORM_ID = "herd_sighting"
-EN, RU = "English (en)", "Russian (ru)"
 # The long side of a photo Collect keeps: about 5 megapixels, enough to count a herd on it,
 # yet a few hundred kilobytes to send over a satellite link.
 PHOTO_MAX_PIXELS = 2560
 
 Sheet = list[dict[str, str]]
 Workbook = dict[str, Sheet]
+Text = str | Message  # a label written once, in English; each language's column translates it
 
-# Russian names of the populations: the catalogue's (domain/locales, terms in
-# docs/glossary.md), so the form, the viewer and the reports name them alike. English
-# ones: maps/style.py POPULATION_LABELS.
-POPULATION_LABELS_RU: dict[str, str] = {
-    p: translator("ru").population_name(p) for p in POPULATION_NAMES
+# The labels use the glossary's terms (docs/glossary.md; tests/test_glossary.py checks).
+# Population names: maps/style.py POPULATION_LABELS in English, the catalogue's otherwise.
+COUNT_METHOD_LABELS: dict[str, str] = {
+    "visual": N_("Counted by eye"),
+    "photo": N_("Counted on photos"),
+    "estimate": N_("Estimate"),
 }
-# The other Russian labels use the glossary's terms too (tests/test_glossary.py checks).
-COUNT_METHOD_LABELS: dict[str, tuple[str, str]] = {
-    "visual": ("Counted by eye", "Подсчёт на глаз"),
-    "photo": ("Counted on photos", "Подсчёт по фотографиям"),
-    "estimate": ("Estimate", "Оценка"),
-}
-_CLASS_LABELS: dict[str, tuple[str, str]] = {
-    "adult_males": ("Adult males (bulls)", "Взрослые самцы (быки)"),
-    "adult_females": ("Adult females (cows)", "Взрослые самки (важенки)"),
-    "yearlings": ("Yearlings", "Годовики"),
-    "calves": ("Calves of the year", "Телята этого года"),
-    "unclassified": ("Counted, not classified", "Посчитаны без разделения"),
+_CLASS_LABELS: dict[str, str] = {
+    "adult_males": N_("Adult males (bulls)"),
+    "adult_females": N_("Adult females (cows)"),
+    "yearlings": N_("Yearlings"),
+    "calves": N_("Calves of the year"),
+    "unclassified": N_("Counted, not classified"),
 }
 # Observation fields a form may carry, by the name of its question (any group).
 MAPPED_FIELDS: tuple[str, ...] = (
@@ -101,10 +96,37 @@ class FormRefused(InvalidInput):
     code = "form_refused"
 
 
-def _row(kind: str, name: str, en: str = "", ru: str = "", **more: str) -> dict[str, str]:
+def translators() -> tuple[Translator, ...]:
+    """One per language of the catalogue, English first: a new .po is a new column.
+
+    Read at each call (not at import), so the languages are domain.i18n's as they are now.
+    """
+    return tuple(i18n.translator(lang, i18n.LOCALES_DIR) for lang in i18n.LANGUAGES)
+
+
+def language_column(t: Translator) -> str:
+    """The language as an XLSForm column names it and Collect lists it: "Russian (ru)"."""
+    known = str(t.locale) == t.lang.replace("-", "_")  # else CLDR lacks it: the code alone
+    name = t.locale.get_display_name("en") if known else t.lang
+    return f"{name} ({t.lang})"
+
+
+def _translated(column: str, english: Text) -> dict[str, str]:
+    """`column::<language>` for every language: the English, and its translations."""
+    return {f"{column}::{language_column(t)}": _in(english, t) for t in translators()}
+
+
+def _in(english: Text, t: Translator) -> str:
+    text = i18n.text(english, t) if isinstance(english, Message) else t.gettext(english)
+    # A grouped number's no-break space ("1 000 000" in Russian) comes back from an .xlsx
+    # as a plain one: write it plain, so the checked-in .xlsx is the form the server serves.
+    return text.replace("\xa0", " ")
+
+
+def _row(kind: str, name: str, label: Text = "", **more: str) -> dict[str, str]:
     row = {"type": kind, "name": name}
-    if en:
-        row |= {f"label::{EN}": en, f"label::{RU}": ru}
+    if label:
+        row |= _translated("label", label)
     return row | {k: v for k, v in more.items() if v}
 
 
@@ -112,15 +134,15 @@ def _limit(name: str) -> wire.WireField:
     return next(f for f in wire.PROPERTIES if f.name == name)
 
 
-def _messages(en: str, ru: str) -> dict[str, str]:
-    return {f"constraint_message::{EN}": en, f"constraint_message::{RU}": ru}
+def _messages(english: Text) -> dict[str, str]:
+    return _translated("constraint_message", english)
 
 
 def _text_limit(name: str) -> dict[str, str]:
-    longest = _limit(name).max_length
+    longest = str(_limit(name).max_length)  # a str: a length is not grouped ("4000")
     return {
         "constraint": f"string-length(.) <= {longest}",
-        **_messages(f"At most {longest} characters", f"Не больше {longest} знаков"),
+        **_messages(Message("At most {longest} characters", longest=longest)),
     }
 
 
@@ -131,108 +153,109 @@ def _classified() -> str:
 
 def survey_sheet(spec: FormSpec) -> Sheet:
     """The questions: names are the observation's fields, limits the server's."""
+    return [*_herd_rows(spec), *_class_rows(), *_other_rows()]
+
+
+def _herd_rows(spec: FormSpec) -> Sheet:
     count = _limit("count")
     low, high = int(count.ge or 0), int(count.le or 0)
     ahead_days = spec.max_future_minutes / 1440
-    rows = [
+    future = N_("This time is in the future: check the tablet's clock")
+    within = Message(
+        "From {low} to {high}, and no fewer than the classified animals", low=str(low), high=high
+    )
+    return [
         _row(
             "dateTime",
             "observed_at",
-            "When was the herd seen?",
-            "Когда видели стадо?",
+            N_("When was the herd seen?"),
             required="yes",
             default="now()",
             constraint=f"decimal-date-time(.) <= decimal-date-time(now()) + {ahead_days:.6f}",
-            **_messages(
-                "This time is in the future: check the tablet's clock",
-                "Это время ещё не наступило: проверьте часы планшета",
-            ),
+            **_messages(future),
         ),
-        _row("geopoint", "location", "Where was the herd?", "Где было стадо?", required="yes"),
+        _row("geopoint", "location", N_("Where was the herd?"), required="yes"),
         _row(
             "select_one population",
             "population",
-            "Population",
-            "Популяция",
+            N_("Population"),
             required="yes",
             default="unknown",
         ),
         _row(
             "select_one count_method",
             "count_method",
-            "How was it counted?",
-            "Как считали?",
+            N_("How was it counted?"),
             required="yes",
             default="visual",
         ),
         _row(
             "integer",
             "count",
-            "Animals in the herd",
-            "Животных в стаде",
+            N_("Animals in the herd"),
             required="yes",
             constraint=f". >= {low} and . <= {high} and ${{classified}} <= .",
-            **_messages(
-                f"From {low} to {high:,}, and no fewer than the classified animals",
-                f"От {low} до {high} и не меньше, чем разделено по группам",
-            ),
+            **_messages(within),
         ),
     ]
+
+
+def _class_rows() -> Sheet:
     lowest = int(wire.COMPOSITION_CLASS.ge or 0)
-    for name in COMPOSITION_FIELDS:
-        en, ru = _CLASS_LABELS[name]
-        rows.append(
-            _row(
-                "integer",
-                name,
-                en,
-                ru,
-                constraint=f". >= {lowest} and ${{classified}} <= ${{count}}",
-                **_messages(
-                    "The classes add up to more than the herd's count",
-                    "Сумма по группам больше числа животных в стаде",
-                ),
-            )
-        )
-    rows += [
-        _row("calculate", "classified", calculation=_classified()),
+    too_many = N_("The classes add up to more than the herd's count")
+    return [
         _row(
-            "text",
-            "survey_id",
-            "Survey id (if any)",
-            "Номер учёта (если есть)",
-            **_text_limit("survey_id"),
-        ),
-        _row("text", "behaviour", "Behaviour", "Поведение", **_text_limit("behaviour")),
-        _row("text", "notes", "Notes", "Заметки", appearance="multiline", **_text_limit("notes")),
+            "integer",
+            name,
+            _CLASS_LABELS[name],
+            constraint=f". >= {lowest} and ${{classified}} <= ${{count}}",
+            **_messages(too_many),
+        )
+        for name in COMPOSITION_FIELDS
+    ]
+
+
+def _other_rows() -> Sheet:
+    return [
+        _row("calculate", "classified", calculation=_classified()),
+        _row("text", "survey_id", N_("Survey id (if any)"), **_text_limit("survey_id")),
+        _row("text", "behaviour", N_("Behaviour"), **_text_limit("behaviour")),
+        _row("text", "notes", N_("Notes"), appearance="multiline", **_text_limit("notes")),
         _row(
             "image",
             "photo",
-            "Photo of the herd",
-            "Фото стада",
+            N_("Photo of the herd"),
             parameters=f"max-pixels={PHOTO_MAX_PIXELS}",
         ),
         _row("deviceid", "device_id"),
     ]
-    return rows
+
+
+def _population_labels(spec: FormSpec, population: str) -> dict[str, str]:
+    """English as the map names it, the other languages as the catalogue does."""
+    english = spec.population_labels_en.get(population, population)
+    return {
+        f"label::{language_column(t)}": english
+        if t.lang == DEFAULT_LANGUAGE
+        else t.population_name(population)
+        for t in translators()
+    }
 
 
 def choices_sheet(spec: FormSpec) -> Sheet:
     """Populations as configured (an added id is its own label), then the count methods."""
     rows = [
-        {
-            "list_name": "population",
-            "name": p,
-            f"label::{EN}": spec.population_labels_en.get(p, p),
-            f"label::{RU}": POPULATION_LABELS_RU.get(p, p),
-        }
+        {"list_name": "population", "name": p, **_population_labels(spec, p)}
         for p in spec.populations
     ]
     rows += [
-        {"list_name": "count_method", "name": m, f"label::{EN}": en, f"label::{RU}": ru}
-        for m, (en, ru) in COUNT_METHOD_LABELS.items()
+        {"list_name": "count_method", "name": m, **_translated("label", label)}
+        for m, label in COUNT_METHOD_LABELS.items()
     ]
     return rows
+
+
+_TITLE = N_("Herd sighting")
 
 
 def herd_sighting_workbook(spec: FormSpec) -> Workbook:
@@ -241,10 +264,10 @@ def herd_sighting_workbook(spec: FormSpec) -> Workbook:
     digest = hashlib.sha256(json.dumps(sheets, sort_keys=True).encode()).hexdigest()
     settings = {
         "form_id": FORM_ID,
-        "form_title": "Herd sighting / Встреча со стадом",
+        "form_title": " / ".join(dict.fromkeys(t.gettext(_TITLE) for t in translators())),
         "name": FORM_ID,
         "version": digest[:12],
-        "default_language": EN,
+        "default_language": language_column(i18n.translator(DEFAULT_LANGUAGE)),
         "instance_name": "concat(${count}, ' · ', ${population})",
     }
     return {**sheets, "settings": [settings]}

@@ -105,6 +105,8 @@ def test_the_extraction_finds_the_code_and_the_templates():
     messages = extracted()
     assert (None, "rut") in messages  # a N_() marker in domain/i18n.py
     assert ("date pattern", "yyyy-MM-dd") in messages  # a pgettext with its context
+    assert ("field app signin.token", "Token") in messages  # the field app's messages-en.json
+    assert (None, "Animals in the herd") in messages  # the ODK form's labels
     assert catalogues(), "no language besides English"
 
 

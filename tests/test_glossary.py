@@ -15,7 +15,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from data.xlsform import FormSpec, choices_sheet, survey_sheet
+from domain.i18n import LOCALES_DIR
 from domain.records import POPULATIONS
+from field_api.routes.field import catalogue
 from maps.style import POPULATION_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +52,7 @@ def catalogue_pairs() -> Iterator[Pair]:
 def field_app_pairs() -> Iterator[Pair]:
     folder = ROOT / "field_api" / "static" / "field"
     english = json.loads((folder / "messages-en.json").read_text(encoding="utf-8"))
-    russian = json.loads((folder / "messages-ru.json").read_text(encoding="utf-8"))
+    russian = json.loads(catalogue("ru", LOCALES_DIR))  # as /field/app/messages-ru.json
     for key, text in english.items():
         yield f"field app {key}", text, russian[key]
 

@@ -16,12 +16,15 @@ import io
 import json
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from domain import i18n
 from domain.i18n import Message
+from domain.i18n_extract import field_app_context
 from domain.records import COMPOSITION_FIELDS, COUNT_METHODS
 from field_api.deps import SettingsDep
 from field_api.errors import ApiError
@@ -37,6 +40,7 @@ _TYPES = {
     ".json": "application/json",
 }
 ICON_SIZES = (192, 512)
+SOURCE_CATALOGUE = "messages-en.json"  # English: the msgids of every other language
 
 
 def _static() -> dict[str, bytes]:
@@ -46,6 +50,31 @@ def _static() -> dict[str, bytes]:
         for entry in folder.iterdir()
         if entry.is_file() and entry.name.rsplit(".", 1)[-1] in ("js", "css", "json")
     }
+
+
+def languages() -> list[tuple[str, str]]:
+    """(code, own name) of every catalogue language, for the app's language switch."""
+    names = ((lang, i18n.translator(lang, i18n.LOCALES_DIR).name) for lang in i18n.LANGUAGES)
+    return [(lang, name[:1].upper() + name[1:]) for lang, name in names]
+
+
+@lru_cache(maxsize=16)
+def catalogue(lang: str, root: Path) -> bytes:
+    """The app's messages in `lang`: the English file as it is, another language's from
+    its .po (a message the .po lacks stays English; the app's {placeholders} pass through)."""
+    source = static_files()[SOURCE_CATALOGUE]
+    if lang == i18n.DEFAULT_LANGUAGE:
+        return source
+    t = i18n.translator(lang, root)
+    english: dict[str, str] = json.loads(source)
+    translated = {key: t.pgettext(field_app_context(key), text) for key, text in english.items()}
+    return json.dumps(translated, ensure_ascii=False, indent=1).encode()
+
+
+def app_files() -> dict[str, bytes]:
+    """The static files and a messages-<code>.json for each language of the catalogue."""
+    made = {f"messages-{lang}.json": catalogue(lang, i18n.LOCALES_DIR) for lang in i18n.LANGUAGES}
+    return {**static_files(), **made}
 
 
 @lru_cache(maxsize=1)
@@ -59,16 +88,14 @@ def app_version(populations: tuple[str, ...]) -> str:
     """A digest of everything the cached shell holds: it changes when any of it does."""
     digest = hashlib.sha256(json.dumps(populations).encode())
     template = resources.files("field_api").joinpath("templates", "field.html").read_bytes()
-    for name, data in sorted({**static_files(), "field.html": template}.items()):
+    for name, data in sorted({**app_files(), "field.html": template}.items()):
         digest.update(name.encode() + b"\0" + data)
     return digest.hexdigest()[:16]
 
 
 def shell_urls(version: str) -> list[str]:
     """What the worker caches at install: the page and every file it loads."""
-    files = [
-        f"{SCOPE}/app/{name}?v={version}" for name in sorted(static_files()) if name != "sw.js"
-    ]
+    files = [f"{SCOPE}/app/{name}?v={version}" for name in sorted(app_files()) if name != "sw.js"]
     icons = [f"{SCOPE}/icon-{size}.png" for size in ICON_SIZES]
     return [SCOPE, f"{SCOPE}/manifest.webmanifest", *icons, *files]
 
@@ -86,12 +113,14 @@ def field_page(settings: SettingsDep) -> HTMLResponse:
         ],
         count_methods=COUNT_METHODS,
         classes=COMPOSITION_FIELDS,
+        languages=languages(),
         config=_script_json(
             {
                 "version": version,
                 "retryMaxMs": int(settings.field_retry_max_s * 1000),
                 "chunkBytes": CHUNK_BYTES,
                 "populations": list(settings.populations),
+                "languages": list(i18n.LANGUAGES),
             }
         ),
     )
@@ -138,7 +167,7 @@ def service_worker(settings: SettingsDep) -> Response:
 @router.get("/app/{name}")
 def app_file(name: str) -> Response:
     """A script, style sheet or message catalogue of the app (versioned by ?v=)."""
-    data = static_files().get(name)
+    data = app_files().get(name)
     if data is None or name == "sw.js":
         absent = Message("the field app has no file {name}", name=repr(name[:80]))
         raise ApiError(404, "not_found", absent)

@@ -20,7 +20,7 @@ function say(key, values = {}, error = true) {
 
 // ---- language -----------------------------------------------------------------------
 async function loadCatalogues() {
-  for (const code of ["en", "ru"]) {
+  for (const code of config.languages) { // the server's catalogue languages (field.html)
     const response = await fetch(`/field/app/messages-${code}.json?v=${config.version}`);
     catalogues[code] = await response.json();
   }
@@ -420,7 +420,8 @@ async function start() {
   deviceId = await store.meta("device", null);
   if (!deviceId) { deviceId = `tablet-${crypto.randomUUID()}`; await store.setMeta("device", deviceId); }
   const saved = await store.meta("lang", null);
-  lang = saved || ((navigator.language || "en").toLowerCase().startsWith("ru") ? "ru" : "en");
+  const asked = (navigator.language || "en").toLowerCase().split("-")[0];
+  lang = [saved, asked].find((code) => config.languages.includes(code)) || "en";
   translatePage();
   outbox = new Outbox(store, config, { onChange: refresh, lang: () => lang });
   $("signin-form").addEventListener("submit", signIn);
