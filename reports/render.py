@@ -80,10 +80,10 @@ def synthetic_warning(report: PopulationReport, t: Translator) -> str | None:
     if "synthetic" in report.herds and bool(report.herds["synthetic"].any()):
         n = int(report.herds["synthetic"].sum())
         return t.ngettext(
-            "{n} of these herds includes SYNTHETIC records (demo or benchmark data, "
-            "flag 'synthetic'): not real survey results.",
-            "{n} of these herds include SYNTHETIC records (demo or benchmark data, "
-            "flag 'synthetic'): not real survey results.",
+            "{n} of the period's herds (all surveys) includes SYNTHETIC records (demo or "
+            "benchmark data, flag 'synthetic'): not real survey results.",
+            "{n} of the period's herds (all surveys) include SYNTHETIC records (demo or "
+            "benchmark data, flag 'synthetic'): not real survey results.",
             n,
         ).format(n=t.format_number(n))
     return None
