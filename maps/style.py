@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from domain.i18n import N_, Translator, i18n_environment, render_in, translator
+from domain.i18n import POPULATION_NAMES, Translator, i18n_environment, render_in, translator
 
 # Colour-blind-safe (Okabe-Ito) colours, one per population; others get grey.
 POPULATION_COLOURS: dict[str, str] = {
@@ -20,17 +21,8 @@ POPULATION_COLOURS: dict[str, str] = {
     "taimyr": "#56B4E9",
     "unknown": "#777777",
 }
-# The maps' short names (the legend has little room); other languages translate them, with
-# the terms of docs/glossary.md (domain.i18n.POPULATION_NAMES holds the same names).
-POPULATION_LABELS: dict[str, str] = {
-    "lena-olenek": N_("Lena-Olenek"),
-    "yana-indigirka": N_("Yana-Indigirka"),
-    "sundrun": N_("Sundrun"),
-    "new-siberian-islands": N_("New Siberian Islands"),
-    "forest": N_("Forest (taiga)"),
-    "taimyr": N_("Taimyr"),
-    "unknown": N_("Unknown population"),
-}
+# The maps' names of the populations: the catalogue's, one table for every page and report.
+POPULATION_LABELS: Mapping[str, str] = POPULATION_NAMES
 
 
 # For populations an administrator adds (HERDWATCH_EXTRA_POPULATIONS): distinct from the
