@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -114,17 +115,21 @@ def sighting_columns_from_arrow(table: Any) -> SightingColumns:
         epoch = pc.cast(epoch, pa.timestamp("s"))  # ISO 8601: four times strptime's speed
     seconds = epoch.cast(pa.int64()).to_numpy()
     order = _time_order(seconds, table.column("id"))
-    columns: dict[str, Any] = {"epoch_s": seconds[order].astype(np.float64)}
-    for name in (n for n in SIGHTING_COLUMNS if n != "epoch_s"):
+
+    def ordered(name: str) -> Any:
         column = table.column(name)
         if name in TEXT_COLUMNS:
             # Into time order in C, one chunk first (a take across many chunks cost five
             # times as much); pandas keeps the Arrow buffers.
-            columns[name] = pd.array(column.combine_chunks().take(order), dtype="str")
-        else:  # numbers: a numpy gather is several times faster than Arrow's take
-            columns[name] = column.to_numpy().astype(_NUMBER_KINDS.get(name, np.int64), copy=False)[
-                order
-            ]
+            return pd.array(column.combine_chunks().take(order), dtype="str")
+        # Numbers: a numpy gather is several times faster than Arrow's take.
+        return column.to_numpy().astype(_NUMBER_KINDS.get(name, np.int64), copy=False)[order]
+
+    # Two at a time: Arrow's take and numpy's gathers run with the GIL released.
+    names = [n for n in SIGHTING_COLUMNS if n != "epoch_s"]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="herdwatch-columns") as pool:
+        columns: dict[str, Any] = dict(zip(names, pool.map(ordered, names), strict=True))
+    columns["epoch_s"] = seconds[order].astype(np.float64)
     return SightingColumns(**columns)
 
 

@@ -20,7 +20,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any
@@ -37,7 +37,7 @@ from data import rows
 from data.bulk import StoredObservation
 from data.migrations import Migration
 from data.outcomes import StoredState, classify_resend
-from data.sql_shared import observation_where, where_clause
+from data.sql_shared import READ_PARTS, observation_where, read_in_parts, split_range, where_clause
 from data.sql_store import Progress, SQLStore
 from data.tables import HERD_DECISIONS, OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
@@ -187,16 +187,50 @@ class PostGISStore(SQLStore):
     def _sighting_table(self, query: ObservationQuery) -> Any:
         """The sighting columns through ADBC's PostgreSQL driver: binary COPY decoded into
         Arrow columns in C, where psycopg built a Python object per value. Parameters are
-        merged by psycopg (COPY takes none); no ORDER BY: sorted in numpy, as SQLite's."""
+        merged by psycopg (COPY takes none); no ORDER BY: sorted in numpy, as SQLite's.
+
+        Read in READ_PARTS ranges of the table's pages (TID range scans), each a COPY on a
+        connection of its own, on as many threads: the server encodes and the driver
+        decodes two halves at once. The first connection exports its snapshot and the
+        others read in it (as pg_dump's parallel jobs do), so the parts are one state."""
         import adbc_driver_postgresql.dbapi as adbc
 
         where, params = observation_where(pq.POSTGIS, query)
-        sql = f"{pq.SIGHTING_SELECT} {where_clause(where)}"
-        with self._pool.connection() as conn:
-            merged = psycopg.ClientCursor(conn).mogrify(sql, params)
-        with adbc.connect(self._conninfo) as con, con.cursor() as cur:
-            cur.execute(merged)
-            return cur.fetch_arrow_table()
+        with ExitStack() as stack:
+            cursors, pages = self._snapshot_cursors(stack, adbc)
+            ranges = split_range(0, pages, len(cursors))
+            with self._pool.connection() as conn:
+                merged = [
+                    psycopg.ClientCursor(conn).mogrify(
+                        f"{pq.SIGHTING_SELECT} {where_clause([*where, _pages(r, last)])}",
+                        params,
+                    )
+                    for r, last in zip(ranges, [False] * (len(ranges) - 1) + [True], strict=True)
+                ]
+
+            def read_part(k: int) -> Any:
+                cursors[k].execute(merged[k])
+                return cursors[k].fetch_arrow_table()
+
+            return read_in_parts(read_part, len(cursors))
+
+    def _snapshot_cursors(self, stack: ExitStack, adbc: Any) -> tuple[list[Any], int]:
+        """READ_PARTS cursors in repeatable-read transactions sharing one snapshot, and the
+        table's size in pages in it."""
+        cursors = []
+        for _ in range(READ_PARTS):
+            con = stack.enter_context(adbc.connect(self._conninfo))  # autocommit off
+            cursors.append(stack.enter_context(con.cursor()))
+            cursors[-1].execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        first, *others = cursors
+        first.execute(
+            "SELECT pg_export_snapshot(), "
+            "pg_relation_size('observations') / current_setting('block_size')::int"
+        )
+        snapshot, pages = first.fetchone()
+        for cur in others:
+            cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        return cursors, int(pages)
 
     def _with_write_columns(self, found: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         return with_feature_texts(found)
@@ -372,6 +406,14 @@ def _split_query(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]
     ours = {k: v for k, v in parse_qsl(parts.query) if k in names}
     theirs = [(k, v) for k, v in parse_qsl(parts.query) if k not in names]
     return urlunsplit(parts._replace(query=urlencode(theirs))), ours
+
+
+def _pages(pages: tuple[int, int], last: bool) -> str:
+    """The rows on pages start..end (inclusive) as a TID range; the last part is
+    open-ended, so pages added since the table's size was read are not missed."""
+    start, end = pages
+    below = "" if last else f" AND ctid < '({end + 1},0)'::tid"
+    return f"ctid >= '({start},0)'::tid{below}"
 
 
 def _with_query(url: str, **params: str | None) -> str:

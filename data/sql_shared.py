@@ -10,6 +10,7 @@ built once per query; the contract suite checks that both dialects give the same
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,3 +231,31 @@ def rows_to_herd_counts(
             )
         )
     return counts
+
+
+# The sighting read (reports' one big read) runs in this many parts on as many threads:
+# both ADBC drivers convert rows to Arrow in C with the GIL released, so two parts take
+# half the time on two cores (bench/report.py). Each part has its own connection; the
+# backends make sure all of them read one snapshot of the store.
+READ_PARTS = 2
+
+
+def read_in_parts(read_part: Callable[[int], Any], parts: int) -> Any:
+    """The Arrow tables read_part(0), …, read_part(parts - 1), read on as many threads, as
+    one table in part order. Parts with no rows are left out (a driver types the columns
+    of an empty result as it likes); with no rows at all, the first part's empty table."""
+    import pyarrow as pa
+
+    if parts == 1:
+        return read_part(0)
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="herdwatch-read") as pool:
+        tables = list(pool.map(read_part, range(parts)))
+    found = [t for t in tables if t.num_rows] or tables[:1]
+    return pa.concat_tables(found, promote_options="permissive")
+
+
+def split_range(low: int, high: int, parts: int) -> list[tuple[int, int]]:
+    """[low, high] (inclusive, whole numbers) as `parts` contiguous inclusive ranges, the
+    last ones possibly empty (start > end) when there are fewer numbers than parts."""
+    step = max(1, -(-(high - low + 1) // parts))
+    return [(low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(parts)]

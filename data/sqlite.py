@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.migrations import Migration
 from data.outcomes import StoredState, classify_resend
-from data.sql_shared import observation_where, where_clause
+from data.sql_shared import READ_PARTS, observation_where, read_in_parts, split_range, where_clause
 from data.sql_store import SQLStore
 from data.tables import OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
@@ -28,6 +28,12 @@ _OBS_INSERT = OBSERVATIONS.insert("?")
 _REV_INSERT = REVISIONS.insert("?")
 READER_MMAP_BYTES = 1 << 30
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+# What each sighting-read connection sees first: the rowid range, and the data version
+# (data/sql_store._DATA_VERSION's revisions part) that tells two snapshots apart.
+_SNAPSHOT = (
+    "SELECT MIN(rowid), MAX(rowid), (SELECT COALESCE(MAX(seq), 0) FROM revisions), "
+    "(SELECT COUNT(*) FROM revisions) FROM observations"
+)
 
 
 class SQLiteStore(SQLStore):
@@ -131,22 +137,58 @@ class SQLiteStore(SQLStore):
 
     def _sighting_table(self, query: ObservationQuery) -> Any:
         """The sighting columns through ADBC's SQLite driver, which fills Arrow columns in C
-        (the stdlib module builds a Python object per value: 4 of 5 s at a million). Its
-        own read-only connection, so it reads one WAL snapshot like any reader."""
+        (the stdlib module builds a Python object per value: 4 of 5 s at a million), in
+        READ_PARTS rowid ranges on as many threads, each on a read-only connection of its
+        own. Each connection holds its snapshot from its first statement; the parts are
+        read only once all of them see the same data version, so they are one state of the
+        store, as a single read is."""
         import adbc_driver_sqlite.dbapi as adbc
 
         where, params = observation_where(q.SQLITE, query)
         # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_arrow), is faster.
-        sql = f"{q.SIGHTING_SELECT} {where_clause(where)}"
+        sql = f"{q.SIGHTING_SELECT} {where_clause([*where, 'rowid BETWEEN ? AND ?'])}"
         uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
-        with adbc.connect(uri) as con, con.cursor() as cur:
-            cur.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
-            cur.execute("PRAGMA busy_timeout = 10000")
-            # All rows in one Arrow batch: the driver types each column from its first
-            # batch, and a later take on one chunk is cheaper than across a thousand.
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
-            cur.execute(sql, params or None)
-            return cur.fetch_arrow_table()
+        with ExitStack() as stack:
+            cursors, (low, high) = self._snapshot_cursors(stack, adbc, uri)
+            ranges = split_range(low, high, len(cursors))
+
+            def read_part(k: int) -> Any:
+                cur = cursors[k]
+                # All rows in one Arrow batch: the driver types each column from its first
+                # batch, and a later take on one chunk is cheaper than across a thousand.
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+                cur.execute(sql, [*params, *ranges[k]])
+                return cur.fetch_arrow_table()
+
+            return read_in_parts(read_part, len(cursors))
+
+    def _snapshot_cursors(
+        self, stack: ExitStack, adbc: Any, uri: str, tries: int = 5
+    ) -> tuple[list[Any], tuple[int, int]]:
+        """READ_PARTS cursors whose connections read one snapshot, and the table's rowid
+        range in it. A write between two connections' first statements gives them
+        different versions: they are opened again, and after `tries` one cursor reads all."""
+        for attempt in range(tries + 1):
+            parts = READ_PARTS if attempt < tries else 1
+            cursors = [self._reader_cursor(stack, adbc, uri) for _ in range(parts)]
+            seen = set()
+            for cur in cursors:
+                cur.execute(_SNAPSHOT)
+                seen.add(tuple(cur.fetchone()))
+            if len(seen) == 1:
+                low, high, *_ = seen.pop()
+                return cursors, (int(low or 0), int(high if high is not None else -1))
+        raise AssertionError("unreachable: one cursor always sees one snapshot")
+
+    @staticmethod
+    def _reader_cursor(stack: ExitStack, adbc: Any, uri: str) -> Any:
+        # The connection holds a transaction (ADBC's autocommit is off): its snapshot is
+        # taken at its first read and kept until it closes.
+        con = stack.enter_context(adbc.connect(uri))
+        cur = stack.enter_context(con.cursor())
+        cur.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
+        cur.execute("PRAGMA busy_timeout = 10000")
+        return cur
 
     # observations -----------------------------------------------------------------------
     def add_observations(
