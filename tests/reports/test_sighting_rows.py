@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from data.herds import SIGHTING_COLUMNS, sighting_columns_from_arrow
+from data.herds import SIGHTING_COLUMNS, sighting_columns_from_arrow, uuid_text
 
 # In SIGHTING_COLUMNS order: id, epoch, local date, lon, lat, x, y, count, 5 classes, population,
 # region, survey, synthetic; as the SQL sends them: "" for no text, -1 for a class not recorded.
@@ -78,3 +80,30 @@ def test_numeric_epochs_and_no_rows() -> None:
 def test_same_second_ties_go_by_id() -> None:
     rows = [(*EARLY[:1], 1720612740, *EARLY[2:]), ("0", 1720612740, *EARLY[2:])]
     assert sighting_columns_from_arrow(table(rows)).id.tolist() == ["0", "a"]
+
+
+def test_postgresql_types_become_the_same_columns() -> None:
+    """uuid bytes, timestamptz microseconds and dates (what PostgreSQL's binary COPY sends)
+    give the text and whole seconds that SQLite's text gives."""
+    ids = [uuid.uuid4() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    rows = [("x", 0, *EARLY[2:]) for _ in ids]
+    typed = table(rows)
+    typed = typed.set_column(0, "id", pa.array([u.bytes for u in ids], pa.binary(16)))
+    # Before 1970 too: whole seconds are floored, as SQL's floor(extract(epoch ...)) was.
+    moments = [datetime(2024, 7, 10, 11, 59, 0, 999_999, tzinfo=UTC)] * 51
+    moments.append(datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC))
+    typed = typed.set_column(1, "epoch_s", pa.array(moments, pa.timestamp("us", tz="UTC")))
+    typed = typed.set_column(2, "local_date", pa.array([date(2024, 7, 10)] * 52, pa.date32()))
+    cols = sighting_columns_from_arrow(typed)
+    assert sorted(cols.id.tolist()) == sorted(str(u) for u in ids)
+    assert cols.epoch_s.tolist()[0] == -1.0  # earliest first
+    assert set(cols.epoch_s.tolist()[1:]) == {float(int(moments[0].timestamp()))}
+    assert set(cols.local_date.tolist()) == {"2024-07-10"} and cols.local_date.dtype == "str"
+    # Same-second ties still go by the id's text.
+    assert cols.id.tolist()[1:] == sorted(cols.id.tolist()[1:])
+
+
+def test_uuid_text_of_a_sliced_column() -> None:
+    ids = [uuid.uuid4() for _ in range(10)]
+    column = pa.array([u.bytes for u in ids], pa.binary(16)).slice(3, 4)
+    assert uuid_text(column).to_pylist() == [str(u) for u in ids[3:7]]
