@@ -123,12 +123,11 @@ def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candid
         return _no_candidates()
     by_time = np.argsort(s.t, kind="stable")
     blocks = _time_blocks(s.t[by_time], params)
-    shares, well_classified = _class_shares(s.classes, params)
     t0 = float(s.t.min())
 
     def search(block: tuple[int, int]) -> Candidates:
         members = by_time[block[0] : block[1]]
-        return _block_candidates(s, members, t0, (shares, well_classified), params)
+        return _block_candidates(s, members, t0, params)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = _concatenated(list(pool.map(search, blocks)))
@@ -148,11 +147,10 @@ def _block_candidates(
     s: Sightings,
     members: np.ndarray,
     t0: float,
-    classes: tuple[np.ndarray, np.ndarray],
     params: DedupParams,
 ) -> Candidates:
     """Candidates among some sightings (indices into s, in time order); t0 is the earliest
-    time of all sightings and classes what _class_shares returns."""
+    time of all sightings."""
     reach = params.max_distance_km * 1000.0
     # Time scaled so that max_hours spans the same as max_distance: the window is then
     # max(|dx|, |dy|, |d scaled time|) <= reach. The offset is the same for every block.
@@ -177,8 +175,9 @@ def _block_candidates(
         (km <= params.allowed_km(hours)) & (np.abs(dx) <= reach) & (np.abs(dy) <= reach)
     )
     i, j = i[keep], j[keep]
-    shares, well = classes
-    similar = _similar_shares(shares[members], well[members], i, j, params)
+    # Class shares of this block's sightings only: computed on the block's thread.
+    shares, well = _class_shares(s.classes[members], params)
+    similar = _similar_shares(shares, well, i, j, params)
     a, b, keep = members[i[similar]], members[j[similar]], keep[similar]
     return Candidates(np.minimum(a, b), np.maximum(a, b), km[keep], hours[keep])
 

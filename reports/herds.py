@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -91,18 +92,21 @@ CODED_COLUMNS = ("population", "region", "survey_id")  # kept as codes: few dist
 def build_herds(inputs: ReportInputs) -> HerdTables:
     """Group sightings into herds (geo.dedup) and summarise each herd."""
     cols = inputs.sightings
-    links, cuts = _decided_pairs(cols, inputs.decisions)
-    sightings = _as_sightings(cols)
-    grouping = group_herds(sightings, inputs.params, links=links, cuts=cuts)
-    columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
-    columns["herd"] = grouping.labels
-    columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)
-    herds = _herd_rows(columns, inputs.seasons)
-    # The columns themselves, not copies, and the few distinct texts as codes: the kept
-    # grouping holds one compact copy of the sightings (reports.population.period_sightings
-    # turns a period's codes back into text).
-    kept = {name: columns[name] for name in (*KEPT_COLUMNS, "herd")}
-    kept.update({name: _coded(columns[name]) for name in CODED_COLUMNS})
+    # The few distinct texts as codes, on a thread of their own meanwhile (Arrow encodes in
+    # C with the GIL released): the kept grouping holds one compact copy of the sightings
+    # (reports.population.period_sightings turns a period's codes back into text).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="herdwatch-codes") as pool:
+        coded = pool.map(lambda name: _coded(getattr(cols, name)), CODED_COLUMNS)
+        links, cuts = _decided_pairs(cols, inputs.decisions)
+        sightings = _as_sightings(cols)
+        grouping = group_herds(sightings, inputs.params, links=links, cuts=cuts)
+        columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
+        columns["herd"] = grouping.labels
+        columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)
+        herds = _herd_rows(columns, inputs.seasons)
+        # The columns themselves, not copies.
+        kept = {name: columns[name] for name in (*KEPT_COLUMNS, "herd")}
+        kept.update(zip(CODED_COLUMNS, coded, strict=True))
     return HerdTables(pd.DataFrame(kept, copy=False), herds, grouping)
 
 
@@ -120,7 +124,9 @@ def _as_sightings(cols: SightingColumns) -> Sightings:
         classes = np.empty((0, 4), dtype=np.int64)
     else:
         classes = np.column_stack([getattr(cols, n) for n in CLASS_COLUMNS])
-    return Sightings(cols.ea_x, cols.ea_y, cols.epoch_s, cols.count, classes.astype(np.int64))
+    return Sightings(
+        cols.ea_x, cols.ea_y, cols.epoch_s, cols.count, classes.astype(np.int64, copy=False)
+    )
 
 
 def _decided_pairs(
