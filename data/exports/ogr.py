@@ -13,7 +13,7 @@ from data.store import ObservationStore
 from domain.records import ObservationQuery
 
 LAYER = "observations"
-DRIVERS = {"gpkg": "GPKG", "fgb": "FlatGeobuf"}
+DRIVERS = {"gpkg": "GPKG"}
 
 
 def write_ogr(
@@ -26,10 +26,16 @@ def write_ogr(
     """Write every matching observation to `path` as a typed point layer in EPSG:4326.
 
     GDAL pulls the batches from the reader as it writes, so one page is in memory at a time.
-    The exception is FlatGeobuf's packed Hilbert R-tree, which GDAL builds in memory at
-    the end: about 0.5 kB per feature (bench/export.py), kept because it is what lets QGIS
-    and GDAL read a bbox of the file without reading all of it.
+    FlatGeobuf keeps its packed Hilbert R-tree (what lets QGIS and GDAL read a bbox of the
+    file without reading all of it), but GDAL would hold every feature's box in memory to
+    build it at the end (174 MB at a million rows): data/exports/fgb.py has GDAL write the
+    features unindexed, in space order, and adds the same tree from temporary files.
     """
+    if fmt == "fgb":
+        from data.exports.fgb import write_fgb
+
+        write_fgb(store, query, path, progress)
+        return
     import pyogrio
 
     schema = arrow_schema()

@@ -60,7 +60,7 @@ def write_geoparquet(
         # Python objects take kilobytes): the pending row group is all that is held.
         pending: list[pa.Table] = []
         held = done = 0
-        for items in _in_space_order(store, query, extent):
+        for items in in_space_order(store, query, extent):
             pending.append(_table(items, schema))
             held += len(items)
             while held >= ROW_GROUP:
@@ -84,7 +84,7 @@ def _table(items: list[Observation], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _in_space_order(
+def in_space_order(
     store: ObservationStore, query: ObservationQuery, extent: Extent | None
 ) -> Iterator[list[Observation]]:
     """The query's observations, cell after cell along the Hilbert curve."""

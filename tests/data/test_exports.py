@@ -7,10 +7,11 @@ import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from data.exports import pages, parquet
+from data.exports import fgb, pages, parquet
 from data.exports.dwca import DatasetInfo
 from data.exports.service import FORMATS, write_export
 from data.exports.text import EXPORT_CSV_COLUMNS
@@ -261,3 +262,153 @@ def test_empty_exports_are_valid_files(store, tmp_path):
     assert json.loads((tmp_path / "out.geojson").read_text())["features"] == []
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 0
     assert pyogrio.read_info(tmp_path / "out.gpkg")["features"] == 0
+    empty = pyogrio.read_dataframe(tmp_path / "out.fgb")  # GDAL's own empty layer, as before
+    assert len(empty) == 0 and "observed_at" in empty.columns
+
+
+def _fgb_parts(path: Path) -> tuple[int, int, int, bytes]:
+    """A FlatGeobuf file's features_count, index_node_size, where its header ends, and all
+    its bytes, read with the spec (header.fbs) and nothing of data/exports/fgb.py."""
+    import struct
+
+    data = path.read_bytes()
+    assert data[:4] == b"fgb\x03"
+    (size,) = struct.unpack_from("<I", data, 8)
+    table = data[12 : 12 + size]
+    root = struct.unpack_from("<I", table)[0]
+    vtable = root - struct.unpack_from("<i", table, root)[0]
+    vtable_size = struct.unpack_from("<H", table, vtable)[0]
+    slots = struct.unpack_from(f"<{vtable_size // 2}H", table, vtable)
+
+    def field(number: int, fmt: str, default: int) -> int:
+        at = slots[2 + number] if 2 + number < len(slots) else 0
+        return struct.unpack_from(fmt, table, root + at)[0] if at else default
+
+    return field(8, "<Q", 0), field(9, "<H", 16), 12 + size, data
+
+
+def _tree_levels(count: int, node_size: int) -> list[tuple[int, int]]:
+    """[start, end) of each level, leaves first, as the spec lays them (root at node 0)."""
+    sizes = [count]
+    while sizes[-1] > 1 or len(sizes) == 1:
+        sizes.append((sizes[-1] + node_size - 1) // node_size)
+    starts = np.cumsum([0, *reversed(sizes)])[:-1][::-1]
+    return [(int(a), int(a) + n) for a, n in zip(starts, sizes, strict=True)]
+
+
+def _check_tree(path: Path) -> np.ndarray:
+    """Parse the index with numpy: every node's box covers its children's, its offset is
+    its first child, each leaf points at the next size-prefixed feature; the leaves."""
+    count, node_size, header_end, data = _fgb_parts(path)
+    assert node_size == 16 and count > 0
+    levels = _tree_levels(count, node_size)
+    nodes = np.frombuffer(data, fgb.NODE, levels[0][1], offset=header_end)
+    for (lo, hi), (plo, phi) in zip(levels, levels[1:], strict=False):
+        parents = nodes[plo:phi]
+        assert list(parents["offset"]) == list(range(lo, hi, node_size))
+        for i, parent in enumerate(parents):
+            kids = nodes[lo + i * node_size : min(hi, lo + (i + 1) * node_size)]
+            assert parent["min_x"] == kids["min_x"].min() and parent["max_x"] == kids["max_x"].max()
+            assert parent["min_y"] == kids["min_y"].min() and parent["max_y"] == kids["max_y"].max()
+    leaves = nodes[levels[0][0] :]
+    features_at, at = header_end + len(nodes) * fgb.NODE.itemsize, 0
+    for leaf in leaves:  # the features follow one another in leaf order
+        assert leaf["offset"] == at
+        at += 4 + int(np.frombuffer(data, "<u4", 1, offset=features_at + at)[0])
+    assert features_at + at == len(data)
+    return leaves
+
+
+def _bbox_reads_match(path: Path, boxes: list[tuple[float, float, float, float]]) -> None:
+    """A bbox read through GDAL's index returns exactly the features a full read puts in it."""
+    import pyogrio
+
+    full = pyogrio.read_dataframe(path)
+    x, y = full.geometry.x.to_numpy(), full.geometry.y.to_numpy()
+    for box in boxes:
+        inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        found = pyogrio.read_dataframe(path, bbox=box)
+        assert sorted(found["id"]) == sorted(full["id"][inside]), box
+
+
+def test_fgb_has_a_spatial_index_that_answers_bbox_reads(seeded, tmp_path, monkeypatch):
+    import pyogrio
+
+    store, _ = seeded
+    monkeypatch.setattr(pages, "EXPORT_PAGE", 7)
+    path = export(store, "fgb", tmp_path)
+    info = pyogrio.read_info(path)
+    assert info["capabilities"]["fast_spatial_filter"] and info["capabilities"]["random_read"]
+    assert info["features"] == len(active(store)) == 59
+    leaves = _check_tree(path)
+    steps = np.hypot(np.diff(leaves["min_x"]), np.diff(leaves["min_y"]))
+    assert np.median(steps) <= 0.3  # neighbours on the 0.3° × 0.25° grid, not time order
+    lon, lat = [o.lon for o in active(store)], [o.lat for o in active(store)]
+    _bbox_reads_match(
+        path,
+        [
+            (min(lon), min(lat), max(lon), max(lat)),  # the whole extent
+            (0.0, 0.0, 1.0, 1.0),  # nothing there
+            (125.5, 70.2, 126.5, 70.8),
+            (125.3, 70.25, 125.9, 70.5),  # edges on points: they are inside
+        ],
+    )
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 257, 5000])
+def test_fgb_index_is_the_tree_gdal_builds(tmp_path, monkeypatch, n):
+    """GDAL's own indexed file, its features rewritten unindexed in its order, indexed by
+    add_index: the same index and features, byte for byte (chunks and blocks made tiny so
+    that nodes and features cross them)."""
+    import pyarrow as pa
+    import pyogrio
+    import shapely
+
+    monkeypatch.setattr(fgb, "CHUNK", 32)
+    monkeypatch.setattr(fgb, "BLOCK", 200)
+    rng = np.random.default_rng(n)
+    x, y = rng.uniform(100, 160, n).round(5), rng.uniform(55, 75, n).round(5)
+    x[: n // 10] = x[0]  # some points share a place
+    y[: n // 10] = y[0]
+    table = pa.table(
+        {
+            "id": pa.array([f"obs-{i}" for i in range(n)]),
+            "count": pa.array(rng.integers(1, 500, n)),
+            "geometry": pa.array(shapely.to_wkb(shapely.points(x, y), flavor="iso")),
+        }
+    )
+    options = {"layer": "observations", "driver": "FlatGeobuf", "geometry_type": "Point"}
+    gdal = tmp_path / "gdal.fgb"
+    pyogrio.write_arrow(table, str(gdal), geometry_name="geometry", crs="EPSG:4326", **options)
+    _, in_file_order = pyogrio.read_arrow(gdal)  # read without a filter: file order
+    plain, points, ours = tmp_path / "plain.fgb", tmp_path / "points.bin", tmp_path / "ours.fgb"
+    pyogrio.write_arrow(
+        in_file_order,
+        str(plain),
+        geometry_name="wkb_geometry",
+        crs="EPSG:4326",
+        layer_options={"SPATIAL_INDEX": "NO"},
+        **options,
+    )
+    geometry = shapely.from_wkb(in_file_order.column("wkb_geometry").to_numpy(False))
+    xy = np.empty(n, fgb.POINT)
+    xy["x"], xy["y"] = shapely.get_x(geometry), shapely.get_y(geometry)
+    points.write_bytes(xy.tobytes())
+    fgb.add_index(plain, points, ours)
+    count, _, gdal_end, gdal_bytes = _fgb_parts(gdal)
+    our_count, _, our_end, our_bytes = _fgb_parts(ours)
+    assert count == our_count == n
+    assert our_bytes[our_end:] == gdal_bytes[gdal_end:]  # the tree and the features
+    assert pyogrio.read_info(ours)["capabilities"]["fast_spatial_filter"]
+    _check_tree(ours)
+    boxes = [(100.0, 55.0, 160.0, 75.0), (0.0, 0.0, 1.0, 1.0), (110.0, 60.0, 125.0, 66.0)]
+    boxes += [(float(x[0]), float(y[0]), float(x[0]), float(y[0]))]  # one place, exactly
+    _bbox_reads_match(ours, boxes)
+
+
+def test_fgb_export_order_follows_the_hilbert_curve():
+    """GDAL's curve (rawrunprotected/hilbert_curves): the corners of a 2 × 2 grid in order."""
+    extent = type("E", (), {"min_lon": 0.0, "min_lat": 0.0, "max_lon": 1.0, "max_lat": 1.0})()
+    x, y = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    values = fgb.hilbert_values(x, y, extent)
+    assert list(np.argsort(values)) == [0, 1, 2, 3] and values[0] == 0
