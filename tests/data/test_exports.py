@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from data.exports.dwca import DatasetInfo
 from data.exports.service import FORMATS, write_export
 from data.exports.text import EXPORT_CSV_COLUMNS
 from data.reference import __file__ as reference_init
-from domain.records import ObservationQuery
+from domain.records import Extent, ObservationQuery
 from tests.ogc_sample import SURVEY, seed
 
 INFO = DatasetInfo(
@@ -323,12 +324,18 @@ def _bbox_reads_match(path: Path, boxes: list[tuple[float, float, float, float]]
     """A bbox read through GDAL's index returns exactly the features a full read puts in it."""
     import pyogrio
 
-    full = pyogrio.read_dataframe(path)
+    full = pyogrio.read_dataframe(path, fid_as_index=True)  # FID: the place in the file
+    assert list(full.index) == list(range(len(full)))
     x, y = full.geometry.x.to_numpy(), full.geometry.y.to_numpy()
     for box in boxes:
         inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
-        found = pyogrio.read_dataframe(path, bbox=box)
+        found = pyogrio.read_dataframe(path, bbox=box, fid_as_index=True)
         assert sorted(found["id"]) == sorted(full["id"][inside]), box
+        # GDAL numbers a bbox read's features by their leaf: the same FIDs as a full read
+        assert list(full.loc[found.index, "id"]) == list(found["id"]), box
+    some = [len(full) - 1, 0, len(full) // 2]  # GetFeature: the offset of leaf FID
+    by_fid = pyogrio.read_dataframe(path, fids=some, fid_as_index=True)
+    assert list(by_fid["id"]) == list(full.loc[some, "id"])
 
 
 def test_fgb_has_a_spatial_index_that_answers_bbox_reads(seeded, tmp_path, monkeypatch):
@@ -394,6 +401,9 @@ def test_fgb_index_is_the_tree_gdal_builds(tmp_path, monkeypatch, n):
     xy = np.empty(n, fgb.POINT)
     xy["x"], xy["y"] = shapely.get_x(geometry), shapely.get_y(geometry)
     points.write_bytes(xy.tobytes())
+    space = _extent(xy["x"].min(), xy["y"].min(), xy["x"].max(), xy["y"].max())
+    along = fgb.hilbert_values(xy["x"], xy["y"], space).astype(np.int64)
+    assert (np.diff(along) <= 0).all()  # GDAL's order is ours, backwards (its sort: ha > hb)
     fgb.add_index(plain, points, ours)
     count, _, gdal_end, gdal_bytes = _fgb_parts(gdal)
     our_count, _, our_end, our_bytes = _fgb_parts(ours)
@@ -406,9 +416,13 @@ def test_fgb_index_is_the_tree_gdal_builds(tmp_path, monkeypatch, n):
     _bbox_reads_match(ours, boxes)
 
 
+def _extent(west: float, south: float, east: float, north: float) -> Extent:
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    return Extent(float(west), float(south), float(east), float(north), moment, moment)
+
+
 def test_fgb_export_order_follows_the_hilbert_curve():
     """GDAL's curve (rawrunprotected/hilbert_curves): the corners of a 2 × 2 grid in order."""
-    extent = type("E", (), {"min_lon": 0.0, "min_lat": 0.0, "max_lon": 1.0, "max_lat": 1.0})()
     x, y = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
-    values = fgb.hilbert_values(x, y, extent)
+    values = fgb.hilbert_values(x, y, _extent(0, 0, 1, 1))
     assert list(np.argsort(values)) == [0, 1, 2, 3] and values[0] == 0
