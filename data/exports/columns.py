@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from domain.records import COMPOSITION_FIELDS, Observation
@@ -72,8 +73,18 @@ def attribute_arrays(items: Sequence[Observation]) -> list[pa.Array]:
 
 
 def record_batch(items: Sequence[Observation], schema: pa.Schema) -> pa.RecordBatch:
-    """A page of observations as columns of `schema` (attributes, then the WKB point)."""
-    return pa.RecordBatch.from_arrays([*attribute_arrays(items), points_wkb(items)], schema=schema)
+    """A page of observations as columns of `schema` (attributes, then the WKB point), for
+    GDAL: times rounded to the millisecond, as GDAL keeps them, because GDAL 3.12 writes
+    an instant in the last half-millisecond of a minute as second 60 ("22:30:60Z"), which
+    no reader parses, and pyogrio then reads the whole column as strings."""
+    arrays = [_to_milliseconds(a) for a in attribute_arrays(items)]
+    return pa.RecordBatch.from_arrays([*arrays, points_wkb(items)], schema=schema)
+
+
+def _to_milliseconds(array: pa.Array) -> pa.Array:
+    if not pa.types.is_timestamp(array.type):
+        return array
+    return pc.round_temporal(array, unit="millisecond")
 
 
 def arrow_schema() -> pa.Schema:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from data.exports.service import FORMATS, write_export
 from data.exports.text import EXPORT_CSV_COLUMNS
 from data.reference import __file__ as reference_init
 from domain.records import Extent, ObservationQuery
+from tests.factories import BASE_TIME, make_observation
 from tests.ogc_sample import SURVEY, seed
 
 INFO = DatasetInfo(
@@ -94,6 +95,23 @@ def test_gpkg_and_fgb_have_typed_columns(seeded, tmp_path, fmt):
         assert row["observed_at"].to_pydatetime() == obs.observed_at
         assert (row.geometry.x, row.geometry.y) == (obs.lon, obs.lat)
         assert row["count"] == obs.count
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "fgb"])
+def test_gpkg_and_fgb_times_at_the_end_of_a_minute_stay_datetimes(store, tmp_path, fmt):
+    """GDAL writes 22:30:59.9997 as "22:30:60Z"; rounded to the millisecond first, it is
+    22:31:00.000, and the column still reads as datetimes."""
+    import pyogrio
+
+    late = BASE_TIME.replace(second=59, microsecond=999_714)
+    store.add_observations([make_observation(1, observed_at=late)], actor="olga")
+    store.add_observations(
+        [make_observation(2, observed_at=late.replace(microsecond=123_456))], actor="olga"
+    )
+    frame = pyogrio.read_dataframe(export(store, fmt, tmp_path)).sort_values("observed_at")
+    assert str(frame["observed_at"].dtype).startswith("datetime64")
+    times = [t.to_pydatetime() for t in frame["observed_at"]]
+    assert times == [late.replace(microsecond=123_000), late + timedelta(microseconds=286)]
 
 
 def test_geoparquet_is_valid_spatially_ordered_and_equals_the_geojson(
