@@ -132,7 +132,10 @@ def hilbert_values(x: np.ndarray, y: np.ndarray, extent: Extent) -> np.ndarray:
     width, height = extent.max_lon - extent.min_lon, extent.max_lat - extent.min_lat
     hx = np.floor(HILBERT_MAX * (x - extent.min_lon) / width) if width else np.zeros_like(x)
     hy = np.floor(HILBERT_MAX * (y - extent.min_lat) / height) if height else np.zeros_like(y)
-    return _hilbert(hx.astype(np.uint32), hy.astype(np.uint32))
+    # Clipped: a point outside the extent (a bbox across the antimeridian, a row added since
+    # the extent was read) only loses some locality, never wraps around as a uint32.
+    cells = [np.clip(h, 0, HILBERT_MAX).astype(np.uint32) for h in (hx, hy)]
+    return _hilbert(cells[0], cells[1])
 
 
 def _hilbert(x: np.ndarray, y: np.ndarray) -> np.ndarray:
