@@ -38,10 +38,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import pyarrow as pa
 
-from data.exports.columns import GEOMETRY, arrow_schema, record_batch
-from data.exports.ogr import LAYER
+from data.exports.ogr import write_layer
 from data.exports.pages import Progress, counted
 from data.exports.parquet import in_space_order
 from data.store import ObservationStore
@@ -81,28 +79,9 @@ def write_fgb(
 
 def _write_plain(pages: Iterator[list[Observation]], path: Path, *, spatial_index: bool) -> int:
     """GDAL writes the pages to `path`; the number of rows handed over."""
-    import pyogrio
-
-    schema = arrow_schema()
-    handed = 0
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        nonlocal handed
-        for items in pages:
-            handed += len(items)
-            yield record_batch(items, schema)
-
-    pyogrio.write_arrow(
-        pa.RecordBatchReader.from_batches(schema, batches()),
-        str(path),
-        layer=LAYER,
-        driver="FlatGeobuf",
-        geometry_name=GEOMETRY,
-        geometry_type="Point",
-        crs="EPSG:4326",
-        layer_options={"SPATIAL_INDEX": "YES" if spatial_index else "NO"},
+    return write_layer(
+        pages, path, "FlatGeobuf", {"SPATIAL_INDEX": "YES" if spatial_index else "NO"}
     )
-    return handed
 
 
 def _recorded(pages: Iterator[list[Observation]], out: BinaryIO) -> Iterator[list[Observation]]:

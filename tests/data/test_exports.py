@@ -444,3 +444,69 @@ def test_fgb_export_order_follows_the_hilbert_curve():
     x, y = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
     values = fgb.hilbert_values(x, y, _extent(0, 0, 1, 1))
     assert list(np.argsort(values)) == [0, 1, 2, 3] and values[0] == 0
+
+
+def _schema_and_rtree(path: Path) -> tuple[list[tuple[str, str, str]], list[tuple]]:
+    """The file's schema entries (type, name, SQL) and its RTree's rows, by id."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as con:
+        entries = con.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        extensions = con.execute("SELECT * FROM gpkg_extensions ORDER BY 1, 2, 3").fetchall()
+        rtree = con.execute("SELECT * FROM rtree_observations_geom ORDER BY id").fetchall()
+    return [*entries, *extensions], rtree
+
+
+def test_gpkg_index_is_the_rtree_gdal_builds(seeded, tmp_path, monkeypatch):
+    """GDAL writes the layer unindexed and data/exports/gpkg.py adds the RTree: the same
+    tables, triggers, extension row and boxes as GDAL's own index over the same rows."""
+    from data.exports import gpkg, ogr
+
+    store, _ = seeded
+    monkeypatch.setattr(pages, "EXPORT_PAGE", 7)
+    monkeypatch.setattr(gpkg, "CHUNK", 5)  # chunks end inside the data
+    ours = export(store, "gpkg", tmp_path)
+    gdal = tmp_path / "gdal.gpkg"
+    query = ObservationQuery()  # the rows in the export's order: space, then time
+    in_order = parquet.in_space_order(store, query, store.observation_extent(query))
+    rows = ogr.write_layer(in_order, gdal, "GPKG", {"SPATIAL_INDEX": "YES"})
+    ours_schema, ours_rtree = _schema_and_rtree(ours)
+    gdal_schema, gdal_rtree = _schema_and_rtree(gdal)
+    assert rows == len(ours_rtree) == 59
+    assert ours_schema == gdal_schema
+    assert ours_rtree == gdal_rtree
+
+
+def test_gpkg_index_answers_bbox_reads(seeded, tmp_path):
+    import pyogrio
+
+    store, _ = seeded
+    path = export(store, "gpkg", tmp_path)
+    assert pyogrio.read_info(path)["capabilities"]["fast_spatial_filter"]
+    full = pyogrio.read_dataframe(path)
+    x, y = full.geometry.x.to_numpy(), full.geometry.y.to_numpy()
+    lon, lat = [o.lon for o in active(store)], [o.lat for o in active(store)]
+    for box in [
+        (min(lon), min(lat), max(lon), max(lat)),
+        (0.0, 0.0, 1.0, 1.0),
+        (125.5, 70.2, 126.5, 70.8),
+        (125.3, 70.25, 125.9, 70.5),
+    ]:
+        inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        found = pyogrio.read_dataframe(path, bbox=box)
+        assert sorted(found["id"]) == sorted(full["id"][inside]), box
+
+
+def test_an_empty_gpkg_has_its_index_too(store, tmp_path):
+    import pyogrio
+
+    from data.exports import ogr
+
+    path = export(store, "gpkg", tmp_path)
+    assert pyogrio.read_info(path)["features"] == 0
+    gdal = tmp_path / "gdal.gpkg"
+    ogr.write_layer(iter(()), gdal, "GPKG", {"SPATIAL_INDEX": "YES"})
+    assert _schema_and_rtree(path) == _schema_and_rtree(gdal)
