@@ -170,14 +170,16 @@ class SQLiteStore(SQLStore):
         different versions: they are opened again, and after `tries` one cursor reads all."""
         for attempt in range(tries + 1):
             parts = READ_PARTS if attempt < tries else 1
-            cursors = [self._reader_cursor(stack, adbc, uri) for _ in range(parts)]
-            seen = set()
-            for cur in cursors:
-                cur.execute(_SNAPSHOT)
-                seen.add(tuple(cur.fetchone()))
-            if len(seen) == 1:
-                low, high, *_ = seen.pop()
-                return cursors, (int(low or 0), int(high if high is not None else -1))
+            with ExitStack() as opened:  # closed again unless the snapshots agree
+                cursors = [self._reader_cursor(opened, adbc, uri) for _ in range(parts)]
+                seen = set()
+                for cur in cursors:
+                    cur.execute(_SNAPSHOT)
+                    seen.add(tuple(cur.fetchone()))
+                if len(seen) == 1:
+                    stack.enter_context(opened.pop_all())
+                    low, high, *_ = seen.pop()
+                    return cursors, (int(low or 0), int(high if high is not None else -1))
         raise AssertionError("unreachable: one cursor always sees one snapshot")
 
     @staticmethod

@@ -107,3 +107,13 @@ def test_uuid_text_of_a_sliced_column() -> None:
     ids = [uuid.uuid4() for _ in range(10)]
     column = pa.array([u.bytes for u in ids], pa.binary(16)).slice(3, 4)
     assert uuid_text(column).to_pylist() == [str(u) for u in ids[3:7]]
+
+
+def test_dates_of_several_chunks_keep_their_days() -> None:
+    """Two parts read apart arrive as two chunks, each with other days."""
+    from data.herds import _date_text
+
+    first = [date(2024, 3, d) for d in (1, 2, 3, 2)]
+    second = [date(2025, 7, d) for d in (9, 8)] + [date(2024, 3, 3)]
+    chunked = pa.chunked_array([pa.array(first, pa.date32()), pa.array(second, pa.date32())])
+    assert _date_text(chunked).to_pylist() == [d.isoformat() for d in first + second]
