@@ -215,22 +215,27 @@ class PostGISStore(SQLStore):
             return read_in_parts(read_part, len(cursors))
 
     def _snapshot_cursors(self, stack: ExitStack, adbc: Any) -> tuple[list[Any], int]:
-        """READ_PARTS cursors in repeatable-read transactions sharing one snapshot, and the
-        table's size in pages in it."""
-        cursors = []
-        for _ in range(READ_PARTS):
-            con = stack.enter_context(adbc.connect(self._conninfo))  # autocommit off
-            cursors.append(stack.enter_context(con.cursor()))
-            cursors[-1].execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        first, *others = cursors
+        """Cursors in repeatable-read transactions sharing one snapshot (READ_PARTS of them,
+        one before PostgreSQL 14, which has no TID range scan: each part would read the
+        whole table), and the table's size in pages in it."""
+        first = self._read_only_cursor(stack, adbc)
         first.execute(
             "SELECT pg_export_snapshot(), "
-            "pg_relation_size('observations') / current_setting('block_size')::int"
+            "pg_relation_size('observations') / current_setting('block_size')::int, "
+            "current_setting('server_version_num')::int"
         )
-        snapshot, pages = first.fetchone()
-        for cur in others:
-            cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        snapshot, pages, version = first.fetchone()
+        cursors = [first]
+        for _ in range(READ_PARTS - 1 if version >= 140000 else 0):
+            cursors.append(self._read_only_cursor(stack, adbc))
+            cursors[-1].execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         return cursors, int(pages)
+
+    def _read_only_cursor(self, stack: ExitStack, adbc: Any) -> Any:
+        con = stack.enter_context(adbc.connect(self._conninfo))  # autocommit off: a transaction
+        cursor = stack.enter_context(con.cursor())
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return cursor
 
     def _with_write_columns(self, found: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         return with_feature_texts(found)
