@@ -166,16 +166,24 @@ class SQLiteStore(SQLStore):
         self, stack: ExitStack, adbc: Any, uri: str, tries: int = 5
     ) -> tuple[list[Any], tuple[int, int]]:
         """READ_PARTS cursors whose connections read one snapshot, and the table's rowid
-        range in it. A write between two connections' first statements gives them
-        different versions: they are opened again, and after `tries` one cursor reads all."""
+        range in it.
+
+        The connections take their snapshots under the writers' locks, so no write of
+        this store's processes commits between them: not every write changes what
+        _SNAPSHOT sees (import_observations replaces rows without a revision). A writer
+        that skips the locks (the sqlite3 shell) can still land between two first
+        statements and give them different versions: they are opened again, and after
+        `tries` one cursor reads all."""
         for attempt in range(tries + 1):
             parts = READ_PARTS if attempt < tries else 1
             with ExitStack() as opened:  # closed again unless the snapshots agree
                 cursors = [self._reader_cursor(opened, adbc, uri) for _ in range(parts)]
                 seen = set()
-                for cur in cursors:
-                    cur.execute(_SNAPSHOT)
-                    seen.add(tuple(cur.fetchone()))
+                # Held for the few first statements only (milliseconds), as _write takes them.
+                with self._write_lock, self._file_lock:
+                    for cur in cursors:
+                        cur.execute(_SNAPSHOT)
+                        seen.add(tuple(cur.fetchone()))
                 if len(seen) == 1:
                     stack.enter_context(opened.pop_all())
                     low, high, *_ = seen.pop()

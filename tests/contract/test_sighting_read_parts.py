@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -10,10 +14,12 @@ import pytest
 
 import data.postgis
 import data.sqlite
+from data.bulk import StoredObservation
 from data.herds import SIGHTING_COLUMNS, SightingColumns
 from data.sql_shared import split_range
 from data.sqlite import SQLiteStore
 from data.store import ObservationStore
+from data.tables import OBSERVATIONS
 from domain.records import ObservationQuery
 from tests.factories import make_observation
 
@@ -59,12 +65,9 @@ def test_split_range_covers_every_number_once() -> None:
         assert covered == list(range(low, high + 1))
 
 
-def test_a_write_between_connections_is_never_half_read(
-    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An upload lands after the first connection took its snapshot and before the second
-    took its own: the two would read different states, so they are opened again."""
-    sqlite_store.add_observations([make_observation(n) for n in range(20)], actor="olga")
+def _write_after_first_snapshot(monkeypatch: pytest.MonkeyPatch, write: Any) -> list[Any]:
+    """Run write() once, just after the first sighting-read connection took its snapshot;
+    the cursors made, in order."""
     made: list[Any] = []
     written: list[Any] = []
     original = SQLiteStore._reader_cursor
@@ -76,7 +79,7 @@ def test_a_write_between_connections_is_never_half_read(
         def execute(self, sql: str, *args: Any) -> Any:
             done = self.cursor.execute(sql, *args)
             if sql == data.sqlite._SNAPSHOT and self is made[0] and not written:
-                written.append(sqlite_store.add_observations([make_observation(99)], actor="o"))
+                written.append(write())
             return done
 
         def __getattr__(self, name: str) -> Any:
@@ -87,7 +90,57 @@ def test_a_write_between_connections_is_never_half_read(
         return made[-1]
 
     monkeypatch.setattr(SQLiteStore, "_reader_cursor", staticmethod(reader_cursor))
+    return made
+
+
+def test_an_outside_write_between_connections_is_never_half_read(
+    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that skips the store's locks (the sqlite3 shell) adds a row after the first
+    connection took its snapshot and before the second took its own: the two would read
+    different states, so they are opened again."""
+    sqlite_store.add_observations([make_observation(n) for n in range(20)], actor="olga")
+    columns_text = ", ".join(OBSERVATIONS.columns[1:])
+
+    def outside_write() -> None:
+        with closing(sqlite3.connect(sqlite_store.path)) as con, con:
+            con.execute(
+                f"INSERT INTO observations (id, {columns_text}) "
+                f"SELECT 'outside', {columns_text} FROM observations LIMIT 1"
+            )
+
+    made = _write_after_first_snapshot(monkeypatch, outside_write)
     columns = sqlite_store.sighting_columns(ObservationQuery())
-    assert written and len(made) > data.sqlite.READ_PARTS  # opened again after the write
+    assert len(made) > data.sqlite.READ_PARTS  # opened again after the write
     assert len(columns) == 21  # all of the newer state, in every part
     assert len(set(columns.id)) == 21
+
+
+def test_an_import_between_connections_waits_for_both_snapshots(
+    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """import_observations replaces rows without a revision, so the snapshots' versions
+    cannot tell its states apart: it must not commit between two connections' snapshots.
+    It replaces the first and the last row (one in each part) in one transaction; the
+    report has both old or both new, never one of each."""
+    sqlite_store.add_observations([make_observation(n) for n in range(20)], actor="olga")
+    first, last = make_observation(0).id, make_observation(19).id
+    newer = [
+        StoredObservation(
+            replace(sqlite_store.get_observation(i), count=999, revision=2), "f" * 64, 100 + k
+        )
+        for k, i in enumerate((first, last))
+    ]
+    importer = threading.Thread(target=sqlite_store.import_observations, args=(newer,))
+
+    def import_meanwhile() -> None:
+        importer.start()
+        importer.join(timeout=0.5)  # done by now unless it waits for the snapshots
+
+    _write_after_first_snapshot(monkeypatch, import_meanwhile)
+    columns = sqlite_store.sighting_columns(ObservationQuery())
+    importer.join()
+    counts = dict(zip(columns.id.tolist(), columns.count.tolist(), strict=True))
+    old = (make_observation(0).count, make_observation(19).count)
+    assert (counts[str(first)], counts[str(last)]) in (old, (999, 999))
+    assert sqlite_store.get_observation(first).count == 999  # the import did land
