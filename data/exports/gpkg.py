@@ -50,8 +50,11 @@ class RTreeTemplate:
 
 def add_rtree(path: Path, template: RTreeTemplate) -> None:
     """Give the layer GDAL wrote to `path` without an index the RTree `template` describes,
-    in one transaction."""
+    in one transaction: a failure leaves the file as GDAL wrote it, with no half index."""
     with closing(sqlite3.connect(path)) as con, con:
+        # Explicitly: Python's sqlite3 begins a transaction only before INSERT and the like,
+        # so the CREATE statements would each commit on their own.
+        con.execute("BEGIN")
         if not con.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_extensions'"
         ).fetchone():

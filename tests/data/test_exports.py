@@ -510,3 +510,29 @@ def test_an_empty_gpkg_has_its_index_too(store, tmp_path):
     gdal = tmp_path / "gdal.gpkg"
     ogr.write_layer(iter(()), gdal, "GPKG", {"SPATIAL_INDEX": "YES"})
     assert _schema_and_rtree(path) == _schema_and_rtree(gdal)
+
+
+def test_a_failed_gpkg_index_leaves_no_half_of_it(tmp_path, monkeypatch):
+    """The RTree, its triggers and its extension row are added in one transaction: a
+    failure while the boxes go in (a full disk) leaves the file as GDAL wrote it."""
+    import sqlite3
+    from contextlib import closing
+
+    from data.exports import gpkg, ogr
+
+    path = tmp_path / "plain.gpkg"
+    ogr.write_layer(
+        iter([[make_observation(n) for n in range(3)]]), path, "GPKG", {"SPATIAL_INDEX": "NO"}
+    )
+
+    def full_disk(*_: object) -> object:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(gpkg, "_boxes", full_disk)
+    with pytest.raises(OSError):
+        gpkg.add_rtree(path, gpkg.gdal_rtree_template(ogr.LAYER))
+    with closing(sqlite3.connect(path)) as con:
+        left = con.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'rtree%' OR name = 'gpkg_extensions'"
+        ).fetchall()
+    assert left == []
