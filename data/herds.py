@@ -139,7 +139,9 @@ def _typed_columns(table: Any) -> tuple[Any, np.ndarray]:
     import pyarrow.compute as pc
 
     ids = table.column("id")
-    if pa.types.is_fixed_size_binary(ids.type):
+    # pyarrow 18 and later read the driver's uuid as the arrow.uuid extension type (not
+    # fixed_size_binary itself): its storage tells.
+    if pa.types.is_fixed_size_binary(getattr(ids.type, "storage_type", ids.type)):
         table = table.set_column(table.schema.get_field_index("id"), "id", uuid_text(ids))
     dates = table.column("local_date")
     if pa.types.is_date(dates.type):
@@ -160,11 +162,14 @@ _GROUPS = ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12))
 
 
 def uuid_text(ids: Any) -> Any:
-    """16-byte UUIDs (an Arrow fixed_size_binary(16) column, no nulls) as their canonical
-    lowercase text, an Arrow string array, in numpy: the same text str(uuid.UUID(b)) gives."""
+    """16-byte UUIDs (an Arrow fixed_size_binary(16) or arrow.uuid column, no nulls) as
+    their canonical lowercase text, an Arrow string array, in numpy: the same text
+    str(uuid.UUID(b)) gives."""
     import pyarrow as pa
 
     raw = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    if isinstance(raw, pa.ExtensionArray):  # arrow.uuid: the bytes are its storage's
+        raw = raw.storage
     n = len(raw)
     data = np.frombuffer(raw.buffers()[1], dtype=np.uint8)[raw.offset * 16 : (raw.offset + n) * 16]
     # bytes.hex runs in C over the whole buffer: (n, 32) characters.

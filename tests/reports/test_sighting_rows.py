@@ -117,3 +117,25 @@ def test_dates_of_several_chunks_keep_their_days() -> None:
     second = [date(2025, 7, d) for d in (9, 8)] + [date(2024, 3, 3)]
     chunked = pa.chunked_array([pa.array(first, pa.date32()), pa.array(second, pa.date32())])
     assert _date_text(chunked).to_pylist() == [d.isoformat() for d in first + second]
+
+
+class _UuidType(pa.ExtensionType):
+    """What pyarrow 18 and later make of the driver's uuid: an extension over 16 bytes."""
+
+    def __init__(self) -> None:
+        super().__init__(pa.binary(16), "herdwatch.test-uuid")
+
+    def __arrow_ext_serialize__(self) -> bytes:
+        return b""
+
+    @classmethod
+    def __arrow_ext_deserialize__(cls, storage: Any, serialized: bytes) -> _UuidType:
+        return cls()
+
+
+def test_uuid_extension_columns_become_text() -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    storage = pa.array([u.bytes for u in ids], pa.binary(16))
+    typed = table([(*EARLY[:1], 1720612740 + k, *EARLY[2:]) for k in range(3)])
+    typed = typed.set_column(0, "id", pa.ExtensionArray.from_storage(_UuidType(), storage))
+    assert sighting_columns_from_arrow(typed).id.tolist() == [str(u) for u in ids]
