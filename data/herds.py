@@ -158,6 +158,7 @@ def _typed_columns(table: Any) -> tuple[Any, np.ndarray]:
 
 
 # Where the 32 hex digits go in the 36 characters of 8-4-4-4-12: (text, digits) slices.
+_STRING_BYTES = 2**31  # what an Arrow string array's 32-bit offsets reach
 _GROUPS = ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12))
 
 
@@ -178,8 +179,11 @@ def uuid_text(ids: Any) -> Any:
     text[:, (8, 13, 18, 23)] = ord("-")
     for at, start, length in _GROUPS:
         text[:, at : at + length] = digits[:, start : start + length]
-    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    if 36 * n < _STRING_BYTES:  # 32-bit offsets: up to 59 million ids
+        offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def _date_text(dates: Any) -> Any:

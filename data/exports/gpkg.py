@@ -12,7 +12,7 @@ index GDAL would have made, with SQLite's own rtree module:
   of the GeoPackage standard the installed GDAL writes;
 - the boxes are read back from the file's geometries in chunks of CHUNK rows (shapely
   decodes the WKB after each GeoPackage blob header), so one chunk is in memory at a time,
-  and inserted by id; SQLite keeps the tree in its page cache, not in the process's heap.
+  and inserted by id; SQLite's page cache, bounded (2 MB by default), holds the tree.
 
 A test holds the result to GDAL's own indexed file: the same schema entries and the same
 RTree rows.

@@ -139,3 +139,16 @@ def test_uuid_extension_columns_become_text() -> None:
     typed = table([(*EARLY[:1], 1720612740 + k, *EARLY[2:]) for k in range(3)])
     typed = typed.set_column(0, "id", pa.ExtensionArray.from_storage(_UuidType(), storage))
     assert sighting_columns_from_arrow(typed).id.tolist() == [str(u) for u in ids]
+
+
+def test_uuid_text_past_32_bit_offsets(monkeypatch) -> None:
+    """Past 59 million ids the text needs 64-bit offsets (a large string array)."""
+    import data.herds
+
+    monkeypatch.setattr(data.herds, "_STRING_BYTES", 36 * 3)  # as if 3 ids were 59 million
+    ids = [uuid.uuid4() for _ in range(4)]
+    text = uuid_text(pa.array([u.bytes for u in ids], pa.binary(16)))
+    assert text.type == pa.large_string() and text.to_pylist() == [str(u) for u in ids]
+    rows = [(f"{k}", 1720612740 + k, *EARLY[2:]) for k in range(4)]
+    typed = table(rows).set_column(0, "id", pa.array([u.bytes for u in ids], pa.binary(16)))
+    assert sighting_columns_from_arrow(typed).id.tolist() == [str(u) for u in ids]
