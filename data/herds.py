@@ -179,11 +179,10 @@ def uuid_text(ids: Any) -> Any:
     text[:, (8, 13, 18, 23)] = ord("-")
     for at, start, length in _GROUPS:
         text[:, at : at + length] = digits[:, start : start + length]
-    if 36 * n < _STRING_BYTES:  # 32-bit offsets: up to 59 million ids
-        offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
-    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    small = 36 * n < _STRING_BYTES  # 32-bit offsets: up to 59 million ids
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32 if small else np.int64)
+    kind = pa.StringArray if small else pa.LargeStringArray
+    return kind.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def _date_text(dates: Any) -> Any:
