@@ -199,13 +199,13 @@ class PostGISStore(SQLStore):
         with ExitStack() as stack:
             cursors, pages = self._snapshot_cursors(stack, adbc)
             ranges = split_range(0, pages, len(cursors))
+            conditions = [_pages(r, last=k == len(ranges) - 1) for k, r in enumerate(ranges)]
             with self._pool.connection() as conn:
                 merged = [
                     psycopg.ClientCursor(conn).mogrify(
-                        f"{pq.SIGHTING_SELECT} {where_clause([*where, _pages(r, last)])}",
-                        params,
+                        f"{pq.SIGHTING_SELECT} {where_clause([*where, condition])}", params
                     )
-                    for r, last in zip(ranges, [False] * (len(ranges) - 1) + [True], strict=True)
+                    for condition in conditions
                 ]
 
             def read_part(k: int) -> Any:

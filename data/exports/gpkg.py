@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 CHUNK = 10_000  # geometries read back and boxes inserted at once (about 0.85 kB a row meanwhile)
 # Bytes of the envelope after a GeoPackage blob's 8-byte header, by its envelope code.
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -86,10 +84,9 @@ def _boxes(
             continue
         wkb = [blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0x07] :] for _, blob in kept]
         bounds = shapely.bounds(shapely.from_wkb(wkb))  # min x, min y, max x, max y
-        fids = np.array([fid for fid, _ in kept])
         yield list(
             zip(
-                fids.tolist(),
+                [fid for fid, _ in kept],
                 bounds[:, 0].tolist(),
                 bounds[:, 2].tolist(),
                 bounds[:, 1].tolist(),
