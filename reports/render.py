@@ -337,13 +337,11 @@ def to_csv(report: PopulationReport, table: str = "summary", lang: str = DEFAULT
 
     Text cells that a spreadsheet would read as a formula are neutralised (domain/csv_cells).
     """
-    from domain.csv_cells import safe_cell, safe_columns
+    from reports.csv_text import safe_csv
 
     frame = csv_frame(report, table)
-    words = frame.select_dtypes(include=["object", "string"]).columns
-    frame[words] = safe_columns(frame[words])
-    frame.columns = [safe_cell(c) for c in csv_headers(list(frame.columns), lang)]
-    return frame.to_csv(index=False)
+    frame.columns = csv_headers(list(frame.columns), lang)
+    return safe_csv(frame)  # headers made safe there too
 
 
 def to_gpkg(report: PopulationReport, path: Path) -> None:
