@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from pathlib import Path
 
+from data.demo import demo_dataset
+from data.sqlite import SQLiteStore
 from domain.records import Composition
 from tests.factories import BASE_LAT, BASE_LON, BASE_TIME, make_observation
 
@@ -48,3 +51,15 @@ def sightings():
         composition=Composition(adult_males=10, adult_females=20, yearlings=2, calves=6),
     )
     return [last_year, first_team, second_team, far_away]
+
+
+def demo_store(path: Path, per_survey: int = 20) -> SQLiteStore:
+    """A migrated SQLite store at `path` holding the (synthetic) demo data; the caller
+    closes it."""
+    store = SQLiteStore(str(path))
+    store.migrate()
+    surveys, observations = demo_dataset(per_survey=per_survey)
+    for survey in surveys:
+        store.add_survey(survey)
+    store.add_observations(observations, actor="demo")
+    return store

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.demo import demo_dataset
-from data.sqlite import SQLiteStore
 from domain.csv_cells import safe_columns
 from reports.csv_text import safe_csv
 from reports.formats import CSV_TABLES
 from reports.population import build_population_report
 from reports.tables import csv_frame
+from tests.reports.sample import demo_store
 
 AWKWARD_TEXT = [
     "plain",
@@ -105,12 +104,7 @@ def test_one_column_writes_an_empty_cell_as_csv_does() -> None:
 
 
 def test_every_report_table_as_pandas_writes_it(tmp_path: Path) -> None:
-    store = SQLiteStore(str(tmp_path / "demo.db"))
-    store.migrate()
-    surveys, observations = demo_dataset(per_survey=15)
-    for survey in surveys:
-        store.add_survey(survey)
-    store.add_observations(observations, actor="demo")
+    store = demo_store(tmp_path / "demo.db", per_survey=15)
     report = build_population_report(store, "year", "2024")
     store.close()
     for table in CSV_TABLES:

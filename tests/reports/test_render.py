@@ -19,21 +19,15 @@ import pytest
 import statsmodels.api as sm
 from PIL import Image
 
-from data.demo import demo_dataset
-from data.sqlite import SQLiteStore
 from reports.charts import render_charts
 from reports.population import PopulationReport, build_population_report
 from reports.render import to_csv, to_gpkg, to_html, to_pdf
+from tests.reports.sample import demo_store
 
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory: pytest.TempPathFactory) -> PopulationReport:
-    store = SQLiteStore(str(tmp_path_factory.mktemp("demo") / "demo.db"))
-    store.migrate()
-    surveys, observations = demo_dataset(per_survey=20)
-    for survey in surveys:
-        store.add_survey(survey)
-    store.add_observations(observations, actor="demo")
+    store = demo_store(tmp_path_factory.mktemp("demo") / "demo.db")
     report = build_population_report(store, "year", "2024")
     store.close()
     return report

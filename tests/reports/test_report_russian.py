@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data.demo import demo_dataset
 from data.sqlite import SQLiteStore
 from domain.i18n import translator
 from field_api.cli import main
 from reports.population import build_population_report
+from tests.reports.sample import demo_store
 from tests.test_catalogue import extracted
 
 STEM = "herdwatch-year-2024"
@@ -40,13 +40,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo data's 2024 report written by the command line in Russian and in English."""
     root = tmp_path_factory.mktemp("russian")
     db = root / "demo.db"
-    store = SQLiteStore(str(db))
-    store.migrate()
-    surveys, observations = demo_dataset(per_survey=20)
-    for survey in surveys:
-        store.add_survey(survey)
-    store.add_observations(observations, actor="demo")
-    store.close()
+    demo_store(db).close()
     folders = {}
     for lang in ("ru", "en"):
         out = root / lang
