@@ -242,7 +242,10 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
     cache = HerdCache()
     CLOCK.steps.clear()
     began = (time.perf_counter(), time.process_time())
+    helper_before = helper_usage()
     files, first, first_cpu = timed(lambda: whole_report(cache, store, year))
+    helper_cpu, helper_rss = helper_usage()
+    helper_cpu -= helper_before[0]
     (read, read_cpu), (dedup, dedup_cpu) = CLOCK.steps["read"], CLOCK.steps["dedup"]
     computed = CLOCK.steps["computed"]
     compute = computed[0] - began[0] - read - dedup
@@ -275,6 +278,10 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
     for name, wall, cpu in rows:
         print(f"  {name:<34} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
     print(
+        f"  the map's helper process (reports/chart_process.py, its start included): "
+        f"{helper_cpu:.2f} s CPU in the first report, RSS {helper_rss / 2**30:.2f} GiB"
+    )
+    print(
         f"  kept herd grouping (inputs, herds, herds with surveys): {kept / 2**30:.2f} GiB "
         f"of arrays; the process grew {rss / 2**30:.2f} GiB (RSS, report libraries loaded)"
     )
@@ -284,6 +291,23 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
         f"herd map {size / 1024:,.0f} KiB"
     )
     return {"first": first, "repeated": again, "kept_gib": kept / 2**30}
+
+
+def helper_usage() -> tuple[float, int]:
+    """CPU seconds and resident bytes of the map's helper process so far (0, 0 if none)."""
+    from reports import chart_process
+
+    pid = chart_process.helper_pid()
+    if pid is None:
+        return 0.0, 0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def rss_bytes() -> int:

@@ -43,6 +43,7 @@ from field_api.routes import (
     surveys,
 )
 from field_api.settings import Settings
+from reports import chart_process
 
 # Objects allocated between young-generation collections (CPython's default is 700).
 _GC_YOUNG_THRESHOLD = 10_000
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         # waiting threads than anyio's default of 40 so fifty tablets do not queue for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         app.state.store = store or open_store(settings.database_url)
+        chart_process.configure(enabled=settings.chart_process)
         if store is None:  # a served process, not a test: tune it for long running
             served_form(settings)  # convert the ODK form now: a broken one stops the start
             app.state.store.migrate()
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
         yield
         if store is None:  # close only what we opened
             app.state.store.close()
+            chart_process.shutdown()
 
     app = FastAPI(
         title=settings.api_title,

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     )  # maps draw sightings one by one up to this
     thread_pool_size: int = Field(100, ge=1, le=1000)
     herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
+    chart_process: bool = True  # a report's map is drawn in a helper process meanwhile
     preload: bool = False  # a served worker imports the map and report libraries at start
     # The Darwin Core Archive's metadata (eml.xml): who publishes it and under what licence.
     dataset_title: str = "Wild reindeer (Rangifer tarandus) herd counts in Yakutia"

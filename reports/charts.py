@@ -35,23 +35,36 @@ DPI = 110
 
 
 def render_charts(report: PopulationReport, lang: str = DEFAULT_LANGUAGE) -> dict[str, bytes]:
-    """Every figure of the report by name, in `lang`: counts, trend, composition, map (PNG)."""
+    """Every figure of the report by name, in `lang`: counts, trend, composition, map (PNG).
+
+    The map is drawn in a helper process meanwhile when there is one
+    (reports.chart_process); the bytes are the same either way."""
+    from reports import chart_process
+
     t = translator(lang)
-    figures = {
-        "counts": counts_figure(report, t),
-        "trend": trend_figure(report, t),
-        "composition": composition_figure(report, t),
-        "map": map_figure(report, t),
+    apart = chart_process.map_png_apart(report, lang) if len(report.herds) else None
+    images = {
+        "counts": png_of(counts_figure(report, t)),
+        "trend": png_of(trend_figure(report, t)),
+        "composition": png_of(composition_figure(report, t)),
     }
-    return {name: _png(fig) for name, fig in figures.items()}
+    images["map"] = chart_process.result_or_none(apart) or png_of(map_figure(report, t))
+    return images
 
 
-def _png(fig: Figure) -> bytes:
+def png_of(fig: Figure) -> bytes:
+    """A figure as PNG bytes (and closed)."""
     # Layouts are set by hand: bbox_inches="tight" and tight_layout() draw the figure twice.
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def warm() -> None:
+    """Read the boundaries now (a helper process does before its first map)."""
+    _sakha_bounds()
+    _boundary_rings(False)
 
 
 def _populations(report: PopulationReport) -> list[str]:

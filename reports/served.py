@@ -92,6 +92,9 @@ def load_renderers_meanwhile() -> None:
     GIL released, so the two take two cores. Once per process; a worker that never makes
     a report never loads them."""
     global _renderers_asked
+    from reports import chart_process
+
+    chart_process.start_meanwhile()  # the map's helper process (its imports) too
     with _RENDERERS:
         if _renderers_asked or "reports.render" in sys.modules:
             return
