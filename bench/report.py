@@ -5,10 +5,11 @@ API), and with --postgis URL a copy of it in a PostGIS schema. Then, per backend
 report as a server makes it through its herd cache (reports/served.py): the FIRST report
 end to end (read the lean sighting columns, de-duplicate every herd of every year (the
 trend needs them all), compute the tables, draw the charts and map, render HTML, PDF and
-every CSV table), the same report REPEATED (data unchanged, herd cache kept), the first
-PDF alone (what one request for it makes, from a new herd cache, libraries loaded), the
-memory of the kept herd grouping, and the herd map (/maps/herd-counts, view=herds) first and
-repeated with the grouping kept. The machine's cores may be shared: CPU time is printed
+every CSV table) in a new process, the same report REPEATED (data unchanged, herd cache
+kept), the FIRST AFTER A DATA CHANGE (a new herd cache in the same process: libraries
+loaded, the map's helper up), the first PDF alone (what one request for it makes, from a
+new herd cache, libraries loaded), the memory of the kept herd grouping, and the herd map
+(/maps/herd-counts, view=herds) first and repeated with the grouping kept. The machine's cores may be shared: CPU time is printed
 beside wall time, and ratios within one run compare best.
 
 The made-up surveys: six populations, ten years, eight survey windows a year of a week
@@ -52,6 +53,7 @@ from domain.seasons import SeasonCalendar  # noqa: E402
 from maps.assets import inlined_assets  # noqa: E402
 from maps.herd_map import render_html  # noqa: E402
 from maps.service import MapOptions, build_herd_map, load_map_data  # noqa: E402
+from reports import chart_process  # noqa: E402
 from reports.formats import CSV_TABLES  # noqa: E402
 from reports.herd_cache import HerdCache  # noqa: E402
 from reports.herd_map import map_source  # noqa: E402
@@ -255,6 +257,9 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
     kept = kept_bytes(inputs, tables, herds_with_surveys(tables))
     gc.collect()
     rss = rss_bytes() - rss_before
+    # A worker's later first reports (after a data change): libraries loaded, helper up.
+    chart_process.wait_until_ready()
+    _, changed, changed_cpu = timed(lambda: whole_report(HerdCache(), store, year))
     _, pdf_first, pdf_first_cpu = timed(lambda: pdf_report(HerdCache(), store, year))
     _, map_first, map_first_cpu = timed(lambda: herd_map(cache, store))
     size, map_again, map_again_cpu = timed(lambda: herd_map(cache, store))
@@ -270,6 +275,7 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
             first_cpu - read_cpu - dedup_cpu - compute_cpu,
         ),
         ("FIRST report, end to end", first, first_cpu),
+        ("FIRST after a data change", changed, changed_cpu),
         ("REPEATED report (cache kept)", again, again_cpu),
         ("first PDF alone (one request)", pdf_first, pdf_first_cpu),
         ("herd map, first (grouping kept)", map_first, map_first_cpu),
@@ -290,13 +296,11 @@ def run_report(store: ObservationStore, year: str, label: str) -> dict[str, floa
         f"  sizes: html {sizes['html'] / 1024:,.0f} KiB, pdf {sizes['pdf'] / 1024:,.0f} KiB, "
         f"herd map {size / 1024:,.0f} KiB"
     )
-    return {"first": first, "repeated": again, "kept_gib": kept / 2**30}
+    return {"first": first, "changed": changed, "repeated": again, "kept_gib": kept / 2**30}
 
 
 def helper_usage() -> tuple[float, int]:
     """CPU seconds and resident bytes of the map's helper process so far (0, 0 if none)."""
-    from reports import chart_process
-
     pid = chart_process.helper_pid()
     if pid is None:
         return 0.0, 0
@@ -412,11 +416,11 @@ def main() -> None:
         for label, store in stores:
             figures = run_report(store, args.year, label)
             print(
-                f"  annual report {args.year} over {n:,} observations ({label}): first "
-                f"{figures['first']:.1f} s (target <= 4 s: "
-                f"{'met' if figures['first'] <= 4 else 'NOT met'}), repeated "
-                f"{figures['repeated']:.2f} s (target <= 0.5 s: "
-                f"{'met' if figures['repeated'] <= 0.5 else 'NOT met'})"
+                f"  annual report {args.year} over {n:,} observations ({label}): first in a "
+                f"new process {figures['first']:.1f} s and after a data change "
+                f"{figures['changed']:.1f} s (target <= 4 s: {_met(figures['first'], 4)} and "
+                f"{_met(figures['changed'], 4)}), repeated {figures['repeated']:.2f} s "
+                f"(target <= 0.5 s: {_met(figures['repeated'], 0.5)})"
             )
             if args.http:
                 target = db if label == "SQLite" else store.url
@@ -426,6 +430,10 @@ def main() -> None:
                     f"real server ({label}): {first:.1f} s, asked again: {again:.2f} s"
                 )
             store.close()
+
+
+def _met(seconds: float, target: float) -> str:
+    return "met" if seconds <= target else "NOT met"
 
 
 def http_report_times(

@@ -138,6 +138,8 @@ def preload_libraries() -> None:
     import reports.herd_decisions  # noqa: F401  (with pandas, scipy)
     import reports.output  # noqa: F401  (with render, charts, population, stats)
 
+    chart_process.start_meanwhile()  # the report map's helper process, if it is used
+
 
 def settle_garbage_collector() -> None:
     """Keep the cyclic garbage collector off the objects every request leaves alone.

@@ -8,8 +8,10 @@ charts take half the time (docs/benchmarks.md). The PNG bytes are the ones drawn
 same code, library and settings in both processes (a test holds them equal).
 
 The helper is one process per server worker, spawned (never forked: a worker has threads
-and open database connections) the first time a report is asked for, so its imports run
-while the request reads and groups the herds. It holds matplotlib and the boundaries and
+and open database connections) once the first report's herds are built (or at the start
+of a worker with HERDWATCH_PRELOAD), so its imports take the core the tables and the
+charts leave free; a worker's first report draws its map itself, the later ones (after a
+data change too) in the helper. It holds matplotlib and the boundaries and
 nothing of the store. Anything wrong with it (it died, it cannot start, a pickling error)
 and the map is drawn here as before: a report never fails for want of the helper.
 """
