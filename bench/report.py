@@ -9,8 +9,9 @@ every CSV table) in a new process, the same report REPEATED (data unchanged, her
 kept), the FIRST AFTER A DATA CHANGE (a new herd cache in the same process: libraries
 loaded, the map's helper up), the first PDF alone (what one request for it makes, from a
 new herd cache, libraries loaded), the memory of the kept herd grouping, and the herd map
-(/maps/herd-counts, view=herds) first and repeated with the grouping kept. The machine's cores may be shared: CPU time is printed
-beside wall time, and ratios within one run compare best.
+(/maps/herd-counts, view=herds) first and repeated with the grouping kept. The machine's
+cores may be shared: CPU time is printed beside wall time, and ratios within one run
+compare best.
 
 The made-up surveys: six populations, ten years, eight survey windows a year of a week
 each; about a third of the herds are seen a second time by another team a few km and
