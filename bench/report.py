@@ -51,6 +51,9 @@ from data.store import ObservationStore  # noqa: E402
 from domain.census import CensusRule  # noqa: E402
 from domain.records import Composition, Observation, ObservationQuery, Survey  # noqa: E402
 from domain.seasons import SeasonCalendar  # noqa: E402
+from field_api.app import settle_garbage_collector  # noqa: E402
+from field_api.memory import keep_freed_memory  # noqa: E402
+from field_api.settings import Settings  # noqa: E402
 from maps.assets import inlined_assets  # noqa: E402
 from maps.herd_map import render_html  # noqa: E402
 from maps.service import MapOptions, build_herd_map, load_map_data  # noqa: E402
@@ -403,6 +406,12 @@ def main() -> None:
         "the herds while the data has not changed)",
     )
     args = parser.parse_args()
+    # The process set up as a served worker is (field_api/app.py's lifespan): glibc keeps
+    # freed blocks below its thresholds for the next request, and the cyclic collector
+    # leaves the start-up heap alone.
+    keep_freed_memory()
+    settle_garbage_collector()
+    chart_process.configure(enabled=Settings().chart_process)  # HERDWATCH_CHART_PROCESS
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
         if db.exists():
