@@ -19,7 +19,9 @@ and the map is drawn here as before: a report never fails for want of the helper
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 MAP_COLUMNS = ("x", "y", "size", "population")
 
 RESULT_TIMEOUT_S = 120.0  # a helper that takes longer is given up on: the map is drawn here
+PARENT_POLL_S = 1.0  # how often the helper looks whether its worker is still there
 
 _LOCK = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -116,8 +119,13 @@ def _helper() -> ProcessPoolExecutor | None:
             return None
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            # Spawns the process now: its imports overlap the herd build.
+            _pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+            # Spawns the process now: its imports overlap what the worker does next.
             _ready = _pool.submit(_warm)
         return _pool
 
@@ -131,6 +139,19 @@ def _forget(pool: ProcessPoolExecutor | None) -> None:
             return
         _pool, _ready = None, None
     current.shutdown(wait=False, cancel_futures=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the helper: exit once the worker that started it is gone. A worker killed
+    outright (kill -9, the OOM killer) never tells it, and it would wait on its pipe for
+    work for ever, holding its memory (seen: one orphan per killed worker)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="herdwatch-parent-watch", daemon=True).start()
 
 
 def _warm() -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +90,43 @@ def test_switched_off_no_process_is_started(report: PopulationReport):
         assert render_charts(report)["map"].startswith(b"\x89PNG")
     finally:
         chart_process.configure(enabled=True)
+
+
+# A worker that starts the helper, prints its pid and is then killed outright.
+_KILLED_WORKER = """
+import os, signal, sys
+from reports import chart_process
+assert chart_process.wait_until_ready(timeout=120)
+print(chart_process.helper_pid(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_helper_exits_when_its_worker_is_killed(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    # Files, not pipes: an orphaned helper holds them open and a pipe would never end.
+    with out.open("w") as stdout, err.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-c", _KILLED_WORKER],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=stdout,
+            stderr=stderr,
+            timeout=180,
+        )
+    assert done.returncode == -signal.SIGKILL, err.read_text()
+    helper = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 10 * chart_process.PARENT_POLL_S + 5
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(helper), f"helper {helper} outlived its killed worker"
+
+
+def _alive(pid: int) -> bool:
+    """Whether pid runs (a zombie, exited but not yet reaped by init, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
