@@ -12,18 +12,22 @@ and open database connections) once the first report's herds are built (or at th
 of a worker with HERDWATCH_PRELOAD), so its imports take the core the tables and the
 charts leave free; a worker's first report draws its map itself, the later ones (after a
 data change too) in the helper. It holds matplotlib and the boundaries and
-nothing of the store. Anything wrong with it (it died, it cannot start, a pickling error)
-and the map is drawn here as before: a report never fails for want of the helper.
+nothing of the store. Only served workers use it (field_api/app.py turns it on); the CLI
+draws in one process. A map asked for while the helper draws another report's is drawn
+here. Anything wrong with the helper (it died, it cannot start, a pickling error) and the
+map is drawn here as before: a report never fails for want of it. A helper that hangs
+costs that one report RESULT_TIMEOUT_S and is killed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,13 +37,31 @@ if TYPE_CHECKING:
 # report's pickled bytes at a million sightings).
 MAP_COLUMNS = ("x", "y", "size", "population")
 
-RESULT_TIMEOUT_S = 120.0  # a helper that takes longer is given up on: the map is drawn here
+RESULT_TIMEOUT_S = 30.0  # a helper that takes longer (the map takes about a second) is
+# given up on and killed: the map is drawn here
 PARENT_POLL_S = 1.0  # how often the helper looks whether its worker is still there
 
+
+@dataclass
+class _Helper:
+    """One helper process: its pool, whether its imports are done, the maps it is drawing."""
+
+    pool: ProcessPoolExecutor
+    ready: Future[None]  # done once the helper has imported what it needs
+    busy: int = 0  # maps sent and not yet collected
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A map being drawn in a helper (what map_png_apart hands to result_or_none)."""
+
+    helper: _Helper
+    future: Future[bytes]
+
+
 _LOCK = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
-_ready: Future[None] | None = None  # done once the helper has imported what it needs
-_enabled = True
+_current: _Helper | None = None
+_enabled = False  # the served app turns it on (field_api/app.py); the CLI draws in-process
 drawn_apart = 0  # maps the helper drew (tests and the bench read it)
 
 
@@ -57,43 +79,48 @@ def start_meanwhile() -> None:
     _helper()
 
 
-def map_png_apart(report: PopulationReport, lang: str) -> Future[bytes] | None:
+def map_png_apart(report: PopulationReport, lang: str) -> Drawing | None:
     """The report's map as PNG bytes, being drawn in the helper; None when it is not used,
-    is still starting (drawing here is then sooner) or cannot take the work: the caller
-    then draws the map itself."""
-    pool = _helper()
-    if pool is None or _ready is None or not _ready.done() or _ready.exception() is not None:
+    is still starting, is drawing another report's map (drawing here is then sooner) or
+    cannot take the work: the caller then draws the map itself."""
+    helper = _helper()
+    if helper is None or not _idle_and_ready(helper):
         return None
     slim = replace(report, herds=report.herds.loc[:, list(MAP_COLUMNS)])
     try:
-        return pool.submit(_map_png, slim, lang)
+        future = helper.pool.submit(_map_png, slim, lang)
     except RuntimeError:  # broken or shut down meanwhile
-        _forget(pool)
+        _release(helper)
+        _forget(helper)
         return None
+    return Drawing(helper, future)
 
 
-def result_or_none(future: Future[bytes] | None) -> bytes | None:
-    """The helper's PNG, or None if it failed (the pool is then started anew next time)."""
+def result_or_none(drawing: Drawing | None) -> bytes | None:
+    """The helper's PNG, or None if it failed or took too long (that helper is then
+    stopped, and a new one started next time)."""
     global drawn_apart
-    if future is None:
+    if drawing is None:
         return None
     try:
-        png = future.result(timeout=RESULT_TIMEOUT_S)
+        png = drawing.future.result(timeout=RESULT_TIMEOUT_S)
     except Exception:  # noqa: BLE001  (any failure there: the map is drawn here instead)
-        _forget(None)
+        _forget(drawing.helper)
         return None
-    drawn_apart += 1
+    finally:
+        _release(drawing.helper)
+    with _LOCK:
+        drawn_apart += 1
     return png
 
 
 def wait_until_ready(timeout: float = 60.0) -> bool:
     """Start the helper and wait for its imports (tests, the bench): whether it is ready."""
-    _helper()
-    ready = _ready
-    if ready is None:
+    helper = _helper()
+    if helper is None:
         return False
     try:
-        ready.result(timeout=timeout)
+        helper.ready.result(timeout=timeout)
     except Exception:  # noqa: BLE001  (a helper that cannot start is simply not used)
         return False
     return True
@@ -102,49 +129,74 @@ def wait_until_ready(timeout: float = 60.0) -> bool:
 def helper_pid() -> int | None:
     """The helper process's id while it runs (tests kill it; the bench reads its CPU)."""
     with _LOCK:
-        pool = _pool
-    processes = getattr(pool, "_processes", None) or {}
-    return next(iter(processes), None)
+        helper = _current
+    processes = getattr(helper.pool, "_processes", None) if helper else None
+    return next(iter(processes or {}), None)
 
 
 def shutdown() -> None:
-    """Stop the helper (tests; the app at exit)."""
-    _forget(None)
+    """Stop the helper (configure(enabled=False); the app at exit)."""
+    with _LOCK:
+        helper = _current
+    if helper is not None:
+        _forget(helper)
 
 
-def _helper() -> ProcessPoolExecutor | None:
-    global _pool, _ready
+def _helper() -> _Helper | None:
+    global _current
     with _LOCK:
         if not _enabled:
             return None
-        if _pool is None:
+        if _current is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(
+            pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=context,
-                initializer=_exit_with_parent,
+                initializer=_in_helper,
                 initargs=(os.getpid(),),
             )
             # Spawns the process now: its imports overlap what the worker does next.
-            _ready = _pool.submit(_warm)
-        return _pool
+            _current = _Helper(pool, pool.submit(_warm))
+        return _current
 
 
-def _forget(pool: ProcessPoolExecutor | None) -> None:
-    """Drop the helper (the one given, or whichever is current)."""
-    global _pool, _ready
+def _idle_and_ready(helper: _Helper) -> bool:
+    """Take the helper for one map if its imports are done and it draws no other."""
+    if not helper.ready.done() or helper.ready.exception() is not None:
+        return False
     with _LOCK:
-        current = _pool
-        if current is None or (pool is not None and pool is not current):
-            return
-        _pool, _ready = None, None
-    current.shutdown(wait=False, cancel_futures=True)
+        if helper.busy:
+            return False
+        helper.busy += 1
+        return True
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In the helper: exit once the worker that started it is gone. A worker killed
-    outright (kill -9, the OOM killer) never tells it, and it would wait on its pipe for
-    work for ever, holding its memory (seen: one orphan per killed worker)."""
+def _release(helper: _Helper) -> None:
+    with _LOCK:
+        helper.busy -= 1
+
+
+def _forget(helper: _Helper) -> None:
+    """Stop this helper (if it is still the current one, the next map starts another).
+
+    Its process is killed, not asked: a hung map would never end, and the pool's
+    shutdown waits for the task it runs (a worker then could not exit)."""
+    global _current
+    with _LOCK:
+        if _current is helper:
+            _current = None
+    for process in list((getattr(helper.pool, "_processes", None) or {}).values()):
+        process.kill()
+    helper.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_helper(parent: int) -> None:
+    """In the helper, first: leave Ctrl-C to the worker (the terminal sends it to the whole
+    process group, and the helper printed a KeyboardInterrupt traceback), and exit once the
+    worker that started it is gone. A worker killed outright (kill -9, the OOM killer)
+    never tells it, and it would wait on its pipe for work for ever, holding its memory
+    (seen: one orphan per killed worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:
