@@ -21,16 +21,17 @@ costs that one report RESULT_TIMEOUT_S and is killed.
 
 from __future__ import annotations
 
-import multiprocessing
+import atexit
 import os
 import signal
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from reports.population import PopulationReport
 
 # What the map draws of the period's herds: only these go to the helper (a tenth of the
@@ -142,12 +143,21 @@ def shutdown() -> None:
         _forget(helper)
 
 
+# Stopped before the interpreter tears its modules down: a pool collected after that
+# logged "Exception ignored … weakref_cb" at the end of a test run.
+atexit.register(shutdown)
+
+
 def _helper() -> _Helper | None:
     global _current
     with _LOCK:
         if not _enabled:
             return None
         if _current is None:
+            # Imported here: a worker that never makes a report never loads multiprocessing.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             context = multiprocessing.get_context("spawn")
             pool = ProcessPoolExecutor(
                 max_workers=1,
