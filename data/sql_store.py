@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -386,6 +386,19 @@ class SQLStore:
             rows.row_to_decision(r)
             for r in self._read_all(f"{HERD_DECISIONS.select()} ORDER BY id")
         ]
+
+    def sightings_changed_after(self, seq: int) -> tuple[int, list[tuple[str, datetime]]]:
+        (count,) = self._read_one(
+            self._sql("SELECT COUNT(*) FROM revisions WHERE seq > {p}"), (seq,)
+        )
+        found = self._read_all(
+            self._sql(
+                "SELECT id, observed_at FROM observations WHERE id IN "
+                "(SELECT observation_id FROM revisions WHERE seq > {p})"
+            ),
+            (seq,),
+        )
+        return int(count), [(str(i), rows.as_datetime(at)) for i, at in found]
 
     def data_version(self) -> tuple[int, ...]:
         row = self._read_one(_DATA_VERSION)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -126,6 +126,12 @@ class ObservationStore(Protocol):
 
     def list_herd_decisions(self) -> list[HerdDecision]:
         """Every decision, oldest first (the order reports replay them in)."""
+        ...
+
+    def sightings_changed_after(self, seq: int) -> tuple[int, list[tuple[str, datetime]]]:
+        """The revisions numbered above `seq`: how many there are, and the id and current
+        time (UTC) of each observation they changed (active or retracted). What a kept
+        herd grouping needs to regroup only the time blocks a change touched."""
         ...
 
     def data_version(self) -> tuple[int, ...]:

@@ -109,7 +109,9 @@ class Decision(Protocol):
     def other_ids(self) -> Sequence[object]: ...
 
 
-def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candidates:
+def find_candidates(
+    s: Sightings, params: DedupParams = DedupParams(), *, time_origin: float | None = None
+) -> Candidates:
     """Candidate pairs by space-time window (a grid of square cells sorted by time), then
     speed, size and composition gates.
 
@@ -118,12 +120,16 @@ def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candid
     time on two cores (numpy releases the GIL). The window is the one a KD-tree over
     (x, y, scaled time) with the Chebyshev metric would search, and gives the same pairs
     (tests/geo/test_dedup.py holds the two together) in half the time.
+
+    `time_origin` (default: the earliest time of s) is what scaled times count from: a
+    regrouping of some time blocks passes the whole store's, so that it finds the very
+    pairs (to the last rounding) a grouping of all sightings finds in those blocks.
     """
     if len(s) < 2:
         return _no_candidates()
     by_time = np.argsort(s.t, kind="stable")
     blocks = _time_blocks(s.t[by_time], params)
-    t0 = float(s.t.min())
+    t0 = float(s.t.min()) if time_origin is None else time_origin
 
     def search(block: tuple[int, int]) -> Candidates:
         members = by_time[block[0] : block[1]]
@@ -323,13 +329,16 @@ def group_herds(
     links: np.ndarray | None = None,
     cuts: np.ndarray | None = None,
     candidates: Candidates | None = None,
+    time_origin: float | None = None,
 ) -> Grouping:
     """Herds from candidates and decided links/cuts (index pairs, shape (k, 2)).
 
     First the automatic herds (undecided candidates, never across a cut); then each decided
     link merges the two herds its sightings are in, unless a cut lies between them.
     """
-    cand = candidates if candidates is not None else find_candidates(s, params)
+    if candidates is None:
+        candidates = find_candidates(s, params, time_origin=time_origin)
+    cand = candidates
     links = _pairs(links)
     cuts = _pairs(cuts)
     auto = _without(cand, np.vstack([links, cuts]))

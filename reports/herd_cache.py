@@ -49,6 +49,7 @@ class HerdCache:
         self._value: tuple[ReportInputs, HerdTables] | None = None
         self._kept: OrderedDict[Hashable, Any] = OrderedDict()  # for self._key only
         self.builds = 0  # how many times the herds were worked out (tests read it)
+        self.updates = 0  # how many of those regrouped only the changed time blocks
         self.made = 0  # how many kept things were made (tests read it)
 
     def herds(
@@ -93,6 +94,7 @@ class HerdCache:
     def _current(
         self, store: ObservationStore, seasons: SeasonCalendar
     ) -> tuple[tuple[Any, ...], tuple[ReportInputs, HerdTables]]:
+        from reports.herd_update import updated_herds
         from reports.herds import build_herds, load_inputs
 
         with self._lock:
@@ -101,12 +103,19 @@ class HerdCache:
             key = (store.url, seasons, store.data_version())
             if self._key == key and self._value is not None:
                 return key, self._value
-            # Let the old grouping and what was made of it go before the new one is built.
+            old = self._value if self._key is not None and self._key[:2] == key[:2] else None
+            # Let what was made of the old grouping go now; the grouping itself goes before
+            # a full build, or once the changed blocks are regrouped (reports.herd_update).
             self._key, self._value = None, None
             self._kept.clear()
-            inputs = load_inputs(store, seasons=seasons)
-            value = (inputs.kept(), build_herds(inputs))
-            del inputs  # the sighting columns the herd tables do not keep go now
+            value = updated_herds(store, *old, key[2]) if old is not None else None
+            del old
+            if value is None:
+                inputs = load_inputs(store, seasons=seasons)
+                value = (inputs.kept(), build_herds(inputs))
+                del inputs  # the sighting columns the herd tables do not keep go now
+            else:
+                self.updates += 1
             release_freed_memory()
             self.builds += 1
             if self._keep:

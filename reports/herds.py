@@ -83,14 +83,16 @@ def _all_surveys(store: ObservationStore) -> list[Survey]:
             return found
 
 
-# The sighting columns read once the herds are built (reports, herd pages, decisions):
+# The sighting columns read once the herds are built (reports, herd pages, decisions, and
+# the time, to regroup only the time blocks a data change touches: reports.herd_update):
 # the herd tables keep only these, and the herd cache keeps no other (ReportInputs.kept).
-KEPT_COLUMNS = ("id", "count", "population", "region", "survey_id", "synthetic")
+KEPT_COLUMNS = ("id", "epoch_s", "count", "population", "region", "survey_id", "synthetic")
 CODED_COLUMNS = ("population", "region", "survey_id")  # kept as codes: few distinct values
 
 
-def build_herds(inputs: ReportInputs) -> HerdTables:
-    """Group sightings into herds (geo.dedup) and summarise each herd."""
+def build_herds(inputs: ReportInputs, *, time_origin: float | None = None) -> HerdTables:
+    """Group sightings into herds (geo.dedup) and summarise each herd. `time_origin`: see
+    geo.dedup.find_candidates (reports.herd_update regroups some time blocks with it)."""
     cols = inputs.sightings
     # The few distinct texts as codes, on a thread of their own meanwhile (Arrow encodes in
     # C with the GIL released): the kept grouping holds one compact copy of the sightings
@@ -99,7 +101,9 @@ def build_herds(inputs: ReportInputs) -> HerdTables:
         coded = pool.map(lambda name: _coded(getattr(cols, name)), CODED_COLUMNS)
         links, cuts = _decided_pairs(cols, inputs.decisions)
         sightings = _as_sightings(cols)
-        grouping = group_herds(sightings, inputs.params, links=links, cuts=cuts)
+        grouping = group_herds(
+            sightings, inputs.params, links=links, cuts=cuts, time_origin=time_origin
+        )
         columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
         columns["herd"] = grouping.labels
         columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)
