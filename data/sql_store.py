@@ -400,6 +400,16 @@ class SQLStore:
         )
         return int(count), [(str(i), rows.as_datetime(at)) for i, at in found]
 
+    def revision_mark(self, seq: int) -> tuple[int, str]:
+        (count,) = self._read_one(
+            self._sql("SELECT COUNT(*) FROM revisions WHERE seq <= {p}"), (seq,)
+        )
+        row = self._read_one(
+            self._sql("SELECT observation_id, revision, at FROM revisions WHERE seq = {p}"), (seq,)
+        )
+        mark = "" if row is None else f"{row[0]}/{row[1]}/{rows.as_datetime(row[2]).isoformat()}"
+        return int(count), mark
+
     def data_version(self) -> tuple[int, ...]:
         row = self._read_one(_DATA_VERSION)
         return tuple(int(v) for v in row) if row else (0, 0, 0, 0)

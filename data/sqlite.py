@@ -148,7 +148,10 @@ class SQLiteStore(SQLStore):
 
         where, params = observation_where(q.SQLITE, query)
         # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_arrow), is faster.
-        sql = f"{q.SIGHTING_SELECT} {where_clause([*where, 'rowid BETWEEN ? AND ?'])}"
+        # A time range is read through the time index: "+rowid" keeps SQLite from walking
+        # the rowid range instead (a week of a million sightings: 0.16 s → 0.02 s).
+        split = "+rowid" if query.start is not None or query.end is not None else "rowid"
+        sql = f"{q.SIGHTING_SELECT} {where_clause([*where, f'{split} BETWEEN ? AND ?'])}"
         uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
         with ExitStack() as stack:
             cursors, (low, high) = self._snapshot_cursors(stack, adbc, uri)

@@ -134,6 +134,12 @@ class ObservationStore(Protocol):
         herd grouping needs to regroup only the time blocks a change touched."""
         ...
 
+    def revision_mark(self, seq: int) -> tuple[int, str]:
+        """How many revisions are numbered up to `seq`, and which one is numbered `seq`
+        ("observation id/revision/time", "" if none): with data_version, tells a herd
+        grouping saved at `seq` from one of another store or a restored copy."""
+        ...
+
     def data_version(self) -> tuple[int, ...]:
         """Latest revision seq, revisions, herd decisions and surveys. Every change a report
         could see adds a revision, a decision or a survey (all three append-only; a transfer

@@ -32,7 +32,10 @@ async def get_herd_cache(request: Request) -> HerdCache:
     """The app's herd cache, made on first use (async: on the event loop, so made once)."""
     state = request.app.state
     if getattr(state, "herd_cache", None) is None:
-        state.herd_cache = HerdCache(keep=state.settings.herd_cache)
+        settings = state.settings
+        state.herd_cache = HerdCache(
+            keep=settings.herd_cache, files=settings.herd_files_dir(state.store.url)
+        )
     cache: HerdCache = state.herd_cache
     return cache
 

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )  # maps draw sightings one by one up to this
     thread_pool_size: int = Field(100, ge=1, le=1000)
     herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
+    # Where the herd grouping is saved for new processes (reports/herd_file.py): "auto"
+    # beside a SQLite database file (<file>.herds), none for PostGIS; "off"; or a directory.
+    herd_files: str = "auto"
     chart_process: bool = True  # a report's map is drawn in a helper process meanwhile
     preload: bool = False  # a served worker imports the map and report libraries at start
     # The Darwin Core Archive's metadata (eml.xml): who publishes it and under what licence.
@@ -87,6 +90,19 @@ class Settings(BaseSettings):
     def populations(self) -> tuple[str, ...]:
         extra = tuple(p.strip() for p in self.extra_populations.split(",") if p.strip())
         return POPULATIONS + tuple(p for p in extra if p not in POPULATIONS)
+
+    def herd_files_dir(self, database_url: str | None = None) -> Path | None:
+        """The herd_files setting as a directory for the store at database_url (default:
+        database_url's), or None (not saved)."""
+        url = database_url or self.database_url
+        if self.herd_files == "off" or not self.herd_files:
+            return None
+        if self.herd_files != "auto":
+            return Path(self.herd_files)
+        if not url.startswith("sqlite:"):
+            return None
+        path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+        return Path(f"{path}.herds") if path and path != ":memory:" else None
 
     @property
     def season_calendar(self) -> SeasonCalendar:

@@ -3,8 +3,10 @@
 A report or a page of herds needs every sighting of the store grouped into herds: seconds
 at a million sightings (bench/report.py). They only change when the store's data_version
 moves (an observation created, edited or retracted, a herd decision, a survey), so each
-process keeps the newest grouping and rebuilds it only then. One version per process: the
-memory of one grouping, never a growing history.
+process keeps the newest grouping and rebuilds it only then: after an upload, only the
+time blocks it touched (reports.herd_update). One version per process: the memory of one
+grouping, never a growing history. With a directory (`files`), the grouping is saved
+there after it is built and a new process starts from the saved one (reports.herd_file).
 
 What is made from the herds can be kept beside them until the data change (kept): a
 report asked again of unchanged data is then its very bytes, not seconds of tables,
@@ -16,9 +18,13 @@ with reports.herds on the first build.
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from data.store import ObservationStore
@@ -42,14 +48,18 @@ class HerdCache:
     turns then, so two reports at once never hold two groupings in memory.
     """
 
-    def __init__(self, *, keep: bool = True) -> None:
+    def __init__(self, *, keep: bool = True, files: Path | None = None) -> None:
         self._keep = keep
+        self._files = files
+        self._last_save = -math.inf
+        self._saving: threading.Thread | None = None
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
         self._value: tuple[ReportInputs, HerdTables] | None = None
         self._kept: OrderedDict[Hashable, Any] = OrderedDict()  # for self._key only
         self.builds = 0  # how many times the herds were worked out (tests read it)
         self.updates = 0  # how many of those regrouped only the changed time blocks
+        self.loaded = 0  # how many times a saved grouping was read (from `files`)
         self.made = 0  # how many kept things were made (tests read it)
 
     def herds(
@@ -94,7 +104,6 @@ class HerdCache:
     def _current(
         self, store: ObservationStore, seasons: SeasonCalendar
     ) -> tuple[tuple[Any, ...], tuple[ReportInputs, HerdTables]]:
-        from reports.herd_update import updated_herds
         from reports.herds import build_herds, load_inputs
 
         with self._lock:
@@ -108,19 +117,89 @@ class HerdCache:
             # a full build, or once the changed blocks are regrouped (reports.herd_update).
             self._key, self._value = None, None
             self._kept.clear()
-            value = updated_herds(store, *old, key[2]) if old is not None else None
+            if old is None:
+                old = self._saved(store, seasons)
+            value, how = self._brought_up(store, old, key[2])
             del old
             if value is None:
                 inputs = load_inputs(store, seasons=seasons)
-                value = (inputs.kept(), build_herds(inputs))
+                value, how = (inputs.kept(), build_herds(inputs)), "built"
                 del inputs  # the sighting columns the herd tables do not keep go now
-            else:
-                self.updates += 1
             release_freed_memory()
-            self.builds += 1
+            self.builds += how != "saved"
+            self.updates += how == "updated"
             if self._keep:
                 self._key, self._value = key, value
+            self._save_meanwhile(store, value, how)
             return key, value
+
+    def _saved(
+        self, store: ObservationStore, seasons: SeasonCalendar
+    ) -> tuple[ReportInputs, HerdTables] | None:
+        """The grouping saved in `files` (by this process or another), if it can be used."""
+        if self._files is None:
+            return None
+        from reports.herd_file import load
+
+        loaded = load(self._files, store, seasons)
+        self.loaded += loaded is not None
+        return loaded
+
+    @staticmethod
+    def _brought_up(
+        store: ObservationStore, old: tuple[ReportInputs, HerdTables] | None, version: Any
+    ) -> tuple[tuple[ReportInputs, HerdTables] | None, str]:
+        """The old grouping at `version`: as it is, regrouped where the data changed, or
+        None (build it all)."""
+        from reports.herd_update import updated_herds
+
+        if old is None:
+            return None, "built"
+        if old[0].data_version == version:
+            return old, "saved"
+        return updated_herds(store, *old, version), "updated"
+
+    def _save_meanwhile(
+        self, store: ObservationStore, value: tuple[ReportInputs, HerdTables], how: str
+    ) -> None:
+        """Save a new grouping on a thread of its own (the request goes on): every full
+        build, and an updated one every SAVE_UPDATES_EVERY_S at most (a saved grouping
+        some uploads old is brought up to date by a regrouping of their blocks)."""
+        if self._files is None or how == "saved":
+            return
+        now = time.monotonic()
+        if how == "updated" and now - self._last_save < SAVE_UPDATES_EVERY_S:
+            return
+        if self._saving is not None and self._saving.is_alive():
+            return  # the one being saved is brought up to date in turn by the next process
+        from reports.herd_file import describe
+
+        self._last_save = now
+        # Not a daemon: a command's process (herdwatch report) finishes the file first.
+        self._saving = threading.Thread(
+            target=_write,
+            args=(self._files, describe(store, *value), value[1]),
+            name="herdwatch-herd-file",
+        )
+        self._saving.start()
+
+    def wait_for_save(self) -> None:
+        """Until the grouping being saved is on disk (tests, benchmarks)."""
+        if self._saving is not None:
+            self._saving.join()
+
+
+SAVE_UPDATES_EVERY_S = 300.0
+log = logging.getLogger(__name__)
+
+
+def _write(files: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
+    from reports.herd_file import write
+
+    try:
+        write(files, pointer, tables)
+    except OSError as error:  # a full disk or a read-only directory: not the request's
+        log.warning("the herd grouping was not saved to %s: %s", files, error)
 
 
 def release_freed_memory() -> None:

@@ -61,11 +61,17 @@ def load_inputs(
     params: DedupParams = DedupParams(),
     seasons: SeasonCalendar | None = None,
     query: ObservationQuery | None = None,
+    sightings: bool = True,
 ) -> ReportInputs:
-    """Read active sightings (lean columns), every survey and every decision."""
+    """Read active sightings (lean columns; none unless `sightings`), every survey and
+    every decision."""
     version = store.data_version()  # first: a change while reading makes it older, not newer
     return ReportInputs(
-        sightings=store.sighting_columns(query or ObservationQuery()),
+        sightings=(
+            store.sighting_columns(query or ObservationQuery())
+            if sightings
+            else empty_sighting_columns()
+        ),
         surveys={s.id: s for s in _all_surveys(store)},
         decisions=store.list_herd_decisions(),
         params=params,

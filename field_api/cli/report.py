@@ -56,7 +56,7 @@ def add_arguments(subparsers: Any) -> None:
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the arguments, load and de-duplicate once, write each report asked for."""
-    from reports.herds import build_herds, load_inputs
+    from reports.herd_cache import HerdCache
     from reports.output import due_periods, parse_formats, write_report
     from reports.population import compute_report
 
@@ -75,10 +75,13 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     store = open_existing_store(settings, args)
     try:
         store.migrate()
-        inputs = load_inputs(store, seasons=seasons)
+        # The grouping saved by the server or an earlier run, brought up to date, else
+        # built (and saved for the next: the write finishes before the process ends).
+        cache = HerdCache(keep=False, files=settings.herd_files_dir(store.url))
+        inputs, tables = cache.herds(store, seasons)
+        cache.wait_for_save()
     finally:
         store.close()
-    tables = build_herds(inputs)
     if args.due:
         everies = [args.every] if args.every else list(EVERY)
         todo = due_periods(args.out, tables, seasons, everies=everies)

@@ -157,3 +157,21 @@ def test_the_russian_csv_translates_the_header_row_only(api):
     assert english[0][:3] == ["every", "period", "population"]
     assert russian[0][:3] == ["периодичность", "период", "популяция"]
     assert russian[1:] == english[1:]  # numbers as "450", ids as "lena-olenek"
+
+
+def test_a_new_worker_starts_from_the_grouping_the_first_one_saved(api, settings):
+    from fastapi.testclient import TestClient
+
+    from field_api.app import create_app
+
+    first = api.researcher.get(URL, params={**GOOD, "format": "csv"})
+    api.researcher.app.state.herd_cache.wait_for_save()
+    saved = settings.herd_files_dir()
+    assert saved is not None and (saved / "current.json").exists()
+    # Another worker on the same database (its own app, herd cache and memory).
+    other = create_app(settings)
+    with TestClient(other, headers=api.researcher.headers) as client:
+        again = client.get(URL, params={**GOOD, "format": "csv"})
+        cache = other.state.herd_cache
+        assert (cache.loaded, cache.builds) == (1, 0)  # read from disk, not grouped again
+    assert again.status_code == 200 and again.text == first.text

@@ -1,0 +1,171 @@
+"""The kept herd grouping saved to disk, so that a new process (a restarted worker, another
+worker, `herdwatch report`) starts from it instead of reading and grouping every sighting.
+
+A saved grouping is a state of the store at one data version: the herd cache loads it and
+brings it up to the store's current version as it would a grouping of its own
+(reports.herd_update), or builds everything again where that cannot be done. It is used
+only when it was made of this store (its URL, and the revision numbered at its version
+still there, with as many revisions up to it: a restored backup or another store at the
+same path has others), with the same seasons, de-duplication rule and herd code (a hash of
+the modules that make herds), else ignored and replaced.
+
+Format: Arrow IPC files (pyarrow), one each for the kept sightings, the herds and the
+candidate pairs, named by a random token, and `current.json` naming the token and what it
+was made of; the files are written first and `current.json` replaced last, so a reader
+sees a whole grouping or the one before it. At a million sightings about 0.25 GB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import time
+from dataclasses import asdict
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from data.store import ObservationStore
+from domain.seasons import SeasonCalendar
+from geo.dedup import Candidates, Grouping
+from reports.herds import HerdTables, ReportInputs, load_inputs
+
+FORMAT = 1
+POINTER = "current.json"
+STALE_S = 60.0
+PARTS = ("sightings", "herds", "candidates")
+# The modules whose code decides the herds and their columns.
+HERD_CODE = ("geo.dedup", "reports.herds", "reports.herd_update", "data.herds", "domain.periods")
+log = logging.getLogger(__name__)
+
+
+def herd_code_hash() -> str:
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for name in HERD_CODE:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            return ""
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _made_of(store: ObservationStore, inputs: ReportInputs) -> dict[str, Any]:
+    """What a saved grouping must match to be used (the mark is checked against the store)."""
+    return {
+        "format": FORMAT,
+        "store": store.url,
+        "seasons": [list(pair) for pair in inputs.seasons.starts],
+        "params": asdict(inputs.params),
+        "code": herd_code_hash(),
+    }
+
+
+def describe(store: ObservationStore, inputs: ReportInputs, tables: HerdTables) -> dict[str, Any]:
+    """What `write` puts in current.json for this grouping (read from the store now, on
+    the request's thread: the write itself runs on another)."""
+    count, mark = store.revision_mark(inputs.data_version[0])
+    return {
+        **_made_of(store, inputs),
+        "token": secrets.token_hex(8),
+        "data_version": list(inputs.data_version),
+        "revisions": count,
+        "mark": mark,
+        "n_herds": tables.grouping.n_herds,
+        "refused_links": [list(p) for p in tables.grouping.refused_links],
+    }
+
+
+def write(directory: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
+    """The grouping's files, then current.json naming them, then older files away."""
+    directory.mkdir(parents=True, exist_ok=True)
+    token = pointer["token"]
+    frames = {
+        "sightings": tables.sightings,
+        "herds": tables.herds.reset_index(drop=True),
+        "candidates": pd.DataFrame(
+            {n: getattr(tables.grouping.candidates, n) for n in ("i", "j", "km", "hours")},
+            copy=False,
+        ),
+    }
+    for part, frame in frames.items():
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with pa.OSFile(str(directory / f"{token}.{part}.arrow"), "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+    temporary = directory / f"{token}.json"
+    temporary.write_text(json.dumps(pointer))
+    os.replace(temporary, directory / POINTER)
+    _remove_others(directory, token)
+
+
+def _remove_others(directory: Path, token: str) -> None:
+    """Files of older groupings, once a minute old (another process may be writing one it
+    will point to next; a reader that opened one reads on from the open file)."""
+    now = time.time()
+    for path in directory.glob("*.arrow"):
+        if path.name.startswith(f"{token}."):
+            continue
+        try:
+            if now - path.stat().st_mtime > STALE_S:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def load(
+    directory: Path, store: ObservationStore, seasons: SeasonCalendar
+) -> tuple[ReportInputs, HerdTables] | None:
+    """The saved grouping as kept inputs and tables, or None where there is none to use."""
+    try:
+        pointer = json.loads((directory / POINTER).read_text())
+    except (OSError, ValueError):
+        return None
+    inputs = load_inputs(store, seasons=seasons, sightings=False)
+    version = [int(v) for v in pointer.get("data_version", [])]
+    if not _usable(pointer, store, inputs, version):
+        return None
+    try:
+        parts = {part: _read(directory / f"{pointer['token']}.{part}.arrow") for part in PARTS}
+    except (OSError, pa.ArrowException):
+        return None  # replaced meanwhile by a newer one: build
+    sightings, herds, pairs = parts["sightings"], parts["herds"], parts["candidates"]
+    herds.index = pd.RangeIndex(len(herds), name="herd")
+    labels = sightings["herd"].to_numpy()
+    grouping = Grouping(
+        labels=labels,
+        n_herds=int(pointer["n_herds"]),
+        candidates=Candidates(*(pairs[n].to_numpy() for n in ("i", "j", "km", "hours"))),
+        refused_links=[(int(a), int(b)) for a, b in pointer["refused_links"]],
+    )
+    kept = ReportInputs(
+        sightings=inputs.sightings,
+        surveys=inputs.surveys,
+        decisions=inputs.decisions,  # as saved while the version's count is (herd_update)
+        params=inputs.params,
+        seasons=seasons,
+        data_version=tuple(version),
+    )
+    return kept, HerdTables(sightings, herds, grouping)
+
+
+def _usable(
+    pointer: dict[str, Any], store: ObservationStore, inputs: ReportInputs, version: list[int]
+) -> bool:
+    made = {key: pointer.get(key) for key in ("format", "store", "seasons", "params", "code")}
+    if made != _made_of(store, inputs) or len(version) != 4:
+        return False
+    # The revision numbered at the saved version is still the same one (a store restored
+    # from an older copy, or another at the same URL, has another or none).
+    return store.revision_mark(version[0]) == (pointer.get("revisions"), pointer.get("mark"))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    with pa.OSFile(str(path), "rb") as source:
+        table = pa.ipc.open_file(source).read_all()
+    return table.to_pandas()

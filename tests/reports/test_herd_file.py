@@ -1,0 +1,132 @@
+"""A grouping saved to disk starts a new process's herd cache, and only where it is this
+store's (reports/herd_file.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from data.sqlite import SQLiteStore
+from domain.seasons import SeasonCalendar
+from reports import herd_file
+from reports.herd_cache import HerdCache
+from reports.herds import build_herds, load_inputs
+from tests.reports.test_herd_update import _assert_same, _sighting, _store_with_weeks
+
+SEASONS = SeasonCalendar()
+
+
+def _saved(store, files: Path) -> HerdCache:
+    cache = HerdCache(files=files)
+    cache.herds(store, SEASONS)
+    cache.wait_for_save()
+    return cache
+
+
+def _full(store):
+    return build_herds(load_inputs(store))
+
+
+def test_a_new_process_starts_from_the_saved_grouping(store, tmp_path) -> None:
+    _store_with_weeks(store, np.random.default_rng(3), per_week=30)
+    files = tmp_path / "herds"
+    first = _saved(store, files)
+    assert first.builds == 1 and first.loaded == 0
+    assert (files / herd_file.POINTER).exists() and len(list(files.glob("*.arrow"))) == 3
+    again = HerdCache(files=files)  # another worker, or the same after a restart
+    inputs, tables = again.herds(store, SEASONS)
+    assert again.loaded == 1 and again.builds == 0  # read, not grouped
+    assert inputs.data_version == store.data_version()
+    assert inputs.surveys == load_inputs(store).surveys
+    _assert_same(tables, _full(store))
+
+
+def test_a_saved_grouping_some_uploads_old_is_brought_up_to_date(store, tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    _store_with_weeks(store, rng, per_week=30)
+    files = tmp_path / "herds"
+    _saved(store, files)
+    store.add_observations([_sighting(rng, f"later/{k}", 3) for k in range(6)], actor="ivan")
+    cache = HerdCache(files=files)
+    _, tables = cache.herds(store, SEASONS)
+    assert (cache.loaded, cache.updates, cache.builds) == (1, 1, 1)
+    _assert_same(tables, _full(store))
+    cache.wait_for_save()  # a regrouped one is saved too
+    newer = HerdCache(files=files)
+    newer.herds(store, SEASONS)
+    assert (newer.loaded, newer.builds) == (1, 0)
+
+
+def test_another_store_at_the_same_path_does_not_use_it(tmp_path) -> None:
+    path, files = tmp_path / "h.db", tmp_path / "herds"
+    first = SQLiteStore(str(path))
+    first.migrate()
+    _store_with_weeks(first, np.random.default_rng(5), per_week=20)
+    _saved(first, files)
+    first.close()
+    path.unlink()
+    # The same URL, as many revisions, other sightings (a restored copy, a new store).
+    other = SQLiteStore(str(path))
+    other.migrate()
+    _store_with_weeks(other, np.random.default_rng(6), per_week=20)
+    cache = HerdCache(files=files)
+    _, tables = cache.herds(other, SEASONS)
+    assert cache.loaded == 0 and cache.builds == 1
+    _assert_same(tables, _full(other))
+    other.close()
+
+
+def test_other_seasons_or_other_herd_code_do_not_use_it(store, tmp_path, monkeypatch) -> None:
+    _store_with_weeks(store, np.random.default_rng(7), per_week=10)
+    files = tmp_path / "herds"
+    _saved(store, files)
+    other_seasons = SeasonCalendar(starts=(("summer", "05-01"), ("winter", "10-01")))
+    cache = HerdCache(files=files)
+    cache.herds(store, other_seasons)
+    assert cache.loaded == 0 and cache.builds == 1
+    monkeypatch.setattr(herd_file, "herd_code_hash", lambda: "another")
+    cache = HerdCache(files=files)
+    cache.herds(store, SEASONS)
+    assert cache.loaded == 0 and cache.builds == 1
+
+
+def test_a_damaged_file_is_built_again_not_trusted(store, tmp_path) -> None:
+    _store_with_weeks(store, np.random.default_rng(8), per_week=10)
+    files = tmp_path / "herds"
+    _saved(store, files)
+    herds_file = next(files.glob("*.herds.arrow"))
+    herds_file.write_bytes(herds_file.read_bytes()[:200])
+    cache = HerdCache(files=files)
+    _, tables = cache.herds(store, SEASONS)
+    assert cache.loaded == 0 and cache.builds == 1
+    _assert_same(tables, _full(store))
+    (files / herd_file.POINTER).write_text("{not json")
+    cache = HerdCache(files=files)
+    cache.herds(store, SEASONS)
+    assert cache.loaded == 0 and cache.builds == 1
+
+
+def test_an_unwritable_directory_costs_the_request_nothing(store, tmp_path, caplog) -> None:
+    _store_with_weeks(store, np.random.default_rng(9), per_week=10)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    cache = HerdCache(files=blocked / "herds")
+    _, tables = cache.herds(store, SEASONS)
+    cache.wait_for_save()
+    _assert_same(tables, _full(store))
+    assert "was not saved" in caplog.text
+
+
+def test_the_setting_names_where_groupings_are_saved(tmp_path) -> None:
+    from field_api.settings import Settings
+
+    def where(value: str, url: str) -> Path | None:
+        made = Settings(database_url=url, herd_files=value, _env_file=None)  # type: ignore[call-arg]
+        return made.herd_files_dir()
+
+    assert where("auto", "sqlite:///data/h.db") == Path("data/h.db.herds")
+    assert where("auto", "sqlite:////srv/h.db") == Path("/srv/h.db.herds")
+    assert where("auto", "postgresql://db/herds") is None  # no file of its own to sit beside
+    assert where("off", "sqlite:///h.db") is None
+    assert where(str(tmp_path), "postgresql://db/herds") == tmp_path
