@@ -10,10 +10,11 @@ pairs, moved to their new positions, and the herds after it (numbered in order o
 first sightings) are renumbered by the herds gained or lost. An upload of one survey's
 sightings regroups one survey's blocks: at a million sightings, a hundredth of the work.
 
-Where that reasoning does not hold, a full build: the decisions or surveys changed,
-revisions were copied in with older numbers (a transfer), a decided pair has one sighting
-inside the span and one outside, a decided link was refused (their order is the
-decisions'), or the data changed again while reading. tests/reports/test_herd_update.py
+A new herd decision is regrouped the same way, over the blocks of the sightings it names.
+Where that reasoning does not hold, a full build: the surveys changed, revisions were
+copied in with older numbers (a transfer), a decided pair has one sighting inside the
+span and one outside, a decided link was refused (their order is the decisions'), or the
+data changed again while reading. tests/reports/test_herd_update.py
 holds both builds equal, column by column.
 """
 
@@ -29,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
-from data.herds import SightingColumns
+from data.herds import HerdDecision, SightingColumns
 from data.store import ObservationStore
 from domain.records import ObservationQuery
 from geo.dedup import Candidates, DedupParams, Grouping, resolve_decisions
@@ -42,16 +43,23 @@ def updated_herds(
     """The kept (inputs, tables) brought up to the store's data `version` (read by the
     caller before this), or None where only a full build gives the right herds."""
     before = inputs.data_version
-    if len(before) != 4 or len(version) != 4 or before[2:] != version[2:]:
-        return None  # decisions or surveys changed (or an unknown version)
-    if version[0] <= before[0] or tables.grouping.refused_links:
+    if len(before) != 4 or len(version) != 4 or before[3] != version[3]:
+        return None  # surveys changed (or an unknown version)
+    if version[0] < before[0] or version[2] < before[2] or tables.grouping.refused_links:
         return None
-    count, changed = store.sightings_changed_after(before[0])
+    count, changed = store.sightings_changed_after(before[0]) if version[0] > before[0] else (0, [])
     if count != version[1] - before[1]:  # revisions copied in with older numbers
         return None
+    decisions = _decisions_now(store, inputs, version[2])
+    if decisions is None:
+        return None
+    inputs = replace(inputs, decisions=decisions)
     frame = tables.sightings
     epochs = frame["epoch_s"].to_numpy()
-    lo, hi = _span(epochs, _changed_times(frame, changed), inputs.params)
+    times = np.r_[_changed_times(frame, changed), _decided_times(frame, decisions[before[2] :])]
+    if len(times) == 0:
+        return None
+    lo, hi = _span(epochs, times, inputs.params)
     a, b = np.searchsorted(epochs, lo, "left"), np.searchsorted(epochs, hi, "right")
     new = _read_span(store, lo, hi)
     if _decision_crosses(inputs, frame, new, int(a), int(b)):
@@ -63,6 +71,27 @@ def updated_herds(
         return None
     updated = replace(inputs, data_version=version, loaded_at=datetime.now(UTC))
     return updated, _spliced(tables, part, int(a), int(b))
+
+
+def _decisions_now(
+    store: ObservationStore, inputs: ReportInputs, count: int
+) -> list[HerdDecision] | None:
+    """Every decision now: the kept ones and those added since (decisions are only ever
+    appended), or None if the store's are not that."""
+    if count == len(inputs.decisions):
+        return inputs.decisions
+    now = store.list_herd_decisions()
+    if len(now) != count or now[: len(inputs.decisions)] != inputs.decisions:
+        return None
+    return now
+
+
+def _decided_times(frame: pd.DataFrame, added: list[HerdDecision]) -> np.ndarray:
+    """Whole UTC seconds of the active sightings that new decisions name."""
+    ids = [str(i) for d in added for i in (*d.observation_ids, *d.other_ids)]
+    if not ids:
+        return np.empty(0, dtype=np.float64)
+    return np.asarray(frame["epoch_s"].to_numpy()[frame["id"].isin(ids).to_numpy()], np.float64)
 
 
 def _changed_times(frame: pd.DataFrame, changed: list[tuple[str, datetime]]) -> np.ndarray:

@@ -160,23 +160,41 @@ def test_random_changes_keep_the_regrouped_herds_equal_to_a_full_build(store, se
         _check(cache, store, updates=cache.updates + 1)
 
 
-def test_decisions_and_decided_pairs_across_the_span_send_it_to_a_full_build(store) -> None:
+def test_decisions_are_regrouped_over_their_sightings_weeks(store) -> None:
+    rng = np.random.default_rng(9)
+    made = _store_with_weeks(store, rng, per_week=20)
+    cache = HerdCache()
+    _, before = cache.herds(store, SeasonCalendar())
+    herd = before.sightings.set_index("id")["herd"]
+    # Two sightings of week 2 in one herd split apart; two herds of week 3 merged.
+    week2 = [obs.id for obs in made[40:60]]
+    same = next((a, b) for a in week2 for b in week2 if a < b and herd[str(a)] == herd[str(b)])
+    store.add_herd_decision(HerdDecision(action="reject", observation_ids=same, actor="olga"))
+    after = _check(cache, store, updates=1).sightings.set_index("id")["herd"]
+    assert after[str(same[0])] != after[str(same[1])]  # the decision took
+    merged = (made[60].id, made[79].id)
+    store.add_herd_decision(HerdDecision(action="merge", observation_ids=merged, actor="olga"))
+    after = _check(cache, store, updates=2).sightings.set_index("id")["herd"]
+    assert after[str(merged[0])] == after[str(merged[1])]
+
+
+def test_decided_pairs_across_the_span_send_it_to_a_full_build(store) -> None:
     rng = np.random.default_rng(9)
     made = _store_with_weeks(store, rng, per_week=20)
     cache = HerdCache()
     cache.herds(store, SeasonCalendar())
-    # A decision is a change of its own: everything is grouped again.
+    # A merge of weeks 0 and 4: regrouped over every week between (all of them here).
     store.add_herd_decision(
         HerdDecision(action="merge", observation_ids=(made[0].id, made[90].id), actor="olga")
     )
-    _check(cache, store, updates=0)
+    _check(cache, store, updates=1)
     # That merge links week 0 to week 4: a change in week 4 cannot be regrouped alone.
     store.add_observations([_sighting(rng, "w4-late", 4)], actor="ivan")
-    _check(cache, store, updates=0)
+    _check(cache, store, updates=1)
     assert cache.builds == 3
     # A change in a week no decision touches is.
     store.add_observations([_sighting(rng, "w2-late", 2)], actor="ivan")
-    _check(cache, store, updates=1)
+    _check(cache, store, updates=2)
 
 
 def test_a_change_while_reading_sends_it_to_a_full_build(store, monkeypatch) -> None:
