@@ -5,11 +5,15 @@ API), and with --postgis URL a copy of it in a PostGIS schema. Then, per backend
 report as a server makes it through its herd cache (reports/served.py): the FIRST report
 end to end (read the lean sighting columns, de-duplicate every herd of every year (the
 trend needs them all), compute the tables, draw the charts and map, render HTML, PDF and
-every CSV table) in a new process, the same report REPEATED (data unchanged, herd cache
-kept), the FIRST AFTER A DATA CHANGE (a new herd cache in the same process: libraries
-loaded, the map's helper up), the first PDF alone (what one request for it makes, from a
-new herd cache, libraries loaded), the memory of the kept herd grouping, and the herd map
-(/maps/herd-counts, view=herds) first and repeated with the grouping kept. The machine's
+every CSV table) in a new process with nothing saved, the same report REPEATED (data
+unchanged, herd cache kept), the first with everything regrouped in a warm process (a new
+herd cache: libraries loaded, the map's helper up), the FIRST AFTER AN UPLOAD of 50
+sightings (the kept grouping regrouped where they landed, reports/herd_update.py), the
+first PDF alone either way, the FIRST IN A NEW PROCESS FROM THE SAVED GROUPING (a child
+process reading what the first report saved, reports/herd_file.py, and regrouping the
+uploads), the memory of the kept herd grouping, and the herd map (/maps/herd-counts,
+view=herds) first and repeated with the grouping kept. The uploads are retracted at the
+end, so the store keeps as many active sightings from run to run. The machine's
 cores may be shared: CPU time is printed beside wall time, and ratios within one run
 compare best.
 
