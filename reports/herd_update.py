@@ -10,8 +10,9 @@ pairs, moved to their new positions, and the herds after it (numbered in order o
 first sightings) are renumbered by the herds gained or lost. An upload of one survey's
 sightings regroups one survey's blocks: at a million sightings, a hundredth of the work.
 
-A new herd decision is regrouped the same way, over the blocks of the sightings it names.
-Where that reasoning does not hold, a full build: the surveys changed, revisions were
+A new herd decision is regrouped the same way, over the blocks of the sightings it names;
+a new survey changes no herd (its sightings name it), so only the surveys are read again.
+Where that reasoning does not hold, a full build: revisions were
 copied in with older numbers (a transfer), a decided pair has one sighting inside the
 span and one outside, a decided link was refused (their order is the decisions'), or the
 data changed again while reading. tests/reports/test_herd_update.py
@@ -34,7 +35,7 @@ from data.herds import HerdDecision, SightingColumns
 from data.store import ObservationStore
 from domain.records import ObservationQuery
 from geo.dedup import Candidates, DedupParams, Grouping, resolve_decisions
-from reports.herds import HerdTables, ReportInputs, build_herds
+from reports.herds import HerdTables, ReportInputs, all_surveys, build_herds
 
 
 def updated_herds(
@@ -43,10 +44,10 @@ def updated_herds(
     """The kept (inputs, tables) brought up to the store's data `version` (read by the
     caller before this), or None where only a full build gives the right herds."""
     before = inputs.data_version
-    if len(before) != 4 or len(version) != 4 or before[3] != version[3]:
-        return None  # surveys changed (or an unknown version)
-    if version[0] < before[0] or version[2] < before[2] or tables.grouping.refused_links:
+    if len(before) != 4 or len(version) != 4 or tables.grouping.refused_links:
         return None
+    if version[0] < before[0] or version[2] < before[2] or version[3] < before[3]:
+        return None  # fewer decisions or surveys, an older revision: not this store's future
     count, changed = store.sightings_changed_after(before[0]) if version[0] > before[0] else (0, [])
     if count != version[1] - before[1]:  # revisions copied in with older numbers
         return None
@@ -54,11 +55,15 @@ def updated_herds(
     if decisions is None:
         return None
     inputs = replace(inputs, decisions=decisions)
+    if version[3] != before[3]:  # surveys do not group herds: the reports read them
+        inputs = replace(inputs, surveys={s.id: s for s in all_surveys(store)})
     frame = tables.sightings
     epochs = frame["epoch_s"].to_numpy()
     times = np.r_[_changed_times(frame, changed), _decided_times(frame, decisions[before[2] :])]
-    if len(times) == 0:
-        return None
+    if len(times) == 0:  # only surveys (or decisions naming no active sighting) are new
+        if store.data_version() != version:
+            return None
+        return replace(inputs, data_version=version, loaded_at=datetime.now(UTC)), tables
     lo, hi = _span(epochs, times, inputs.params)
     a, b = np.searchsorted(epochs, lo, "left"), np.searchsorted(epochs, hi, "right")
     new = _read_span(store, lo, hi)

@@ -72,7 +72,7 @@ def load_inputs(
             if sightings
             else empty_sighting_columns()
         ),
-        surveys={s.id: s for s in _all_surveys(store)},
+        surveys={s.id: s for s in all_surveys(store)},
         decisions=store.list_herd_decisions(),
         params=params,
         seasons=seasons or SeasonCalendar(),
@@ -80,7 +80,7 @@ def load_inputs(
     )
 
 
-def _all_surveys(store: ObservationStore) -> list[Survey]:
+def all_surveys(store: ObservationStore) -> list[Survey]:
     found: list[Survey] = []
     while True:
         page = store.list_surveys(limit=1000, after=found[-1].id if found else None)

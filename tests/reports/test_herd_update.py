@@ -236,3 +236,28 @@ def test_the_update_reads_only_the_changed_weeks(store, monkeypatch) -> None:
     store.add_observations([_sighting(rng, "one-more", 2)], actor="ivan")
     cache.herds(store, SeasonCalendar())
     assert cache.updates == 1 and reads == [31]  # week 2 and the new one, no other week
+
+
+def test_a_new_survey_keeps_the_herds_and_reads_the_surveys_again(store) -> None:
+    rng = np.random.default_rng(15)
+    _store_with_weeks(store, rng, per_week=10)
+    cache = HerdCache()
+    _, before = cache.herds(store, SeasonCalendar())
+    store.add_survey(
+        Survey(
+            id="upd-2025-03",
+            method="snowmobile",
+            started_at=BASE_TIME + timedelta(days=240),
+            ended_at=BASE_TIME + timedelta(days=244),
+            effort_km=120.0,
+            name="next spring",
+            created_by="olga",
+        )
+    )
+    inputs, after = cache.herds(store, SeasonCalendar())
+    assert cache.updates == 1 and after is before  # no sighting regrouped
+    assert "upd-2025-03" in inputs.surveys and inputs.data_version == store.data_version()
+    assert inputs.surveys == load_inputs(store).surveys
+    # Its sightings, when they come, are regrouped as any upload.
+    store.add_observations([_sighting(rng, "spring", 24, survey_id="upd-2025-03")], actor="ivan")
+    _check(cache, store, updates=2)
