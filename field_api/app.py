@@ -3,12 +3,15 @@
 Every router is listed here, so a missing dependency fails at start with its import error
 instead of quietly removing pages. A worker starts light: the map, report and statistics
 libraries load with the first request that needs them (HERDWATCH_PRELOAD loads them at
-start instead, for a served process that wants a fast first map or report).
+start instead, and groups the store's herds meanwhile, for a served process that wants a
+fast first map or report).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -74,6 +77,9 @@ _DESCRIPTION = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 def create_app(settings: Settings | None = None, store: ObservationStore | None = None) -> FastAPI:
     """Build the app; tests pass a ready store, production opens one from the settings."""
     settings = settings or Settings()
@@ -93,6 +99,7 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
             load_reference_data()
             if settings.preload:
                 preload_libraries()
+                group_herds_meanwhile(app)
             settle_garbage_collector()
             keep_freed_memory()
         yield
@@ -139,6 +146,24 @@ def preload_libraries() -> None:
     import reports.output  # noqa: F401  (with render, charts, population, stats)
 
     chart_process.start_meanwhile()  # the report map's helper process, if it is used
+
+
+def group_herds_meanwhile(app: FastAPI) -> None:
+    """Work out the store's herds on a thread while the worker starts serving (from the
+    saved grouping where there is one, reports/herd_file.py): its first report or herd map
+    then finds them kept. A request that needs them meanwhile waits for this one build."""
+    from field_api.deps import herd_cache_of
+
+    cache = herd_cache_of(app.state)
+    store, seasons = app.state.store, app.state.settings.season_calendar
+
+    def group() -> None:
+        try:
+            cache.herds(store, seasons)
+        except Exception:  # the first request that needs the herds tries again, and says
+            log.exception("grouping the herds at start failed")
+
+    threading.Thread(target=group, name="herdwatch-herds-at-start", daemon=True).start()
 
 
 def settle_garbage_collector() -> None:

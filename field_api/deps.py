@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -30,7 +30,12 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_herd_cache(request: Request) -> HerdCache:
     """The app's herd cache, made on first use (async: on the event loop, so made once)."""
-    state = request.app.state
+    return herd_cache_of(request.app.state)
+
+
+def herd_cache_of(state: Any) -> HerdCache:
+    """The herd cache on an app's state, made there if it has none (on the event loop, or
+    at start before any request)."""
     if getattr(state, "herd_cache", None) is None:
         settings = state.settings
         state.herd_cache = HerdCache(

@@ -37,6 +37,30 @@ with TestClient(create_app(settings)):  # the lifespan of a served process runs
 """
 
 
+_GROUPED_AT_START = """
+import json, sys, time
+from fastapi.testclient import TestClient
+from data.sqlite import SQLiteStore
+from field_api.app import create_app
+from field_api.settings import Settings
+from tests.reports.sample import sightings
+store = SQLiteStore(sys.argv[1].removeprefix("sqlite:///"))
+store.migrate()
+store.add_observations(sightings(), actor="olga")
+store.close()
+settings = Settings(database_url=sys.argv[1], preload=True, _env_file=None)
+app = create_app(settings)
+with TestClient(app):  # no request is made
+    deadline = time.monotonic() + 60
+    while getattr(app.state, "herd_cache", None) is None or app.state.herd_cache.builds == 0:
+        assert time.monotonic() < deadline, "the herds were not grouped at start"
+        time.sleep(0.05)
+    app.state.herd_cache.wait_for_save()
+    saved = (settings.herd_files_dir() / "current.json").exists()
+    print(json.dumps({"modules": [], "builds": app.state.herd_cache.builds, "saved": saved}))
+"""
+
+
 def _fresh_start(tmp_path: Path) -> dict[str, list[str]]:
     """create_app() in a new interpreter: what it imported and which paths it serves."""
     return _run(_START, tmp_path)
@@ -82,3 +106,8 @@ def test_create_app_checks_the_lazily_loaded_libraries(monkeypatch: pytest.Monke
     monkeypatch.setitem(field_api.libraries.LAZY_LIBRARIES, "herdwatch_no_such_library", "tests")
     with pytest.raises(MissingLibrary, match="herdwatch_no_such_library"):
         create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def test_preload_groups_the_herds_at_start_before_any_request(tmp_path: Path) -> None:
+    started = _run(_GROUPED_AT_START, tmp_path)
+    assert started["builds"] == 1 and started["saved"] is True
