@@ -109,9 +109,7 @@ class Decision(Protocol):
     def other_ids(self) -> Sequence[object]: ...
 
 
-def find_candidates(
-    s: Sightings, params: DedupParams = DedupParams(), *, time_origin: float | None = None
-) -> Candidates:
+def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candidates:
     """Candidate pairs by space-time window (a grid of square cells sorted by time), then
     speed, size and composition gates.
 
@@ -120,16 +118,12 @@ def find_candidates(
     time on two cores (numpy releases the GIL). The window is the one a KD-tree over
     (x, y, scaled time) with the Chebyshev metric would search, and gives the same pairs
     (tests/geo/test_dedup.py holds the two together) in half the time.
-
-    `time_origin` (default: the earliest time of s) is what scaled times count from: a
-    regrouping of some time blocks passes the whole store's, so that it finds the very
-    pairs (to the last rounding) a grouping of all sightings finds in those blocks.
     """
     if len(s) < 2:
         return _no_candidates()
     by_time = np.argsort(s.t, kind="stable")
     blocks = _time_blocks(s.t[by_time], params)
-    t0 = float(s.t.min()) if time_origin is None else time_origin
+    t0 = float(s.t.min())
 
     def search(block: tuple[int, int]) -> Candidates:
         members = by_time[block[0] : block[1]]
@@ -169,11 +163,11 @@ def _block_candidates(
     # Gates applied one after another on ever fewer pairs (the window holds millions),
     # the cheapest and most selective first.
     hours = np.abs(t[i] - t[j]) / 3600.0
-    keep = np.flatnonzero(
-        (np.abs(scaled[i] - scaled[j]) <= reach)
-        & (hours <= params.max_hours)
-        & similar_size(count[i], count[j], params)
-    )
+    # The exact test is on the hours alone: the scaled times only find the window (with a
+    # margin). A test on them too would round differently with another origin, t0, and
+    # the same two sightings exactly max_hours apart could be a pair in one grouping and
+    # not in a regrouping of their block (reports.herd_update).
+    keep = np.flatnonzero((hours <= params.max_hours) & similar_size(count[i], count[j], params))
     i, j, hours = i[keep], j[keep], hours[keep]
     dx, dy = x[i] - x[j], y[i] - y[j]
     km = np.hypot(dx, dy) / 1000.0
@@ -329,16 +323,13 @@ def group_herds(
     links: np.ndarray | None = None,
     cuts: np.ndarray | None = None,
     candidates: Candidates | None = None,
-    time_origin: float | None = None,
 ) -> Grouping:
     """Herds from candidates and decided links/cuts (index pairs, shape (k, 2)).
 
     First the automatic herds (undecided candidates, never across a cut); then each decided
     link merges the two herds its sightings are in, unless a cut lies between them.
     """
-    if candidates is None:
-        candidates = find_candidates(s, params, time_origin=time_origin)
-    cand = candidates
+    cand = candidates if candidates is not None else find_candidates(s, params)
     links = _pairs(links)
     cuts = _pairs(cuts)
     auto = _without(cand, np.vstack([links, cuts]))
@@ -667,5 +658,5 @@ def _numbered(labels: np.ndarray, cand: Candidates, refused: list[tuple[int, int
 
 
 def _no_candidates() -> Candidates:
-    empty = np.empty(0, dtype=np.int64)
+    empty = np.empty(0, dtype=np.int32)  # as find_candidates numbers sightings
     return Candidates(empty, empty, np.empty(0), np.empty(0))

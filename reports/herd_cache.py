@@ -5,7 +5,8 @@ at a million sightings (bench/report.py). They only change when the store's data
 moves (an observation created, edited or retracted, a herd decision, a survey), so each
 process keeps the newest grouping and rebuilds it only then: after an upload, only the
 time blocks it touched (reports.herd_update). One version per process: the memory of one
-grouping, never a growing history. With a directory (`files`), the grouping is saved
+grouping, never a growing history (for the moment a regrouping splices a new one, or a
+save writes the last one out, two). With a directory (`files`), the grouping is saved
 there after it is built and a new process starts from the saved one (reports.herd_file).
 
 What is made from the herds can be kept beside them until the data change (kept): a
@@ -141,7 +142,11 @@ class HerdCache:
             return None
         from reports.herd_file import load
 
-        loaded = load(self._files, store, seasons)
+        try:
+            loaded = load(self._files, store, seasons)
+        except Exception:  # a saved grouping is an optimisation: never the request's failure
+            log.warning("the saved herd grouping in %s was not read", self._files, exc_info=True)
+            return None
         self.loaded += loaded is not None
         return loaded
 
@@ -175,11 +180,14 @@ class HerdCache:
         from reports.herd_file import describe
 
         self._last_save = now
+        try:
+            pointer = describe(store, *value)
+        except Exception:  # as in _saved: the request has its herds, the next one saves
+            log.warning("the herd grouping was not saved to %s", self._files, exc_info=True)
+            return
         # Not a daemon: a command's process (herdwatch report) finishes the file first.
         self._saving = threading.Thread(
-            target=_write,
-            args=(self._files, describe(store, *value), value[1]),
-            name="herdwatch-herd-file",
+            target=_write, args=(self._files, pointer, value[1]), name="herdwatch-herd-file"
         )
         self._saving.start()
 

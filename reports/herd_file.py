@@ -6,8 +6,10 @@ brings it up to the store's current version as it would a grouping of its own
 (reports.herd_update), or builds everything again where that cannot be done. It is used
 only when it was made of this store (its URL, and the revision numbered at its version
 still there, with as many revisions up to it: a restored backup or another store at the
-same path has others), with the same seasons, de-duplication rule and herd code (a hash of
-the modules that make herds), else ignored and replaced.
+same path has others; its decisions still the store's first ones), with the same seasons,
+de-duplication rule and herd code (a hash of the modules that make herds and of the
+versions of numpy, scipy, pandas and pyarrow), else ignored and replaced. current.json
+names the store by a hash of its URL without the password.
 
 Format: Arrow IPC files (pyarrow), one each for the kept sightings, the herds and the
 candidate pairs, named by a random token, and `current.json` naming the token and what it
@@ -23,14 +25,18 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
+from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pyarrow as pa
 
+from data.herds import HerdDecision
 from data.store import ObservationStore
 from domain.seasons import SeasonCalendar
 from geo.dedup import Candidates, Grouping
@@ -40,26 +46,63 @@ FORMAT = 1
 POINTER = "current.json"
 STALE_S = 60.0
 PARTS = ("sightings", "herds", "candidates")
-# The modules whose code decides the herds and their columns.
-HERD_CODE = ("geo.dedup", "reports.herds", "reports.herd_update", "data.herds", "domain.periods")
+# The modules whose code decides the herds and their columns (and the libraries below).
+HERD_CODE = (
+    "geo.dedup",
+    "reports.herds",
+    "reports.herd_update",
+    "reports.herd_file",
+    "data.herds",
+    "data.sql_shared",
+    "data.sqlite_queries",
+    "data.postgis_queries",
+    "domain.periods",
+    "domain.seasons",
+)
+HERD_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow")
 log = logging.getLogger(__name__)
 
 
 def herd_code_hash() -> str:
+    """A hash of the herd code and the versions of the libraries it runs on."""
     digest = hashlib.sha256(str(FORMAT).encode())
     for name in HERD_CODE:
         spec = find_spec(name)
         if spec is None or spec.origin is None:
             return ""
         digest.update(Path(spec.origin).read_bytes())
+    for library in HERD_LIBRARIES:
+        digest.update(f"{library}=={package_version(library)}".encode())
     return digest.hexdigest()[:16]
+
+
+def store_identity(url: str) -> str:
+    """The store's URL without its password, hashed: current.json holds no secret, and a
+    new password leaves the grouping usable."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        parts = parts._replace(netloc=f"{parts.username}@{host}")
+    return hashlib.sha256(urlunsplit(parts).encode()).hexdigest()[:32]
+
+
+def decisions_hash(decisions: Sequence[HerdDecision]) -> str:
+    """A hash of the decisions a grouping replayed, in order: a restored copy of the store
+    with as many, but other, decisions does not match."""
+    digest = hashlib.sha256()
+    for d in decisions:
+        when = d.decided_at.isoformat() if d.decided_at else ""
+        ids = ",".join(str(i) for i in d.observation_ids)
+        others = ",".join(str(i) for i in d.other_ids)
+        digest.update(f"{d.id}|{d.action}|{ids}|{others}|{when}\n".encode())
+    return digest.hexdigest()[:32]
 
 
 def _made_of(store: ObservationStore, inputs: ReportInputs) -> dict[str, Any]:
     """What a saved grouping must match to be used (the mark is checked against the store)."""
     return {
         "format": FORMAT,
-        "store": store.url,
+        "store": store_identity(store.url),
         "seasons": [list(pair) for pair in inputs.seasons.starts],
         "params": asdict(inputs.params),
         "code": herd_code_hash(),
@@ -76,6 +119,7 @@ def describe(store: ObservationStore, inputs: ReportInputs, tables: HerdTables) 
         "data_version": list(inputs.data_version),
         "revisions": count,
         "mark": mark,
+        "decisions": decisions_hash(inputs.decisions),
         "n_herds": tables.grouping.n_herds,
         "refused_links": [list(p) for p in tables.grouping.refused_links],
     }
@@ -146,7 +190,7 @@ def load(
     kept = ReportInputs(
         sightings=inputs.sightings,
         surveys=inputs.surveys,
-        decisions=inputs.decisions,  # as saved while the version's count is (herd_update)
+        decisions=inputs.decisions[: version[2]],  # those it replayed (_usable checked)
         params=inputs.params,
         seasons=seasons,
         data_version=tuple(version),
@@ -159,6 +203,9 @@ def _usable(
 ) -> bool:
     made = {key: pointer.get(key) for key in ("format", "store", "seasons", "params", "code")}
     if made != _made_of(store, inputs) or len(version) != 4:
+        return False
+    # The decisions it replayed are still the store's first ones.
+    if decisions_hash(inputs.decisions[: version[2]]) != pointer.get("decisions"):
         return False
     # The revision numbered at the saved version is still the same one (a store restored
     # from an older copy, or another at the same URL, has another or none).

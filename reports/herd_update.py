@@ -4,8 +4,8 @@ time blocks a change touched (reports.herd_cache asks; None means "build them al
 Why that gives the very herds of a full build: candidate pairs are at most max_hours apart
 (geo.dedup), so sightings on either side of a longer gap in time are never one herd unless
 a researcher's decision links them. Around the changed sightings (each at its time before
-the change and after it) the span between two such gaps is read again and grouped alone,
-with the whole store's time origin; every block outside it keeps its herds and candidate
+the change and after it) the span between two such gaps is read again and grouped alone;
+every block outside it keeps its herds and candidate
 pairs, moved to their new positions, and the herds after it (numbered in order of their
 first sightings) are renumbered by the herds gained or lost. An upload of one survey's
 sightings regroups one survey's blocks: at a million sightings, a hundredth of the work.
@@ -69,9 +69,7 @@ def updated_herds(
     new = _read_span(store, lo, hi)
     if _decision_crosses(inputs, frame, new, int(a), int(b)):
         return None
-    outside = np.r_[epochs[:a], epochs[b:]]
-    origin = float(min(outside.min(initial=np.inf), new.epoch_s.min(initial=np.inf)))
-    part = build_herds(replace(inputs, sightings=new), time_origin=origin)
+    part = build_herds(replace(inputs, sightings=new))
     if part.grouping.refused_links or store.data_version() != version:
         return None
     updated = replace(inputs, data_version=version, loaded_at=datetime.now(UTC))
@@ -148,7 +146,8 @@ def _decision_crosses(
     ids = frame["id"]
     out_ids = pd.concat([ids.iloc[:a], ids.iloc[b:]])
     outside = set(out_ids[out_ids.isin(decided)])
-    in_ids = pd.Series(new.id, copy=False)
+    # Inside: the span's sightings now and as kept (one retracted since still decides).
+    in_ids = pd.concat([pd.Series(new.id, copy=False), ids.iloc[a:b]])
     inside = set(in_ids[in_ids.isin(decided)])
     return any((x in inside and y in outside) or (y in inside and x in outside) for x, y in pairs)
 
@@ -160,8 +159,15 @@ def _spliced(old: HerdTables, part: HerdTables, a: int, b: int) -> HerdTables:
     h_b = int(herd[a:b].max()) + 1 if b > a else h_a
     gained = part.grouping.n_herds - (h_b - h_a)
     moved = len(part.sightings) - (b - a)
+    # Herds after the span shift by the herds gained; a herd of before the span that a
+    # decided link carries past it (its sightings on both sides) keeps its number.
+    tail = herd[b:]
     labels = np.concatenate(
-        [herd[:a], part.grouping.labels.astype(herd.dtype) + h_a, herd[b:] + gained]
+        [
+            herd[:a],
+            part.grouping.labels.astype(herd.dtype) + h_a,
+            np.where(tail >= h_b, tail + gained, tail),
+        ]
     )
     sightings = {
         name: labels if name == "herd" else _joined(old.sightings[name], part.sightings[name], a, b)
@@ -171,7 +177,7 @@ def _spliced(old: HerdTables, part: HerdTables, a: int, b: int) -> HerdTables:
         labels=labels,
         n_herds=old.grouping.n_herds + gained,
         candidates=_spliced_candidates(
-            old.grouping.candidates, part.grouping.candidates, a, b, moved
+            old.grouping.candidates, part.grouping.candidates, (a, b), moved, len(labels)
         ),
     )
     herds = _spliced_herds(old.herds, part.herds, h_a, h_b)
@@ -202,12 +208,13 @@ def _first_seen_order(merged: pd.Categorical) -> pd.Categorical:
 
 
 def _spliced_candidates(
-    old: Candidates, part: Candidates, a: int, b: int, moved: int
+    old: Candidates, part: Candidates, span: tuple[int, int], moved: int, sightings: int
 ) -> Candidates:
     """Pairs before the span, the span's, then those after it shifted: the order of a full
     search, block after block (no pair crosses the span's edges)."""
+    a, b = span
     before, after = old.i < a, old.i >= b
-    kind = old.i.dtype
+    kind = np.int32 if sightings < 2**31 else np.int64  # as geo.dedup.find_candidates does
 
     def joined(name: str, shift_part: int, shift_after: int) -> np.ndarray:
         values = getattr(old, name)

@@ -96,9 +96,8 @@ KEPT_COLUMNS = ("id", "epoch_s", "count", "population", "region", "survey_id", "
 CODED_COLUMNS = ("population", "region", "survey_id")  # kept as codes: few distinct values
 
 
-def build_herds(inputs: ReportInputs, *, time_origin: float | None = None) -> HerdTables:
-    """Group sightings into herds (geo.dedup) and summarise each herd. `time_origin`: see
-    geo.dedup.find_candidates (reports.herd_update regroups some time blocks with it)."""
+def build_herds(inputs: ReportInputs) -> HerdTables:
+    """Group sightings into herds (geo.dedup) and summarise each herd."""
     cols = inputs.sightings
     # The few distinct texts as codes, on a thread of their own meanwhile (Arrow encodes in
     # C with the GIL released): the kept grouping holds one compact copy of the sightings
@@ -107,9 +106,7 @@ def build_herds(inputs: ReportInputs, *, time_origin: float | None = None) -> He
         coded = pool.map(lambda name: _coded(getattr(cols, name)), CODED_COLUMNS)
         links, cuts = _decided_pairs(cols, inputs.decisions)
         sightings = _as_sightings(cols)
-        grouping = group_herds(
-            sightings, inputs.params, links=links, cuts=cuts, time_origin=time_origin
-        )
+        grouping = group_herds(sightings, inputs.params, links=links, cuts=cuts)
         columns = {name: getattr(cols, name) for name in SIGHTING_COLUMNS}
         columns["herd"] = grouping.labels
         columns["classified"] = np.clip(sightings.classes, 0, None).sum(axis=1)

@@ -130,3 +130,44 @@ def test_the_setting_names_where_groupings_are_saved(tmp_path) -> None:
     assert where("auto", "postgresql://db/herds") is None  # no file of its own to sit beside
     assert where("off", "sqlite:///h.db") is None
     assert where(str(tmp_path), "postgresql://db/herds") == tmp_path
+
+
+def test_a_restored_copy_with_other_decisions_does_not_use_it(tmp_path) -> None:
+    import sqlite3
+    import uuid
+    from datetime import timedelta
+
+    from data.herds import HerdDecision
+    from tests.factories import BASE_TIME, make_observation
+
+    path, files = tmp_path / "h.db", tmp_path / "herds"
+    store = SQLiteStore(str(path))
+    store.migrate()
+    a, b, c = (
+        make_observation(0, id=uuid.uuid5(uuid.NAMESPACE_URL, k), observed_at=BASE_TIME + dt)
+        for k, dt in (("A", timedelta()), ("B", timedelta(hours=2)), ("C", timedelta(hours=3)))
+    )
+    store.add_observations([a, b, c], actor="olga")
+    with sqlite3.connect(path) as live, sqlite3.connect(tmp_path / "backup.db") as backup:
+        live.backup(backup)
+    store.add_herd_decision(HerdDecision(action="merge", observation_ids=(a.id, c.id), actor="o"))
+    _saved(store, files)
+    store.close()
+    # Restored from the copy (SQLite's backup API, as `sqlite3 .restore`), then given as
+    # many other decisions.
+    with sqlite3.connect(tmp_path / "backup.db") as backup, sqlite3.connect(path) as live:
+        backup.backup(live)
+    store = SQLiteStore(str(path))
+    store.add_herd_decision(HerdDecision(action="reject", observation_ids=(a.id, b.id), actor="o"))
+    cache = HerdCache(files=files)
+    _, tables = cache.herds(store, SEASONS)
+    assert cache.loaded == 0 and cache.builds == 1
+    _assert_same(tables, _full(store))
+    store.close()
+
+
+def test_the_saved_file_holds_no_password(tmp_path) -> None:
+    url = "postgresql://herdwatch:s3cret@db.example:5432/herds"
+    assert "s3cret" not in herd_file.store_identity(url)
+    assert herd_file.store_identity(url) == herd_file.store_identity(url.replace("s3cret", "new"))
+    assert herd_file.store_identity(url) != herd_file.store_identity(url.replace("herds", "other"))

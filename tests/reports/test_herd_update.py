@@ -261,3 +261,73 @@ def test_a_new_survey_keeps_the_herds_and_reads_the_surveys_again(store) -> None
     # Its sightings, when they come, are regrouped as any upload.
     store.add_observations([_sighting(rng, "spring", 24, survey_id="upd-2025-03")], actor="ivan")
     _check(cache, store, updates=2)
+
+
+# Cases a review found (each failed before its fix).
+
+
+def _at(key: str, at, lon: float = 126.0, **overrides: object) -> Observation:
+    return make_observation(
+        0,
+        id=uuid.uuid5(uuid.NAMESPACE_URL, key),
+        observed_at=at,
+        lon=lon,
+        lat=71.0,
+        count=40,
+        **overrides,
+    )
+
+
+def test_a_herd_linked_across_the_span_keeps_its_number(store) -> None:
+    first, last = _at("A", BASE_TIME), _at("C", BASE_TIME + timedelta(days=10))
+    store.add_observations([first, last], actor="olga")
+    store.add_herd_decision(
+        HerdDecision(action="merge", observation_ids=(first.id, last.id), actor="olga")
+    )
+    cache = HerdCache()
+    cache.herds(store, SeasonCalendar())
+    # A herd of its own between the two halves of the decided herd.
+    store.add_observations([_at("B", BASE_TIME + timedelta(days=5))], actor="ivan")
+    _check(cache, store, updates=1)
+
+
+def test_a_retracted_sighting_of_a_decided_herd_leaves_it(store) -> None:
+    first, last = _at("A", BASE_TIME), _at("B", BASE_TIME + timedelta(days=10))
+    store.add_observations([first, last], actor="olga")
+    store.add_herd_decision(
+        HerdDecision(action="merge", observation_ids=(first.id, last.id), actor="olga")
+    )
+    cache = HerdCache()
+    cache.herds(store, SeasonCalendar())
+    store.retract_observation(last.id, actor="olga", reason="double entry")
+    tables = _check(cache, store, updates=0)  # the decided pair crossed the span: all again
+    assert tables.herds["sightings"].tolist() == [1]
+
+
+def test_sightings_exactly_a_day_apart_pair_whatever_the_earliest_time(store) -> None:
+    # An offset from the store's start where (t - t0) scaled rounds the day's gap over the
+    # window and with t0 400 days earlier under it (found by search): the exact test is on
+    # the hours alone now, so the pair is the same either way.
+    start = BASE_TIME
+    store.add_observations(
+        [
+            _at("first", start),
+            _at("a", start + timedelta(seconds=2933499)),
+            _at("b", start + timedelta(seconds=2933499 + 86400)),
+        ],
+        actor="olga",
+    )
+    cache = HerdCache()
+    _, before = cache.herds(store, SeasonCalendar())
+    assert before.grouping.n_herds == 2  # a and b one herd: a day apart is within the window
+    store.add_observations([_at("early", start - timedelta(days=400), lon=100.0)], actor="ivan")
+    _check(cache, store, updates=1)
+
+
+def test_a_store_that_once_had_one_sighting_numbers_pairs_as_a_build_does(store) -> None:
+    store.add_observations([_at("A", BASE_TIME)], actor="olga")
+    cache = HerdCache()
+    cache.herds(store, SeasonCalendar())
+    store.add_observations([_at("B", BASE_TIME + timedelta(hours=1))], actor="olga")
+    tables = _check(cache, store, updates=1)  # _check compares the index dtype too
+    assert len(tables.grouping.candidates) == 1
