@@ -142,21 +142,31 @@ def write(directory: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
         with pa.OSFile(str(directory / f"{token}.{part}.arrow"), "wb") as sink:
             with pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
+    replaced = _pointed_to(directory)
     temporary = directory / f"{token}.json"
     temporary.write_text(json.dumps(pointer))
     os.replace(temporary, directory / POINTER)
-    _remove_others(directory, token)
+    _remove_others(directory, token, replaced)
 
 
-def _remove_others(directory: Path, token: str) -> None:
-    """Files of older groupings, once a minute old (another process may be writing one it
-    will point to next; a reader that opened one reads on from the open file)."""
+def _pointed_to(directory: Path) -> str | None:
+    try:
+        token = json.loads((directory / POINTER).read_text()).get("token")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return token if isinstance(token, str) else None
+
+
+def _remove_others(directory: Path, token: str, replaced: str | None) -> None:
+    """The grouping current.json named before, and any other once a minute old (another
+    process may be writing one it will point to next); a reader that opened a file reads
+    on from the open file."""
     now = time.time()
     for path in directory.glob("*.arrow"):
         if path.name.startswith(f"{token}."):
             continue
         try:
-            if now - path.stat().st_mtime > STALE_S:
+            if path.name.startswith(f"{replaced}.") or now - path.stat().st_mtime > STALE_S:
                 path.unlink(missing_ok=True)
         except OSError:
             continue
