@@ -66,7 +66,11 @@ def test_norway_reindeer_fixes_in_utm_33n(
     # About 3 s to import the 33,202 rows into SQLite here, 2 s for the second run.
     db = tmp_path / "h.db"
     assert herdwatch(db, "import", NORWAY, *NORWAY_ARGS, "--no-progress") == 0
-    assert "33,202 rows (33,202 created); 33,202 observations stored" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "33,202 rows (33,202 created); 33,202 observations stored" in out
+    # The herds grouped and saved for the first report (reports/herd_file.py).
+    assert "herds for reports in" in out and f"(saved in {db}.herds)" in out
+    assert (tmp_path / "h.db.herds" / "current.json").exists()
     records = stored(db)
     assert len(records) == 33_202
     to_lon_lat = Transformer.from_crs("EPSG:25833", "EPSG:4326", always_xy=True)
@@ -82,7 +86,8 @@ def test_norway_reindeer_fixes_in_utm_33n(
         assert obs.device_id == row["original_animal_id"] and obs.count == 1
     report = tmp_path / "again.csv"
     assert herdwatch(db, "import", NORWAY, *NORWAY_ARGS, "--no-progress", "--report", report) == 0
-    assert "0 observations stored" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 observations stored" in out and "herds for reports" not in out  # nothing new
     with report.open() as f:
         statuses = {row["status"] for row in csv.DictReader(f)}
     assert statuses == {"unchanged"}

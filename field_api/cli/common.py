@@ -123,3 +123,26 @@ def filter_query(args: argparse.Namespace, settings: Settings) -> ObservationQue
         method=args.method,
         survey=args.survey,
     )
+
+
+def group_herds_for_reports(store: ObservationStore, settings: Settings) -> Message | None:
+    """Group the store's herds now and save them where the server and `herdwatch report`
+    look first (HERDWATCH_HERD_FILES): after a large import the first report then reads
+    them instead of grouping every sighting. None where nothing is saved."""
+    import time
+
+    from reports.herd_cache import HerdCache
+
+    files = settings.herd_files_dir(store.url)
+    if files is None:
+        return None
+    began = time.perf_counter()
+    cache = HerdCache(keep=False, files=files)
+    _, tables = cache.herds(store, settings.season_calendar)
+    cache.wait_for_save()
+    return Message(
+        "grouped {herds} herds for reports in {seconds} s (saved in {folder})",
+        herds=tables.grouping.n_herds,
+        seconds=round(time.perf_counter() - began, 1),  # 1 decimal, in the locale's way
+        folder=str(files),
+    )

@@ -19,7 +19,7 @@ from data.imports.mapping import pairs
 from data.imports.readers import FORMATS
 from data.imports.report import CsvReport, RowResult
 from domain.i18n import Joined, Message, PluralMessage
-from field_api.cli.common import Command, _, open_migrated_store, say
+from field_api.cli.common import Command, _, group_herds_for_reports, open_migrated_store, say
 from field_api.ingest import upload_rules
 from field_api.settings import Settings
 
@@ -129,6 +129,8 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             on_row=on_row,
             progress=bar.update,
         )
+        imported = summary.committed and not summary.dry_run and summary.counts["created"] > 0
+        grouped = group_herds_for_reports(store, settings) if imported else None
     for result in shown:
         print(
             say(
@@ -158,6 +160,8 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     print(say(summary.verdict()))
+    if grouped is not None:
+        print(say(grouped))
     if summary.dry_run:
         return 1 if summary.counts["invalid"] else 0
     return 0 if summary.committed else 1
