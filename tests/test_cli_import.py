@@ -258,3 +258,26 @@ def test_commit_every_from_the_command_line(tmp_path: Path) -> None:
         assert store.data_version()[1] == 3_991
     finally:
         store.close()
+
+
+def test_an_import_that_cannot_group_the_herds_still_succeeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import field_api.cli.imports
+
+    def broken(store: object, settings: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(field_api.cli.imports, "group_herds_for_reports", broken)
+    rows = tmp_path / "few.csv"
+    rows.write_text(
+        "lon,lat,observed_at,count,population\n"
+        "126.1,71.0,2024-07-10T10:00:00+09:00,40,lena-olenek\n"
+        "126.2,71.1,2024-07-10T12:00:00+09:00,35,lena-olenek\n"
+    )
+    db = tmp_path / "h.db"
+    assert herdwatch(db, "import", rows, "--timezone", "Asia/Yakutsk", "--no-progress") == 0
+    captured = capsys.readouterr()
+    assert "2 observations stored" in captured.out
+    assert "herds not grouped for reports: No space left on device" in captured.err
+    assert len(stored(db)) == 2

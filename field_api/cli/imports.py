@@ -130,7 +130,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             progress=bar.update,
         )
         imported = summary.committed and not summary.dry_run and summary.counts["created"] > 0
-        grouped = group_herds_for_reports(store, settings) if imported else None
+        grouped = _grouped_for_reports(store, settings) if imported else None
     for result in shown:
         print(
             say(
@@ -168,3 +168,16 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Command] = {"import": import_file}
+
+
+def _grouped_for_reports(store: Any, settings: Settings) -> Message | None:
+    """The herds grouped for the first report, or None: the import has succeeded either
+    way, so a failure here is a warning on stderr, not the command's."""
+    try:
+        return group_herds_for_reports(store, settings)
+    except Exception as error:  # a full disk, memory: the first report groups them instead
+        print(
+            say(Message("herds not grouped for reports: {reason}", reason=str(error))),
+            file=sys.stderr,
+        )
+        return None
