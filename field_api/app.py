@@ -99,10 +99,12 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
             load_reference_data()
             if settings.preload:
                 preload_libraries()
-                group_herds_meanwhile(app)
+                if settings.herd_cache or settings.herd_files_dir() is not None:
+                    group_herds_meanwhile(app)  # kept, or saved for the first request
             settle_garbage_collector()
             keep_freed_memory()
         yield
+        app.state.stopping = True  # the herds grouped at start, if still at it, fail quietly
         if store is None:  # close only what we opened
             app.state.store.close()
             chart_process.shutdown()
@@ -161,7 +163,8 @@ def group_herds_meanwhile(app: FastAPI) -> None:
         try:
             cache.herds(store, seasons)
         except Exception:  # the first request that needs the herds tries again, and says
-            log.exception("grouping the herds at start failed")
+            if not getattr(app.state, "stopping", False):  # else the store closed under it
+                log.exception("grouping the herds at start failed")
 
     threading.Thread(target=group, name="herdwatch-herds-at-start", daemon=True).start()
 

@@ -116,8 +116,9 @@ def find_candidates(s: Sightings, params: DedupParams = DedupParams()) -> Candid
     The search runs per block of sightings with no gap over max_hours inside (a pair across
     such a gap is never a candidate): small arrays that stay in cache, and two blocks at a
     time on two cores (numpy releases the GIL). The window is the one a KD-tree over
-    (x, y, scaled time) with the Chebyshev metric would search, and gives the same pairs
-    (tests/geo/test_dedup.py holds the two together) in half the time.
+    (x, y, scaled time) with the Chebyshev metric would search, gated exactly on the hours
+    and on x and y, and gives the same pairs (tests/geo/test_dedup.py holds the two
+    together) in half the time.
     """
     if len(s) < 2:
         return _no_candidates()

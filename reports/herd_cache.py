@@ -44,9 +44,10 @@ KEPT_OTHERS = 32
 class HerdCache:
     """The newest (inputs, herds) of one store; concurrent requests wait for one build.
 
-    With `keep` false nothing is kept: every call works the herds out again (the setting
-    HERDWATCH_HERD_CACHE, for machines that cannot spare the memory). Builds still take
-    turns then, so two reports at once never hold two groupings in memory.
+    With `keep` false nothing is kept in memory: every call works the herds out again, or
+    reads them from `files` (the setting HERDWATCH_HERD_CACHE, for machines that cannot
+    spare the memory). Builds still take turns then, so two reports at once never build
+    two groupings at once (a save of the last one may still be writing it out).
     """
 
     def __init__(self, *, keep: bool = True, files: Path | None = None) -> None:
@@ -61,6 +62,7 @@ class HerdCache:
         self.builds = 0  # how many times the herds were worked out (tests read it)
         self.updates = 0  # how many of those regrouped only the changed time blocks
         self.loaded = 0  # how many times a saved grouping was read (from `files`)
+        self.save_error: str | None = None  # why the last save failed, if it did
         self.made = 0  # how many kept things were made (tests read it)
 
     def herds(
@@ -186,10 +188,23 @@ class HerdCache:
             log.warning("the herd grouping was not saved to %s", self._files, exc_info=True)
             return
         # Not a daemon: a command's process (herdwatch report) finishes the file first.
+        self.save_error = None
         self._saving = threading.Thread(
-            target=_write, args=(self._files, pointer, value[1]), name="herdwatch-herd-file"
+            target=self._write,
+            args=(self._files, pointer, value[1]),
+            name="herdwatch-herd-file",
+            daemon=False,  # explicit: a thread started from a daemon one would be a daemon
         )
         self._saving.start()
+
+    def _write(self, files: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
+        from reports.herd_file import write
+
+        try:
+            write(files, pointer, tables)
+        except Exception as error:  # a full disk, a read-only folder: not the request's
+            self.save_error = str(error) or type(error).__name__
+            log.warning("the herd grouping was not saved to %s: %s", files, error)
 
     def wait_for_save(self) -> None:
         """Until the grouping being saved is on disk (tests, benchmarks)."""
@@ -199,15 +214,6 @@ class HerdCache:
 
 SAVE_UPDATES_EVERY_S = 300.0
 log = logging.getLogger(__name__)
-
-
-def _write(files: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
-    from reports.herd_file import write
-
-    try:
-        write(files, pointer, tables)
-    except OSError as error:  # a full disk or a read-only directory: not the request's
-        log.warning("the herd grouping was not saved to %s: %s", files, error)
 
 
 def release_freed_memory() -> None:

@@ -281,3 +281,22 @@ def test_an_import_that_cannot_group_the_herds_still_succeeds(
     assert "2 observations stored" in captured.out
     assert "herds not grouped for reports: No space left on device" in captured.err
     assert len(stored(db)) == 2
+
+
+def test_an_import_says_when_the_grouped_herds_could_not_be_saved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("HERDWATCH_HERD_FILES", str(blocked))
+    rows = tmp_path / "few.csv"
+    rows.write_text(
+        "lon,lat,observed_at,count,population\n"
+        "126.1,71.0,2024-07-10T10:00:00+09:00,40,lena-olenek\n"
+    )
+    db = tmp_path / "h.db"
+    assert herdwatch(db, "import", rows, "--timezone", "Asia/Yakutsk", "--no-progress") == 0
+    out = capsys.readouterr().out
+    assert "1 observation stored" in out or "1 observations stored" in out
+    assert "herds for reports in" in out and f"not saved in {blocked}:" in out
+    assert "saved in" not in out.replace(f"not saved in {blocked}", "")

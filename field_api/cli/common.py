@@ -140,9 +140,18 @@ def group_herds_for_reports(store: ObservationStore, settings: Settings) -> Mess
     cache = HerdCache(keep=False, files=files)
     _, tables = cache.herds(store, settings.season_calendar)
     cache.wait_for_save()
+    herds, seconds = tables.grouping.n_herds, round(time.perf_counter() - began, 1)
+    if cache.save_error is not None:
+        return Message(
+            "grouped {herds} herds for reports in {seconds} s, not saved in {folder}: {reason}",
+            herds=herds,
+            seconds=seconds,
+            folder=str(files),
+            reason=cache.save_error,
+        )
     return Message(
         "grouped {herds} herds for reports in {seconds} s (saved in {folder})",
-        herds=tables.grouping.n_herds,
-        seconds=round(time.perf_counter() - began, 1),  # 1 decimal, in the locale's way
+        herds=herds,
+        seconds=seconds,  # 1 decimal, in the locale's way
         folder=str(files),
     )

@@ -176,8 +176,8 @@ def _grouped_for_reports(store: Any, settings: Settings) -> Message | None:
     try:
         return group_herds_for_reports(store, settings)
     except Exception as error:  # a full disk, memory: the first report groups them instead
+        reason = str(error) or type(error).__name__  # MemoryError() says nothing
         print(
-            say(Message("herds not grouped for reports: {reason}", reason=str(error))),
-            file=sys.stderr,
+            say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr
         )
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from geo.dedup import (
     DedupParams,
@@ -210,17 +211,19 @@ def test_components_in_two_halves_give_the_herds_of_one_pass(monkeypatch):
 
 def _kd_tree_candidates(s: Sightings, p: DedupParams) -> set[tuple[int, int]]:
     """The candidate search as it was before the grid (a KD-tree over x, y and scaled time,
-    Chebyshev metric, then the same gates): the reference the grid must equal."""
+    Chebyshev metric, a hair wider than the reach, then the same exact gates: on the hours,
+    and on x and y): the reference the grid must equal."""
     from scipy.spatial import cKDTree
 
     reach = p.max_distance_km * KM
     scale = reach / (p.max_hours * HOUR)
     tree = cKDTree(np.column_stack([s.x, s.y, (s.t - s.t.min()) * scale]))
-    pairs = tree.query_pairs(reach, p=np.inf, output_type="ndarray")
+    pairs = tree.query_pairs(reach * (1 + 1e-6), p=np.inf, output_type="ndarray")
     i, j = pairs.min(axis=1), pairs.max(axis=1)
     hours = np.abs(s.t[i] - s.t[j]) / HOUR
-    km = np.hypot(s.x[i] - s.x[j], s.y[i] - s.y[j]) / KM
-    keep = (hours <= p.max_hours) & (km <= p.allowed_km(hours))
+    dx, dy = np.abs(s.x[i] - s.x[j]), np.abs(s.y[i] - s.y[j])
+    km = np.hypot(dx, dy) / KM
+    keep = (hours <= p.max_hours) & (km <= p.allowed_km(hours)) & (dx <= reach) & (dy <= reach)
     keep &= np.maximum(s.count[i], s.count[j]) <= 2 * np.minimum(s.count[i], s.count[j]) + 5
     keep &= similar_composition(s.classes[i], s.classes[j], p)
     return set(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
@@ -310,3 +313,17 @@ def test_herds_do_not_depend_on_the_order_candidates_come_in():
     shuffled = np.random.default_rng(0).permutation(len(found))
     again = type(found)(*(getattr(found, f)[shuffled] for f in ("i", "j", "km", "hours")))
     assert np.array_equal(group_herds(s, candidates=again).labels, group_herds(s).labels)
+
+
+@pytest.mark.parametrize("offset", [7_980, 7_989, 7_998, 2_933_499])
+def test_sightings_exactly_max_hours_apart_are_a_pair_at_any_offset(offset: int) -> None:
+    # Offsets from the earliest sighting where the scaled times round a day's gap over the
+    # search radius: the exact test is on the hours, so they pair wherever they lie.
+    p = DedupParams()
+    t = np.array([0.0, offset, offset + p.max_hours * HOUR])
+    s = Sightings(
+        np.array([0.0, 500 * KM, 500 * KM]), np.zeros(3), t, np.full(3, 40), np.full((3, 4), -1)
+    )
+    found = find_candidates(s, p)
+    assert set(zip(found.i.tolist(), found.j.tolist(), strict=True)) == {(1, 2)}
+    assert _kd_tree_candidates(s, p) == {(1, 2)}
