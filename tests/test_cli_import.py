@@ -268,6 +268,9 @@ def test_an_import_that_cannot_group_the_herds_still_succeeds(
     def broken(store: object, settings: object) -> None:
         raise OSError("No space left on device")
 
+    def interrupted(store: object, settings: object) -> None:
+        raise KeyboardInterrupt
+
     monkeypatch.setattr(field_api.cli.imports, "group_herds_for_reports", broken)
     rows = tmp_path / "few.csv"
     rows.write_text(
@@ -281,6 +284,14 @@ def test_an_import_that_cannot_group_the_herds_still_succeeds(
     assert "2 observations stored" in captured.out
     assert "herds not grouped for reports: No space left on device" in captured.err
     assert len(stored(db)) == 2
+    # Ctrl-C while grouping: the summary of what was stored is still printed.
+    monkeypatch.setattr(field_api.cli.imports, "group_herds_for_reports", interrupted)
+    more = tmp_path / "more.csv"
+    more.write_text(rows.read_text().replace("40,", "41,").replace("35,", "36,"))
+    assert herdwatch(db, "import", more, "--timezone", "Asia/Yakutsk", "--no-progress") == 0
+    captured = capsys.readouterr()
+    assert "2 observations stored" in captured.out
+    assert "herds not grouped for reports: KeyboardInterrupt" in captured.err
 
 
 def test_an_import_says_when_the_grouped_herds_could_not_be_saved(

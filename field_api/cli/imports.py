@@ -175,7 +175,9 @@ def _grouped_for_reports(store: Any, settings: Settings) -> Message | None:
     way, so a failure here is a warning on stderr, not the command's."""
     try:
         return group_herds_for_reports(store, settings)
-    except Exception as error:  # a full disk, memory: the first report groups them instead
+    # A full disk, memory, or Ctrl-C while grouping: the first report groups them instead,
+    # and the import's summary is still printed (its records are committed).
+    except (Exception, KeyboardInterrupt) as error:
         reason = str(error) or type(error).__name__  # MemoryError() says nothing
         print(
             say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr

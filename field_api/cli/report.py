@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.census import CensusRule
 from domain.errors import DomainError
@@ -13,6 +13,10 @@ from domain.i18n import Message, PluralMessage
 from domain.periods import EVERY, PeriodError, parse_period
 from field_api.cli.common import Command, _, cli_translator, open_existing_store, say
 from field_api.settings import Settings
+
+if TYPE_CHECKING:
+    from domain.seasons import SeasonCalendar
+    from reports.herds import HerdTables, ReportInputs
 
 
 def add_arguments(subparsers: Any) -> None:
@@ -57,8 +61,7 @@ def add_arguments(subparsers: Any) -> None:
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the arguments, load and de-duplicate once, write each report asked for."""
     from reports.herd_cache import HerdCache
-    from reports.output import due_periods, parse_formats, write_report
-    from reports.population import compute_report
+    from reports.output import parse_formats
 
     try:
         formats = parse_formats(args.format)
@@ -76,12 +79,29 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store.migrate()
         # The grouping saved by the server or an earlier run, brought up to date, else
-        # built (and saved for the next: the write finishes before the process ends).
+        # built (and saved for the next, on a thread while the files are written).
         cache = HerdCache(keep=False, files=settings.herd_files_dir(store.url))
         inputs, tables = cache.herds(store, seasons)
-        cache.wait_for_save()
     finally:
         store.close()
+    try:
+        return _write_reports(args, inputs, tables, seasons, census, formats)
+    finally:
+        cache.wait_for_save()  # the saved grouping whole before the process ends
+
+
+def _write_reports(
+    args: argparse.Namespace,
+    inputs: ReportInputs,
+    tables: HerdTables,
+    seasons: SeasonCalendar,
+    census: CensusRule,
+    formats: Any,
+) -> int:
+    """Each period asked for (or due), computed and written; the exit status."""
+    from reports.output import due_periods, write_report
+    from reports.population import compute_report
+
     if args.due:
         everies = [args.every] if args.every else list(EVERY)
         todo = due_periods(args.out, tables, seasons, everies=everies)
