@@ -78,6 +78,7 @@ _DESCRIPTION = (
 
 
 log = logging.getLogger(__name__)
+START_GROUPING_WAIT_S = 60.0  # how long a stopping worker waits for its start grouping
 
 
 def create_app(settings: Settings | None = None, store: ObservationStore | None = None) -> FastAPI:
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None, store: ObservationStore | None 
             keep_freed_memory()
         yield
         app.state.stopping = True  # the herds grouped at start, if still at it, fail quietly
+        grouping = getattr(app.state, "start_grouping", None)
+        if grouping is not None:  # closing the store under its reads could crash the process
+            grouping.join(timeout=START_GROUPING_WAIT_S)
         if store is None:  # close only what we opened
             app.state.store.close()
             chart_process.shutdown()
@@ -166,7 +170,12 @@ def group_herds_meanwhile(app: FastAPI) -> None:
             if not getattr(app.state, "stopping", False):  # else the store closed under it
                 log.exception("grouping the herds at start failed")
 
-    threading.Thread(target=group, name="herdwatch-herds-at-start", daemon=True).start()
+    # The worker's shutdown waits for it (START_GROUPING_WAIT_S at most: seconds at a
+    # million sightings); a daemon, so that a hung one never keeps the process alive.
+    app.state.start_grouping = threading.Thread(
+        target=group, name="herdwatch-herds-at-start", daemon=True
+    )
+    app.state.start_grouping.start()
 
 
 def settle_garbage_collector() -> None:
