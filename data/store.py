@@ -252,6 +252,13 @@ class ObservationStore(Protocol):
     def close(self) -> None: ...
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a sqlite:/// URL, None for any other."""
+    if not url.startswith("sqlite:"):
+        return None
+    return url.removeprefix("sqlite:///").removeprefix("sqlite://") or None
+
+
 def open_store(url: str) -> ObservationStore:
     """Open the store named by a URL: sqlite:///path.db or postgresql://..."""
     if url.startswith("sqlite:"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from data.store import sqlite_path
 from domain.census import CensusRule
 from domain.i18n import N_
 from domain.records import POPULATIONS
@@ -99,9 +100,7 @@ class Settings(BaseSettings):
             return None
         if self.herd_files != "auto":
             return Path(self.herd_files)
-        if not url.startswith("sqlite:"):
-            return None
-        path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+        path = sqlite_path(url)
         return Path(f"{path}.herds") if path and path != ":memory:" else None
 
     @property

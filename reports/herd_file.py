@@ -27,6 +27,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import cache
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
@@ -66,6 +67,7 @@ HERD_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow")
 log = logging.getLogger(__name__)
 
 
+@cache  # the code does not change under a running process
 def herd_code_hash() -> str:
     """A hash of the herd code and the versions of the libraries it runs on."""
     digest = hashlib.sha256(str(FORMAT).encode())

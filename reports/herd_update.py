@@ -91,17 +91,19 @@ def _decisions_now(
 
 def _decided_times(frame: pd.DataFrame, added: list[HerdDecision]) -> np.ndarray:
     """Whole UTC seconds of the active sightings that new decisions name."""
-    ids = [str(i) for d in added for i in (*d.observation_ids, *d.other_ids)]
-    if not ids:
-        return np.empty(0, dtype=np.float64)
-    return np.asarray(frame["epoch_s"].to_numpy()[frame["id"].isin(ids).to_numpy()], np.float64)
+    return _kept_times(frame, [str(i) for d in added for i in (*d.observation_ids, *d.other_ids)])
 
 
 def _changed_times(frame: pd.DataFrame, changed: list[tuple[str, datetime]]) -> np.ndarray:
     """Whole UTC seconds of every changed sighting: now, and as kept (where it was)."""
-    now = [math.floor(at.timestamp()) for _, at in changed]
-    kept = frame["epoch_s"].to_numpy()[frame["id"].isin([i for i, _ in changed]).to_numpy()]
-    return np.r_[np.asarray(now, dtype=np.float64), kept]
+    now = np.asarray([math.floor(at.timestamp()) for _, at in changed], dtype=np.float64)
+    return np.r_[now, _kept_times(frame, [i for i, _ in changed])]
+
+
+def _kept_times(frame: pd.DataFrame, ids: list[str]) -> np.ndarray:
+    """Whole UTC seconds of the kept sightings with these ids (none for ids not kept)."""
+    epochs = frame["epoch_s"].to_numpy()
+    return np.asarray(epochs[frame["id"].isin(ids).to_numpy()], dtype=np.float64)
 
 
 def _span(epochs: np.ndarray, times: np.ndarray, params: DedupParams) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from data.store import ObservationStore, open_store
+from data.store import ObservationStore, open_store, sqlite_path
 from domain.errors import InvalidInput
 from domain.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, Translator, negotiate, translator
 from domain.i18n import text as in_language
@@ -94,12 +94,6 @@ def open_migrated_store(settings: Settings, args: argparse.Namespace) -> Observa
     store = open_existing_store(settings, args)
     store.migrate()
     return store
-
-
-def sqlite_path(url: str) -> str | None:
-    if not url.startswith("sqlite:"):
-        return None
-    return url.removeprefix("sqlite:///").removeprefix("sqlite://") or None
 
 
 def add_filter_arguments(cmd: argparse.ArgumentParser) -> None:

@@ -54,6 +54,15 @@ def _store_with_weeks(store, rng: np.random.Generator, per_week: int = 60) -> li
     return made
 
 
+def _kept_weeks(store, seed: int, per_week: int) -> tuple[np.random.Generator, list, HerdCache]:
+    """A store of WEEKS survey weeks and a herd cache that has grouped them once."""
+    rng = np.random.default_rng(seed)
+    made = _store_with_weeks(store, rng, per_week=per_week)
+    cache = HerdCache()
+    cache.herds(store, SeasonCalendar())
+    return rng, made, cache
+
+
 def _assert_same(updated: HerdTables, full: HerdTables) -> None:
     pd.testing.assert_frame_equal(updated.sightings, full.sightings, check_exact=True)
     for name in CODED_COLUMNS:  # the codes' order too: as a build's dictionary encoding
@@ -93,10 +102,7 @@ def test_an_upload_regroups_only_its_weeks_and_gives_the_herds_of_a_full_build(s
 
 
 def test_edits_retractions_bridges_and_new_texts_are_regrouped_exactly(store) -> None:
-    rng = np.random.default_rng(7)
-    made = _store_with_weeks(store, rng, per_week=40)
-    cache = HerdCache()
-    cache.herds(store, SeasonCalendar())
+    rng, made, cache = _kept_weeks(store, seed=7, per_week=40)
     # A sighting moved from the first week to the last: the span runs across all of them.
     store.update_observation(
         made[0].id,
@@ -179,10 +185,7 @@ def test_decisions_are_regrouped_over_their_sightings_weeks(store) -> None:
 
 
 def test_decided_pairs_across_the_span_send_it_to_a_full_build(store) -> None:
-    rng = np.random.default_rng(9)
-    made = _store_with_weeks(store, rng, per_week=20)
-    cache = HerdCache()
-    cache.herds(store, SeasonCalendar())
+    rng, made, cache = _kept_weeks(store, seed=9, per_week=20)
     # A merge of weeks 0 and 4: regrouped over every week between (all of them here).
     store.add_herd_decision(
         HerdDecision(action="merge", observation_ids=(made[0].id, made[90].id), actor="olga")
@@ -198,10 +201,7 @@ def test_decided_pairs_across_the_span_send_it_to_a_full_build(store) -> None:
 
 
 def test_a_change_while_reading_sends_it_to_a_full_build(store, monkeypatch) -> None:
-    rng = np.random.default_rng(11)
-    _store_with_weeks(store, rng, per_week=20)
-    cache = HerdCache()
-    cache.herds(store, SeasonCalendar())
+    rng, _, cache = _kept_weeks(store, seed=11, per_week=20)
     store.add_observations([_sighting(rng, "first", 1)], actor="ivan")
     read = store.sighting_columns
 
@@ -220,10 +220,7 @@ def test_a_change_while_reading_sends_it_to_a_full_build(store, monkeypatch) -> 
 
 
 def test_the_update_reads_only_the_changed_weeks(store, monkeypatch) -> None:
-    rng = np.random.default_rng(13)
-    _store_with_weeks(store, rng, per_week=30)
-    cache = HerdCache()
-    cache.herds(store, SeasonCalendar())
+    rng, _, cache = _kept_weeks(store, seed=13, per_week=30)
     reads: list[int] = []
     read = store.sighting_columns
 
