@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from data.bulk import Accounts, StoredObservation
@@ -257,6 +259,17 @@ def sqlite_path(url: str) -> str | None:
     if not url.startswith("sqlite:"):
         return None
     return url.removeprefix("sqlite:///").removeprefix("sqlite://") or None
+
+
+def store_identity(url: str) -> str:
+    """The store's URL without its password, hashed: what a saved herd grouping names its
+    store by (reports.herd_file), so it holds no secret and a new password leaves it
+    usable."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        parts = parts._replace(netloc=f"{parts.username}@{host}")
+    return hashlib.sha256(urlunsplit(parts).encode()).hexdigest()[:32]
 
 
 def open_store(url: str) -> ObservationStore:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from data.store import sqlite_path
+from data.store import sqlite_path, store_identity
 from domain.census import CensusRule
 from domain.i18n import N_
 from domain.records import POPULATIONS
@@ -50,7 +51,8 @@ class Settings(BaseSettings):
     thread_pool_size: int = Field(100, ge=1, le=1000)
     herd_cache: bool = True  # keep the herd grouping between report requests (memory: README)
     # Where the herd grouping is saved for new processes (reports/herd_file.py): "auto"
-    # beside a SQLite database file (<file>.herds), none for PostGIS; "off"; or a directory.
+    # beside a SQLite database file (<file>.herds), for PostGIS in the user's cache
+    # ($XDG_CACHE_HOME or ~/.cache, herdwatch/herds-<store>); "off"; or a directory.
     herd_files: str = "auto"
     chart_process: bool = True  # a report's map is drawn in a helper process meanwhile
     preload: bool = False  # a served worker imports the map and report libraries at start
@@ -101,7 +103,10 @@ class Settings(BaseSettings):
         if self.herd_files != "auto":
             return Path(self.herd_files)
         path = sqlite_path(url)
-        return Path(f"{path}.herds") if path and path != ":memory:" else None
+        if path is None:  # PostgreSQL: a directory per store in the user's cache
+            cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+            return Path(cache) / "herdwatch" / f"herds-{store_identity(url)[:16]}"
+        return Path(f"{path}.herds") if path != ":memory:" else None
 
     @property
     def season_calendar(self) -> SeasonCalendar:

@@ -32,13 +32,12 @@ from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pyarrow as pa
 
 from data.herds import HerdDecision
-from data.store import ObservationStore
+from data.store import ObservationStore, store_identity
 from domain.seasons import SeasonCalendar
 from geo.dedup import Candidates, Grouping
 from reports.herds import HerdTables, ReportInputs, load_inputs
@@ -79,16 +78,6 @@ def herd_code_hash() -> str:
     for library in HERD_LIBRARIES:
         digest.update(f"{library}=={package_version(library)}".encode())
     return digest.hexdigest()[:16]
-
-
-def store_identity(url: str) -> str:
-    """The store's URL without its password, hashed: current.json holds no secret, and a
-    new password leaves the grouping usable."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rsplit("@", 1)[-1]
-        parts = parts._replace(netloc=f"{parts.username}@{host}")
-    return hashlib.sha256(urlunsplit(parts).encode()).hexdigest()[:32]
 
 
 def decisions_hash(decisions: Sequence[HerdDecision]) -> str:
@@ -181,14 +170,10 @@ def load(
     directory: Path, store: ObservationStore, seasons: SeasonCalendar
 ) -> tuple[ReportInputs, HerdTables] | None:
     """The saved grouping as kept inputs and tables, or None where there is none to use."""
-    try:
-        pointer = json.loads((directory / POINTER).read_text())
-    except (OSError, ValueError):
+    found = _usable_pointer(directory, store, seasons)
+    if found is None:
         return None
-    inputs = load_inputs(store, seasons=seasons, sightings=False)
-    version = [int(v) for v in pointer.get("data_version", [])]
-    if not _usable(pointer, store, inputs, version):
-        return None
+    pointer, inputs, version = found
     try:
         parts = {part: _read(directory / f"{pointer['token']}.{part}.arrow") for part in PARTS}
     except (OSError, pa.ArrowException):
@@ -211,6 +196,26 @@ def load(
         data_version=tuple(version),
     )
     return kept, HerdTables(sightings, herds, grouping)
+
+
+def usable(directory: Path, store: ObservationStore, seasons: SeasonCalendar) -> bool:
+    """Whether `directory` holds a grouping of this store that `load` would use (a few
+    small queries; the grouping's files themselves are not read)."""
+    return _usable_pointer(directory, store, seasons) is not None
+
+
+def _usable_pointer(
+    directory: Path, store: ObservationStore, seasons: SeasonCalendar
+) -> tuple[dict[str, Any], ReportInputs, list[int]] | None:
+    """current.json, the store's inputs without sightings and the saved data version,
+    where the grouping it names can be used."""
+    try:
+        pointer = json.loads((directory / POINTER).read_text())
+        version = [int(v) for v in pointer.get("data_version", [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    inputs = load_inputs(store, seasons=seasons, sightings=False)
+    return (pointer, inputs, version) if _usable(pointer, store, inputs, version) else None
 
 
 def _usable(

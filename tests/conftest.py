@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from data.store import ObservationStore
 from field_api.app import create_app
 from field_api.settings import Settings
 
+# A PostGIS store's herd grouping is saved in the user's cache by default (settings'
+# herd_files): the suite's servers and commands save theirs in a cache of its own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="herdwatch-test-cache-")
 POSTGIS_URL = os.environ.get("HERDWATCH_TEST_POSTGIS_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,10 @@ import pytest
 
 from data.sqlite import SQLiteStore
 from domain.records import ObservationQuery
+from domain.seasons import SeasonCalendar
 from field_api.cli import main
+from reports.herd_cache import HerdCache
+from reports.herds import build_herds, load_inputs
 
 
 def run(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
@@ -87,6 +91,60 @@ def test_migrate_then_demo_loads_synthetic_data_once(
     store = SQLiteStore(str(db))
     assert store.count_observations(ObservationQuery(include_retracted=True)) == total
     store.close()
+
+
+def test_migrate_groups_the_herds_for_reports_where_none_are_saved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade or a first load, `herdwatch migrate` (and `serve`, which runs the
+    same step once) saves the grouping every worker's first report starts from; with a
+    usable one saved it only checks it."""
+    db, files = tmp_path / "h.db", tmp_path / "h.db.herds"
+    run(db, "migrate", capsys=capsys)
+    assert not files.exists()  # no sighting yet: nothing to group
+    run(db, "demo", "--if-empty", "--per-survey", "5", capsys=capsys)
+    code, lines = run(db, "migrate", capsys=capsys)
+    assert code == 0 and lines[0] == "schema is up to date"
+    assert lines[1] == f"grouping herds for reports (none saved in {files})…"
+    assert lines[2].startswith("grouped ") and lines[2].endswith(f"(saved in {files})")
+    saved = json.loads((files / "current.json").read_text())["token"]
+    assert run(db, "migrate", capsys=capsys)[1] == ["schema is up to date"]
+    assert json.loads((files / "current.json").read_text())["token"] == saved
+    store = SQLiteStore(str(db))
+    try:
+        cache = HerdCache(keep=False, files=files)
+        _, tables = cache.herds(store, SeasonCalendar())
+        fresh = build_herds(load_inputs(store))
+    finally:
+        store.close()
+    assert (cache.loaded, cache.builds) == (1, 0)
+    assert tables.grouping.labels.tolist() == fresh.grouping.labels.tolist()
+    # Other seasons make the saved grouping unusable: grouped again.
+    monkeypatch.setenv("HERDWATCH_SEASONS", "calving=05-10,post-calving=06-20,rut=09-15")
+    lines = run(db, "migrate", capsys=capsys)[1]
+    assert len(lines) == 3 and lines[2].startswith("grouped ")
+    assert json.loads((files / "current.json").read_text())["token"] != saved
+    monkeypatch.setenv("HERDWATCH_SEASONS", "calving=05-01,rut=09-15")
+    monkeypatch.setenv("HERDWATCH_HERD_FILES", "off")
+    assert run(db, "migrate", capsys=capsys)[1] == ["schema is up to date"]
+
+
+def test_serve_saves_the_herds_before_its_workers_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    db, files = tmp_path / "h.db", tmp_path / "h.db.herds"
+    run(db, "migrate", capsys=capsys)
+    run(db, "demo", "--if-empty", "--per-survey", "5", capsys=capsys)
+    monkeypatch.setenv("HERDWATCH_DATABASE_URL", f"sqlite:///{db}")  # serve sets it: undone after
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **k: seen.append((files / "current.json").exists())
+    )
+    code, lines = run(db, "serve", "--workers", "2", capsys=capsys)
+    assert code == 0 and seen == [True]
+    assert lines[-1].startswith("grouped ") and lines[-1].endswith(f"(saved in {files})")
 
 
 def test_console_script_is_installed() -> None:

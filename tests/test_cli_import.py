@@ -263,15 +263,15 @@ def test_commit_every_from_the_command_line(tmp_path: Path) -> None:
 def test_an_import_that_cannot_group_the_herds_still_succeeds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import field_api.cli.imports
+    import field_api.cli.common
 
-    def broken(store: object, settings: object) -> None:
+    def broken(store: object, settings: object, **options: object) -> None:
         raise OSError("No space left on device")
 
-    def interrupted(store: object, settings: object) -> None:
+    def interrupted(store: object, settings: object, **options: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(field_api.cli.imports, "group_herds_for_reports", broken)
+    monkeypatch.setattr(field_api.cli.common, "group_herds_for_reports", broken)
     rows = tmp_path / "few.csv"
     rows.write_text(
         "lon,lat,observed_at,count,population\n"
@@ -285,7 +285,7 @@ def test_an_import_that_cannot_group_the_herds_still_succeeds(
     assert "herds not grouped for reports: No space left on device" in captured.err
     assert len(stored(db)) == 2
     # Ctrl-C while grouping: the summary of what was stored is still printed.
-    monkeypatch.setattr(field_api.cli.imports, "group_herds_for_reports", interrupted)
+    monkeypatch.setattr(field_api.cli.common, "group_herds_for_reports", interrupted)
     more = tmp_path / "more.csv"
     more.write_text(rows.read_text().replace("40,", "41,").replace("35,", "36,"))
     assert herdwatch(db, "import", more, "--timezone", "Asia/Yakutsk", "--no-progress") == 0

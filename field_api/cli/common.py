@@ -119,10 +119,14 @@ def filter_query(args: argparse.Namespace, settings: Settings) -> ObservationQue
     )
 
 
-def group_herds_for_reports(store: ObservationStore, settings: Settings) -> Message | None:
+def group_herds_for_reports(
+    store: ObservationStore, settings: Settings, *, unless_saved: bool = False
+) -> Message | None:
     """Group the store's herds now and save them where the server and `herdwatch report`
-    look first (HERDWATCH_HERD_FILES): after a large import the first report then reads
-    them instead of grouping every sighting. None where nothing is saved."""
+    look first (HERDWATCH_HERD_FILES): after a large import, a transfer or an upgrade of
+    the herd code the first report then reads them instead of grouping every sighting.
+    None where nothing is saved, and with `unless_saved` where a grouping the reports can
+    start from is saved already (they regroup what changed since) or there is no sighting."""
     import time
 
     from reports.herd_cache import HerdCache
@@ -130,6 +134,14 @@ def group_herds_for_reports(store: ObservationStore, settings: Settings) -> Mess
     files = settings.herd_files_dir(store.url)
     if files is None:
         return None
+    if unless_saved:
+        from reports.herd_file import usable
+
+        nothing = store.count_at_most(ObservationQuery(), 0) == 0
+        if nothing or usable(files, store, settings.season_calendar):
+            return None
+        waiting = Message("grouping herds for reports (none saved in {folder})…", folder=str(files))
+        print(say(waiting), flush=True)
     began = time.perf_counter()
     cache = HerdCache(keep=False, files=files)
     _, tables = cache.herds(store, settings.season_calendar)
@@ -149,3 +161,22 @@ def group_herds_for_reports(store: ObservationStore, settings: Settings) -> Mess
         seconds=seconds,  # 1 decimal, in the locale's way
         folder=str(files),
     )
+
+
+def grouped_for_reports(
+    store: ObservationStore, settings: Settings, *, unless_saved: bool = False
+) -> Message | None:
+    """group_herds_for_reports, or None with a warning on stderr where it fails: the
+    command's own work (an import, a transfer, the migrations) has succeeded either way,
+    and the first report groups the herds instead."""
+    import sys
+
+    try:
+        return group_herds_for_reports(store, settings, unless_saved=unless_saved)
+    # A full disk, memory, or Ctrl-C while grouping: the command's summary is still printed.
+    except (Exception, KeyboardInterrupt) as error:
+        reason = str(error) or type(error).__name__  # MemoryError() says nothing
+        print(
+            say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr
+        )
+        return None

@@ -19,7 +19,7 @@ from data.imports.mapping import pairs
 from data.imports.readers import FORMATS
 from data.imports.report import CsvReport, RowResult
 from domain.i18n import Joined, Message, PluralMessage
-from field_api.cli.common import Command, _, group_herds_for_reports, open_migrated_store, say
+from field_api.cli.common import Command, _, grouped_for_reports, open_migrated_store, say
 from field_api.ingest import upload_rules
 from field_api.settings import Settings
 
@@ -130,7 +130,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             progress=bar.update,
         )
         imported = summary.committed and not summary.dry_run and summary.counts["created"] > 0
-        grouped = _grouped_for_reports(store, settings) if imported else None
+        grouped = grouped_for_reports(store, settings) if imported else None
     for result in shown:
         print(
             say(
@@ -168,18 +168,3 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Command] = {"import": import_file}
-
-
-def _grouped_for_reports(store: Any, settings: Settings) -> Message | None:
-    """The herds grouped for the first report, or None: the import has succeeded either
-    way, so a failure here is a warning on stderr, not the command's."""
-    try:
-        return group_herds_for_reports(store, settings)
-    # A full disk, memory, or Ctrl-C while grouping: the first report groups them instead,
-    # and the import's summary is still printed (its records are committed).
-    except (Exception, KeyboardInterrupt) as error:
-        reason = str(error) or type(error).__name__  # MemoryError() says nothing
-        print(
-            say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr
-        )
-        return None

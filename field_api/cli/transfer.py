@@ -22,7 +22,7 @@ from data.bulk import revision_hash, stored_observation_hash, survey_hash
 from data.store import ObservationStore, open_store
 from domain.i18n import Message
 from domain.records import ObservationQuery
-from field_api.cli.common import Command, _, say
+from field_api.cli.common import Command, _, grouped_for_reports, say
 from field_api.settings import Settings
 
 T = TypeVar("T")
@@ -217,9 +217,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         source.migrate()
         checks = transfer(source, target, batch_size=args.batch_size, progress=not args.no_progress)
+        _say_checks(checks)
+        # The copy's first report starts from its saved herds, as after an import.
+        grouped = grouped_for_reports(target, settings) if all(c.ok for c in checks) else None
     finally:
         source.close()
         target.close()
+    if grouped is not None:
+        print(say(grouped))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _say_checks(checks: list[Check]) -> None:
     for check in checks:
         state = _("identical") if check.ok else _("DIFFERENT")
         print(
@@ -242,7 +251,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         else _("transfer NOT verified: the copy differs (records edited in the target are kept)")
     )
     print(verdict)
-    return 0 if ok else 1
 
 
 COMMANDS: dict[str, Command] = {"transfer": _run}

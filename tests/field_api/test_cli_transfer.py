@@ -198,10 +198,30 @@ def test_rerunning_copies_nothing_twice_and_brings_later_edits(tmp_path: Path, c
     try:
         assert _snapshot(copy) == _snapshot(source)
         assert copy.get_observation(obs.id).count == 2
+        assert _saved_herds_are_a_fresh_build(copy, tmp_path / "b.db.herds")
     finally:
         copy.close()
         source.close()
-    assert "observations: 27 at the source, 27 in the copy, identical" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "observations: 27 at the source, 27 in the copy, identical" in out
+    # Each run leaves the copy's herds saved for its first report, the edit's included.
+    assert out.count("herds for reports in") == 3 and f"(saved in {tmp_path}/b.db.herds)" in out
+
+
+def _saved_herds_are_a_fresh_build(store: ObservationStore, files: Path) -> bool:
+    """The first report over `store` reads the grouping saved in `files`, and it holds
+    the herds a build from every sighting gives."""
+    from domain.seasons import SeasonCalendar
+    from reports.herd_cache import HerdCache
+    from reports.herds import build_herds, load_inputs
+
+    cache = HerdCache(keep=False, files=files)
+    _, tables = cache.herds(store, SeasonCalendar())
+    fresh = build_herds(load_inputs(store))
+    return (cache.loaded, cache.builds) == (1, 0) and (
+        tables.grouping.labels.tolist() == fresh.grouping.labels.tolist()
+        and tables.herds["herd_id"].tolist() == fresh.herds["herd_id"].tolist()
+    )
 
 
 def test_a_copy_that_differs_is_reported_and_fails(tmp_path: Path, capsys: Any) -> None:

@@ -119,7 +119,7 @@ def test_an_unwritable_directory_costs_the_request_nothing(store, tmp_path, capl
     assert "was not saved" in caplog.text
 
 
-def test_the_setting_names_where_groupings_are_saved(tmp_path) -> None:
+def test_the_setting_names_where_groupings_are_saved(tmp_path, monkeypatch) -> None:
     from field_api.settings import Settings
 
     def where(value: str, url: str) -> Path | None:
@@ -128,7 +128,16 @@ def test_the_setting_names_where_groupings_are_saved(tmp_path) -> None:
 
     assert where("auto", "sqlite:///data/h.db") == Path("data/h.db.herds")
     assert where("auto", "sqlite:////srv/h.db") == Path("/srv/h.db.herds")
-    assert where("auto", "postgresql://db/herds") is None  # no file of its own to sit beside
+    # PostGIS has no file of its own to sit beside: one directory per store in the cache.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    herds = where("auto", "postgresql://u:pw@db/herds")
+    assert herds is not None and herds.parent == tmp_path / "cache" / "herdwatch"
+    assert herds == where("auto", "postgresql://u:other@db/herds")  # not the password
+    assert herds != where("auto", "postgresql://u:pw@db/herds?options=-csearch_path%3Dother")
+    assert "pw" not in herds.name
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert where("auto", "postgresql://db/herds").parent == Path.home() / ".cache" / "herdwatch"
+    assert where("auto", "sqlite:///:memory:") is None
     assert where("off", "sqlite:///h.db") is None
     assert where(str(tmp_path), "postgresql://db/herds") == tmp_path
 
