@@ -147,8 +147,10 @@ def preload_libraries() -> None:
     Costs each worker about a second and a few hundred MB more at start (docs/benchmarks.md);
     in return the first map or report a worker serves does not wait for the imports.
     """
+    import scipy.sparse.csgraph  # noqa: F401  (the herd grouping's; geo.dedup loads it late)
+
     import maps.service  # noqa: F401  (with folium)
-    import reports.herd_decisions  # noqa: F401  (with pandas, scipy)
+    import reports.herd_decisions  # noqa: F401  (with pandas)
     import reports.output  # noqa: F401  (with render, charts, population, stats)
 
     chart_process.start_meanwhile()  # the report map's helper process, if it is used

@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 # Speeds of real wild reindeer (CC0 GPS fixes, Setesdal, Norway, 3-hour steps): median
 # 0.09 km/h, 99.9th percentile 1.8 km/h, fastest 3.6 km/h. Migrating tundra herds cover
@@ -343,6 +341,11 @@ def _automatic_herds(
     s: Sightings, auto: Candidates, cuts: np.ndarray, params: DedupParams
 ) -> np.ndarray:
     """Connected components, re-joined carefully where one breaks a limit or holds a cut."""
+    # scipy here, not at the top: the saved grouping's check (reports.herd_file.usable,
+    # run by every `herdwatch migrate` and `serve`) imports this module for DedupParams.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(s)
     graph = coo_matrix((np.ones(len(auto)), (auto.i, auto.j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)

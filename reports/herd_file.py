@@ -31,16 +31,17 @@ from functools import cache
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from data.herds import HerdDecision
 from data.store import ObservationStore, store_identity
 from domain.seasons import SeasonCalendar
-from geo.dedup import Candidates, Grouping
-from reports.herds import HerdTables, ReportInputs, load_inputs
+from geo.dedup import Candidates, DedupParams, Grouping
+
+if TYPE_CHECKING:  # pandas, pyarrow and the herd tables load with a grouping, not its check
+    import pandas as pd
+
+    from reports.herds import HerdTables, ReportInputs
 
 FORMAT = 1
 POINTER = "current.json"
@@ -92,13 +93,15 @@ def decisions_hash(decisions: Sequence[HerdDecision]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _made_of(store: ObservationStore, inputs: ReportInputs) -> dict[str, Any]:
+def _made_of(
+    store: ObservationStore, seasons: SeasonCalendar, params: DedupParams
+) -> dict[str, Any]:
     """What a saved grouping must match to be used (the mark is checked against the store)."""
     return {
         "format": FORMAT,
         "store": store_identity(store.url),
-        "seasons": [list(pair) for pair in inputs.seasons.starts],
-        "params": asdict(inputs.params),
+        "seasons": [list(pair) for pair in seasons.starts],
+        "params": asdict(params),
         "code": herd_code_hash(),
     }
 
@@ -108,7 +111,7 @@ def describe(store: ObservationStore, inputs: ReportInputs, tables: HerdTables) 
     the request's thread: the write itself runs on another)."""
     count, mark = store.revision_mark(inputs.data_version[0])
     return {
-        **_made_of(store, inputs),
+        **_made_of(store, inputs.seasons, inputs.params),
         "token": secrets.token_hex(8),
         "data_version": list(inputs.data_version),
         "revisions": count,
@@ -121,6 +124,9 @@ def describe(store: ObservationStore, inputs: ReportInputs, tables: HerdTables) 
 
 def write(directory: Path, pointer: dict[str, Any], tables: HerdTables) -> None:
     """The grouping's files, then current.json naming them, then older files away."""
+    import pandas as pd
+    import pyarrow as pa
+
     directory.mkdir(parents=True, exist_ok=True)
     token = pointer["token"]
     frames = {
@@ -170,10 +176,18 @@ def load(
     directory: Path, store: ObservationStore, seasons: SeasonCalendar
 ) -> tuple[ReportInputs, HerdTables] | None:
     """The saved grouping as kept inputs and tables, or None where there is none to use."""
-    found = _usable_pointer(directory, store, seasons)
-    if found is None:
+    import pandas as pd
+    import pyarrow as pa
+
+    from reports.herds import HerdTables, ReportInputs, load_inputs
+
+    pointer = _pointer(directory)
+    if pointer is None:
         return None
-    pointer, inputs, version = found
+    inputs = load_inputs(store, seasons=seasons, sightings=False)
+    if not _usable(pointer, store, seasons, inputs.params, inputs.decisions):
+        return None
+    version = pointer["data_version"]
     try:
         parts = {part: _read(directory / f"{pointer['token']}.{part}.arrow") for part in PARTS}
     except (OSError, pa.ArrowException):
@@ -199,33 +213,38 @@ def load(
 
 
 def usable(directory: Path, store: ObservationStore, seasons: SeasonCalendar) -> bool:
-    """Whether `directory` holds a grouping of this store that `load` would use (a few
-    small queries; the grouping's files themselves are not read)."""
-    return _usable_pointer(directory, store, seasons) is not None
+    """Whether `directory` holds a grouping of this store that `load` would use: a few
+    small queries, neither the grouping's files nor pandas or pyarrow (every `herdwatch
+    migrate` and `serve` asks)."""
+    pointer = _pointer(directory)
+    return pointer is not None and _usable(
+        pointer, store, seasons, DedupParams(), store.list_herd_decisions()
+    )
 
 
-def _usable_pointer(
-    directory: Path, store: ObservationStore, seasons: SeasonCalendar
-) -> tuple[dict[str, Any], ReportInputs, list[int]] | None:
-    """current.json, the store's inputs without sightings and the saved data version,
-    where the grouping it names can be used."""
+def _pointer(directory: Path) -> dict[str, Any] | None:
+    """current.json, its data version as four whole numbers, or None."""
     try:
         pointer = json.loads((directory / POINTER).read_text())
-        version = [int(v) for v in pointer.get("data_version", [])]
+        pointer["data_version"] = [int(v) for v in pointer.get("data_version", [])]
     except (OSError, ValueError, TypeError, AttributeError):
         return None
-    inputs = load_inputs(store, seasons=seasons, sightings=False)
-    return (pointer, inputs, version) if _usable(pointer, store, inputs, version) else None
+    return pointer if len(pointer["data_version"]) == 4 else None
 
 
 def _usable(
-    pointer: dict[str, Any], store: ObservationStore, inputs: ReportInputs, version: list[int]
+    pointer: dict[str, Any],
+    store: ObservationStore,
+    seasons: SeasonCalendar,
+    params: DedupParams,
+    decisions: Sequence[HerdDecision],
 ) -> bool:
     made = {key: pointer.get(key) for key in ("format", "store", "seasons", "params", "code")}
-    if made != _made_of(store, inputs) or len(version) != 4:
+    if made != _made_of(store, seasons, params):
         return False
+    version = pointer["data_version"]
     # The decisions it replayed are still the store's first ones.
-    if decisions_hash(inputs.decisions[: version[2]]) != pointer.get("decisions"):
+    if decisions_hash(decisions[: version[2]]) != pointer.get("decisions"):
         return False
     # The revision numbered at the saved version is still the same one (a store restored
     # from an older copy, or another at the same URL, has another or none).
@@ -233,6 +252,8 @@ def _usable(
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     with pa.OSFile(str(path), "rb") as source:
         table = pa.ipc.open_file(source).read_all()
     return table.to_pandas()

@@ -129,8 +129,6 @@ def group_herds_for_reports(
     start from is saved already (they regroup what changed since) or there is no sighting."""
     import time
 
-    from reports.herd_cache import HerdCache
-
     files = settings.herd_files_dir(store.url)
     if files is None:
         return None
@@ -142,6 +140,8 @@ def group_herds_for_reports(
             return None
         waiting = Message("grouping herds for reports (none saved in {folder})…", folder=str(files))
         print(say(waiting), flush=True)
+    from reports.herd_cache import HerdCache  # here: the check above needs no pandas
+
     began = time.perf_counter()
     cache = HerdCache(keep=False, files=files)
     _, tables = cache.herds(store, settings.season_calendar)
