@@ -130,21 +130,66 @@ def test_migrate_groups_the_herds_for_reports_where_none_are_saved(
 
 
 def test_serve_saves_the_herds_before_its_workers_start(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In a process of its own (capfd: its lines are the child's), before uvicorn starts."""
     import uvicorn
 
     db, files = tmp_path / "h.db", tmp_path / "h.db.herds"
-    run(db, "migrate", capsys=capsys)
-    run(db, "demo", "--if-empty", "--per-survey", "5", capsys=capsys)
+    run(db, "migrate", capsys=capfd)
+    run(db, "demo", "--if-empty", "--per-survey", "5", capsys=capfd)
     monkeypatch.setenv("HERDWATCH_DATABASE_URL", f"sqlite:///{db}")  # serve sets it: undone after
     seen: list[bool] = []
     monkeypatch.setattr(
         uvicorn, "run", lambda *a, **k: seen.append((files / "current.json").exists())
     )
-    code, lines = run(db, "serve", "--workers", "2", capsys=capsys)
+    code, lines = run(db, "--lang", "ru", "serve", "--workers", "2", capsys=capfd)
     assert code == 0 and seen == [True]
-    assert lines[-1].startswith("grouped ") and lines[-1].endswith(f"(saved in {files})")
+    assert lines[-2] == f"группировка стад для отчётов (в {files} ничего не сохранено)…"
+    assert lines[-1].startswith("стада для отчётов сгруппированы")
+    assert lines[-1].endswith(f"(сохранено в {files})")
+    # Saved: the next start only checks it.
+    code, lines = run(db, "serve", capsys=capfd)
+    assert code == 0 and seen == [True, True] and lines == []
+
+
+def test_python_m_serve_groups_the_herds_once_then_serves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real `serve` with no grouping saved: groups the herds once, in the process it
+    spawns (which must not run the command again), then answers."""
+    import socket
+    import time
+    import urllib.request
+
+    db = tmp_path / "h.db"
+    run(db, "migrate", capsys=capsys)
+    run(db, "demo", "--if-empty", "--per-survey", "5", capsys=capsys)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "field_api.cli", "--database-url", f"sqlite:///{db}"]
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline, answered = time.monotonic() + 60, False
+        while time.monotonic() < deadline and server.poll() is None and not answered:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                    answered = True
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert answered, output
+    assert output.count("grouping herds for reports") == 1, output
+    assert output.count("herds for reports in") == 1 and "usage:" not in output, output
+    assert (tmp_path / "h.db.herds" / "current.json").exists()
 
 
 def test_console_script_is_installed() -> None:

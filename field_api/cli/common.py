@@ -129,17 +129,9 @@ def group_herds_for_reports(
     start from is saved already (they regroup what changed since) or there is no sighting."""
     import time
 
-    files = settings.herd_files_dir(store.url)
+    files = herds_to_group(store, settings) if unless_saved else settings.herd_files_dir(store.url)
     if files is None:
         return None
-    if unless_saved:
-        from reports.herd_file import usable
-
-        nothing = store.count_at_most(ObservationQuery(), 0) == 0
-        if nothing or usable(files, store, settings.season_calendar):
-            return None
-        waiting = Message("grouping herds for reports (none saved in {folder})…", folder=str(files))
-        print(say(waiting), flush=True)
     from reports.herd_cache import HerdCache  # here: the check above needs no pandas
 
     began = time.perf_counter()
@@ -161,6 +153,27 @@ def group_herds_for_reports(
         seconds=seconds,  # 1 decimal, in the locale's way
         folder=str(files),
     )
+
+
+def herds_to_group(store: ObservationStore, settings: Settings) -> Path | None:
+    """Where to save the store's herds, when they should be grouped now: herd files on,
+    a sighting stored and no grouping saved that the reports can start from (checked
+    without reading it, nor loading pandas). Says so, as the grouping takes seconds at a
+    million sightings."""
+    from reports.herd_file import usable
+
+    files = settings.herd_files_dir(store.url)
+    if files is None or store.count_at_most(ObservationQuery(), 0) == 0:
+        return None
+    if usable(files, store, settings.season_calendar):
+        return None
+    waiting = Message("grouping herds for reports (none saved in {folder})…", folder=str(files))
+    print(say(waiting), flush=True)
+    return files
+
+
+def current_language() -> str:
+    return _language[0]
 
 
 def grouped_for_reports(

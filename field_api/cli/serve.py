@@ -1,6 +1,7 @@
 """`herdwatch serve | migrate`: run the server, bring the schema up to date.
 
-Both also leave a saved herd grouping the reports can start from (HERDWATCH_HERD_FILES),
+Both also leave a saved herd grouping the reports can start from (HERDWATCH_HERD_FILES;
+`serve` groups in a process of its own, so the server's process does not keep its memory),
 grouping the herds where none is saved (a store's first start, an upgrade of the herd
 code, other seasons): every worker's first report then reads it and regroups only what
 changed since, instead of reading and grouping every sighting (seconds at a million).
@@ -14,7 +15,16 @@ from typing import Any
 
 from data.progress import stderr_bar
 from data.store import ObservationStore, open_store
-from field_api.cli.common import Command, _, grouped_for_reports, open_migrated_store, say
+from field_api.cli.common import (
+    Command,
+    _,
+    current_language,
+    grouped_for_reports,
+    herds_to_group,
+    open_migrated_store,
+    say,
+    use_language,
+)
 from field_api.settings import Settings
 
 
@@ -37,8 +47,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.database_url:
         os.environ["HERDWATCH_DATABASE_URL"] = args.database_url
     store = open_migrated_store(settings, args)  # migrate once, before workers start
-    _group_herds_unless_saved(store, settings)  # once too: the workers read what it saves
-    store.close()
+    try:
+        grouping = herds_to_group(store, settings)  # once too: the workers read what it saves
+    finally:
+        store.close()
+    if grouping is not None and not _group_herds_apart(store.url):
+        return 130  # Ctrl-C while the herds were grouped: the server was not started
     uvicorn.run(
         "field_api.app:create_app",
         factory=True,
@@ -65,6 +79,38 @@ def _group_herds_unless_saved(store: ObservationStore, settings: Settings) -> No
     grouped = grouped_for_reports(store, settings, unless_saved=True)
     if grouped is not None:
         print(say(grouped))
+
+
+def _group_herds_apart(url: str) -> bool:
+    """Group and save the herds in a process of its own, and wait for it: with one worker
+    the server runs in this process, which held 302 MB after start, not 142 MB, when it
+    grouped a million sightings itself (the allocator keeps what the build freed).
+    False on Ctrl-C."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(
+        target=_group_herds_here, args=(url, current_language()), name="herdwatch-herds"
+    )
+    child.start()
+    try:
+        child.join()
+    except KeyboardInterrupt:  # the terminal sent it to both: the child says so and stops
+        child.join(timeout=10)
+        return False
+    return True
+
+
+def _group_herds_here(url: str, lang: str) -> None:
+    """In the child: the grouping and its message, as `herdwatch migrate` prints them."""
+    use_language(lang)
+    settings = Settings()
+    store = open_store(url)
+    try:
+        grouped = grouped_for_reports(store, settings)
+    finally:
+        store.close()
+    if grouped is not None:
+        print(say(grouped), flush=True)
 
 
 COMMANDS: dict[str, Command] = {"serve": serve, "migrate": migrate}
