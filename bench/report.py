@@ -492,7 +492,7 @@ def postgis_copy(db: Path, url: str) -> ObservationStore:
         # 3.33, and the report after an upload 4.00 s, not 3.17: 2026-12-06).
         import psycopg
 
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url.split("?")[0], autocommit=True) as conn:  # not ?schema=
             for table in ("observations", "revisions", "surveys"):
                 conn.execute(f"VACUUM ANALYZE bench_report.{table}")
     source.close()
@@ -574,8 +574,10 @@ def migrate_times(url: str, files: Path) -> tuple[float, float]:
     times = []
     for _ in range(2):
         began = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
         times.append(time.perf_counter() - began)
+        if done.returncode != 0:
+            raise SystemExit(f"herdwatch migrate failed:\n{done.stdout}{done.stderr}")
     if not (files / "current.json").exists():
         raise SystemExit(f"herdwatch migrate saved no herd grouping in {files}")
     return times[0], times[1]

@@ -103,9 +103,8 @@ class Settings(BaseSettings):
         if self.herd_files != "auto":
             return Path(self.herd_files)
         path = sqlite_path(url)
-        if path is None:  # PostgreSQL: a directory per store in the user's cache
-            cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-            return Path(cache) / "herdwatch" / f"herds-{store_identity(url)[:16]}"
+        if path is None:  # PostgreSQL: a directory per store in this user's cache
+            return _cache_dir(f"herds-{store_identity(url)[:16]}")
         return Path(f"{path}.herds") if path != ":memory:" else None
 
     @property
@@ -134,3 +133,18 @@ class Settings(BaseSettings):
 
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _cache_dir(name: str) -> Path | None:
+    """`herdwatch/<name>` in this user's cache ($XDG_CACHE_HOME when absolute, else
+    ~/.cache), or None where it cannot be made (a service user whose home is /nonexistent):
+    nothing is saved then, rather than every grouping failing to save. The herdwatch
+    folder is the user's alone: the groupings hold every sighting's place."""
+    given = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        base = Path(given) if Path(given).is_absolute() else Path.home() / ".cache"
+        folder = base / "herdwatch"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to expand
+        return None
+    return folder / name if os.access(folder, os.W_OK | os.X_OK) else None

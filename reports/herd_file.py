@@ -223,13 +223,30 @@ def usable(directory: Path, store: ObservationStore, seasons: SeasonCalendar) ->
 
 
 def _pointer(directory: Path) -> dict[str, Any] | None:
-    """current.json, its data version as four whole numbers, or None."""
+    """current.json, its data version as four whole numbers, or None where it or the
+    files it names are not there whole (`usable` and `load` then agree: neither uses it)."""
     try:
         pointer = json.loads((directory / POINTER).read_text())
         pointer["data_version"] = [int(v) for v in pointer.get("data_version", [])]
-    except (OSError, ValueError, TypeError, AttributeError):
+        token, n_herds, refused = pointer["token"], pointer["n_herds"], pointer["refused_links"]
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
         return None
-    return pointer if len(pointer["data_version"]) == 4 else None
+    shaped = isinstance(token, str) and isinstance(n_herds, int) and isinstance(refused, list)
+    if not shaped or len(pointer["data_version"]) != 4:
+        return None
+    return pointer if all(_whole(directory / f"{token}.{part}.arrow") for part in PARTS) else None
+
+
+def _whole(path: Path) -> bool:
+    """An Arrow IPC file with its magic bytes at both ends (a write cut short has none at
+    its end), checked without pyarrow."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(6)
+            file.seek(-6, os.SEEK_END)
+            return head == file.read(6) == b"ARROW1"
+    except OSError:  # missing, or shorter than 6 bytes
+        return False
 
 
 def _usable(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from field_api.settings import Settings
 # A PostGIS store's herd grouping is saved in the user's cache by default (settings'
 # herd_files): the suite's servers and commands save theirs in a cache of its own.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="herdwatch-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 POSTGIS_URL = os.environ.get("HERDWATCH_TEST_POSTGIS_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -129,6 +129,24 @@ def test_migrate_groups_the_herds_for_reports_where_none_are_saved(
     assert run(db, "migrate", capsys=capsys)[1] == ["schema is up to date"]
 
 
+def test_ctrl_c_while_migrate_groups_the_herds_stops_it_with_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a command killed by SIGINT: `herdwatch migrate && herdwatch serve` stops there."""
+    import field_api.cli.common
+
+    db = tmp_path / "h.db"
+    run(db, "migrate", capsys=capsys)
+    run(db, "demo", "--if-empty", "--per-survey", "3", capsys=capsys)
+
+    def interrupted(*args: object, **options: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(field_api.cli.common, "group_herds_for_reports", interrupted)
+    assert main(["--database-url", f"sqlite:///{db}", "migrate"]) == 130
+    assert "herds not grouped for reports: interrupted" in capsys.readouterr().err
+
+
 def test_serve_saves_the_herds_before_its_workers_start(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -291,7 +291,7 @@ def test_an_import_that_cannot_group_the_herds_still_succeeds(
     assert herdwatch(db, "import", more, "--timezone", "Asia/Yakutsk", "--no-progress") == 0
     captured = capsys.readouterr()
     assert "2 observations stored" in captured.out
-    assert "herds not grouped for reports: KeyboardInterrupt" in captured.err
+    assert "herds not grouped for reports: interrupted" in captured.err
 
 
 def test_an_import_says_when_the_grouped_herds_could_not_be_saved(

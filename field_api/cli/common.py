@@ -177,19 +177,30 @@ def current_language() -> str:
 
 
 def grouped_for_reports(
-    store: ObservationStore, settings: Settings, *, unless_saved: bool = False
+    store: ObservationStore,
+    settings: Settings,
+    *,
+    unless_saved: bool = False,
+    interruptible: bool = False,
 ) -> Message | None:
     """group_herds_for_reports, or None with a warning on stderr where it fails: the
     command's own work (an import, a transfer, the migrations) has succeeded either way,
-    and the first report groups the herds instead."""
-    import sys
-
+    and the first report groups the herds instead. Ctrl-C is warned of too, and raised
+    again where `interruptible` (a command that stops there, as `migrate`)."""
     try:
         return group_herds_for_reports(store, settings, unless_saved=unless_saved)
-    # A full disk, memory, or Ctrl-C while grouping: the command's summary is still printed.
-    except (Exception, KeyboardInterrupt) as error:
-        reason = str(error) or type(error).__name__  # MemoryError() says nothing
-        print(
-            say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr
-        )
+    # Ctrl-C while grouping: an import's or a transfer's summary is still printed.
+    except KeyboardInterrupt:
+        warn_not_grouped(_("interrupted"))
+        if interruptible:
+            raise
         return None
+    except Exception as error:  # a full disk, memory, a damaged saved grouping
+        warn_not_grouped(str(error) or type(error).__name__)  # MemoryError() says nothing
+        return None
+
+
+def warn_not_grouped(reason: str) -> None:
+    import sys
+
+    print(say(Message("herds not grouped for reports: {reason}", reason=reason)), file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from data.progress import stderr_bar
@@ -24,6 +25,7 @@ from field_api.cli.common import (
     open_migrated_store,
     say,
     use_language,
+    warn_not_grouped,
 )
 from field_api.settings import Settings
 
@@ -48,7 +50,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["HERDWATCH_DATABASE_URL"] = args.database_url
     store = open_migrated_store(settings, args)  # migrate once, before workers start
     try:
-        grouping = herds_to_group(store, settings)  # once too: the workers read what it saves
+        grouping = _herds_to_group(store, settings)  # once too: the workers read what it saves
     finally:
         store.close()
     if grouping is not None and not _group_herds_apart(store.url):
@@ -70,15 +72,25 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(args.database_url or settings.database_url)
     applied = store.migrate(progress=stderr_bar("feature texts"))
     print("applied: " + ", ".join(applied) if applied else "schema is up to date")
-    _group_herds_unless_saved(store, settings)
-    store.close()
+    try:
+        grouped = grouped_for_reports(store, settings, unless_saved=True, interruptible=True)
+    except KeyboardInterrupt:  # warned of: `migrate && serve` stops here, as for SIGINT
+        return 130
+    finally:
+        store.close()
+    if grouped is not None:
+        print(say(grouped))
     return 0
 
 
-def _group_herds_unless_saved(store: ObservationStore, settings: Settings) -> None:
-    grouped = grouped_for_reports(store, settings, unless_saved=True)
-    if grouped is not None:
-        print(say(grouped))
+def _herds_to_group(store: ObservationStore, settings: Settings) -> Path | None:
+    """herds_to_group, or None with a warning where the check fails: the server starts
+    all the same, and its first report groups the herds."""
+    try:
+        return herds_to_group(store, settings)
+    except Exception as error:
+        warn_not_grouped(str(error) or type(error).__name__)
+        return None
 
 
 def _group_herds_apart(url: str) -> bool:
@@ -97,6 +109,10 @@ def _group_herds_apart(url: str) -> bool:
     except KeyboardInterrupt:  # the terminal sent it to both: the child says so and stops
         child.join(timeout=10)
         return False
+    if child.exitcode != 0:  # killed (the OOM killer) or failed: the workers group instead
+        warn_not_grouped(
+            _("the grouping process ended with exit code {code}").format(code=child.exitcode)
+        )
     return True
 
 

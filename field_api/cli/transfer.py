@@ -218,8 +218,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         source.migrate()
         checks = transfer(source, target, batch_size=args.batch_size, progress=not args.no_progress)
         _say_checks(checks)
-        # The copy's first report starts from its saved herds, as after an import.
-        grouped = grouped_for_reports(target, settings) if all(c.ok for c in checks) else None
+        # The copy's first report starts from its saved herds, as after an import; not
+        # into a directory named in the settings for another store (the server's own).
+        own = settings.herd_files == "auto" or args.target == settings.database_url
+        verified = all(c.ok for c in checks)
+        grouped = grouped_for_reports(target, settings) if verified and own else None
     finally:
         source.close()
         target.close()

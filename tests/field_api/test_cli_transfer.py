@@ -224,6 +224,23 @@ def _saved_herds_are_a_fresh_build(store: ObservationStore, files: Path) -> bool
     )
 
 
+def test_a_copy_leaves_a_herd_files_directory_of_the_settings_alone(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HERDWATCH_HERD_FILES naming a directory is the configured store's (the server's):
+    an offline copy into another store must not replace its saved grouping."""
+    live = tmp_path / "live-herds"
+    monkeypatch.setenv("HERDWATCH_HERD_FILES", str(live))
+    monkeypatch.setenv("HERDWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'server.db'}")
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    source = SQLiteStore.from_url(first)
+    source.migrate()
+    _fill(source)
+    source.close()
+    assert main(["transfer", "--from", first, "--to", second, "--no-progress"]) == 0
+    assert not live.exists() and "herds for reports" not in capsys.readouterr().out
+
+
 def test_a_copy_that_differs_is_reported_and_fails(tmp_path: Path, capsys: Any) -> None:
     first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
     source = SQLiteStore.from_url(first)

@@ -135,8 +135,16 @@ def test_the_setting_names_where_groupings_are_saved(tmp_path, monkeypatch) -> N
     assert herds == where("auto", "postgresql://u:other@db/herds")  # not the password
     assert herds != where("auto", "postgresql://u:pw@db/herds?options=-csearch_path%3Dother")
     assert "pw" not in herds.name
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert where("auto", "postgresql://db/herds").parent == Path.home() / ".cache" / "herdwatch"
+    assert (tmp_path / "cache" / "herdwatch").stat().st_mode & 0o777 == 0o700  # the user's only
+    # A relative XDG_CACHE_HOME is ignored, as the XDG spec says: ~/.cache.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert where("auto", "postgresql://db/herds").parent == tmp_path / "home/.cache/herdwatch"
+    # No cache to write in (a service user's home is /nonexistent): nothing saved.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert where("auto", "postgresql://db/herds") is None
     assert where("auto", "sqlite:///:memory:") is None
     assert where("off", "sqlite:///h.db") is None
     assert where(str(tmp_path), "postgresql://db/herds") == tmp_path
@@ -181,3 +189,52 @@ def test_the_saved_file_holds_no_password(tmp_path) -> None:
     assert "s3cret" not in herd_file.store_identity(url)
     assert herd_file.store_identity(url) == herd_file.store_identity(url.replace("s3cret", "new"))
     assert herd_file.store_identity(url) != herd_file.store_identity(url.replace("herds", "other"))
+
+
+def test_the_check_and_the_read_agree_on_what_can_be_used(store, tmp_path) -> None:
+    """`usable` (what `herdwatch migrate` and `serve` ask, without reading the files) says
+    yes exactly where `load` reads the grouping: a file gone, cut short or a pointer
+    without its fields, and both say no (migrate then groups again)."""
+    import json
+
+    _store_with_weeks(store, np.random.default_rng(8), per_week=20)
+    files = tmp_path / "herds"
+    _saved(store, files)
+    assert herd_file.usable(files, store, SEASONS)
+    assert herd_file.load(files, store, SEASONS) is not None
+    pointer = json.loads((files / herd_file.POINTER).read_text())
+    herds = files / f"{pointer['token']}.herds.arrow"
+    whole = herds.read_bytes()
+    for damage in ("cut short", "gone", "no n_herds"):
+        if damage == "cut short":
+            herds.write_bytes(whole[: len(whole) // 2])
+        elif damage == "gone":
+            herds.unlink()
+        else:
+            herds.write_bytes(whole)
+            (files / herd_file.POINTER).write_text(
+                json.dumps({k: v for k, v in pointer.items() if k != "n_herds"})
+            )
+        assert not herd_file.usable(files, store, SEASONS), damage
+        assert herd_file.load(files, store, SEASONS) is None, damage
+
+
+def test_the_check_loads_no_pandas_pyarrow_or_scipy(tmp_path) -> None:
+    """`herdwatch migrate` over a store with its grouping saved stays a light command."""
+    import subprocess
+    import sys
+
+    from field_api.cli import main
+
+    db = tmp_path / "h.db"
+    assert main(["--database-url", f"sqlite:///{db}", "migrate"]) == 0
+    assert main(["--database-url", f"sqlite:///{db}", "demo", "--per-survey", "3"]) == 0
+    assert main(["--database-url", f"sqlite:///{db}", "migrate"]) == 0  # groups, saves
+    assert (tmp_path / "h.db.herds" / herd_file.POINTER).exists()
+    probe = (
+        "import sys; from field_api.cli import main; "
+        f"code = main(['--database-url', 'sqlite:///{db}', 'migrate']); "
+        "print(code, sorted({'pandas', 'pyarrow', 'scipy'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.splitlines() == ["schema is up to date", "0 []"], done.stderr
