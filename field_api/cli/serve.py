@@ -108,6 +108,9 @@ def _group_herds_apart(url: str) -> bool:
         child.join()
     except KeyboardInterrupt:  # the terminal sent it to both: the child says so and stops
         child.join(timeout=10)
+        if child.is_alive():  # sent to this process alone (kill -INT): stop it too
+            child.terminate()
+            child.join()
         return False
     if child.exitcode != 0:  # killed (the OOM killer) or failed: the workers group instead
         warn_not_grouped(
