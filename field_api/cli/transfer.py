@@ -228,7 +228,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         target.close()
     if grouped is not None:
         print(say(grouped))
-    return 0 if all(c.ok for c in checks) else 1
+    return 0 if verified else 1
 
 
 def _say_checks(checks: list[Check]) -> None:
@@ -247,10 +247,9 @@ def _say_checks(checks: list[Check]) -> None:
         )
         for key in check.differing[:10]:
             print(say(Message("  differs or missing: {key}", key=str(key))))
-    ok = all(c.ok for c in checks)
     verdict = (
         _("transfer verified: every record is the same on both sides")
-        if ok
+        if all(c.ok for c in checks)
         else _("transfer NOT verified: the copy differs (records edited in the target are kept)")
     )
     print(verdict)
