@@ -369,6 +369,9 @@ class SQLStore:
     def sighting_columns(self, query: ObservationQuery) -> SightingColumns:
         return sighting_columns_from_arrow(self._sighting_table(query))
 
+    def prepare_sighting_reads(self) -> None:
+        return None  # PostGIS: a read needs nothing started beforehand
+
     # ---- herd decisions ---------------------------------------------------------------
     def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
         stamped = replace(decision, decided_at=rows.now_utc())

@@ -5,20 +5,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from data import rows
+from data import rows, sqlite_reader
 from data import sqlite_queries as q
 from data.bulk import StoredObservation
 from data.file_lock import WriterFileLock
 from data.group_commit import GroupCommitter
 from data.migrations import Migration
 from data.outcomes import StoredState, classify_resend
-from data.sql_shared import READ_PARTS, observation_where, read_in_parts, split_range, where_clause
+from data.sql_shared import READ_PARTS, observation_where, where_clause
 from data.sql_store import SQLStore
+from data.sqlite_reader import READER_MMAP_BYTES
 from data.tables import OBSERVATIONS, REVISIONS
 from domain.errors import BadDatabaseUrl
 from domain.i18n import Message
@@ -26,16 +26,7 @@ from domain.records import Observation, ObservationQuery, Outcome, Revision
 
 _OBS_INSERT = OBSERVATIONS.insert("?")
 _REV_INSERT = REVISIONS.insert("?")
-READER_MMAP_BYTES = 1 << 30
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
-# What each sighting-read connection sees first: the rowid range, and the latest revision
-# that tells two snapshots apart. Each a subquery of its own: SQLite answers a lone MIN or
-# MAX from the ends of the b-tree, but MIN and MAX in one SELECT scan the whole table (77 ms
-# at a million, under the writers' lock).
-_SNAPSHOT = (
-    "SELECT (SELECT MIN(rowid) FROM observations), (SELECT MAX(rowid) FROM observations), "
-    "(SELECT COALESCE(MAX(seq), 0) FROM revisions)"
-)
 
 
 class SQLiteStore(SQLStore):
@@ -140,70 +131,24 @@ class SQLiteStore(SQLStore):
     def _sighting_table(self, query: ObservationQuery) -> Any:
         """The sighting columns through ADBC's SQLite driver, which fills Arrow columns in C
         (the stdlib module builds a Python object per value: 4 of 5 s at a million), in
-        READ_PARTS rowid ranges on as many threads, each on a read-only connection of its
-        own. Each connection holds its snapshot from its first statement; the parts are
-        read only once all of them see the same data version, so they are one state of the
-        store, as a single read is."""
-        import adbc_driver_sqlite.dbapi as adbc
+        READ_PARTS rowid ranges that read one snapshot. In a helper process: the driver's
+        own copy of SQLite must never open the file in a process that holds the store open
+        (data/sqlite_reader.py)."""
+        sql, params = self._sighting_sql(query)
+        return sqlite_reader.read_table(self.path, sql, params, READ_PARTS)
 
+    def prepare_sighting_reads(self) -> None:
+        sqlite_reader.start()
+
+    def _sighting_sql(self, query: ObservationQuery) -> tuple[str, list[Any]]:
+        """The sighting read's SQL and parameters; the reader adds a rowid range to both."""
         where, params = observation_where(q.SQLITE, query)
         # No ORDER BY: a table scan, sorted in numpy (sighting_columns_from_arrow), is faster.
         # A time range is read through the time index: "+rowid" keeps SQLite from walking
         # the rowid range instead (a week of a million sightings: 0.16 s → 0.02 s).
         split = "+rowid" if query.start is not None or query.end is not None else "rowid"
         sql = f"{q.SIGHTING_SELECT} {where_clause([*where, f'{split} BETWEEN ? AND ?'])}"
-        uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
-        with ExitStack() as stack:
-            cursors, (low, high) = self._snapshot_cursors(stack, adbc, uri)
-            ranges = split_range(low, high, len(cursors))
-
-            def read_part(k: int) -> Any:
-                cur = cursors[k]
-                # All rows in one Arrow batch: the driver types each column from its first
-                # batch, and a later take on one chunk is cheaper than across a thousand.
-                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
-                cur.execute(sql, [*params, *ranges[k]])
-                return cur.fetch_arrow_table()
-
-            return read_in_parts(read_part, len(cursors))
-
-    def _snapshot_cursors(
-        self, stack: ExitStack, adbc: Any, uri: str, tries: int = 5
-    ) -> tuple[list[Any], tuple[int, int]]:
-        """READ_PARTS cursors whose connections read one snapshot, and the table's rowid
-        range in it.
-
-        The connections take their snapshots under the writers' locks, so no write of
-        this store's processes commits between them: not every write changes what
-        _SNAPSHOT sees (import_observations replaces rows without a revision). A writer
-        that skips the locks (the sqlite3 shell) can still land between two first
-        statements and give them different versions: they are opened again, and after
-        `tries` one cursor reads all."""
-        for attempt in range(tries + 1):
-            parts = READ_PARTS if attempt < tries else 1
-            with ExitStack() as opened:  # closed again unless the snapshots agree
-                cursors = [self._reader_cursor(opened, adbc, uri) for _ in range(parts)]
-                seen = set()
-                # Held for the few first statements only (milliseconds), as _write takes them.
-                with self._write_lock, self._file_lock:
-                    for cur in cursors:
-                        cur.execute(_SNAPSHOT)
-                        seen.add(tuple(cur.fetchone()))
-                if len(seen) == 1:
-                    stack.enter_context(opened.pop_all())
-                    low, high, *_ = seen.pop()
-                    return cursors, (int(low or 0), int(high if high is not None else -1))
-        raise AssertionError("unreachable: one cursor always sees one snapshot")
-
-    @staticmethod
-    def _reader_cursor(stack: ExitStack, adbc: Any, uri: str) -> Any:
-        # The connection holds a transaction (ADBC's autocommit is off): its snapshot is
-        # taken at its first read and kept until it closes.
-        con = stack.enter_context(adbc.connect(uri))
-        cur = stack.enter_context(con.cursor())
-        cur.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
-        cur.execute("PRAGMA busy_timeout = 10000")
-        return cur
+        return sql, list(params)
 
     # observations -----------------------------------------------------------------------
     def add_observations(

@@ -121,6 +121,11 @@ class ObservationStore(Protocol):
         ordered by (whole UTC second, id)."""
         ...
 
+    def prepare_sighting_reads(self) -> None:
+        """Start now what sighting_columns will need (SQLite: its reader process), without
+        waiting for it: a caller about to read does other work meanwhile."""
+        ...
+
     # herd de-duplication decisions
     def add_herd_decision(self, decision: HerdDecision) -> HerdDecision:
         """Append a decision; returns it with its id and decided_at set (never updated)."""

@@ -120,6 +120,7 @@ class HerdCache:
             # a full build, or once the changed blocks are regrouped (reports.herd_update).
             self._key, self._value = None, None
             self._kept.clear()
+            store.prepare_sighting_reads()  # the regrouping's reads, ready after the load
             if old is None:
                 old = self._saved(store, seasons)
             value, how = self._brought_up(store, old, key[2])

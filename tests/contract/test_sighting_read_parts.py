@@ -14,8 +14,9 @@ import pytest
 
 import data.postgis
 import data.sqlite
+import data.sqlite_reader
 from data.bulk import StoredObservation
-from data.herds import SIGHTING_COLUMNS, SightingColumns
+from data.herds import SIGHTING_COLUMNS, SightingColumns, sighting_columns_from_arrow
 from data.sql_shared import split_range
 from data.sqlite import SQLiteStore
 from data.store import ObservationStore
@@ -70,7 +71,7 @@ def _write_after_first_snapshot(monkeypatch: pytest.MonkeyPatch, write: Any) -> 
     the cursors made, in order."""
     made: list[Any] = []
     written: list[Any] = []
-    original = SQLiteStore._reader_cursor
+    original = data.sqlite_reader._reader_cursor
 
     class WritesAfterFirstRead:
         def __init__(self, cursor: Any) -> None:
@@ -78,7 +79,7 @@ def _write_after_first_snapshot(monkeypatch: pytest.MonkeyPatch, write: Any) -> 
 
         def execute(self, sql: str, *args: Any) -> Any:
             done = self.cursor.execute(sql, *args)
-            if sql == data.sqlite._SNAPSHOT and self is made[0] and not written:
+            if sql == data.sqlite_reader.SNAPSHOT and self is made[0] and not written:
                 written.append(write())
             return done
 
@@ -89,8 +90,16 @@ def _write_after_first_snapshot(monkeypatch: pytest.MonkeyPatch, write: Any) -> 
         made.append(WritesAfterFirstRead(original(stack, adbc, uri)))
         return made[-1]
 
-    monkeypatch.setattr(SQLiteStore, "_reader_cursor", staticmethod(reader_cursor))
+    monkeypatch.setattr(data.sqlite_reader, "_reader_cursor", reader_cursor)
     return made
+
+
+def _read_here(store: SQLiteStore) -> SightingColumns:
+    """The sighting read as the reader process makes it, made in this process so that a
+    test can step in between its connections."""
+    sql, params = store._sighting_sql(ObservationQuery())
+    table = data.sqlite_reader.read_here(store.path, sql, params, data.sqlite.READ_PARTS)
+    return sighting_columns_from_arrow(table)
 
 
 def test_an_outside_write_between_connections_is_never_half_read(
@@ -110,7 +119,7 @@ def test_an_outside_write_between_connections_is_never_half_read(
             )
 
     made = _write_after_first_snapshot(monkeypatch, outside_write)
-    columns = sqlite_store.sighting_columns(ObservationQuery())
+    columns = _read_here(sqlite_store)
     assert len(made) > data.sqlite.READ_PARTS  # opened again after the write
     assert len(columns) == 21  # all of the newer state, in every part
     assert len(set(columns.id)) == 21
@@ -138,7 +147,7 @@ def test_an_import_between_connections_waits_for_both_snapshots(
         importer.join(timeout=0.5)  # done by now unless it waits for the snapshots
 
     _write_after_first_snapshot(monkeypatch, import_meanwhile)
-    columns = sqlite_store.sighting_columns(ObservationQuery())
+    columns = _read_here(sqlite_store)
     importer.join()
     counts = dict(zip(columns.id.tolist(), columns.count.tolist(), strict=True))
     old = (make_observation(0).count, make_observation(19).count)
