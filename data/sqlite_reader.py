@@ -84,6 +84,11 @@ class _Helper:
                 failure = _receive(stdout)
             except (OSError, EOFError, pa.ArrowInvalid) as exc:
                 raise ReaderGone(str(exc)) from exc
+            except BaseException:
+                # Interrupted mid-answer (Ctrl-C, a MemoryError): the rest of it is still in
+                # the pipe and the next request would read it as its own. This helper goes.
+                self.stop()
+                raise
         raise pickle.loads(failure)
 
     def stop(self) -> None:

@@ -96,3 +96,28 @@ def test_a_failed_read_raises_here_and_the_reader_goes_on(
         sqlite_reader.read_table(str(empty), "SELECT 1 WHERE ? AND ?", [])
     assert sqlite_reader.helper_pid() == helper  # the same helper, still answering
     assert len(sqlite_store.sighting_columns(ObservationQuery())) == 1
+
+
+def test_an_answer_interrupted_midway_is_never_read_as_the_next(
+    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the table streams in leaves the rest of it in the pipe: that helper is
+    stopped, and the next read gets a new one and the right rows."""
+    import pyarrow as pa
+
+    sqlite_store.add_observations([make_observation(n) for n in range(5)], actor="olga")
+    assert len(sqlite_store.sighting_columns(ObservationQuery())) == 5
+    first = sqlite_reader.helper_pid()
+
+    def interrupted(source: object) -> object:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pa.ipc, "open_stream", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            sqlite_store.sighting_columns(ObservationQuery())
+    assert first is not None
+    with pytest.raises(ProcessLookupError):  # stopped and reaped at once, not left to the next read
+        os.kill(first, 0)
+    assert len(sqlite_store.sighting_columns(ObservationQuery())) == 5
+    assert sqlite_reader.helper_pid() not in (None, first)
