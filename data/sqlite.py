@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from data import rows, sqlite_reader
@@ -42,6 +43,8 @@ class SQLiteStore(SQLStore):
     def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
         self.path = path
         self.url = f"sqlite:///{path}"
+        # For the reader process: a relative path means the folder the store was opened in.
+        self._absolute_path = str(Path(path).absolute())
         self._synchronous = synchronous
         self._write_lock = threading.Lock()
         self._file_lock = WriterFileLock(path)
@@ -135,7 +138,7 @@ class SQLiteStore(SQLStore):
         own copy of SQLite must never open the file in a process that holds the store open
         (data/sqlite_reader.py)."""
         sql, params = self._sighting_sql(query)
-        return sqlite_reader.read_table(self.path, sql, params, READ_PARTS)
+        return sqlite_reader.read_table(self._absolute_path, sql, params, READ_PARTS)
 
     def prepare_sighting_reads(self) -> None:
         sqlite_reader.start()

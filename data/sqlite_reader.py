@@ -25,7 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,13 +57,16 @@ class _Helper:
         root = str(Path(__file__).resolve().parent.parent)  # the folder that holds data/
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "data.sqlite_reader"],
+            # -P: not the caller's current folder first on sys.path (a data.py or another
+            # checkout's data/ there would be imported instead of this one).
+            [sys.executable, "-P", "-m", "data.sqlite_reader"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
             start_new_session=True,  # Ctrl-C goes to the parent, which ends the helper
         )
         self.lock = threading.Lock()
+        self.stopped = False  # set by stop(): a thread that waited for the lock must not write
         self.owner = os.getpid()  # a forked child must not share these pipes: it starts its own
         _widen(self.process.stdout)
 
@@ -74,15 +77,18 @@ class _Helper:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         with self.lock:
+            if self.stopped:
+                raise ReaderGone("the sighting reader was stopped")
             try:
                 _send(stdin, request)
                 kind = stdout.read(1)
-                if kind == _TABLE:  # the stream's own end-of-stream marker ends it
-                    return pa.ipc.open_stream(pa.PythonFile(stdout, mode="r")).read_all()
+                if kind == _TABLE:
+                    return _whole_table(stdout)
                 if kind != _ERROR:
                     raise EOFError("the sighting reader closed its pipe")
                 failure = _receive(stdout)
-            except (OSError, EOFError, pa.ArrowInvalid) as exc:
+            except (OSError, EOFError, ValueError, pa.ArrowInvalid) as exc:
+                self.stop()
                 raise ReaderGone(str(exc)) from exc
             except BaseException:
                 # Interrupted mid-answer (Ctrl-C, a MemoryError): the rest of it is still in
@@ -92,11 +98,26 @@ class _Helper:
         raise pickle.loads(failure)
 
     def stop(self) -> None:
+        self.stopped = True
         self.process.kill()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
-                pipe.close()
+                with suppress(OSError, ValueError):  # a request still buffered: the pipe is gone
+                    pipe.close()
+
+
+def _whole_table(stdout: IO[bytes]) -> Any:
+    """The table the helper streams, checked against the row count it sends after it: Arrow
+    takes an end of file between two batches for the stream's end, so a helper that died
+    after its first part would otherwise hand over half the sightings without an error."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(pa.PythonFile(stdout, mode="r")).read_all()
+    (rows,) = _SIZE.unpack(_exactly(stdout, _SIZE.size))
+    if rows != table.num_rows:
+        raise EOFError(f"the sighting reader sent {table.num_rows} of {rows} rows")
+    return table
 
 
 _LOCK = threading.Lock()
@@ -106,7 +127,8 @@ _current: _Helper | None = None
 def read_table(path: str, sql: str, params: list[Any], parts: int = READ_PARTS) -> Any:
     """The pyarrow Table of `sql` over the SQLite file at path, read in the helper process
     in `parts` rowid ranges (the last two parameters of sql, added there)."""
-    request = pickle.dumps((path, sql, params, parts))
+    # Absolute: the helper resolves a relative path in the folder it started in.
+    request = pickle.dumps((os.path.abspath(path), sql, params, parts))
     for attempt in range(2):
         helper = _helper()
         try:
@@ -175,10 +197,11 @@ def _send(pipe: IO[bytes], message: bytes) -> None:
 
 
 def _receive(pipe: IO[bytes]) -> bytes:
-    head = pipe.read(_SIZE.size)
-    if len(head) < _SIZE.size:
-        raise EOFError("the sighting reader closed its pipe")
-    (size,) = _SIZE.unpack(head)
+    (size,) = _SIZE.unpack(_exactly(pipe, _SIZE.size))
+    return _exactly(pipe, size)
+
+
+def _exactly(pipe: IO[bytes], size: int) -> bytes:
     body = pipe.read(size)
     if len(body) < size:
         raise EOFError("the sighting reader closed its pipe mid-answer")
@@ -207,6 +230,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         answers.write(_TABLE)
         with pa.ipc.new_stream(pa.PythonFile(answers, mode="w"), table.schema) as writer:
             writer.write_table(table)
+        answers.write(_SIZE.pack(table.num_rows))  # the parent checks it got every row
         answers.flush()
         del table
         pa.default_memory_pool().release_unused()  # an idle helper holds no columns

@@ -121,3 +121,87 @@ def test_an_answer_interrupted_midway_is_never_read_as_the_next(
         os.kill(first, 0)
     assert len(sqlite_store.sighting_columns(ObservationQuery())) == 5
     assert sqlite_reader.helper_pid() not in (None, first)
+
+
+def _stream(table: object, *, cut_after_first_batch: bool, rows: int | None = None) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    writer = pa.ipc.new_stream(sink, table.schema)  # type: ignore[attr-defined]
+    batches = table.to_batches(max_chunksize=2)  # type: ignore[attr-defined]
+    writer.write_batch(batches[0])
+    if cut_after_first_batch:  # the helper died here: no second batch, no end, no count
+        return bytes(sink.getvalue())
+    for batch in batches[1:]:
+        writer.write_batch(batch)
+    writer.close()
+    count = table.num_rows if rows is None else rows  # type: ignore[attr-defined]
+    return bytes(sink.getvalue()) + sqlite_reader._SIZE.pack(count)
+
+
+def test_a_stream_cut_between_two_parts_is_not_taken_for_the_whole() -> None:
+    """Arrow takes an end of file between two batches for the stream's end: without the
+    row count sent after it, a helper that died after its first part handed over half the
+    sightings, and the herds were grouped from them."""
+    import io
+
+    import pyarrow as pa
+
+    table = pa.table({"id": ["a", "b", "c", "d"]})
+    whole = sqlite_reader._whole_table(io.BytesIO(_stream(table, cut_after_first_batch=False)))
+    assert whole.num_rows == 4
+    with pytest.raises(EOFError, match="mid-answer"):
+        sqlite_reader._whole_table(io.BytesIO(_stream(table, cut_after_first_batch=True)))
+    with pytest.raises(EOFError, match="sent 4 of 6 rows"):
+        sqlite_reader._whole_table(io.BytesIO(_stream(table, cut_after_first_batch=False, rows=6)))
+
+
+def test_threads_reading_while_the_helper_is_killed_all_get_their_rows(
+    sqlite_store: SQLiteStore,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sqlite_store.add_observations([make_observation(n) for n in range(50)], actor="olga")
+    assert len(sqlite_store.sighting_columns(ObservationQuery())) == 50
+    helper = sqlite_reader.helper_pid()
+    assert helper is not None
+
+    def read(k: int) -> int:
+        if k == 3:
+            os.kill(helper, signal.SIGKILL)
+        return len(sqlite_store.sighting_columns(ObservationQuery()))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(read, range(24))) == [50] * 24
+
+
+# A script that opens a store by a relative path, then moves to a folder with a data.py of
+# its own before the first read starts the helper.
+_ELSEWHERE = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from data.sqlite import SQLiteStore
+from domain.records import ObservationQuery
+from tests.factories import make_observation
+store = SQLiteStore("herdwatch.db")
+store.migrate()
+store.add_observations([make_observation(1)], actor="olga")
+os.chdir(sys.argv[2])
+print(len(store.sighting_columns(ObservationQuery())))
+"""
+
+
+def test_the_helper_ignores_the_callers_current_folder(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.py").write_text("raise SystemExit('the wrong data module')\n")
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", _ELSEWHERE, str(ROOT), str(elsewhere)],
+        cwd=tmp_path / "work",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]
