@@ -8,12 +8,12 @@ open and close the database took itself for the last one, checkpointed and delet
 WAL the store's writer still appended to, and what the store committed after that was
 lost when its process was killed (tests/data/test_sqlite_reader.py). So the standard
 library's sqlite3 is the only SQLite in a process that holds a store open, and the driver
-reads in a helper: one per process, started at its first read (`python -m
-data.sqlite_reader`, not multiprocessing, which would run a script's unguarded top level
-again), opening its connections for each read and closing them after. Requests and
-answers go through its stdin and stdout; the table comes back as an Arrow IPC stream
-(about 0.1 s at a million sightings). It ends when its stdin closes, so a parent killed
-outright leaves no helper behind.
+reads in a helper: one per process, started as a herd grouping begins or at the first
+read (`python -P -m data.sqlite_reader`, not multiprocessing, which would run a script's
+unguarded top level again), opening its connections for each read and closing them after.
+Requests and answers go through its stdin and stdout; the table comes back as an Arrow IPC
+stream followed by its row count (0.24-0.32 s at a million sightings). It ends when its
+stdin closes, so a parent killed outright leaves no helper behind.
 """
 
 from __future__ import annotations
@@ -125,10 +125,10 @@ _current: _Helper | None = None
 
 
 def read_table(path: str, sql: str, params: list[Any], parts: int = READ_PARTS) -> Any:
-    """The pyarrow Table of `sql` over the SQLite file at path, read in the helper process
-    in `parts` rowid ranges (the last two parameters of sql, added there)."""
-    # Absolute: the helper resolves a relative path in the folder it started in.
-    request = pickle.dumps((os.path.abspath(path), sql, params, parts))
+    """The pyarrow Table of `sql` over the SQLite file at path (absolute: the helper does
+    not share the caller's current folder), read in the helper process in `parts` rowid
+    ranges (the last two parameters of sql, added there)."""
+    request = pickle.dumps((path, sql, params, parts))
     for attempt in range(2):
         helper = _helper()
         try:
