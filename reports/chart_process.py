@@ -11,12 +11,12 @@ The helper is one process per server worker, spawned (never forked: a worker has
 and open database connections) once the first report's herds are built (or at the start
 of a worker with HERDWATCH_PRELOAD), so its imports take the core the tables and the
 charts leave free; a worker's first report draws its map itself, the later ones (after a
-data change too) in the helper. It holds matplotlib and the boundaries and
-nothing of the store. Only served workers use it (field_api/app.py turns it on); the CLI
-draws in one process. A map asked for while the helper draws another report's is drawn
-here. Anything wrong with the helper (it died, it cannot start, a pickling error) and the
-map is drawn here as before: a report never fails for want of it. A helper that hangs
-costs that one report RESULT_TIMEOUT_S and is killed.
+data change too) in the helper. It holds matplotlib and the boundaries and nothing of the
+store. Served workers use it (field_api/app.py turns it on), and `herdwatch report` for
+its run (`used`); the other commands draw in one process. A map asked for while the
+helper draws another report's is drawn here. Anything wrong with the helper (it died, it
+cannot start, a pickling error) and the map is drawn here as before: a report never fails
+for want of it. A helper that hangs costs that one report RESULT_TIMEOUT_S and is killed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -73,6 +75,21 @@ def configure(*, enabled: bool) -> None:
         _enabled = enabled
     if not enabled:
         shutdown()
+
+
+@contextmanager
+def used(*, enabled: bool) -> Iterator[None]:
+    """The helper on (if enabled) for one command's run, started now so its imports
+    overlap the command's read of the herds; as it was before, after the run (stopped if
+    it was off): `herdwatch report` draws its maps meanwhile too."""
+    with _LOCK:
+        before = _enabled
+    configure(enabled=enabled or before)
+    start_meanwhile()
+    try:
+        yield
+    finally:
+        configure(enabled=before)
 
 
 def start_meanwhile() -> None:

@@ -14,7 +14,6 @@ from domain.seasons import SeasonCalendar
 from reports.formats import CSV_TABLES, FORMATS
 from reports.herds import HerdTables
 from reports.population import PopulationReport
-from reports.render import to_csv, to_gpkg, to_html, to_pdf
 
 MARKER = ".complete"  # written last: a folder without it is redone by --due
 
@@ -37,6 +36,10 @@ def write_report(
 ) -> list[Path]:
     """Write the formats into out/<every>/<period>/ in `lang`; each file appears whole or not
     at all. The file names are the same (ASCII) in every language."""
+    # Imported here: `herdwatch report` checks its arguments and reads the herds while a
+    # thread loads these (reports.served.load_renderers_meanwhile).
+    from reports.render import to_csv, to_html, to_pdf
+
     folder = report_folder(out, report.period.every, report.period.key)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"herdwatch-{report.period.every}-{report.period.key}"
@@ -78,6 +81,8 @@ def _atomic(path: Path, content: bytes) -> Path:
 
 
 def _write_gpkg(report: PopulationReport, path: Path) -> Path:
+    from reports.render import to_gpkg
+
     tmp = path.with_name(f".tmp-{path.name}")
     tmp.unlink(missing_ok=True)
     to_gpkg(report, tmp)

@@ -9,6 +9,7 @@ the map and report libraries inside the commands that use them, so `herdwatch us
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -73,6 +74,20 @@ class DefaultsHelp(argparse.HelpFormatter):
         if action.option_strings or action.nargs in ("?", "*"):
             return text + " " + _("(default: %(default)s)")
         return text
+
+
+def console() -> None:
+    """The `herdwatch` console script and `python -m field_api.cli`: main, then exit.
+
+    What a command leaves behind (after a report at a million sightings: its herds,
+    tables and figures) is freed at exit by reference counting all the same; frozen, it
+    is kept out of the collections the interpreter runs as it tears its modules down,
+    which walked all of it again (0.45 s of such a report's 4.6; docs/benchmarks.md).
+    Only here: tests call main and go on in the same process.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,9 +25,6 @@ from data.uploads import Rejected
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.i18n import N_, Joined, Message
 from field_api.cli.common import _, open_migrated_store, say
-from field_api.errors import ApiError
-from field_api.ingest import parse_features, upload_rules
-from field_api.routes.observations import parse_edit
 from field_api.settings import Settings
 
 FORMAT, VERSION = "herdwatch-field", 1
@@ -133,6 +130,10 @@ def _import_record(
     store: ObservationStore, settings: Settings, record: dict[str, Any], observer: str
 ) -> str:
     """One record as its PUT would store it, then its pending edit as its PATCH would."""
+    # Imported here, as in _apply_edit: the HTTP layer's parsers bring FastAPI (0.35 s),
+    # which no other command needs at its start.
+    from field_api.ingest import parse_features
+
     feature, crs = record.get("feature"), record.get("crs")
     [parsed] = parse_features([feature], crs=crs, observer=observer, settings=settings, prefix="")
     label = Message("record {id}", id=str(parsed.id))
@@ -154,6 +155,10 @@ def _apply_edit(
     observer: str,
     label: Message,
 ) -> str:
+    from field_api.errors import ApiError
+    from field_api.ingest import upload_rules
+    from field_api.routes.observations import parse_edit
+
     try:
         body = {"revision": pending.get("base") or 1, "properties": pending.get("properties", {})}
         if pending.get("geometry"):

@@ -60,8 +60,10 @@ def add_arguments(subparsers: Any) -> None:
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the arguments, load and de-duplicate once, write each report asked for."""
+    from reports import chart_process
     from reports.herd_cache import HerdCache
     from reports.output import parse_formats
+    from reports.served import load_renderers_meanwhile
 
     try:
         formats = parse_formats(args.format)
@@ -76,18 +78,24 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         print(say(Message("herdwatch report: {reason}", reason=reason)), file=sys.stderr)
         return 2
     store = open_existing_store(settings, args)
-    try:
-        store.migrate()
-        # The grouping saved by the server or an earlier run, brought up to date, else
-        # built (and saved for the next, on a thread while the files are written).
-        cache = HerdCache(keep=False, files=settings.herd_files_dir(store.url))
-        inputs, tables = cache.herds(store, seasons)
-    finally:
-        store.close()
-    try:
-        return _write_reports(args, inputs, tables, seasons, census, formats)
-    finally:
-        cache.wait_for_save()  # the saved grouping whole before the process ends
+    drawn = "html" in formats or "pdf" in formats
+    if drawn:
+        # Meanwhile, on a thread and in the map's helper process: the renderers' imports
+        # (matplotlib, reportlab: about a second) overlap the read of the herds.
+        load_renderers_meanwhile()
+    with chart_process.used(enabled=drawn and settings.chart_process):
+        try:
+            store.migrate()
+            # The grouping saved by the server or an earlier run, brought up to date, else
+            # built (and saved for the next, on a thread while the files are written).
+            cache = HerdCache(keep=False, files=settings.herd_files_dir(store.url))
+            inputs, tables = cache.herds(store, seasons)
+        finally:
+            store.close()
+        try:
+            return _write_reports(args, inputs, tables, seasons, census, formats)
+        finally:
+            cache.wait_for_save()  # the saved grouping whole before the process ends
 
 
 def _write_reports(

@@ -208,3 +208,26 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_command_uses_the_helper_for_its_run_then_stops_it(report: PopulationReport):
+    """`herdwatch report` (chart_process.used): the map drawn apart, no helper after."""
+    chart_process.configure(enabled=False)
+    with chart_process.used(enabled=True):
+        assert chart_process.wait_until_ready(), "the helper process did not start"
+        pid = chart_process.helper_pid()
+        drawn = chart_process.drawn_apart
+        render_charts(report)
+        assert chart_process.drawn_apart == drawn + 1
+    assert chart_process.helper_pid() is None
+    assert pid is not None
+    _wait_gone(pid, seconds=10)
+    with chart_process.used(enabled=False):
+        assert chart_process.helper_pid() is None  # switched off: nothing started
+
+
+def test_a_command_leaves_a_workers_helper_running(report: PopulationReport, helper: None):
+    pid = chart_process.helper_pid()
+    with chart_process.used(enabled=True):
+        render_charts(report)
+    assert chart_process.helper_pid() == pid  # the served worker's, as it was
