@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from data.store import ObservationStore
+from data.store import ObservationStore, check_editable
 from data.uploads import Rejected, UploadRules
 from domain.records import Observation
 
@@ -41,6 +41,12 @@ def edit_observation(
     if problems:
         raise Rejected(problems)
     changes = {k: v for k, v in edit.changes.items() if v != getattr(current, k)}
+    if not changes:
+        # Nothing would change: no new revision, which made another device's edit of this
+        # one stale for nothing; and a re-sent edit whose answer was lost is answered as
+        # the first was, not with a 409 against the revision it made itself.
+        check_editable(current, current.revision)  # a retracted record is still gone
+        return current
     return store.update_observation(
         observation_id, changes, base_revision=edit.base_revision, actor=actor
     )

@@ -29,6 +29,7 @@ from data.sql_shared import (
     rows_to_herd_counts,
     where_clause,
 )
+from data.store import check_editable
 from data.tables import HERD_DECISIONS, INSTANCES, OBSERVATIONS, REVISIONS, SURVEYS, Table
 from data.tokens import hash_token
 from domain.errors import Conflict, Gone, NotFound
@@ -503,9 +504,11 @@ class SQLStore:
     ) -> bytes:
         """Write a chunk at `start` of an upload of `total` bytes; returns the bytes so far.
 
-        A chunk may overlap what is held (a re-send after a lost answer rewrites the same
-        bytes) but not leave a gap: one starting past the end raises UploadOffset. A new
-        total restarts the upload from byte 0.
+        A chunk may overlap what is held (a re-send after a lost answer) with the same
+        bytes, which changes nothing, not even what is held after it; other bytes where it
+        overlaps raise Conflict (another file under this name: nothing is written), and a
+        chunk starting past the end raises UploadOffset. A new total restarts the upload
+        from byte 0.
         """
         key = (str(observation_id), name)
         now = rows.utc_text(rows.now_utc())
@@ -527,7 +530,10 @@ class SQLStore:
             held = bytes(held_row[0]) if int(held_row[1]) == total else b""
             if start > len(held):
                 raise UploadOffset(len(held), total)
-            data = held[:start] + chunk
+            end = start + len(chunk)
+            if held[start:end] != chunk[: len(held) - start]:
+                raise _other_bytes(name, start, min(end, len(held)))
+            data = held[:start] + chunk + held[end:]
             conn.execute(
                 self._sql(
                     "UPDATE photo_uploads SET data = {p}, total = {p}, uploaded_by = {p}, "
@@ -906,18 +912,16 @@ def _instance(row: dict[str, Any]) -> Instance:
     )
 
 
-def check_editable(current: Observation, base_revision: int) -> None:
-    """An edit must be of an active record, made against its current revision."""
-    if current.status == "retracted":
-        raise Gone(Message("observation {id} was retracted", id=str(current.id)), field="id")
-    if current.revision != base_revision:
-        raise Conflict(
-            Message(
-                "observation {id} is at revision {revision}, your edit was based on "
-                "revision {base_revision}: reload it and edit again",
-                id=str(current.id),
-                revision=str(current.revision),
-                base_revision=str(base_revision),
-            ),
-            field="revision",
-        )
+def _other_bytes(name: str, start: int, overlap_end: int) -> Conflict:
+    """A chunk that contradicts the bytes held of an unfinished upload (seen: a re-sent
+    chunk of another file silently overwrote them, and the photo completed corrupt)."""
+    return Conflict(
+        Message(
+            "this chunk of photo {name} differs from the bytes {start}-{last} the server "
+            "holds of its unfinished upload: it is another file; send it under another name",
+            name=repr(name),
+            start=str(start),  # a byte offset, not a count: no grouping
+            last=str(overlap_end - 1),
+        ),
+        field="Content-Range",
+    )

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from data.bulk import Accounts, StoredObservation
 from data.herds import HerdDecision, SightingColumns
-from domain.errors import BadDatabaseUrl
+from domain.errors import BadDatabaseUrl, Conflict, Gone
 from domain.i18n import Message
 from domain.openrosa import Instance
 from domain.photos import Photo, PhotoInfo
@@ -216,7 +216,8 @@ class ObservationStore(Protocol):
     def add_photo_chunk(
         self, observation_id: UUID, name: str, *, start: int, total: int, chunk: bytes, actor: str
     ) -> bytes:
-        """Write a chunk at `start`; the bytes held so far. A gap raises UploadOffset."""
+        """Write a chunk at `start`; the bytes held so far. A gap raises UploadOffset,
+        other bytes than those held where it overlaps raise Conflict."""
         ...
 
     def discard_photo_upload(self, observation_id: UUID, name: str) -> None: ...
@@ -292,3 +293,20 @@ def open_store(url: str) -> ObservationStore:
             "unsupported database URL {url}: use sqlite:///file.db or postgresql://…", url=repr(url)
         )
     )
+
+
+def check_editable(current: Observation, base_revision: int) -> None:
+    """An edit must be of an active record, made against its current revision."""
+    if current.status == "retracted":
+        raise Gone(Message("observation {id} was retracted", id=str(current.id)), field="id")
+    if current.revision != base_revision:
+        raise Conflict(
+            Message(
+                "observation {id} is at revision {revision}, your edit was based on "
+                "revision {base_revision}: reload it and edit again",
+                id=str(current.id),
+                revision=str(current.revision),
+                base_revision=str(base_revision),
+            ),
+            field="revision",
+        )

@@ -57,6 +57,12 @@ def crs_problem(exc: CoordinateError, crs: str) -> Message:
     """A CRS geo/coords.py refused, in words the API and the CLI translate."""
     if exc.kind == "unknown":
         return Message("crs {crs} is not a known coordinate system", crs=repr(crs))
+    if exc.kind == "not_horizontal":
+        return Message(
+            "crs {crs} is not a map's coordinate system (geocentric or vertical): send "
+            "longitude and latitude, or projected x and y such as EPSG:32652",
+            crs=repr(crs),
+        )
     return Message("crs {crs} is not understood: give it as EPSG:<code>", crs=repr(crs))
 
 

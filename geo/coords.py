@@ -26,7 +26,8 @@ class CoordinateError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-        self.kind = kind  # "not_understood" or "unknown": callers word it in their language
+        # "not_understood", "unknown" or "not_horizontal": callers word it in their language
+        self.kind = kind
 
 
 def lon_lat_problems(lon: float, lat: float) -> list[tuple[str, str]]:
@@ -79,11 +80,18 @@ def _transformer(source: str, target: str) -> Transformer:
 
 def _make_transformer(source: str, target: str) -> Transformer:
     try:
-        return Transformer.from_crs(CRS.from_user_input(source), target, always_xy=True)
+        crs = CRS.from_user_input(source)
     except CRSError as exc:
         raise CoordinateError(
             "crs", f"crs {source!r} is not a known coordinate system", "unknown"
         ) from exc
+    if not (crs.is_geographic or crs.is_projected):
+        # A geocentric CRS (EPSG:4978) took x and y for X and Y metres from the Earth's
+        # centre and stored the North Pole; a vertical one has no place at all.
+        raise CoordinateError(
+            "crs", f"crs {source!r} is a {crs.type_name}, not a map's", "not_horizontal"
+        )
+    return Transformer.from_crs(crs, target, always_xy=True)
 
 
 def to_wgs84(xs: Sequence[float], ys: Sequence[float], crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.photos import make_photo, receive_photo
+from data.photos import Receipt, make_photo, receive_photo
 from data.store import ObservationStore
 from domain.errors import Conflict, NotFound
 from domain.photos import UploadOffset
@@ -84,6 +84,30 @@ def test_a_chunk_past_what_is_held_says_where_to_resume_and_a_repeat_is_harmless
     done = receive_photo(store, oid, "r.png", data[half:], f"bytes {half}-{size - 1}/{size}",
                          actor="olga", max_bytes=LIMIT)  # fmt: skip
     assert done.status == "created" and store.photo_bytes(oid, "r.png") == data
+
+
+def test_a_chunk_of_other_bytes_is_refused_and_what_is_held_is_kept(
+    store: ObservationStore,
+) -> None:
+    """Another file's chunk where this upload's bytes are held: 409, nothing written; a
+    late re-send of an early chunk does not cut off what was held after it."""
+    oid = _observation(store)
+    data = image_bytes("PNG", seed=6, side=80)
+    other = bytes(b ^ 0xFF for b in data)  # the same size: the same upload's total
+    size, half = len(data), len(data) // 2
+
+    def send(body: bytes, start: int) -> Receipt:
+        byte_range = f"bytes {start}-{start + len(body) - 1}/{size}"
+        return receive_photo(store, oid, "s.png", body, byte_range, actor="olga", max_bytes=LIMIT)
+
+    assert send(data[:half], 0).received == half
+    with pytest.raises(Conflict) as refused:
+        send(other[half // 2 : half + 10], half // 2)
+    assert refused.value.field == "Content-Range"
+    assert f"bytes {half // 2}-{half - 1}" in str(refused.value.message)
+    assert send(data[:10], 0).received == half  # a re-send from an earlier try
+    done = send(data[half:], half)
+    assert done.status == "created" and store.photo_bytes(oid, "s.png") == data
 
 
 def test_missing_photos_are_not_found(store: ObservationStore) -> None:

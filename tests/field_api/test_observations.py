@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Clients
 from tests.factories import make_collection, make_feature
 
@@ -69,6 +71,17 @@ def test_projected_utm_coordinates_are_transformed(api: Clients) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "crs"
 
 
+@pytest.mark.parametrize("crs", ["EPSG:4978", "EPSG:5714"])  # geocentric; vertical
+def test_a_crs_that_is_not_a_maps_is_refused_and_nothing_stored(api: Clients, crs: str) -> None:
+    """Seen: EPSG:4978 took x, y for metres from the Earth's centre: the North Pole."""
+    feature = make_feature(coordinates=[500000.0, 7880000.0])
+    bad = put(api, feature, crs=crs)
+    assert bad.status_code == 422
+    [error] = bad.json()["errors"]
+    assert error["field"] == "crs" and "not a map's coordinate system" in error["message"]
+    assert api.observer.get(f"{URL}/{feature['id']}").status_code == 404
+
+
 def test_batch_stores_valid_records_and_explains_invalid_ones(api: Clients) -> None:
     collection = make_collection(5)
     collection["features"][1]["properties"]["count"] = -3
@@ -115,6 +128,24 @@ def test_patch_with_current_revision_then_stale_revision(api: Clients) -> None:
         f"{URL}/{feature['id']}", json={"revision": 2, "properties": {"observer": "x"}}
     )
     assert fixed.status_code == 422 and fixed.json()["errors"][0]["field"] == "properties.observer"
+
+
+def test_a_patch_that_changes_nothing_makes_no_revision(api: Clients) -> None:
+    """Seen: an empty PATCH made revision 2, and another device's edit of 1 a 409."""
+    feature = make_feature()
+    put(api, feature)
+    url = f"{URL}/{feature['id']}"
+    for properties in ({}, {"count": feature["properties"]["count"]}):
+        same = api.observer.patch(url, json={"revision": 1, "properties": properties})
+        assert same.status_code == 200 and same.json()["properties"]["revision"] == 1
+    edit = {"revision": 1, "properties": {"count": 60}}
+    assert api.observer.patch(url, json=edit).json()["properties"]["revision"] == 2
+    lost_answer = api.observer.patch(url, json=edit)  # the same edit sent again
+    assert lost_answer.status_code == 200 and lost_answer.json()["properties"]["revision"] == 2
+    history = api.observer.get(f"{url}/history").json()["revisions"]
+    assert [r["action"] for r in history] == ["create", "edit"]
+    api.observer.request("DELETE", url, json={"reason": "double entry"})
+    assert api.observer.patch(url, json={"revision": 3, "properties": {}}).status_code == 410
 
 
 def test_delete_retracts_and_a_later_put_is_410(api: Clients) -> None:

@@ -27,6 +27,10 @@ def test_crs_names() -> None:
     for bad in ("UTM52", "EPSG:999999", ""):
         with pytest.raises(CoordinateError):
             normalise_crs(bad)
+    for not_a_map in ("EPSG:4978", "EPSG:5714"):  # geocentric, vertical
+        with pytest.raises(CoordinateError) as refused:
+            normalise_crs(not_a_map)
+        assert refused.value.kind == "not_horizontal"
 
 
 def test_impossible_coordinates_name_their_axis() -> None:
