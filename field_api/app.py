@@ -151,7 +151,8 @@ def preload_libraries() -> None:
 
     import maps.service  # noqa: F401  (with folium)
     import reports.herd_decisions  # noqa: F401  (with pandas)
-    import reports.output  # noqa: F401  (with render, charts, population, stats)
+    import reports.output  # noqa: F401  (with population, stats)
+    import reports.render  # noqa: F401  (with charts: matplotlib, reportlab, templates)
 
     chart_process.start_meanwhile()  # the report map's helper process, if it is used
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import binascii
 from datetime import datetime
 from typing import Annotated
@@ -22,7 +23,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         values = [float(v) for v in text.split(",")]
     except ValueError:
         values = []
-    if len(values) != 4:
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):  # "NaN" parses
         raise InvalidInput(
             Message("bbox must be four numbers: minLon,minLat,maxLon,maxLat"),
             field="bbox",

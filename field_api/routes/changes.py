@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from field_api.deps import Reader, StoreDep
+from field_api.query_check import DeclaredQueryOnly
 from field_api.schemas import observation_feature
 
-router = APIRouter(prefix="/api/v1", tags=["sync"])
+router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[DeclaredQueryOnly])
 
 
 @router.get("/changes")

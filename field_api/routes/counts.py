@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from domain.records import Period
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.filters import QueryDep
+from field_api.query_check import DeclaredQueryOnly
 from geo.grid import MAX_CELL_KM, MIN_CELL_KM
 
-router = APIRouter(prefix="/api/v1", tags=["counts"])
+router = APIRouter(prefix="/api/v1", tags=["counts"], dependencies=[DeclaredQueryOnly])
 
 
 @router.get("/counts")

@@ -24,9 +24,10 @@ from data.store import ObservationStore
 from domain.records import ObservationQuery
 from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.filters import QueryDep
+from field_api.query_check import DeclaredQueryOnly
 from field_api.settings import Settings
 
-router = APIRouter(prefix="/api/v1", tags=["exports"])
+router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[DeclaredQueryOnly])
 
 CSV_COLUMNS = EXPORT_CSV_COLUMNS
 __all__ = ["CSV_COLUMNS", "EXPORT_PAGE"]

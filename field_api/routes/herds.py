@@ -17,13 +17,14 @@ from data.herds import HerdDecision
 from data.store import ObservationStore
 from domain.periods import parse_period
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
+from field_api.query_check import DeclaredQueryOnly
 from field_api.settings import Settings
 from reports.herd_cache import HerdCache
 
 if TYPE_CHECKING:
     from reports.herds import HerdTables
 
-router = APIRouter(prefix="/api/v1/herds", tags=["herds"])
+router = APIRouter(prefix="/api/v1/herds", tags=["herds"], dependencies=[DeclaredQueryOnly])
 
 
 class HerdDecisionIn(BaseModel):

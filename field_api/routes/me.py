@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from field_api.deps import AnyUser
+from field_api.query_check import DeclaredQueryOnly
 
-router = APIRouter(prefix="/api/v1", tags=["session"])
+router = APIRouter(prefix="/api/v1", tags=["session"], dependencies=[DeclaredQueryOnly])
 
 
 @router.get("/me")

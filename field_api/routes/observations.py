@@ -31,6 +31,7 @@ from field_api.ingest import (
     upload_rules,
 )
 from field_api.language import language_headers, request_language
+from field_api.query_check import DeclaredQueryOnly
 from field_api.routes.photos import photo_json
 from field_api.schemas import (
     FeatureCollectionEnvelope,
@@ -41,7 +42,9 @@ from field_api.schemas import (
 )
 from geo.coords import CoordinateError, normalise_crs
 
-router = APIRouter(prefix="/api/v1/observations", tags=["observations"])
+router = APIRouter(
+    prefix="/api/v1/observations", tags=["observations"], dependencies=[DeclaredQueryOnly]
+)
 M = TypeVar("M", bound=BaseModel)
 
 CrsParam = Annotated[

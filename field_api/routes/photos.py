@@ -20,8 +20,9 @@ from domain.i18n import Message
 from domain.photos import PhotoInfo, UploadOffset
 from field_api.deps import AnyUser, Reader, SettingsDep, StoreDep, Uploader, may_change, may_read
 from field_api.errors import ApiError
+from field_api.query_check import DeclaredQueryOnly
 
-router = APIRouter(prefix="/api/v1/observations", tags=["photos"])
+router = APIRouter(prefix="/api/v1/observations", tags=["photos"], dependencies=[DeclaredQueryOnly])
 _STATUS = {"created": 201, "unchanged": 200, "partial": 202}
 _PHOTO_DOC = {
     "requestBody": {

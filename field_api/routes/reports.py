@@ -16,9 +16,10 @@ from domain.periods import parse_period
 from field_api.deps import HerdCacheDep, Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
 from field_api.language import language_headers, request_language
+from field_api.query_check import DeclaredQueryOnly
 from reports.formats import CSV_TABLES
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[DeclaredQueryOnly])
 REPORT_FORMATS = ("html", "pdf", "csv")
 
 

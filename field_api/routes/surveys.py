@@ -12,11 +12,12 @@ from domain.i18n import Message
 from domain.records import Survey
 from field_api.deps import Reader, Researcher, StoreDep
 from field_api.errors import ApiError
+from field_api.query_check import DeclaredQueryOnly
 from field_api.schemas import SURVEY_ID_PATTERN, SurveyIn, survey_json
 from geo.effort import EffortError, survey_effort
 from geo.transects import TransectError, project_stratum
 
-router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
+router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], dependencies=[DeclaredQueryOnly])
 SurveyId = Annotated[str, Path(max_length=100, pattern=SURVEY_ID_PATTERN)]
 
 
