@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import math
 import binascii
+import math
 from datetime import datetime
 from typing import Annotated
 
