@@ -165,9 +165,7 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = pydantic_errors(list(exc.errors()))
-        lang = request_language(request)
-        return problem(422, "validation_error", summary(errors), errors, lang=lang)
+        return _validation_problem(request, exc)
 
     @app.exception_handler(ValidationError)
     async def _invalid_model(request: Request, exc: ValidationError) -> JSONResponse:
@@ -252,3 +250,33 @@ def allowed_methods(app: FastAPI, path: str) -> str:
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field, or 415 for a JSON body that did not come as JSON."""
+    lang = request_language(request)
+    media = _body_not_json(request, exc)
+    if media is not None:
+        return _unsupported_media(media, lang)
+    errors = pydantic_errors(list(exc.errors()))
+    return problem(422, "validation_error", summary(errors), errors, lang=lang)
+
+
+def _body_not_json(request: Request, exc: RequestValidationError) -> str | None:
+    """The Content-Type of a JSON route's body that FastAPI did not read as JSON (`curl
+    -d` sends application/x-www-form-urlencoded), or None. Seen answering "body: must be
+    a JSON object" for a JSON object."""
+    media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
+    return (media or "none") if whole_body else None
+
+
+def _unsupported_media(media: str, lang: str) -> JSONResponse:
+    message = Message(
+        "send the body as JSON with Content-Type: application/json (it came as {media})",
+        media=media,
+    )
+    errors = [{"field": "Content-Type", "code": "unsupported_media_type", "message": message}]
+    return problem(415, "unsupported_media_type", message, errors, lang=lang)

@@ -68,7 +68,10 @@ class RequestGuard:
         scope.setdefault("state", {})[CREDENTIAL_KEY] = credential
         user = credential.user
         if user is None and scope["path"] not in ANONYMOUS_BODY_PATHS:
-            await _refuse(scope, send, 401, "unauthorized", _UNAUTHORIZED)
+            # A token sent but not known is told so, as a GET is (field_api/deps.py): it
+            # was told to send one, which it had.
+            refusal = _NOT_VALID if credential.presented else _UNAUTHORIZED
+            await _refuse(scope, send, 401, "unauthorized", refusal)
             return
         forged = _forgery(scope, credential)
         if forged:
@@ -253,6 +256,8 @@ async def _refuse(
         # ODK Collect answers a Basic challenge with the user name and token.
         headers["WWW-Authenticate"] = 'Basic realm="Herdwatch", charset="UTF-8"'
         headers["X-OpenRosa-Version"] = "1.0"
+    elif status == 401 and message is _NOT_VALID:
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     errors = [{"field": field, "code": code, "message": message}]
@@ -272,5 +277,8 @@ OPENROSA_PREFIX = "/openrosa/"
 _UNAUTHORIZED = i18n.Message(
     "send Authorization: Bearer <token> (from `herdwatch users add`) before the body: "
     "a body is read only from a signed-in user"
+)
+_NOT_VALID = i18n.Message(
+    "this token is not valid or was revoked, or the session ended: sign in again"
 )
 _TOO_SLOW = i18n.Message("the body took too long to arrive: send it again on a better connection")

@@ -211,3 +211,18 @@ def test_health_and_docs_answer_without_a_token(api: Clients) -> None:
     assert api.anonymous.get("/health").json()["status"] == "ok"
     assert api.anonymous.get("/docs").status_code == 200
     assert "/api/v1/observations/batch" in api.anonymous.get("/openapi.json").json()["paths"]
+
+
+def test_an_upload_with_an_unknown_token_is_told_the_token_is_not_valid(
+    sqlite_api: Clients,
+) -> None:
+    """Seen: told to send a token, which it had sent (a GET was told the right thing)."""
+    feature = make_feature()
+    url = f"{URL}/{feature['id']}"
+    wrong = sqlite_api.anonymous.put(url, json=feature, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert "not valid or was revoked" in wrong.json()["errors"][0]["message"]
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    missing = sqlite_api.anonymous.put(url, json=feature)
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+    assert "send Authorization: Bearer" in missing.json()["errors"][0]["message"]

@@ -1,6 +1,10 @@
-"""The API refuses a query parameter a route does not take, and one given twice: seen
-answering 200 with every population for `?popualtion=taimyr`, and with the last of two
-`population=` values only (field_api/query_check.py)."""
+"""Requests the API cannot take as sent are refused by name, never half-understood.
+
+A query parameter a route does not take, and one given twice (field_api/query_check.py):
+seen answering 200 with every population for `?popualtion=taimyr`, and with the last of
+two `population=` values only. A bbox of other than four finite numbers; a JSON body sent
+with another Content-Type.
+"""
 
 from __future__ import annotations
 
@@ -79,3 +83,19 @@ def test_a_bbox_of_other_than_four_finite_numbers_says_so(sqlite_api: Clients, b
     assert answer.status_code == 422
     [error] = answer.json()["errors"]
     assert error["field"] == "bbox" and "four numbers" in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/surveys", "/api/v1/herds/decisions"])
+def test_a_json_body_sent_as_a_form_is_told_the_content_type(
+    sqlite_api: Clients, path: str
+) -> None:
+    """`curl -d '{...}'` sends application/x-www-form-urlencoded: seen answering "body: must
+    be a JSON object" for a JSON object."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = sqlite_api.admin.post(path, content=b'{"id": "s-1"}', headers=form)
+    assert answer.status_code == 415
+    [error] = answer.json()["errors"]
+    assert error["field"] == "Content-Type"
+    assert "application/x-www-form-urlencoded" in error["message"]
+    as_json = sqlite_api.admin.post(path, json={})
+    assert as_json.status_code == 422  # read as JSON, then its fields are checked
