@@ -126,6 +126,20 @@ class UploadRules:
             and EARLIEST <= p.observed_at <= latest
         )
 
+    def population_problem(self, population: str) -> Problem | None:
+        """A population this server does not count, or None."""
+        if population in self.populations:
+            return None
+        return Problem.of(
+            "properties.population",
+            "unknown_population",
+            Message(
+                "{population} is not one of {known}",
+                population=repr(population),
+                known=", ".join(self.populations),
+            ),
+        )
+
     def problems(self, p: Any, lon: float, lat: float) -> list[Problem]:
         """Every rule a record breaks, each with the field and what to fix."""
         found = _point_problems(lon, lat)
@@ -154,18 +168,9 @@ class UploadRules:
                     ),
                 )
             )
-        if p.population not in self.populations:
-            found.append(
-                Problem.of(
-                    "properties.population",
-                    "unknown_population",
-                    Message(
-                        "{population} is not one of {known}",
-                        population=repr(p.population),
-                        known=", ".join(self.populations),
-                    ),
-                )
-            )
+        unknown = self.population_problem(p.population)
+        if unknown is not None:
+            found.append(unknown)
         if p.observed_at < EARLIEST:
             found.append(
                 Problem.of(

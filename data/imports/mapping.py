@@ -461,10 +461,14 @@ def geopoint_accuracy(plan: Plan, row: dict[str, Any]) -> Any:
 
 
 def observation_fields(
-    values: dict[str, Any], record_zone: str | None, columns: dict[str, str]
+    values: dict[str, Any],
+    record_zone: str | None,
+    columns: dict[str, str],
+    failed: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Observation keyword arguments from parsed values, the wire table's defaults for the
-    rest; a required field left empty is a problem naming it."""
+    rest; a required field left empty is a problem naming it. A field in `failed` has its
+    problem already (seen: `count=abc` was also "column 'count' is empty")."""
     fields: dict[str, Any] = {}
     problems = []
     for f in wire.DEVICE_PROPERTIES:
@@ -472,6 +476,8 @@ def observation_fields(
             fields[f.name] = Composition(*(values.get(n) for n in COMPOSITION_FIELDS))
         elif f.name in values:
             fields[f.name] = values[f.name]
+        elif f.name in failed:
+            continue
         elif f.default is wire.REQUIRED:
             reason = (
                 Message("column {column} is empty", column=repr(columns[f.name]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -79,19 +80,21 @@ def file_format(path: Path, declared: str | None) -> str:
     return found
 
 
-def columns_of(path: Path, fmt: str, layer: str | None) -> list[str]:
-    """The column names of a file (its first chunk's), to guess presets and check mappings."""
-    for chunk in read_chunks(path, fmt, layer, chunk_rows=1):
-        return list(chunk.rows[0]) if chunk.rows else []
-    return _header_only(path, fmt, layer)
-
-
-def _header_only(path: Path, fmt: str, layer: str | None) -> list[str]:
+def header_columns(path: Path, fmt: str, layer: str | None) -> list[str]:
+    """The columns of a file with no rows: its header (CSV) or its layer's fields (seen:
+    "its columns: " and nothing after it, for a CSV of a header alone)."""
     if fmt == "csv":
         import pandas as pd
 
         return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
-    return []
+    if fmt in ("xlsx", "parquet"):
+        return []
+    import pyogrio
+
+    try:
+        return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+    except Exception:  # noqa: BLE001  (unreadable: read_chunks has said why already)
+        return []
 
 
 def read_chunks(
@@ -121,7 +124,7 @@ def read_chunks(
                 "cannot read {name} as {fmt}: {exc}",
                 name=str(path.name),
                 fmt=str(fmt),
-                exc=str(exc),
+                exc=_said(exc, path),
             ),
             field="file",
         ) from exc
@@ -132,7 +135,7 @@ def read_chunks(
                     "cannot read {name} as {fmt}: {exc}",
                     name=str(path.name),
                     fmt=str(fmt),
-                    exc=str(exc),
+                    exc=_said(exc, path),
                 ),
                 field="file",
             ) from exc
@@ -315,3 +318,9 @@ def _shapes(wkbs: list[bytes | None]) -> list[Shape | None]:
         else:
             shapes.append(Shape(g.geom_type))
     return shapes
+
+
+def _said(exc: BaseException, path: Path) -> str:
+    """A reader's error without the folder the file is in: the server's temporary one
+    for an upload (seen: /tmp/herdwatch-import-…/x.gpkg in the answer)."""
+    return str(exc).replace(f"{path.parent}{os.sep}", "")

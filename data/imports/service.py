@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from data.imports import mapping, presets
-from data.imports.readers import PRESET_FORMATS, Chunk, file_format, read_chunks
+from data.imports.readers import (
+    PRESET_FORMATS,
+    Chunk,
+    file_format,
+    header_columns,
+    read_chunks,
+)
 from data.imports.report import ImportSummary, RowResult
 from data.store import ObservationStore
 from data.uploads import Problem, UploadRules, crs_problem
@@ -164,7 +170,9 @@ def _plan(
     actor: str,
 ) -> tuple[mapping.Plan, str | None]:
     first = next(iter(read_chunks(path, fmt, options.layer, chunk_rows=1)), None)
-    columns = list(first.rows[0]) if first and first.rows else []
+    columns = (
+        list(first.rows[0]) if first and first.rows else header_columns(path, fmt, options.layer)
+    )
     has_geometry = first is not None and first.shapes is not None
     preset_name = options.format if options.format in PRESET_FORMATS else None
     if preset_name is None and fmt in ("csv", "xlsx"):
@@ -266,7 +274,8 @@ class _BatchStream:
             return None
         values, problems = mapping.row_values(plan, row)
         _derived_values(plan, row, values)
-        fields, missing = mapping.observation_fields(values, plan.record_zone, plan.columns)
+        failed = frozenset(p.field for p in problems)
+        fields, missing = mapping.observation_fields(values, plan.record_zone, plan.columns, failed)
         found = _point(plan, chunk, i, row)
         point = None if isinstance(found, Problem) else found
         problems += [found] if isinstance(found, Problem) else []
@@ -285,6 +294,9 @@ class _BatchStream:
             if self._rules.accepts(observation, lon, lat, self._latest, self._known):
                 return observation
             problems = self._rules.problems(observation, lon, lat)
+        elif "population" in p.fields:  # the rules need a whole record; this one is said too
+            unknown = self._rules.population_problem(p.fields["population"])
+            problems = problems + ([unknown] if unknown is not None else [])
         if problems:
             self._emit(
                 RowResult(

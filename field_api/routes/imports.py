@@ -105,6 +105,7 @@ async def _save(file: UploadFile, path: Path) -> None:
 
 
 def _answer(summary: ImportSummary, rows: list[RowResult], lang: str) -> JSONResponse:
+    rows = sorted(rows, key=lambda r: r.row)  # emitted invalid first, stored after the commit
     body: dict[str, Any] = {**summary.as_dict(), "rows": [r.as_dict() for r in rows]}
     if summary.dry_run or summary.committed:
         # The rows' reasons are text for a person: written in the request's language.

@@ -457,6 +457,29 @@ def test_an_empty_required_cell_names_its_column(sqlite_store: Any, tmp_path: Pa
     assert (gap.row, gap.fields, reasons) == (2, ("count",), ("count: column 'n' is empty",))
 
 
+def test_a_cell_that_does_not_parse_is_said_once_and_the_rest_of_its_row_too(
+    sqlite_store: Any, tmp_path: Path
+) -> None:
+    """Seen: `count=abc` was also "column 'count' is empty", and the row's unknown
+    population not said at all."""
+    rows = [r for i, r in enumerate(survey_rows(), 1) if i not in BROKEN]
+    rows[0].update(n="abc", population="atlantis")
+    path = write_csv(tmp_path / "two.csv", rows)
+    _, results = do_import(sqlite_store, path, maps={"observed_at": "when", "count": "n"})
+    [bad] = [r for r in results if r.status == "invalid"]
+    assert bad.fields == ("count", "properties.population")
+    assert "'abc' is not a whole number" in str(bad.reasons[0])
+    assert "'atlantis' is not one of" in str(bad.reasons[1])
+
+
+def test_a_file_of_a_header_alone_names_its_columns(sqlite_store: Any, tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("lon,lat\n")
+    with pytest.raises(InvalidInput) as refused:
+        do_import(sqlite_store, path, maps={"observed_at": "lon"})
+    assert "the file's columns: lon, lat" in str(refused.value.message)
+
+
 def test_sheet_rows_blank_lines_short_rows_and_repeated_headers() -> None:
     from data.imports.readers import _sheet_chunks
 

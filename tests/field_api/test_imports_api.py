@@ -102,6 +102,7 @@ def test_bad_files(sqlite_api: Clients) -> None:
         answer = post(client, content, name=name)
         assert answer.status_code == 422, name
         assert answer.json()["errors"][0]["field"] == "file"
+        assert "herdwatch-import-" not in answer.text  # the server's temporary folder
     unknown = post(client, name="survey.dat")
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "format"
     empty = post(client, "", name="empty.csv")
@@ -127,6 +128,13 @@ def test_size_limit_and_declared_length(tmp_path: Any) -> None:
         )
         assert unsized.status_code == 411
     store.close()
+
+
+def test_the_report_lists_rows_in_the_files_order(api: Clients) -> None:
+    """Invalid rows are said as they are read, stored ones after the commit: the answer
+    lists them by row all the same (seen: 2, 3, 1)."""
+    answer = post(api.admin, BROKEN + GOOD.split("\n", 1)[1], skip_invalid="true")
+    assert [r["row"] for r in answer.json()["rows"]] == [1, 2, 3, 4, 5]
 
 
 def test_a_zipped_shapefile_in_utm_is_one_upload(sqlite_api: Clients, tmp_path: Any) -> None:
