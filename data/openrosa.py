@@ -324,7 +324,7 @@ def _named_for_form(problem: Problem) -> Problem:
     reason = problem.message.params["reason"]
     assert isinstance(reason, Message)  # every rule's problem is Problem.of(field, code, reason)
     if name == "composition":  # the form has no such question: the classes and the count
-        name, reason = "count", Message("the classes {reason}", reason=reason)
+        name, reason = "count", Message("the classification {reason}", reason=reason)
     return Problem.of(name, problem.code, reason)
 
 
@@ -511,8 +511,18 @@ def _prepare_photos(
     user: User,
     photos: PhotoSink,
 ) -> dict[str, Any]:
-    """The attachments the instance's image questions name, checked (others are ignored)."""
+    """The attachments the instance's image questions name, checked (others are ignored).
+    A name no photo may have refuses the submission (seen: `../../evil.jpg` answered 201,
+    its part filed as `evil.jpg`, and the photo silently left out)."""
+    from data.photos import check_name
+
     named = {sub.answers[q] for q in form.image_fields if q in sub.answers}
+    for question in form.image_fields:
+        if question in sub.answers:
+            try:
+                check_name(sub.answers[question])
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, field=question) from exc
     return {
         name: photos.prepare(observation_id, name, data, user.name)
         for name, data in attachments.items()

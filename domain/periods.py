@@ -105,9 +105,10 @@ def parse_period(every: str, key: str, seasons: SeasonCalendar) -> ReportPeriod:
         )
     names = season_names(seasons)
     patterns = {
-        "year": r"(\d{4})",
-        "month": r"(\d{4})-(0[1-9]|1[0-2])",
-        "season": r"(\d{4})-(" + "|".join(re.escape(n) for n in names) + ")",
+        # [0-9], not \d: \d takes any script's digits ("٢٠٢٤" passed, then found nothing)
+        "year": r"([0-9]{4})",
+        "month": r"([0-9]{4})-(0[1-9]|1[0-2])",
+        "season": r"([0-9]{4})-(" + "|".join(re.escape(n) for n in names) + ")",
     }
     match = re.fullmatch(patterns[every], key)
     if not match:

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     Strict,
     StrictInt,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -280,11 +281,15 @@ class SurveyIn(_Strict):
             raise ValueError(problem)
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> SurveyIn:
-        if self.ended_at is not None and self.ended_at < self.started_at:
+    @field_validator("ended_at")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # A field's validator, not the model's: the error then names ended_at (it named
+        # the whole body).
+        started = info.data.get("started_at")
+        if value is not None and started is not None and value < started:
             raise ValueError(Message("ended_at is before started_at"))
-        return self
+        return value
 
     def to_record(
         self, created_by: str, effort_km: float | None, effort_km2: float | None

@@ -167,11 +167,18 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+# The discriminator values of the survey geometry's tagged unions (field_api/schemas.py):
+# pydantic puts them in an error's location ("geometry.LineString.coordinates").
+_UNION_TAGS = frozenset({"Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+
+
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """("body", "properties", "count") → "properties.count"; list indexes in brackets."""
     parts: list[str] = []
     for item in loc:
         if item in ("body", "query", "path", "header", "cookie") and not parts:
+            continue
+        if item in _UNION_TAGS:  # the branch pydantic tried, not a field the client sent
             continue
         if isinstance(item, int):
             parts.append(f"[{item}]")

@@ -97,6 +97,11 @@ def test_only_researchers_decide(api, role, status):
 def test_bad_period_names_the_field(api):
     response = api.researcher.get(URL, params={"every": "year", "period": "last"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "period"
+    # Arabic-Indic digits are digits to a regular expression's \d: seen passing as a year
+    for period in ("\u0662\u0660\u0662\u0664", "\u0662\u0660\u0662\u0664-07"):
+        every = "year" if "-" not in period else "month"
+        other = api.researcher.get(URL, params={"every": every, "period": period})
+        assert other.status_code == 422 and other.json()["errors"][0]["field"] == "period"
 
 
 def test_herds_are_worked_out_once_per_version_of_the_data(api):

@@ -308,6 +308,16 @@ def test_a_refused_photo_refuses_the_submission_before_anything_is_stored(
     assert sqlite_collect.store.count_observations(_all()) == 0
 
 
+def test_a_photo_answer_that_is_no_file_name_refuses_the_submission(
+    sqlite_collect: Collect,
+) -> None:
+    """Seen: `../../evil.jpg` stored the sighting (201) and silently left the photo out."""
+    sighting = Sighting(photos=("../../evil.jpg",))
+    said = _openrosa(sqlite_collect.post(sighting, {"../../evil.jpg": jpeg(8)}), 422)
+    assert "evil.jpg" in said
+    assert sqlite_collect.store.count_observations(_all()) == 0
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [

@@ -179,7 +179,7 @@ def test_bad_survey_input(sqlite_api: Clients) -> None:
     late = sqlite_api.researcher.post(
         "/api/v1/surveys", json={**base, "ended_at": "2024-07-09T08:00:00+09:00"}
     )
-    assert late.status_code == 422
+    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "ended_at"
     bad_geom = sqlite_api.researcher.post(
         "/api/v1/surveys", json={**base, "geometry": {"type": "Point", "coordinates": [1, 2]}}
     )
@@ -188,6 +188,7 @@ def test_bad_survey_input(sqlite_api: Clients) -> None:
         "/api/v1/surveys", json={**base, "geometry": {"type": "LineString"}}
     )
     assert broken.status_code == 422
+    assert broken.json()["errors"][0]["field"] == "geometry.coordinates"  # not .LineString.
     assert (
         sqlite_api.researcher.post("/api/v1/surveys", json={**base, "id": "has spaces"}).status_code
         == 422
