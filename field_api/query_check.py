@@ -20,18 +20,23 @@ from field_api.errors import ApiError
 
 _SEQUENCES = (list, tuple, set, frozenset)
 EVERYWHERE = frozenset({"lang"})  # any answer's language (field_api/language.py)
-_declared_by_route: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+_KEPT = "_herdwatch_declared_query"  # on the route: read off its signature once
 
 
-def declared_query_only(request: Request) -> None:
-    """400 `unknown_parameter` or `repeated_parameter`, naming the parameter."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
+async def declared_query_only(request: Request) -> None:
+    """400 `unknown_parameter` or `repeated_parameter`, naming the parameter.
+
+    Async on purpose, as field_api/deps.py's user: a sync dependency costs every upload
+    and listing a hop through the thread pool."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
     if not isinstance(dependant, Dependant) or not request.query_params:
         return
-    key = id(dependant)
-    if key not in _declared_by_route:
-        _declared_by_route[key] = _declared(dependant)
-    names, repeatable = _declared_by_route[key]
+    declared = getattr(route, _KEPT, None)
+    if declared is None:
+        declared = _declared(dependant)
+        setattr(route, _KEPT, declared)
+    names, repeatable = declared
     given = request.query_params
     unknown = sorted(set(given) - names - EVERYWHERE)
     if unknown:
