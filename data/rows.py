@@ -388,13 +388,14 @@ def row_to_revision(row: Sequence[Any]) -> Revision:
         action=r["action"],
         actor=r["actor"],
         at=as_datetime(r["at"]),
-        before=_as_json(r["before"]),
-        after=_as_json(r["after"]),
+        before=as_json(r["before"]),
+        after=as_json(r["after"]),
         reason=r["reason"],
     )
 
 
-def _as_json(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """A JSON column's value: SQLite gives text, PostgreSQL's json type the value."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -430,15 +431,15 @@ def row_to_survey(row: Sequence[Any]) -> Survey:
         started_at=as_datetime(r["started_at"]),
         ended_at=as_datetime(r["ended_at"]) if r["ended_at"] else None,
         name=r["name"],
-        team=tuple(_as_json(r["team"])),
+        team=tuple(as_json(r["team"])),
         platform=r["platform"],
-        geometry=_as_json(r["geometry"]),
+        geometry=as_json(r["geometry"]),
         effort_km=r["effort_km"],
         effort_km2=r["effort_km2"],
         notes=r["notes"],
         created_by=r["created_by"],
         created_at=as_datetime(r["created_at"]),
-        strata=tuple(TransectStratum(**s) for s in (_as_json(r["strata"]) or ())),
+        strata=tuple(TransectStratum(**s) for s in (as_json(r["strata"]) or ())),
     )
 
 
@@ -464,8 +465,8 @@ def row_to_decision(row: Sequence[Any]) -> HerdDecision:
     r = HERD_DECISIONS.named(row)
     return HerdDecision(
         action=r["action"],
-        observation_ids=tuple(UUID(str(i)) for i in _as_json(r["observation_ids"])),
-        other_ids=tuple(UUID(str(i)) for i in _as_json(r["other_ids"])),
+        observation_ids=tuple(UUID(str(i)) for i in as_json(r["observation_ids"])),
+        other_ids=tuple(UUID(str(i)) for i in as_json(r["other_ids"])),
         actor=r["actor"],
         note=r["note"],
         id=int(r["id"]),

@@ -71,6 +71,8 @@ _PHOTO_COLUMNS = (
 _SESSION_TOUCH = timedelta(minutes=1)  # how stale a session's last use may be written
 _SEQ, _UPLOAD_HASH = OBSERVATIONS.index["change_seq"], OBSERVATIONS.index["upload_hash"]
 
+REMEASURED_KM = "0010_effort_on_the_ellipsoid"  # the migration after which km is remeasured
+
 
 class _RolledBack(Exception):
     """Raised inside a write transaction to undo it on purpose (a dry run)."""
@@ -154,8 +156,27 @@ class SQLStore:
                     (migration.version, migration.name, rows.utc_text(rows.now_utc())),
                 )
                 applied.append(f"{migration.version:04d}_{migration.name}")
+            if REMEASURED_KM in applied:
+                self._remeasure_survey_km(conn)
         self.refresh_feature_texts(progress)
         return applied
+
+    def _remeasure_survey_km(self, conn: Any) -> None:
+        """Each stored survey's km measured again as a new one is (geo/effort.py)."""
+        from geo.effort import EffortError, survey_effort
+
+        found = conn.execute("SELECT id, geometry, strata FROM surveys").fetchall()
+        for survey_id, geometry, strata in found:
+            transects = [s["transects"] for s in rows.as_json(strata) or ()]
+            try:
+                km, _ = survey_effort(rows.as_json(geometry), transects)
+            except (EffortError, ValueError, TypeError, KeyError):
+                continue  # stored before geometry was checked: left as it was
+            if km is not None:
+                conn.execute(
+                    self._sql("UPDATE surveys SET effort_km = {p} WHERE id = {p}"),
+                    (km, survey_id),
+                )
 
     # ---- observations -----------------------------------------------------------------
     def _load(self, conn: Any, observation_id: UUID, *, for_update: bool = False) -> Observation:

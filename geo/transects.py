@@ -1,8 +1,12 @@
-"""Strip transects in the equal-area CRS: a stratum's area, its strips, and who is in them.
+"""Strip transects in metres: a stratum's area, its strips, and who is in them.
 
 An aerial strip-transect survey flies lines across a stratum and counts every animal in a
-strip of known width along each line. Lengths, areas and distances are measured in
-EPSG:3576 (never in degrees). Pure: GeoJSON and arrays in, numbers out.
+strip of known width along each line. Each stratum is measured in a Lambert azimuthal
+equal-area projection centred on it (`local_equal_area`): areas exact, lengths and
+distances within 0.03 % for 300 km around its centre. Not in EPSG:3576: centred on the
+pole, it keeps areas but shrinks or stretches lengths by 3-5 % at 56-62° N, and the
+strips' areas with them (seen: an estimate 3.3 % high). Pure: GeoJSON and arrays in,
+numbers out.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform
 
-from geo.coords import lon_lat_problems, to_equal_area
+from geo.coords import lon_lat_problems
 
 MAX_TRANSECTS = 500
 MAX_VERTICES = 20_000
@@ -33,11 +38,12 @@ class TransectError(ValueError):
 
 @dataclass(frozen=True)
 class ProjectedStratum:
-    """A stratum in EPSG:3576 metres: its area and one line per transect."""
+    """A stratum in metres of `crs`, its own projection: its area, one line per transect."""
 
     area: BaseGeometry
     lines: tuple[LineString, ...]
     strip_width_m: float
+    crs: str  # a PROJ string (local_equal_area)
 
     @property
     def area_km2(self) -> float:
@@ -52,7 +58,7 @@ class ProjectedStratum:
 def project_stratum(
     area: dict[str, Any], transects: dict[str, Any], strip_width_m: float
 ) -> ProjectedStratum:
-    """The stratum's GeoJSON (lon/lat) measured in EPSG:3576; TransectError names the part."""
+    """The stratum's GeoJSON (lon/lat) measured in metres; TransectError names the part."""
     polygon = _geometry(area, "area", {"Polygon", "MultiPolygon"})
     lines = _geometry(transects, "transects", {"MultiLineString", "LineString"})
     parts = list(lines.geoms) if isinstance(lines, MultiLineString) else [lines]
@@ -60,28 +66,44 @@ def project_stratum(
         raise TransectError("transects", f"at most {MAX_TRANSECTS} transects per stratum")
     if not (0 < strip_width_m <= 10_000):
         raise TransectError("strip_width_m", "strip_width_m must be above 0 and at most 10,000 m")
-    projected_area = _projected(polygon)
+    centre = polygon.centroid
+    crs = local_equal_area(centre.x, centre.y)
+    to_local = _to(crs)
+    projected_area = transform(to_local.transform, polygon)
     if not projected_area.is_valid or projected_area.area <= 0:
         raise TransectError("area", "area must be a valid polygon with a positive area")
-    projected_lines = tuple(_projected(p) for p in parts)
+    projected_lines = tuple(transform(to_local.transform, p) for p in parts)
     if sum(line.intersection(projected_area).length for line in projected_lines) <= 0:
         raise TransectError("transects", "no transect crosses the stratum's area")
-    return ProjectedStratum(projected_area, projected_lines, float(strip_width_m))
+    return ProjectedStratum(projected_area, projected_lines, float(strip_width_m), crs)
 
 
-def strip_of_points(stratum: ProjectedStratum, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """For each point (EPSG:3576 m), the transect whose strip it lies in, or -1.
+def local_equal_area(lon: float, lat: float) -> str:
+    """Lambert azimuthal equal-area on WGS 84 centred on (lon, lat): its scale along and
+    across a line from the centre is cos(c/2) and 1/cos(c/2) at an angular distance c,
+    1 ± 0.0003 at 300 km."""
+    return f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs"
+
+
+def _to(crs: str) -> Transformer:
+    # Made per call: PROJ objects stay in the thread that made them (geo/coords.py).
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def strip_of_points(stratum: ProjectedStratum, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """For each point (lon/lat degrees), the transect whose strip it lies in, or -1.
 
     A point is in a strip when it lies inside the stratum and within half the strip width
     of that transect; where strips overlap the nearest transect takes it, so no animal is
     counted twice.
     """
-    points = shapely.points(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-    inside = shapely.contains_xy(
-        stratum.area, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    )
-    if len(points) == 0:
+    if len(lons) == 0:
         return np.empty(0, dtype=np.int64)
+    xs, ys = _to(stratum.crs).transform(
+        np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+    )
+    points = shapely.points(xs, ys)
+    inside = shapely.contains_xy(stratum.area, xs, ys)
     distances = np.column_stack([shapely.distance(line, points) for line in stratum.lines])
     nearest = distances.argmin(axis=1)
     within = distances[np.arange(len(points)), nearest] <= stratum.strip_width_m / 2
@@ -104,7 +126,3 @@ def _geometry(value: dict[str, Any], field: str, kinds: set[str]) -> BaseGeometr
     if lon_lat_problems(minx, miny) or lon_lat_problems(maxx, maxy):
         raise TransectError(field, f"{field} coordinates must be lon/lat within -180..180, -90..90")
     return geom
-
-
-def _projected(geom: BaseGeometry) -> Any:
-    return transform(lambda x, y, z=None: to_equal_area(x, y), geom)

@@ -59,7 +59,7 @@ def _projected(stratum: TransectStratum) -> ProjectedStratum:
 
 def _stratum_estimate(stratum: ProjectedStratum, herds: pd.DataFrame) -> StripEstimate | None:
     """Animals of these herds per transect of the stratum, and the estimate from them."""
-    strip = strip_of_points(stratum, herds["x"].to_numpy(), herds["y"].to_numpy())
+    strip = strip_of_points(stratum, herds["lon"].to_numpy(), herds["lat"].to_numpy())
     sizes = herds["size"].to_numpy(dtype=float)
     counts = np.bincount(strip[strip >= 0], weights=sizes[strip >= 0], minlength=len(stratum.lines))
     return jolly_ii(counts, stratum.strip_areas_km2(), stratum.area_km2)

@@ -25,12 +25,9 @@ SurveyId = Annotated[str, Path(max_length=100, pattern=SURVEY_ID_PATTERN)]
 def create_survey(
     survey: SurveyIn, request: Request, user: Researcher, store: StoreDep
 ) -> JSONResponse:
-    """Create a survey (researchers and admins); effort (km or km²) is measured in EPSG:3576."""
-    try:
-        km, km2 = survey_effort(survey.geometry.model_dump() if survey.geometry else None)
-    except EffortError as exc:
-        reason = Message("geometry: {reason}", reason=exc.message)
-        raise ApiError(422, "invalid_geometry", reason, field="geometry") from exc
+    """Create a survey (researchers and admins); effort: its track's km on the ellipsoid,
+    its area's km² (equal-area), or without either the km of its strata's transects."""
+    # The strata first: the effort of a survey without a track measures their transects.
     for i, stratum in enumerate(survey.strata):
         try:
             area, lines = stratum.area.model_dump(), stratum.transects.model_dump()
@@ -39,6 +36,12 @@ def create_survey(
             field = f"strata[{i}].{exc.field}"
             reason = Message("{field}: {reason}", field=field, reason=exc.message)
             raise ApiError(422, "invalid_stratum", reason, field=field) from exc
+    try:
+        geometry = survey.geometry.model_dump() if survey.geometry else None
+        km, km2 = survey_effort(geometry, [s.transects.model_dump() for s in survey.strata])
+    except EffortError as exc:
+        reason = Message("geometry: {reason}", reason=exc.message)
+        raise ApiError(422, "invalid_geometry", reason, field="geometry") from exc
     outcome = store.add_survey(survey.to_record(user.name, km, km2))
     stored = store.get_survey(survey.id)
     status = 201 if outcome.status == "created" else 200

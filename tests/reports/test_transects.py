@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import Polygon, mapping
 
 from geo.coords import from_equal_area, to_equal_area
 from geo.transects import TransectError, project_stratum, strip_of_points
@@ -87,11 +90,34 @@ def test_points_fall_in_the_strip_of_the_nearest_transect_inside_the_stratum():
     assert stratum.area_km2 == pytest.approx(_AREA_KM2, rel=0.01)
     assert len(stratum.lines) == 3
     # Along each line's centre, 300 m off (inside the 500 m half strip), 800 m off (outside).
-    xs, ys = _line_points([0.0, 300.0, 800.0])
-    assert strip_of_points(stratum, xs, ys).tolist() == [0, 1, 2, 0, 1, 2, -1, -1, -1]
+    lons, lats = from_equal_area(*_line_points([0.0, 300.0, 800.0]))
+    assert strip_of_points(stratum, lons, lats).tolist() == [0, 1, 2, 0, 1, 2, -1, -1, -1]
     with pytest.raises(TransectError) as bad:
         project_stratum({"type": "Point", "coordinates": [1, 2]}, _design()[1], 500)
     assert bad.value.field == "area"
+
+
+def test_strips_and_strata_are_measured_on_the_ellipsoid_not_in_epsg_3576():
+    """Seen: five 62-63° N transects' strips measured 539.7 km² instead of about 557 in
+    EPSG:3576 (its lengths are 3-5 % off this far from the pole): the estimate 3.3 % high.
+    Checked against pyproj's geodesics on WGS 84, to 0.1 %."""
+    geod = Geod(ellps="WGS84")
+    lons = [120.0 + i * 0.2 for i in range(5)]
+    lines = {"type": "MultiLineString", "coordinates": [[[x, 62.0], [x, 63.0]] for x in lons]}
+    ring = [[119.5, 61.9], [121.3, 61.9], [121.3, 63.1], [119.5, 63.1], [119.5, 61.9]]
+    dense = shapely.segmentize(Polygon(ring), 0.01)  # its edges follow the parallels
+    stratum = project_stratum(mapping(dense), lines, strip_width_m=1000)
+    length_km = geod.inv(120.0, 62.0, 120.0, 63.0)[2] / 1000  # 111.4 km of meridian
+    assert stratum.strip_areas_km2() == pytest.approx([length_km] * 5, rel=1e-3)
+    assert sum(stratum.strip_areas_km2()) == pytest.approx(557, abs=1)
+    true_area_km2 = abs(geod.geometry_area_perimeter(dense)[0]) / 1e6
+    assert stratum.area_km2 == pytest.approx(true_area_km2, rel=1e-3)
+    # 490 m east of a line is inside its 1 km strip, 510 m is not (metres on the ground).
+    east = [geod.fwd(lons[2], 62.5, 90, d)[0] for d in (490.0, 510.0)]
+    assert strip_of_points(stratum, np.asarray(east), np.asarray([62.5, 62.5])).tolist() == [
+        2,
+        -1,
+    ]
 
 
 def test_a_transect_survey_gives_an_estimate_beside_the_minimum_count(api):
@@ -105,6 +131,13 @@ def test_a_transect_survey_gives_an_estimate_beside_the_minimum_count(api):
     assert api.admin.post("/api/v1/surveys", json=survey).status_code == 201
     read = api.researcher.get("/api/v1/surveys/lena-2024-07-transects").json()
     assert read["strata"][0]["strip_width_m"] == 1000
+    # No track of its own: its effort is the km of the transects it flew (seen: null).
+    geod = Geod(ellps="WGS84")
+    flown = sum(
+        geod.line_length([p[0] for p in line], [p[1] for p in line])
+        for line in transects["coordinates"]
+    )
+    assert read["effort_km"] == pytest.approx(flown / 1000, abs=1e-3)
     xs, ys = _line_points([0.0, 200.0])  # two herds on each line
     lons, lats = from_equal_area(xs, ys)
     when = datetime(2024, 7, 12, 10, tzinfo=YAKUTSK)
