@@ -87,7 +87,9 @@ def methods_note(
             "classified animals are ratio estimates over herds, each herd a cluster (animals "
             "in one herd are not independent). 95% intervals use the linearised variance of a "
             "ratio estimator, Σ(yᵢ − R·xᵢ)² / (n(n−1)x̄²), with Student's t on n−1 degrees of "
-            "freedom (Cochran 1977, §6.4); lower ends are clipped at zero."
+            "freedom (Cochran 1977, §6.4); lower ends are clipped at zero. Where no herd had "
+            "an animal of the class, the upper end is the exact Poisson bound for none seen, "
+            "3.69 animals, over the denominator."
         ),
         Message(
             "Effort. Surveys are those with sightings of the population in the period; "

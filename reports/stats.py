@@ -7,7 +7,11 @@ linearised (Taylor) variance of a ratio estimator (Cochran 1977, §6.4):
 
     V(R) = Σ (y_i − R x_i)² / (n (n − 1) x̄²),
 
-and a 95% interval R ± t(0.975, n − 1) √V, the lower end clipped at zero.
+and a 95% interval R ± t(0.975, n − 1) √V, the lower end clipped at zero. Where no herd
+had a single animal of the class (Σy = 0) that variance is zero and the interval would be
+0-0, a certainty no survey gives (seen: "0.0 (0.0–0.0)" calves per 100 cows, read as a
+failed year); the upper end is then the exact Poisson bound for none seen, −ln 0.025 ≈
+3.69 animals, over Σx.
 
 The trend is a log-linear quasi-Poisson GLM, log E[count] = a + b·year, fitted by
 iteratively reweighted least squares; the dispersion φ is Pearson's X² / (n − 2), so
@@ -29,6 +33,7 @@ loads. (A bisection in Python over the incomplete beta function took 0.15 s of a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,6 +94,7 @@ class CommonTrend:
 
 
 Values = Sequence[float] | np.ndarray | Any  # lists, arrays and pandas Series alike
+NONE_SEEN_UPPER = -math.log(0.025)  # 3.689: the 97.5 % Poisson upper bound for a count of 0
 
 
 def ratio_estimate(y: Values, x: Values, *, per: float = 100.0) -> Estimate:
@@ -100,6 +106,8 @@ def ratio_estimate(y: Values, x: Values, *, per: float = 100.0) -> Estimate:
     r = ya.sum() / xa.sum()
     if n < 2:
         return Estimate(r * per, None, None, n)
+    if ya.sum() == 0:
+        return Estimate(0.0, 0.0, NONE_SEEN_UPPER / xa.sum() * per, n)
     variance = np.sum((ya - r * xa) ** 2) / (n * (n - 1) * xa.mean() ** 2)
     half = t_quantile(0.975, n - 1) * np.sqrt(variance)
     return Estimate(r * per, max(0.0, r - half) * per, (r + half) * per, n)

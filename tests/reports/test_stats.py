@@ -75,6 +75,16 @@ def test_ratio_interval_is_clipped_at_zero_and_needs_two_herds():
     assert ratio_estimate([3, 4], [0, 0]).value is None
 
 
+def test_no_calf_in_any_herd_gives_the_poisson_bound_not_a_zero_width_interval():
+    """Seen: "0.0 (0.0–0.0)" calves per 100 cows for a March survey. With none seen in 350
+    cows, the upper end is −ln 0.025 = 3.689 calves over them: 1.054 per 100."""
+    est = ratio_estimate([0, 0, 0], [100, 200, 50])
+    assert (est.value, est.low) == (0.0, 0.0)
+    assert est.high == pytest.approx(3.688879 / 350 * 100, abs=1e-5)
+    share = proportion_estimate([0, 0], [40, 60])
+    assert share.high == pytest.approx(3.688879, abs=1e-5)  # per 100 animals: 3.69 %
+
+
 def test_percent_calves_interval_stays_within_0_and_100():
     est = proportion_estimate([9, 10, 1], [10, 10, 10])
     assert est.value == pytest.approx(100 * 20 / 30)
