@@ -110,7 +110,10 @@ def methods_note(
             "population's unsurveyed years as zero): one quasi-Poisson model, log E[count] = "
             "a_population + b·year, is fitted to every population's surveyed years, a level "
             "per population and one common slope, dispersion from Pearson's X² over "
-            "n − k − 1 for k populations; each population's own slope is given beside it.",
+            "n − k − 1 for k populations; each population's own slope is given beside it. "
+            "Each year's count is that year's largest survey unless the population has a "
+            "census season configured, so a series may join counts of different seasons; "
+            "the table says which seasons each series' counts come from.",
             each=each_year(p),
             year=str(p.year),  # a year, not a quantity: never "2 024"
         ),

@@ -454,11 +454,13 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     rows = []
     for year, counts in every_year.reset_index().groupby("year", sort=True):
         found = figures(counts, rule, areas=False)
+        season_of = dict(zip(counts["survey"], counts["season"], strict=True))
         for (pop, _), figure in found.items():
-            rows.append((pop, year, figure.count, figure.survey))
+            rows.append((pop, year, figure.count, figure.survey, season_of.get(figure.survey)))
         total = sum(f.count for f in found.values())
-        rows.append((ALL_POPULATIONS, year, total, "each population's own"))
-    series = pd.DataFrame(rows, columns=["population", "year", "minimum_count", "survey"])
+        rows.append((ALL_POPULATIONS, year, total, "each population's own", None))
+    columns = ["population", "year", "minimum_count", "survey", "season"]
+    series = pd.DataFrame(rows, columns=columns)
     last = series["population"] == ALL_POPULATIONS  # each population, then all of them
     return series.sort_values(
         ["population", "year"],
@@ -502,9 +504,20 @@ def trend_table(
                 "rate_low_pct": _pct(t.rate_low) if t else None,
                 "rate_high_pct": _pct(t.rate_high) if t else None,
                 "dispersion": round(t.dispersion, 2) if t else None,
+                "counts_from": _seasons_of(rows_pop["season"]),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _seasons_of(seasons: pd.Series) -> str:
+    """The seasons a series' counts come from, with how many years each ("summer ×7,
+    winter ×1"): a year's largest survey may be of another season than the others' (seen:
+    one March count in a run of July ones, unsaid), which a trend should not hide.
+    Empty for all populations together (each population's own)."""
+    counted = seasons.dropna().astype(str).value_counts(sort=False)
+    most_first = counted.sort_values(ascending=False, kind="stable")  # ties: the earlier first
+    return ", ".join(f"{name} ×{n}" for name, n in most_first.items())
 
 
 def _pct(v: float) -> float:

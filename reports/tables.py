@@ -59,6 +59,12 @@ def _rate(row: pd.Series, t: Translator) -> str:
     )
 
 
+def _counts_from(row: pd.Series, t: Translator) -> str:
+    """The seasons of a series' counts ("summer ×7, winter ×1"), the names translated."""
+    parts = [p.rpartition(" ×") for p in str(row["counts_from"] or "").split(", ") if p]
+    return ", ".join(f"{labels.season(name, t)} ×{n}" for name, _, n in parts) or MISSING
+
+
 def _years(row: pd.Series, t: Translator) -> str:
     # Years are not quantities: never grouped ("2019", not "2 019").
     return f"{row['first_year']}–{row['last_year']} ({number(row['years'], t)})"
@@ -156,6 +162,7 @@ DISPLAY: dict[str, tuple[str, list[tuple[str, Cell]]]] = {
             (N_("Years"), _years),
             (N_("Annual change % (95% CI)"), _rate),
             (N_("Dispersion"), _count("dispersion", 1)),
+            (N_("Counts from"), _counts_from),
         ],
     ),
 }
@@ -319,6 +326,7 @@ def _csv_words(t: Translator) -> dict[str, str]:
         "rate_low_pct": t.pgettext("CSV column", "rate_low_pct"),
         "rate_high_pct": t.pgettext("CSV column", "rate_high_pct"),
         "dispersion": t.pgettext("CSV column", "dispersion"),
+        "counts_from": t.pgettext("CSV column", "counts_from"),
         "year": t.pgettext("CSV column", "year"),
         "herd_id": t.pgettext("CSV column", "herd_id"),
         "size": t.pgettext("CSV column", "size"),

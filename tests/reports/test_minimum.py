@@ -128,6 +128,33 @@ def test_the_change_uses_the_same_single_survey_figure(store):
     assert (row["previous_minimum_count"], row["change"]) == (500, 1900)
 
 
+def test_the_trend_says_which_seasons_its_counts_come_from(store):
+    """Seen: one year's count from a March survey in a run of July ones, unsaid. Here 2023's
+    largest survey is in March, 2024's in July (the summer season)."""
+    march_2023 = [
+        make_observation(
+            200 + i,
+            observed_at=datetime(2023, 3, 20, 11 + i, tzinfo=YAKUTSK),
+            lon=126.0 + i,
+            lat=71.0,
+            count=450,
+            survey_id="2023-march",
+        )
+        for i in range(2)
+    ]
+    store.add_observations(three_surveys() + march_2023, actor="olga")
+    report = build_population_report(store, "year", "2024")
+    counts = lena(report.trend_counts)
+    assert counts[["year", "survey"]].values.tolist() == [
+        [2023, "2023-march"],
+        [2024, "july-aerial"],
+    ]
+    seasons = dict(zip(counts["year"], counts["season"], strict=True))
+    [row] = lena(report.trend).to_dict("records")
+    assert row["counts_from"] == f"{seasons[2023]} ×1, {seasons[2024]} ×1"  # a tie: in order
+    assert seasons[2023] != seasons[2024]
+
+
 def test_sightings_with_no_survey_are_grouped_in_survey_windows():
     import pandas as pd
 
