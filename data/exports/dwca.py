@@ -114,9 +114,11 @@ class _Summary:
     first: datetime | None = None
     last: datetime | None = None
     updated: datetime | None = None
+    synthetic: int = 0  # flagged "synthetic": made up, for demonstration and tests
 
     def add(self, obs: Observation) -> None:
         self.rows += 1
+        self.synthetic += "synthetic" in obs.flags
         self.west, self.east = min(self.west, obs.lon), max(self.east, obs.lon)
         self.south, self.north = min(self.south, obs.lat), max(self.north, obs.lat)
         self.first = min(self.first or obs.observed_at, obs.observed_at)
@@ -212,13 +214,21 @@ def _survey(
     return known[survey_id]
 
 
+# samplingProtocol's words for a count method (seen: "estimate count of …").
+COUNT_PROTOCOLS = {
+    "visual": "visual count",
+    "photo": "count from photos",
+    "estimate": "estimated count",
+}
+
+
 def local_time(obs: Observation) -> str:
     """The sighting's time where it was made, with its offset (e.g. +09:00)."""
     return obs.observed_at.astimezone(ZoneInfo(obs.timezone)).isoformat()
 
 
 def _sighting_event(obs: Observation, survey: Survey | None, oid: str, when: str) -> list[object]:
-    protocol = f"{obs.count_method} count of wild reindeer herds"
+    protocol = f"{COUNT_PROTOCOLS.get(obs.count_method, obs.count_method)} of wild reindeer herds"
     if survey is not None:
         protocol = f"{SURVEY_PROTOCOLS.get(survey.method, survey.method)}; {protocol}"
     return [
@@ -354,7 +364,10 @@ def eml_xml(info: DatasetInfo, summary: _Summary) -> bytes:
         dataset, "pubDate", summary.updated.date().isoformat() if summary.updated else "1970-01-01"
     )
     _text(dataset, "language", "en")
-    _para(dataset, "abstract", ABSTRACT.format(rows=summary.rows))
+    abstract = ABSTRACT.format(rows=summary.rows)
+    if summary.synthetic:  # seen: the eml said nothing of it, only occurrenceRemarks did
+        abstract += " " + SYNTHETIC_NOTE.format(n=summary.synthetic)
+    _para(dataset, "abstract", abstract)
     rights = ET.SubElement(ET.SubElement(dataset, "intellectualRights"), "para")
     rights.text = "This work is licensed under "
     ET.SubElement(ET.SubElement(rights, "ulink", url=info.licence), "citetitle").text = info.licence
@@ -371,11 +384,17 @@ ABSTRACT = (
     "individualCount is the herd's total, and its sex and age classes as measurements. "
     "Surveys (flights, routes, transects) are parent events with their effort."
 )
+SYNTHETIC_NOTE = (
+    "{n} of these sightings are SYNTHETIC: made up for a demonstration or a test, flagged "
+    "'synthetic' in occurrenceRemarks. They are not observations and must not be analysed "
+    "or published as such."
+)
 METHODS = (
     "Observers record each herd on a tablet: time with its offset, position (GPS), the "
     "total count and, where seen, the sex and age classes; counts are visual, from photos or "
-    "estimated (samplingProtocol). Each survey's effort is its track length or area, "
-    "measured in the EPSG:3576 equal-area projection (sampleSizeValue, sampleSizeUnit)."
+    "estimated (samplingProtocol). Each survey's effort is its track's length on the WGS 84 "
+    "ellipsoid or its area in the EPSG:3576 equal-area projection (sampleSizeValue, "
+    "sampleSizeUnit); a strip-transect survey without a track, its transects' length."
 )
 
 

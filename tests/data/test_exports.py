@@ -538,3 +538,17 @@ def test_a_failed_gpkg_index_leaves_no_half_of_it(tmp_path, monkeypatch):
             "SELECT name FROM sqlite_master WHERE name LIKE 'rtree%' OR name = 'gpkg_extensions'"
         ).fetchall()
     assert left == []
+
+
+def test_dwca_says_in_its_eml_what_is_synthetic_and_words_an_estimate(store, tmp_path):
+    """Seen: eml.xml never said the demo's sightings were synthetic (only each row's
+    occurrenceRemarks did), and samplingProtocol read "estimate count of …"."""
+    made = make_observation(1, flags=("synthetic",), count_method="estimate")
+    store.add_observations([made, make_observation(2)], actor="olga")
+    path = export(store, "dwca", tmp_path)
+    with zipfile.ZipFile(path) as z:
+        eml = z.read("eml.xml").decode()
+        events = z.read("event.txt").decode()
+    assert "1 of these sightings are SYNTHETIC" in eml
+    assert "estimated count of wild reindeer herds" in events
+    assert "estimate count" not in events
