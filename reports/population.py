@@ -180,10 +180,11 @@ def summary_table(
     }
     now = _figures(per_survey, rule)
     before = _figures(previous, rule) if len(previous) else {}
+    counted_before = {pop for pop, _ in before}
     rows = []
     for (pop, area), figure in now.items():
         n_seen, sighting_total = raw.get((pop, area), (0, 0))
-        prev = before[(pop, area)].count if (pop, area) in before else (0 if before else None)
+        prev = _previous_count(before, counted_before, pop, area)
         rows.append(
             {
                 "population": pop,
@@ -201,6 +202,18 @@ def summary_table(
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _previous_count(
+    before: dict[tuple[str, str], Figure], counted: set[str], pop: str, area: str
+) -> int | None:
+    """The previous period's figure; 0 for an area its population's survey then found no
+    herd in; None where the population was not counted then (not surveyed, as the trend
+    takes it). Seen: 0, and a change of the whole count, for a population not surveyed
+    the year before, whenever another population was."""
+    if (pop, area) in before:
+        return before[(pop, area)].count
+    return 0 if pop in counted else None
 
 
 def _figures(per_survey: pd.DataFrame, rule: CensusRule) -> dict[tuple[str, str], Figure]:

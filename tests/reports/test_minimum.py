@@ -155,6 +155,25 @@ def test_the_trend_says_which_seasons_its_counts_come_from(store):
     assert seasons[2023] != seasons[2024]
 
 
+def test_a_population_not_counted_the_period_before_has_no_change(store):
+    """Seen: previous 0 and a change of the whole count for a population not surveyed the
+    year before, because another population was."""
+    taimyr_2023 = make_observation(
+        300,
+        observed_at=datetime(2023, 7, 12, 11, tzinfo=YAKUTSK),
+        lon=100.0,
+        lat=72.0,
+        count=800,
+        population="taimyr",
+        survey_id="taimyr-2023",
+    )
+    store.add_observations([*three_surveys(), taimyr_2023], actor="olga")
+    report = build_population_report(store, "year", "2024")
+    [row] = lena(report.summary).to_dict("records")
+    assert row["minimum_count"] == 2400
+    assert np.isnan(row["previous_minimum_count"]) and np.isnan(row["change"])  # "–"
+
+
 def test_sightings_with_no_survey_are_grouped_in_survey_windows():
     import pandas as pd
 
