@@ -181,10 +181,14 @@ def summary_table(
     now = _figures(per_survey, rule)
     before = _figures(previous, rule) if len(previous) else {}
     counted_before = {pop for pop, _ in before}
+    # All populations' change only over the same populations: one counted in one period
+    # alone would add its whole count to the change (as the trend's sum once did).
+    same = {pop for pop, _ in now} == counted_before
     rows = []
     for (pop, area), figure in now.items():
         n_seen, sighting_total = raw.get((pop, area), (0, 0))
         prev = _previous_count(before, counted_before, pop, area)
+        changed = prev is not None and (pop != ALL_POPULATIONS or same)
         rows.append(
             {
                 "population": pop,
@@ -197,8 +201,10 @@ def summary_table(
                 "herds": figure.herds,
                 "minimum_count": figure.count,
                 "previous_minimum_count": prev,
-                "change": None if prev is None else figure.count - prev,
-                "change_pct": None if not prev else round(100.0 * (figure.count - prev) / prev, 1),
+                "change": figure.count - prev if changed and prev is not None else None,
+                "change_pct": round(100.0 * (figure.count - prev) / prev, 1)
+                if changed and prev
+                else None,
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -6,6 +6,7 @@ import io
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.image import imread
 
@@ -171,7 +172,10 @@ def test_a_population_not_counted_the_period_before_has_no_change(store):
     report = build_population_report(store, "year", "2024")
     [row] = lena(report.summary).to_dict("records")
     assert row["minimum_count"] == 2400
-    assert np.isnan(row["previous_minimum_count"]) and np.isnan(row["change"])  # "–"
+    assert pd.isna(row["previous_minimum_count"]) and pd.isna(row["change"])  # "–"
+    everyone = report.summary[report.summary["population"] == "all populations"].iloc[0]
+    assert everyone["previous_minimum_count"] == 800  # taimyr's, the only one counted then
+    assert pd.isna(everyone["change"])  # not +1,600: the two periods count other populations
 
 
 def test_sightings_with_no_survey_are_grouped_in_survey_windows():
