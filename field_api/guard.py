@@ -71,7 +71,7 @@ class RequestGuard:
             # A token sent but not known is told so, as a GET is (field_api/deps.py): it
             # was told to send one, which it had.
             refusal = _NOT_VALID if credential.presented else _UNAUTHORIZED
-            await _refuse(scope, send, 401, "unauthorized", refusal)
+            await _refuse(scope, send, 401, "unauthorized", refusal, "Authorization")
             return
         forged = _forgery(scope, credential)
         if forged:

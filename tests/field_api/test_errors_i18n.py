@@ -149,7 +149,7 @@ CASES: list[tuple[Callable[[Clients], httpx.Response], int, str, str | None, str
     (_missing, 422, "validation_error", "properties.count", "properties.count: обязательное поле"),
     (_too_large, 413, "payload_too_large", "body", "тело запроса больше"),
     (_wrong_role, 403, "forbidden", None, "роли researcher это не разрешено"),
-    (_no_token, 401, "unauthorized", "body", "передайте Authorization: Bearer <токен>"),
+    (_no_token, 401, "unauthorized", "Authorization", "передайте Authorization: Bearer <токен>"),
     (_bad_token, 401, "unauthorized", None, "этот токен недействителен"),
     (_not_found, 404, "not_found", "id", "нет наблюдения с id"),
     (_conflict, 409, "conflict", None, "наблюдение с этим id уже сохранено"),

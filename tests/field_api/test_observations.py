@@ -223,6 +223,7 @@ def test_an_upload_with_an_unknown_token_is_told_the_token_is_not_valid(
     assert wrong.status_code == 401
     assert "not valid or was revoked" in wrong.json()["errors"][0]["message"]
     assert wrong.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert wrong.json()["errors"][0]["field"] == "Authorization"  # it said "body"
     missing = sqlite_api.anonymous.put(url, json=feature)
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
     assert "send Authorization: Bearer" in missing.json()["errors"][0]["message"]
