@@ -163,15 +163,17 @@ class SQLStore:
 
     def _remeasure_survey_km(self, conn: Any) -> None:
         """Each stored survey's km measured again as a new one is (geo/effort.py)."""
-        from geo.effort import EffortError, survey_effort
+        from geo.effort import survey_effort
 
         found = conn.execute("SELECT id, geometry, strata FROM surveys").fetchall()
         for survey_id, geometry, strata in found:
-            transects = [s["transects"] for s in rows.as_json(strata) or ()]
             try:
+                transects = [s["transects"] for s in rows.as_json(strata) or ()]
                 km, _ = survey_effort(rows.as_json(geometry), transects)
-            except (EffortError, ValueError, TypeError, KeyError):
-                continue  # stored before geometry was checked: left as it was
+            except Exception:  # noqa: BLE001  (EffortError, or any odd stored JSON)
+                # Stored before its geometry was checked: left as it was, never the
+                # reason a whole store cannot migrate (and its server not start).
+                continue
             if km is not None:
                 conn.execute(
                     self._sql("UPDATE surveys SET effort_km = {p} WHERE id = {p}"),

@@ -180,6 +180,11 @@ def summary_table(
     }
     now = _figures(per_survey, rule)
     before = _figures(previous, rule) if len(previous) else {}
+    # A population's whole figure then, whether or not it had an "all areas" row (seen:
+    # one area then, two now: previous 0 and a change of the whole count).
+    for (pop, area), figure in figures(previous, rule).items() if len(previous) else ():
+        if area == "" and pop != ALL_POPULATIONS:
+            before.setdefault((pop, ALL_AREAS), figure)
     counted_before = {pop for pop, _ in before}
     # All populations' change only over the same populations: one counted in one period
     # alone would add its whole count to the change (as the trend's sum once did).
@@ -473,7 +478,8 @@ def trend_series(herds: pd.DataFrame, p: ReportPeriod, rule: CensusRule) -> pd.D
     rows = []
     for year, counts in every_year.reset_index().groupby("year", sort=True):
         found = figures(counts, rule, areas=False)
-        season_of = dict(zip(counts["survey"], counts["season"], strict=True))
+        firsts = counts.drop_duplicates("survey")  # the first row's, as minimum.choose takes
+        season_of = dict(zip(firsts["survey"], firsts["season"], strict=True))
         for (pop, _), figure in found.items():
             rows.append((pop, year, figure.count, figure.survey, season_of.get(figure.survey)))
         total = sum(f.count for f in found.values())

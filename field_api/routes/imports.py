@@ -25,9 +25,10 @@ from field_api.deps import Researcher, SettingsDep, StoreDep
 from field_api.errors import ApiError
 from field_api.ingest import upload_rules
 from field_api.language import language_headers, request_language
+from field_api.query_check import DeclaredQueryOnly
 
 PATH = "/api/v1/imports"
-router = APIRouter(tags=["imports"])
+router = APIRouter(tags=["imports"], dependencies=[DeclaredQueryOnly])
 _COPY_BLOCK = 1 << 20
 Text = Annotated[str | None, Form(max_length=200)]
 

@@ -385,7 +385,16 @@ def test_migrate_measures_stored_survey_tracks_again_on_the_ellipsoid(
     store.add_survey(old)
     with store._write() as conn:  # type: ignore[attr-defined]  # as before the migration
         conn.execute(store._sql("DELETE FROM schema_migrations WHERE version = {p}"), (10,))  # type: ignore[attr-defined]
+    odd = Survey(id="air-odd", method="aerial", started_at=BASE_TIME, effort_km=5.0)
+    store.add_survey(odd)
+    with store._write() as conn:  # type: ignore[attr-defined]  # strata stored by hand, oddly
+        conn.execute(
+            store._sql("UPDATE surveys SET strata = {p} WHERE id = {p}"),  # type: ignore[attr-defined]
+            ('[{"name": "no transects"}]', "air-odd"),
+        )
     applied = store.migrate()
     assert applied == ["0010_effort_on_the_ellipsoid"]
     assert store.get_survey("air-old").effort_km == pytest.approx(111.351, abs=1e-3)
+    sql = store._sql("SELECT effort_km FROM surveys WHERE id = {p}")  # type: ignore[attr-defined]
+    assert store._read_one(sql, ("air-odd",))[0] == 5.0  # type: ignore[attr-defined]  # as it was
     assert store.migrate() == []  # once

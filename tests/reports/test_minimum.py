@@ -178,6 +178,34 @@ def test_a_population_not_counted_the_period_before_has_no_change(store):
     assert pd.isna(everyone["change"])  # not +1,600: the two periods count other populations
 
 
+def test_a_population_seen_in_one_area_then_two_keeps_its_previous_figure(store):
+    """Seen: its "all areas" row, new this period, had previous 0 and a change of the
+    whole count (the row existed only where a population was seen in several areas)."""
+
+    def taimyr(i: int, year: int, lon: float, lat: float, count: int):
+        when = datetime(year, 7, 12, 11 + i, tzinfo=YAKUTSK)
+        return make_observation(
+            400 + 10 * (year % 100) + i,
+            observed_at=when,
+            lon=lon,
+            lat=lat,
+            count=count,
+            population="taimyr",
+            survey_id=f"taimyr-{year}",
+        )
+
+    store.add_observations(
+        [taimyr(0, 2023, 100.0, 72.0, 120), taimyr(0, 2024, 100.0, 72.0, 100),
+         taimyr(1, 2024, 115.0, 70.0, 50)],  # Krasnoyarsk Krai; then it and Sakha
+        actor="olga",
+    )  # fmt: skip
+    report = build_population_report(store, "year", "2024")
+    rows = report.summary[report.summary["population"] == "taimyr"].set_index("area")
+    assert rows.loc["all areas", "minimum_count"] == 150
+    assert rows.loc["all areas", "previous_minimum_count"] == 120
+    assert rows.loc["all areas", "change"] == 30
+
+
 def test_sightings_with_no_survey_are_grouped_in_survey_windows():
     import pandas as pd
 

@@ -120,6 +120,19 @@ def test_strips_and_strata_are_measured_on_the_ellipsoid_not_in_epsg_3576():
     ]
 
 
+def test_a_stratum_split_at_180_degrees_is_measured_where_it_is():
+    """Seen: its centre taken in degrees fell near lon 0, and its lines measured 9 % off."""
+    geod = Geod(ellps="WGS84")
+    west = [[178.0, 65.5], [180.0, 65.5], [180.0, 66.5], [178.0, 66.5], [178.0, 65.5]]
+    east = [[-180.0, 65.5], [-178.0, 65.5], [-178.0, 66.5], [-180.0, 66.5], [-180.0, 65.5]]
+    area = {"type": "MultiPolygon", "coordinates": [[west], [east]]}
+    lines = {"type": "MultiLineString", "coordinates": [[[179.5, 65.6], [179.5, 66.4]]]}
+    stratum = project_stratum(area, lines, strip_width_m=1000)
+    length_km = geod.inv(179.5, 65.6, 179.5, 66.4)[2] / 1000
+    assert stratum.strip_areas_km2() == pytest.approx([length_km], rel=1e-3)
+    assert "+lon_0=180" in stratum.crs or "+lon_0=-180" in stratum.crs
+
+
 def test_a_transect_survey_gives_an_estimate_beside_the_minimum_count(api):
     area, transects = _design()
     survey = {
