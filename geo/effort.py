@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform
 
 from geo.coords import lon_lat_problems, to_equal_area
+from geo.transects import transect_lines
 
 
 class EffortError(ValueError):
@@ -28,7 +29,7 @@ def survey_effort(
     """(km, km²) of a GeoJSON LineString/Polygon in lon/lat; without one, the km of its
     strata's transects (GeoJSON MultiLineStrings, as flown); else (None, None)."""
     if geometry is None:
-        km = sum(geodesic_km(_lines(lines)) for lines in transects)
+        km = sum(geodesic_km(transect_lines(lines)) for lines in transects)
         return (round(km, 3), None) if transects else (None, None)
     try:
         geom = shape(geometry)
@@ -48,21 +49,6 @@ def survey_effort(
         return round(geodesic_km(geom), 3), None
     projected = transform(lambda x, y, z=None: to_equal_area(x, y), geom)
     return None, round(projected.area / 1e6, 3)
-
-
-def _lines(transects: Any) -> BaseGeometry:
-    """A stratum's transects as a checked (multi)line in lon/lat, else EffortError."""
-    kinds = ("LineString", "MultiLineString")
-    if not isinstance(transects, dict) or transects.get("type") not in kinds:
-        raise EffortError("transects must be a GeoJSON LineString or MultiLineString")
-    try:
-        lines = shape(transects)
-    except Exception as exc:  # shapely raises several types for malformed GeoJSON
-        raise EffortError(f"transects are not valid GeoJSON: {exc}") from exc
-    minx, miny, maxx, maxy = lines.bounds
-    if lines.is_empty or lon_lat_problems(minx, miny) or lon_lat_problems(maxx, maxy):
-        raise EffortError("transects must be lon/lat degrees within -180..180, -90..90")
-    return lines
 
 
 def geodesic_km(lines: BaseGeometry) -> float:

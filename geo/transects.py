@@ -60,7 +60,7 @@ def project_stratum(
 ) -> ProjectedStratum:
     """The stratum's GeoJSON (lon/lat) measured in metres; TransectError names the part."""
     polygon = _geometry(area, "area", {"Polygon", "MultiPolygon"})
-    lines = _geometry(transects, "transects", {"MultiLineString", "LineString"})
+    lines = transect_lines(transects)
     parts = list(lines.geoms) if isinstance(lines, MultiLineString) else [lines]
     if len(parts) > MAX_TRANSECTS:
         raise TransectError("transects", f"at most {MAX_TRANSECTS} transects per stratum")
@@ -119,6 +119,11 @@ def strip_of_points(stratum: ProjectedStratum, lons: np.ndarray, lats: np.ndarra
     nearest = distances.argmin(axis=1)
     within = distances[np.arange(len(points)), nearest] <= stratum.strip_width_m / 2
     return np.where(inside & within, nearest, -1).astype(np.int64)
+
+
+def transect_lines(transects: dict[str, Any]) -> BaseGeometry:
+    """A stratum's transects as a checked (multi)line in lon/lat; TransectError names it."""
+    return _geometry(transects, "transects", {"MultiLineString", "LineString"})
 
 
 def _geometry(value: dict[str, Any], field: str, kinds: set[str]) -> BaseGeometry:

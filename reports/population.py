@@ -179,12 +179,9 @@ def summary_table(
         (pop, area): (len(rows), int(rows["count"].sum())) for pop, area, rows in _with_totals(seen)
     }
     now = _figures(per_survey, rule)
-    before = _figures(previous, rule) if len(previous) else {}
-    # A population's whole figure then, whether or not it had an "all areas" row (seen:
-    # one area then, two now: previous 0 and a change of the whole count).
-    for (pop, area), figure in figures(previous, rule).items() if len(previous) else ():
-        if area == "" and pop != ALL_POPULATIONS:
-            before.setdefault((pop, ALL_AREAS), figure)
+    # Every population's whole figure then, whether or not it had an "all areas" row
+    # (seen: one area then, two now: previous 0 and a change of the whole count).
+    before = _figures(previous, rule, every_whole=True) if len(previous) else {}
     counted_before = {pop for pop, _ in before}
     # All populations' change only over the same populations: one counted in one period
     # alone would add its whole count to the change (as the trend's sum once did).
@@ -193,7 +190,8 @@ def summary_table(
     for (pop, area), figure in now.items():
         n_seen, sighting_total = raw.get((pop, area), (0, 0))
         prev = _previous_count(before, counted_before, pop, area)
-        changed = prev is not None and (pop != ALL_POPULATIONS or same)
+        comparable = pop != ALL_POPULATIONS or same
+        change = figure.count - prev if prev is not None and comparable else None
         rows.append(
             {
                 "population": pop,
@@ -206,9 +204,9 @@ def summary_table(
                 "herds": figure.herds,
                 "minimum_count": figure.count,
                 "previous_minimum_count": prev,
-                "change": figure.count - prev if changed and prev is not None else None,
-                "change_pct": round(100.0 * (figure.count - prev) / prev, 1)
-                if changed and prev
+                "change": change,
+                "change_pct": round(100.0 * change / prev, 1)
+                if change is not None and prev
                 else None,
             }
         )
@@ -227,9 +225,12 @@ def _previous_count(
     return 0 if pop in counted else None
 
 
-def _figures(per_survey: pd.DataFrame, rule: CensusRule) -> dict[tuple[str, str], Figure]:
+def _figures(
+    per_survey: pd.DataFrame, rule: CensusRule, *, every_whole: bool = False
+) -> dict[tuple[str, str], Figure]:
     """(population, area) → Figure in table order: areas, the population's "all areas"
-    where it has several, and "all populations" (the sum of each population's figure)."""
+    where it has several (with `every_whole`, for every population: a previous period's
+    figures to compare with), and "all populations" (the sum of each population's)."""
     found = figures(per_survey, rule)
     ordered: dict[tuple[str, str], Figure] = {}
     whole = []
@@ -237,7 +238,7 @@ def _figures(per_survey: pd.DataFrame, rule: CensusRule) -> dict[tuple[str, str]
         areas = sorted(a for p, a in found if p == pop and a)
         for area in areas:
             ordered[(pop, area)] = found[(pop, area)]
-        if len(areas) > 1:
+        if len(areas) > 1 or every_whole:
             ordered[(pop, ALL_AREAS)] = found[(pop, "")]
         whole.append(found[(pop, "")])
     if whole or len(per_survey) == 0:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from data.demo import SYNTHETIC_FLAG
 from data.exports.pages import Progress, all_observations, counted
 from data.store import ObservationStore
 from domain.csv_cells import safe_cell
@@ -118,7 +119,7 @@ class _Summary:
 
     def add(self, obs: Observation) -> None:
         self.rows += 1
-        self.synthetic += "synthetic" in obs.flags
+        self.synthetic += SYNTHETIC_FLAG in obs.flags
         self.west, self.east = min(self.west, obs.lon), max(self.east, obs.lon)
         self.south, self.north = min(self.south, obs.lat), max(self.north, obs.lat)
         self.first = min(self.first or obs.observed_at, obs.observed_at)

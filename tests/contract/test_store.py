@@ -380,8 +380,8 @@ def test_migrate_measures_stored_survey_tracks_again_on_the_ellipsoid(
     """A survey stored with its km measured in EPSG:3576 (one degree of meridian at 56° N
     as 106.6 km) holds the ellipsoid's 111.35 km once the 0010 migration has run."""
     track = {"type": "LineString", "coordinates": [[121.0, 56.0], [121.0, 57.0]]}
-    old = Survey(id="air-old", method="aerial", started_at=BASE_TIME, geometry=track,
-                 effort_km=106.629)  # fmt: skip
+    old = Survey(id="air-old", method="aerial", started_at=BASE_TIME, geometry=track)
+    old = replace(old, effort_km=106.629)  # as EPSG:3576 measured it
     store.add_survey(old)
     with store._write() as conn:  # type: ignore[attr-defined]  # as before the migration
         conn.execute(store._sql("DELETE FROM schema_migrations WHERE version = {p}"), (10,))  # type: ignore[attr-defined]

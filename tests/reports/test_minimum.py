@@ -51,6 +51,12 @@ def three_surveys() -> list:
     return observations
 
 
+def seen(n, when, lon, lat, count, survey, population="lena-olenek"):
+    """One sighting of a herd, by its number, time, place, count and survey."""
+    place = {"observed_at": when, "lon": lon, "lat": lat}
+    return make_observation(n, **place, count=count, population=population, survey_id=survey)
+
+
 @pytest.fixture
 def surveyed(store):
     store.add_observations(three_surveys(), actor="olga")
@@ -112,15 +118,9 @@ def test_composition_is_given_per_survey_never_pooled(surveyed):
 
 
 def test_the_change_uses_the_same_single_survey_figure(store):
+    july = datetime(2023, 7, 12, 11, tzinfo=YAKUTSK)
     last_year = [
-        make_observation(
-            100 + i,
-            observed_at=datetime(2023, 7, 12, 11 + i, tzinfo=YAKUTSK),
-            lon=126.0 + i,
-            lat=71.0,
-            count=500,
-            survey_id=f"2023-{i}",
-        )
+        seen(100 + i, july + timedelta(hours=i), 126.0 + i, 71.0, 500, f"2023-{i}")
         for i in range(2)
     ]
     store.add_observations(three_surveys() + last_year, actor="olga")
@@ -132,15 +132,9 @@ def test_the_change_uses_the_same_single_survey_figure(store):
 def test_the_trend_says_which_seasons_its_counts_come_from(store):
     """Seen: one year's count from a March survey in a run of July ones, unsaid. Here 2023's
     largest survey is in March, 2024's in July (the summer season)."""
+    march = datetime(2023, 3, 20, 11, tzinfo=YAKUTSK)
     march_2023 = [
-        make_observation(
-            200 + i,
-            observed_at=datetime(2023, 3, 20, 11 + i, tzinfo=YAKUTSK),
-            lon=126.0 + i,
-            lat=71.0,
-            count=450,
-            survey_id="2023-march",
-        )
+        seen(200 + i, march + timedelta(hours=i), 126.0 + i, 71.0, 450, "2023-march")
         for i in range(2)
     ]
     store.add_observations(three_surveys() + march_2023, actor="olga")
@@ -159,15 +153,8 @@ def test_the_trend_says_which_seasons_its_counts_come_from(store):
 def test_a_population_not_counted_the_period_before_has_no_change(store):
     """Seen: previous 0 and a change of the whole count for a population not surveyed the
     year before, because another population was."""
-    taimyr_2023 = make_observation(
-        300,
-        observed_at=datetime(2023, 7, 12, 11, tzinfo=YAKUTSK),
-        lon=100.0,
-        lat=72.0,
-        count=800,
-        population="taimyr",
-        survey_id="taimyr-2023",
-    )
+    july = datetime(2023, 7, 12, 11, tzinfo=YAKUTSK)
+    taimyr_2023 = seen(300, july, 100.0, 72.0, 800, "taimyr-2023", "taimyr")
     store.add_observations([*three_surveys(), taimyr_2023], actor="olga")
     report = build_population_report(store, "year", "2024")
     [row] = lena(report.summary).to_dict("records")
@@ -184,21 +171,12 @@ def test_a_population_seen_in_one_area_then_two_keeps_its_previous_figure(store)
 
     def taimyr(i: int, year: int, lon: float, lat: float, count: int):
         when = datetime(year, 7, 12, 11 + i, tzinfo=YAKUTSK)
-        return make_observation(
-            400 + 10 * (year % 100) + i,
-            observed_at=when,
-            lon=lon,
-            lat=lat,
-            count=count,
-            population="taimyr",
-            survey_id=f"taimyr-{year}",
-        )
+        return seen(400 + 10 * (year % 100) + i, when, lon, lat, count, f"taimyr-{year}", "taimyr")
 
-    store.add_observations(
-        [taimyr(0, 2023, 100.0, 72.0, 120), taimyr(0, 2024, 100.0, 72.0, 100),
-         taimyr(1, 2024, 115.0, 70.0, 50)],  # Krasnoyarsk Krai; then it and Sakha
-        actor="olga",
-    )  # fmt: skip
+    krasnoyarsk, sakha = (100.0, 72.0), (115.0, 70.0)
+    then = [taimyr(0, 2023, *krasnoyarsk, 120)]
+    now = [taimyr(0, 2024, *krasnoyarsk, 100), taimyr(1, 2024, *sakha, 50)]
+    store.add_observations(then + now, actor="olga")
     report = build_population_report(store, "year", "2024")
     rows = report.summary[report.summary["population"] == "taimyr"].set_index("area")
     assert rows.loc["all areas", "minimum_count"] == 150
